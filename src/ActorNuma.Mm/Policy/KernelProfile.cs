@@ -1,0 +1,106 @@
+namespace ActorNuma.Mm;
+
+/// <summary>Which CPUs <c>isolate_lru_page</c> drains when it finds a page without PG_lru.</summary>
+public enum IsolateDrain
+{
+    /// <summary>No drain inside isolation (2.6.16: the drain moved before the walk, <c>lru_add_drain_all</c>).</summary>
+    None,
+    /// <summary>V1: <c>smp_call_function(lru_add_drain_per_cpu)</c>, which never runs on the calling CPU.</summary>
+    Remote,
+    /// <summary>V2: the remote drain plus <c>lru_add_drain()</c> of the local CPU ("Fix missing lru_add_drain()").</summary>
+    RemoteAndLocal,
+}
+
+/// <summary>A kernel version as a named set of switches. A scenario picks a profile and may set switches one by one.</summary>
+public sealed record KernelProfile
+{
+    public required string Name { get; init; }
+
+    /// <summary>Which CPUs isolate_lru_page drains (V1 remote, V2 remote and local, 2.6.16 none).</summary>
+    public IsolateDrain IsolateDrain { get; init; }
+
+    /// <summary><c>lru_add_drain_all()</c> in check_range before the page walk (Nick Piggin, Jan 2006; 2.6.16).</summary>
+    public bool DrainAllBeforeWalk { get; init; }
+
+    /// <summary>putback_lru_pages drops the isolation reference (Magnus Damm's fix, 18-19 Oct 2005). V2 leaked it.</summary>
+    public bool PutbackDropsReference { get; init; }
+
+    /// <summary>Putback goes through the local CPU's pagevec (<c>move_to_lru</c>, V5 "Use the lru caches"; 2.6.16).</summary>
+    public bool PutbackThroughPagevec { get; init; }
+
+    /// <summary>The mbind flags do_mbind accepts: 2.6.14 STRICT; V1/V2 STRICT|MOVE; V3+ and 2.6.16 also MOVE_ALL.</summary>
+    public MpolFlags ValidMbindFlags { get; init; }
+
+    /// <summary>MOVE also moves pages mapped by more than one process (V2: yes; 2.6.16-rc2 "Simplify migrate_page_add":
+    /// only MOVE_ALL or page_mapcount == 1).</summary>
+    public bool MoveSharedPages { get; init; }
+
+    /// <summary>MOVE/MOVE_ALL without any swap fails with ENODEV (2.6.16-rc6 "Fail with error if swap not setup").</summary>
+    public bool EnodevWithoutSwap { get; init; }
+
+    /// <summary>check_pte_range fires <c>WARN_ON(rc == 0)</c> when isolation fails (V1/V2; dropped in Jan 2006).</summary>
+    public bool WarnOnIsolateFailure { get; init; }
+
+    /// <summary>Migration unmaps with <c>try_to_unmap(page, 1)</c>, which ignores young PTEs (9 Feb 2006).</summary>
+    public bool MigrationUnmapIgnoresYoung { get; init; }
+
+    /// <summary>swapout_pages takes the page lock with a blocking lock_page from this pass on (V1: 2, V2: 3).</summary>
+    public int BlockingLockFromPass { get; init; } = 3;
+
+    /// <summary>The capability MOVE_ALL requires: CAP_SYS_NICE (14 Mar 2006 patch; 2.6.18). The earlier CAP_SYS_RESOURCE is
+    /// not modelled: tasks hold CAP_SYS_NICE or nothing.</summary>
+    public bool MoveAllNeedsSysNice { get; init; } = true;
+
+    /// <summary>2.6.14 final, before any migration patch: mbind accepts only MPOL_MF_STRICT.</summary>
+    public static KernelProfile Linux2614 { get; } = new()
+    {
+        Name = "2.6.14",
+        IsolateDrain = IsolateDrain.RemoteAndLocal,
+        ValidMbindFlags = MpolFlags.Strict,
+        MoveSharedPages = true,
+        WarnOnIsolateFailure = true,
+    };
+
+    /// <summary>V1 (13 Oct 2005): isolate drains only remote CPUs.</summary>
+    public static KernelProfile V1 { get; } = new()
+    {
+        Name = "v1",
+        IsolateDrain = IsolateDrain.Remote,
+        ValidMbindFlags = MpolFlags.Strict | MpolFlags.Move,
+        MoveSharedPages = true,
+        WarnOnIsolateFailure = true,
+        BlockingLockFromPass = 2,
+    };
+
+    /// <summary>V2 (17 Oct 2005), the seed: the local drain is fixed, the putback reference still leaks.</summary>
+    public static KernelProfile V2 { get; } = V1 with
+    {
+        Name = "v2",
+        IsolateDrain = IsolateDrain.RemoteAndLocal,
+        BlockingLockFromPass = 3,
+    };
+
+    /// <summary>V2 plus the 18-19 Oct 2005 putback fix (put_page after putback).</summary>
+    public static KernelProfile V2Fixed { get; } = V2 with { Name = "v2-fixed", PutbackDropsReference = true };
+
+    /// <summary>2.6.16: swap migration as merged, with Nick Piggin's drain-all, putback through the pagevec, MOVE_ALL,
+    /// shared pages left alone by MOVE, ENODEV without swap, no WARN_ON, try_to_unmap(page, 1).</summary>
+    public static KernelProfile Linux2616 { get; } = new()
+    {
+        Name = "2.6.16",
+        IsolateDrain = IsolateDrain.None,
+        DrainAllBeforeWalk = true,
+        PutbackDropsReference = true,
+        PutbackThroughPagevec = true,
+        ValidMbindFlags = MpolFlags.Strict | MpolFlags.Move | MpolFlags.MoveAll,
+        MoveSharedPages = false,
+        EnodevWithoutSwap = true,
+        WarnOnIsolateFailure = false,
+        MigrationUnmapIgnoresYoung = true,
+    };
+
+    public static IReadOnlyList<KernelProfile> All { get; } = [Linux2614, V1, V2, V2Fixed, Linux2616];
+
+    public static KernelProfile? ByName(string name) =>
+        All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+}
