@@ -44,6 +44,10 @@ public sealed record KernelProfile
     /// <summary>Migration unmaps with <c>try_to_unmap(page, 1)</c>, which ignores young PTEs (9 Feb 2006).</summary>
     public bool MigrationUnmapIgnoresYoung { get; init; }
 
+    /// <summary>check_pte_range skips PageReserved pages (the zero page), as 2.6.16+ does; V2 counted the zero page like any
+    /// page, so STRICT could trip on it and MOVE try to isolate it.</summary>
+    public bool WalkSkipsReserved { get; init; }
+
     /// <summary>swapout_pages takes the page lock with a blocking lock_page from this pass on (V1: 2, V2: 3).</summary>
     public int BlockingLockFromPass { get; init; } = 3;
 
@@ -51,11 +55,31 @@ public sealed record KernelProfile
     /// not modelled: tasks hold CAP_SYS_NICE or nothing.</summary>
     public bool MoveAllNeedsSysNice { get; init; } = true;
 
+    /// <summary>The sys_/do_ layering of mm/mempolicy.c (Lameter, 12 Oct 2005; under V1, in 2.6.14-rc4-mm1 = V2's base,
+    /// merged for 2.6.15): sys_mbind copies the node mask before do_mbind checks flags, alignment and length, and
+    /// mpol_check_policy always runs. Without it (2.6.14 final) sys_mbind reads the mask last, after <c>end == start</c>
+    /// has returned 0, and get_nodes returns before mpol_check_policy for a NULL mask or maxnode &lt;= 1, so mbind and
+    /// set_mempolicy accept BIND and INTERLEAVE without nodes.</summary>
+    public bool LayeredPolicySyscalls { get; init; }
+
+    /// <summary>mbind silently drops mask nodes outside the cpuset's <c>mems_allowed</c> (all online nodes here) instead
+    /// of failing with EINVAL: 2.6.14 final (inside get_nodes) and V1 (<c>contextualize_policy</c> in do_mbind).
+    /// 2.6.14-rc4-mm1/V2 and 2.6.15+ do_mbind call only <c>mpol_check_policy</c>. set_mempolicy always restricts.</summary>
+    public bool MbindRestrictsToMemsAllowed { get; init; }
+
+    /// <summary>mbind(MPOL_DEFAULT) sets <c>MPOL_MF_DISCONTIG_OK</c>, so holes in the range are no EFAULT (V3+; 2.6.16).</summary>
+    public bool MbindDefaultDiscontigOk { get; init; }
+
+    /// <summary>get_nodes rejects <c>maxnode - 1 &gt; PAGE_SIZE * 8</c> with EINVAL (2.6.15.4 -stable; 2.6.16). Without
+    /// it a maxnode of 0 or slightly below wraps <c>BITS_TO_LONGS</c> to 0 and yields an empty mask.</summary>
+    public bool GetNodesRejectsHugeMaxnode { get; init; }
+
     /// <summary>2.6.14 final, before any migration patch: mbind accepts only MPOL_MF_STRICT.</summary>
     public static KernelProfile Linux2614 { get; } = new()
     {
         Name = "2.6.14",
         IsolateDrain = IsolateDrain.RemoteAndLocal,
+        MbindRestrictsToMemsAllowed = true,
         ValidMbindFlags = MpolFlags.Strict,
         MoveSharedPages = true,
         WarnOnIsolateFailure = true,
@@ -66,6 +90,8 @@ public sealed record KernelProfile
     {
         Name = "v1",
         IsolateDrain = IsolateDrain.Remote,
+        LayeredPolicySyscalls = true,
+        MbindRestrictsToMemsAllowed = true,
         ValidMbindFlags = MpolFlags.Strict | MpolFlags.Move,
         MoveSharedPages = true,
         WarnOnIsolateFailure = true,
@@ -78,6 +104,7 @@ public sealed record KernelProfile
         Name = "v2",
         IsolateDrain = IsolateDrain.RemoteAndLocal,
         BlockingLockFromPass = 3,
+        MbindRestrictsToMemsAllowed = false,
     };
 
     /// <summary>V2 plus the 18-19 Oct 2005 putback fix (put_page after putback).</summary>
@@ -97,6 +124,10 @@ public sealed record KernelProfile
         EnodevWithoutSwap = true,
         WarnOnIsolateFailure = false,
         MigrationUnmapIgnoresYoung = true,
+        WalkSkipsReserved = true,
+        LayeredPolicySyscalls = true,
+        MbindDefaultDiscontigOk = true,
+        GetNodesRejectsHugeMaxnode = true,
     };
 
     public static IReadOnlyList<KernelProfile> All { get; } = [Linux2614, V1, V2, V2Fixed, Linux2616];

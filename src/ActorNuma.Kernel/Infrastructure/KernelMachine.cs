@@ -1,0 +1,84 @@
+using System.Collections.Concurrent;
+using ActorNuma.Mm;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>A booted machine: its settings, where its actors are, its trace, and a read-only window onto each actor's
+/// state for the checkers and the report. The window may only be read while no actor runs (a quiescent point of the
+/// deterministic pump, or after a concurrent run has drained); actors never read each other's state through it.</summary>
+public sealed class KernelMachine
+{
+    private readonly ConcurrentDictionary<int, NodeState> _nodes = new();
+    private readonly ConcurrentDictionary<int, TaskState> _tasks = new();
+    private readonly ConcurrentQueue<string> _dataViolations = new();
+    private int _nextPid;
+
+    public KernelMachine(KernelSettings settings, KernelTrace trace)
+    {
+        Settings = settings;
+        Trace = trace;
+        Zonelists = Mm.Zonelists.BuildAll(settings.Topology);
+    }
+
+    public KernelSettings Settings { get; }
+    public Topology Topology => Settings.Topology;
+    public KernelProfile Profile => Settings.Profile;
+    public int[][] Zonelists { get; }
+    public KernelDirectory Directory { get; } = new();
+    public KernelTrace Trace { get; }
+
+    /// <summary>Pids are handed out like the kernel's: increasing from 1 (0 means "self" in syscalls).</summary>
+    public int AllocPid() => Interlocked.Increment(ref _nextPid);
+
+    internal void Register(NodeState node) => _nodes[node.Memory.Node] = node;
+    internal void Register(TaskState task) => _tasks[task.Pid] = task;
+    internal void Register(SwapState swap) => Swap = swap;
+
+    public IReadOnlyList<NodeState> Nodes => _nodes.Values.OrderBy(n => n.Memory.Node).ToArray();
+    public IReadOnlyList<TaskState> Tasks => _tasks.Values.OrderBy(t => t.Pid).ToArray();
+    public SwapState? Swap { get; private set; }
+
+    /// <summary>A read that did not return what the task last wrote: the data checker's findings.</summary>
+    public IReadOnlyCollection<string> DataViolations => _dataViolations.ToArray();
+    internal void ReportDataViolation(string message) => _dataViolations.Enqueue(message);
+}
+
+/// <summary>A node's state as the checkers see it.</summary>
+public sealed class NodeState(NodeMemory memory, IReadOnlyList<CpuPagevecs> pagevecs)
+{
+    public NodeMemory Memory { get; } = memory;
+    public IReadOnlyList<CpuPagevecs> Pagevecs { get; } = pagevecs;
+    /// <summary>Frames isolated by reclaim and by migration drivers are recorded at the isolating side; the node
+    /// records the isolator kind per frame (<see cref="NodeMemory.Owner"/>).</summary>
+    public int PendingReleases { get; internal set; }
+    /// <summary>numa_foreign counted by this node's allocations against each intended node (the kernel keeps it in the
+    /// allocating CPU's per-CPU pageset of the intended zone; the report sums it per intended node).</summary>
+    public long[] ForeignFor { get; } = new long[NodeMask.MaxNumNodes];
+}
+
+/// <summary>The swap device's state as the checkers see it.</summary>
+public sealed class SwapState(SwapMap map)
+{
+    public SwapMap Map { get; } = map;
+    /// <summary>Pages whose write is in flight, and slots being read, by the device queues.</summary>
+    public int WritesInFlight { get; internal set; }
+    public int ReadsInFlight { get; internal set; }
+    public VmStat Stat { get; } = new();
+}
+
+/// <summary>A task's mm as the checkers see it.</summary>
+public sealed class TaskState(int pid, string name)
+{
+    public int Pid { get; } = pid;
+    public string Name { get; } = name;
+    public VmaList Vmas { get; internal set; } = new();
+    public PageTable PageTable { get; internal set; } = new();
+    public MemPolicy? Policy { get; internal set; }
+    public int Cpu { get; internal set; }
+    public bool SysNice { get; internal set; }
+    public bool Exited { get; internal set; }
+    public bool OomKilled { get; internal set; }
+    /// <summary>Pages this task holds isolated for a migration in progress.</summary>
+    public HashSet<int> Isolated { get; } = new();
+    public VmStat Stat { get; } = new();
+}

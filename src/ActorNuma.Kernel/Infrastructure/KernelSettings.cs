@@ -1,0 +1,29 @@
+using ActorNuma.Mm;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>Everything the kernel actors need to know about the machine they emulate. Built once at boot.</summary>
+public sealed record KernelSettings
+{
+    public required Topology Topology { get; init; }
+    public required KernelProfile Profile { get; init; }
+    /// <summary>Usable swap slots; 0 means no swap device.</summary>
+    public int SwapSlots { get; init; }
+    public TimeSpan SwapWriteLatency { get; init; }
+    public TimeSpan SwapReadLatency { get; init; }
+    public bool KswapdEnabled { get; init; }
+    /// <summary><c>vm_swappiness</c>.</summary>
+    public int Swappiness { get; init; } = 60;
+    /// <summary>Overrides the boot-time <c>min_free_kbytes</c>.</summary>
+    public int? MinFreeKbytes { get; init; }
+    /// <summary>How many pages a touch faults per round of messages (a task faults one page at a time in the kernel;
+    /// batching trades interleaving granularity for speed).</summary>
+    public int FaultBatch { get; init; } = 16;
+    /// <summary>How many pages one isolate or swap-out message carries.</summary>
+    public int MigrateBatch { get; init; } = 256;
+
+    public int EffectiveMinFreeKbytes => MinFreeKbytes ?? Watermarks.MinFreeKbytes(Topology.TotalPages);
+
+    public Watermarks WatermarksOf(int node) =>
+        Watermarks.For(Topology.PagesPerNode, Topology.TotalPages, EffectiveMinFreeKbytes);
+}

@@ -1,0 +1,145 @@
+using Akka.Actor;
+using ActorNuma.Mm;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>The public protocol of <see cref="NumaNodeActor"/>: the verbs of mm/page_alloc.c, mm/swap.c and mm/vmscan.c
+/// that act on one node's frames. Frames are named by their machine-wide pfn.</summary>
+public static class NumaNode
+{
+    // ---- allocation (__alloc_pages) -------------------------------------------------------------------------
+
+    /// <summary>Which watermark an allocation pass checks (2.6.14 <c>__alloc_pages</c>: pages_low, then pages_min).</summary>
+    public enum AllocPass { Low, Min, High }
+
+    /// <summary>Why a page is allocated; decides what happens to it next.</summary>
+    public enum AllocPurpose
+    {
+        /// <summary><c>do_anonymous_page</c> on a write: the new page goes to the faulting CPU's lru_add_active pagevec.</summary>
+        AnonFault,
+        /// <summary><c>do_wp_page</c>: the copy of a shared or zero page.</summary>
+        CowCopy,
+        /// <summary><c>read_swap_cache_async</c>: the page is added to the swap cache and read from the slot.</summary>
+        SwapIn,
+    }
+
+    /// <summary>One page to allocate: where it will be mapped and what it will hold.</summary>
+    public readonly record struct AllocItem(uint Vpn, uint Contents, int SwapSlot);
+
+    /// <summary><c>__alloc_pages</c> walking a zonelist: the node at <see cref="ZonelistIndex"/> allocates what it can
+    /// above the watermark of <see cref="Pass"/> and forwards the rest to the next node of the zonelist; the last node
+    /// sends <see cref="AllocFailed"/> for what is left.</summary>
+    public sealed record AllocPages(
+        long Token, IActorRef ReplyTo, int Task, int Cpu, AllocItem[] Items, int[] Zonelist, int ZonelistIndex,
+        AllocPass Pass, bool Interleave, AllocPurpose Purpose);
+
+    /// <summary>A page the fault can map: it is in the faulting CPU's pagevec (or, for a swap-in, read and in the swap
+    /// cache) and its rmap names the task.</summary>
+    public readonly record struct AllocatedPage(uint Vpn, int Pfn, uint Contents);
+
+    public sealed record PagesAllocated(long Token, AllocatedPage[] Pages);
+
+    public sealed record AllocFailed(long Token, AllocItem[] Items, AllocPass Pass);
+
+    /// <summary>A swap-in lost the race to add its page to the swap cache (-EEXIST): the fault retries the lookup.</summary>
+    public sealed record SwapInRaced(long Token, uint Vpn, int Slot);
+
+    // ---- per-CPU pagevecs (mm/swap.c) -----------------------------------------------------------------------
+
+    /// <summary><c>lru_cache_add</c>/<c>lru_cache_add_active</c> on <see cref="Cpu"/>, which this node owns; then
+    /// <see cref="Reply"/> goes to <see cref="ReplyTo"/>, so the fault completes after the page is in the pagevec.</summary>
+    public sealed record LruCacheAdd(int Cpu, int[] Pfns, bool Active, IActorRef? ReplyTo, object? Reply);
+
+    /// <summary><c>__pagevec_lru_add[_active]</c> + <c>release_pages</c> at the node that owns the pages.
+    /// With <see cref="AckTo"/> set, the node acknowledges with <see cref="LruAddDrained"/>: a drain waits for it.</summary>
+    public sealed record PagevecLruAdd(int[] Pfns, bool Active, int Cpu, long Token, IActorRef? AckTo);
+
+    /// <summary><c>lru_add_drain()</c> run on <see cref="Cpu"/> (by an IPI, keventd, or the CPU itself). Every node in
+    /// <see cref="AckNodes"/> acknowledges once the pages of this drain are on its lists.</summary>
+    public sealed record LruAddDrain(int Cpu, long Token, IActorRef ReplyTo, int[] AckNodes);
+
+    public sealed record LruAddDrained(long Token, int Node);
+
+    // ---- isolation and putback (V2 1/2, mm/vmscan.c) --------------------------------------------------------
+
+    public enum IsolateOutcome : byte
+    {
+        Isolated,
+        /// <summary>rc 0: still in a CPU's pagevec.</summary>
+        InPagevec,
+        /// <summary>rc 0: already isolated, by another migration or by reclaim.</summary>
+        IsolatedElsewhere,
+        /// <summary>rc -1: being freed.</summary>
+        BeingFreed,
+        /// <summary>rc 0: not an LRU page at all (the zero page, a page in flight).</summary>
+        NotLru,
+        /// <summary>Not attempted: mapped by more than one process and the profile leaves shared pages alone.</summary>
+        Shared,
+    }
+
+    /// <summary><c>isolate_lru_page</c> on each page (the locked part; the caller drains and retries).</summary>
+    public sealed record IsolateLruPages(long Token, IActorRef ReplyTo, int[] Pfns, bool SkipShared);
+
+    public sealed record IsolateLruPagesResult(long Token, int Node, int[] Pfns, IsolateOutcome[] Outcomes);
+
+    /// <summary><c>putback_lru_pages</c>. V2 keeps the isolation reference; the fix drops it; 2.6.16 goes through the
+    /// pagevec of <see cref="PagevecCpu"/> (<c>move_to_lru</c>).</summary>
+    public sealed record PutbackLruPages(long Token, IActorRef? ReplyTo, int[] Pfns, bool DropReference, int PagevecCpu);
+
+    public sealed record PutbackDone(long Token, int Node, int PutBack);
+
+    // ---- eviction (V2 swapout_pages, one pass over this node's pages) -----------------------------------------
+
+    public sealed record SwapoutPass(
+        long Token, IActorRef ReplyTo, int Pass, int[] Pfns, bool UnmapIgnoresYoung, int BlockingLockFromPass);
+
+    public sealed record SwapoutPassResult(long Token, int Node, int[] Freed, int[] Retry, int[] Failed);
+
+    // ---- access from tasks ----------------------------------------------------------------------------------
+
+    public readonly record struct AccessItem(int Pfn, bool Write, uint Value);
+
+    /// <summary>A task reads or writes present pages (a load or store through the TLB); the node runs
+    /// <c>mark_page_accessed</c> and returns what each read saw.</summary>
+    public sealed record AccessPages(long Token, IActorRef ReplyTo, AccessItem[] Items);
+
+    public sealed record PagesAccessed(long Token, uint[] Values);
+
+    /// <summary><c>do_wp_page</c> on a present read-only page: can the task reuse it (sole user), or must it copy?</summary>
+    public sealed record WpPage(long Token, IActorRef ReplyTo, int Task, int Pfn);
+
+    public sealed record WpPageReply(long Token, int Pfn, bool Reuse, uint Contents);
+
+    /// <summary>fork's <c>copy_page_range</c> for present anon pages: one more mapping each (<c>page_dup_rmap</c>).</summary>
+    public sealed record PageDupRmap(long Token, IActorRef ReplyTo, int ChildTask, int[] Pfns);
+
+    public sealed record PageDupRmapDone(long Token);
+
+    /// <summary><c>zap_pte_range</c> for present pages: rmap removal and <c>free_pages_and_swap_cache</c>.</summary>
+    public sealed record ZapPages(long Token, IActorRef? ReplyTo, int Task, int[] Pfns);
+
+    public sealed record ZapPagesDone(long Token);
+
+    // ---- swap cache interplay -------------------------------------------------------------------------------
+
+    /// <summary><c>do_swap_page</c> found the slot in the swap cache (forwarded by the swap device): map the page where
+    /// it is. <see cref="SlotRefs"/> is swap_map[slot] at lookup, for <c>can_share_swap_page</c>.</summary>
+    public sealed record SwapCacheHit(long Token, IActorRef Task, int TaskId, int Slot, int Pfn, uint Vpn, int SlotRefs);
+
+    /// <summary>Reply to the task for a swap-cache hit, sent once the page is unlocked.</summary>
+    public sealed record SwapCacheMapped(long Token, int Slot, int Pfn, uint Contents, bool CanWrite);
+
+    /// <summary>The swap device asks whether the page may leave the swap cache (<c>remove_exclusive_swap_page</c>).</summary>
+    public sealed record TryRemoveExclusive(int Slot, int Pfn, int ExpectedCount);
+
+    // ---- queries --------------------------------------------------------------------------------------------
+
+    /// <summary>Flags and mapcounts of present pages, for numa_maps (<c>gather_stats</c>).</summary>
+    public sealed record DescribePages(long Token, IActorRef ReplyTo, int[] Pfns);
+
+    public sealed record PagesDescribed(long Token, PageFlags[] Flags, int[] Mapcounts);
+
+    public sealed record GetNodeInfo(long Token);
+
+    public sealed record NodeInfo(long Token, int Node, int FreePages, int NrActive, int NrInactive, Watermarks Watermarks);
+}

@@ -1,0 +1,144 @@
+using Akka.Actor;
+using ActorNuma.Mm;
+using static ActorNuma.Kernel.NumaNode;
+
+namespace ActorNuma.Kernel;
+
+public sealed partial class NumaNodeActor
+{
+    /// <summary>One node's turn in <c>get_page_from_freelist</c>-style zonelist walking of 2.6.14 <c>__alloc_pages</c>:
+    /// allocate while <c>zone_watermark_ok</c> holds for the pass's mark, forward the rest along the zonelist.</summary>
+    /// <remarks>Kernel: mm/page_alloc.c __alloc_pages(), buffered_rmqueue(), zone_statistics().</remarks>
+    private void HandleAllocPages(AllocPages m)
+    {
+        var mark = m.Pass switch
+        {
+            AllocPass.Low => _m.Watermarks.PagesLow,
+            AllocPass.Min => _m.Watermarks.PagesMin,
+            _ => _m.Watermarks.PagesHigh,
+        };
+        var taken = 0;
+        var pages = new List<AllocatedPage>(m.Items.Length);
+        var swapIns = new List<(AllocItem Item, int Idx)>();
+        while (taken < m.Items.Length && Watermarks.ZoneWatermarkOk(_m.FreePages, mark))
+        {
+            var item = m.Items[taken++];
+            var idx = _m.AllocFrame();
+            CountZoneStatistics(m);
+            if (m.Purpose == AllocPurpose.SwapIn) swapIns.Add((item, idx));
+            else pages.Add(PrepareAnonPage(m, item, idx));
+        }
+        if (taken > 0)
+            Trace.Emit("mm_page_alloc", $"node={_node} task={m.Task} cpu={m.Cpu} nr={taken} pass={m.Pass} purpose={m.Purpose} free={_m.FreePages}");
+        if (taken < m.Items.Length) ForwardRest(m, m.Items[taken..]);
+        if (pages.Count > 0) AddToFaultingCpuPagevec(m.Cpu, pages, m.ReplyTo, new PagesAllocated(m.Token, pages.ToArray()));
+        foreach (var (item, idx) in swapIns) StartSwapIn(m, item, idx);
+    }
+
+    private void ForwardRest(AllocPages m, AllocItem[] rest)
+    {
+        var next = m.ZonelistIndex + 1;
+        if (next < m.Zonelist.Length) NodeRef(m.Zonelist[next]).Tell(m with { Items = rest, ZonelistIndex = next });
+        else m.ReplyTo.Tell(new AllocFailed(m.Token, rest, m.Pass));
+    }
+
+    /// <summary><c>zone_statistics(zonelist, z)</c>: hit or miss against the zonelist's first zone, foreign on that zone's
+    /// node, local or other against the allocating CPU's node; <c>interleave_hit</c> when an interleave allocation came
+    /// from its chosen node's first zone.</summary>
+    private void CountZoneStatistics(AllocPages m)
+    {
+        var intended = m.Zonelist[0];
+        if (intended == _node) _m.Stat.Count(VmEvent.NumaHit);
+        else
+        {
+            _m.Stat.Count(VmEvent.NumaMiss);
+            _state.ForeignFor[intended]++;
+        }
+        _m.Stat.Count(Topology.CpuToNode(m.Cpu) == _node ? VmEvent.LocalNode : VmEvent.OtherNode);
+        if (m.Interleave && intended == _node) _m.Stat.Count(VmEvent.InterleaveHit);
+    }
+
+    /// <summary><c>do_anonymous_page</c> / <c>do_wp_page</c> after the allocation: the page holds the data the store
+    /// put there, is referenced (<c>SetPageReferenced</c>), mapped once (<c>page_add_anon_rmap</c>) and about to enter the
+    /// faulting CPU's lru_add_active pagevec, whose reference it carries.</summary>
+    private AllocatedPage PrepareAnonPage(AllocPages m, AllocItem item, int idx)
+    {
+        _m.SetContents(idx, item.Contents);
+        _m.Set(idx, PageFlags.Uptodate | PageFlags.Referenced);
+        _m.AddRmap(idx, m.Task, item.Vpn);
+        _m.GetPage(idx);
+        _m.SetPlace(idx, FramePlace.Pagevec, m.Cpu);
+        return new AllocatedPage(item.Vpn, Pfn(idx), item.Contents);
+    }
+
+    /// <summary><c>lru_cache_add_active</c> on the faulting CPU: locally when this node owns that CPU, else through
+    /// the CPU's node, which then completes the fault.</summary>
+    private void AddToFaultingCpuPagevec(int cpu, List<AllocatedPage> pages, IActorRef replyTo, object reply)
+    {
+        var pfns = pages.Select(p => p.Pfn).ToArray();
+        var cpuNode = Topology.CpuToNode(cpu);
+        if (cpuNode == _node) HandleLruCacheAdd(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
+        else NodeRef(cpuNode).Tell(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
+    }
+
+    // ---- pagevecs ---------------------------------------------------------------------------------------------
+
+    /// <summary><c>lru_cache_add[_active]</c> on one of this node's CPUs: each page goes into the vector, and a full
+    /// vector is flushed at once (<c>__pagevec_lru_add[_active]</c>).</summary>
+    /// <remarks>Kernel: mm/swap.c lru_cache_add(), lru_cache_add_active().</remarks>
+    private void HandleLruCacheAdd(LruCacheAdd m)
+    {
+        var pvecs = _pagevecs[m.Cpu];
+        var pvec = m.Active ? pvecs.LruAddActive : pvecs.LruAdd;
+        foreach (var pfn in m.Pfns)
+            if (pvec.Add(pfn) == 0) FlushPagevec(m.Cpu, pvec, m.Active, token: 0, ackTo: null, ackNodes: []);
+        if (m.ReplyTo is not null && m.Reply is not null) m.ReplyTo.Tell(m.Reply);
+    }
+
+    /// <summary>Empties a vector: its pages go to their nodes' LRU lists. Nodes in <paramref name="ackNodes"/> get a
+    /// message even when the vector holds none of their pages, so that a drain can wait for all of them.</summary>
+    private void FlushPagevec(int cpu, Pagevec pvec, bool active, long token, IActorRef? ackTo, int[] ackNodes)
+    {
+        var pages = pvec.Drain();
+        var byNode = pages.GroupBy(Topology.PfnToNid).ToDictionary(g => g.Key, g => g.ToArray());
+        foreach (var n in ackNodes) byNode.TryAdd(n, []);
+        foreach (var (node, pfns) in byNode.OrderBy(kv => kv.Key))
+        {
+            var ack = ackNodes.Contains(node) ? ackTo : null;
+            var msg = new PagevecLruAdd(pfns, active, cpu, token, ack);
+            if (node == _node) HandlePagevecLruAdd(msg);
+            else NodeRef(node).Tell(msg);
+        }
+    }
+
+    /// <summary><c>__pagevec_lru_add[_active]</c> then <c>release_pages</c> for this node's pages.</summary>
+    private void HandlePagevecLruAdd(PagevecLruAdd m)
+    {
+        foreach (var pfn in m.Pfns)
+        {
+            var idx = Idx(pfn);
+            if (_m.Place(idx) != FramePlace.Pagevec || _m.Owner(idx) != m.Cpu)
+                throw new InvalidOperationException(
+                    $"__pagevec_lru_add: pfn {pfn} comes from cpu {m.Cpu}'s pagevec but node {_node} has it in {_m.Place(idx)}");
+            _m.AddToLru(idx, m.Active);
+            // release_pages(): the vector's reference; a page whose last user left meanwhile is freed right here.
+            if (_m.PutPage(idx) == PutResult.ReleasePending) _m.PageCacheRelease(idx);
+        }
+        if (m.AckTo is not null) m.AckTo.Tell(new LruAddDrained(m.Token, _node));
+    }
+
+    /// <summary><c>lru_add_drain()</c> on one of this node's CPUs, as run by an IPI (V1/V2 isolate_lru_page), by
+    /// keventd (<c>lru_add_drain_all</c>) or by the CPU itself.</summary>
+    /// <remarks>Kernel: mm/swap.c lru_add_drain().</remarks>
+    private void HandleLruAddDrain(LruAddDrain m)
+    {
+        var pvecs = _pagevecs[m.Cpu];
+        var held = pvecs.Count;
+        _m.Stat.Count(VmEvent.EmuLruAddDrain);
+        Trace.Emit("lru_add_drain", $"cpu={m.Cpu} pages={held}");
+        // The inactive vector first, then the active one, as lru_add_drain() does. Only the second flush carries the
+        // acknowledgements: per-pair message order makes them arrive after the first flush's pages.
+        FlushPagevec(m.Cpu, pvecs.LruAdd, active: false, 0, null, []);
+        FlushPagevec(m.Cpu, pvecs.LruAddActive, active: true, m.Token, m.ReplyTo, m.AckNodes);
+    }
+}

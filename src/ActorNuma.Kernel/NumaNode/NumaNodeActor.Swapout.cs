@@ -1,0 +1,252 @@
+using Akka.Actor;
+using ActorNuma.Mm;
+using static ActorNuma.Kernel.NumaNode;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>One pass of V2 <c>swapout_pages()</c> over the pages of this node. The kernel handles the list one page at a
+/// time in the caller's context; here each page walks the same steps, and the steps that need another actor (a swap
+/// slot, the mapping tasks' PTEs, the disk) are batched into one message per pass and peer:
+/// <code>
+///   lock ─► writeback? ─► add_to_swap ─► try_to_unmap ─► pageout ─► free
+///   busy/pass 0: retry   no slot: failed  young: retry   I/O started: retry
+/// </code></summary>
+/// <remarks>Kernel: V2 1/2 mm/vmscan.c swapout_pages(); mm/vmscan.c pageout(); mm/page_io.c swap_writepage().</remarks>
+public sealed partial class NumaNodeActor
+{
+    private enum SwapoutVerdict : byte { Pending, Freed, Retry, Failed }
+
+    private sealed class SwapoutBatch(SwapoutPass request)
+    {
+        public SwapoutPass Request { get; } = request;
+        public Dictionary<int, SwapoutVerdict> Verdicts { get; } = new();
+        /// <summary>Mapper replies still awaited per page, and whether any said young or not mapped.</summary>
+        public Dictionary<int, (int Waiting, bool Young, bool Again)> Unmaps { get; } = new();
+        public int Pending;
+        public List<int> NeedSlot { get; } = new();
+        public Dictionary<int, List<NumaTask.UnmapItem>> NeedUnmap { get; } = new();
+        public List<SwapDevice.WriteItem> NeedWrite { get; } = new();
+    }
+
+    private readonly Dictionary<long, SwapoutBatch> _swapouts = new();
+    private readonly List<(int Slot, int Pfn)> _cacheDeleted = new();
+
+    private void HandleSwapoutPass(SwapoutPass m)
+    {
+        var batch = new SwapoutBatch(m);
+        var token = NextToken();
+        _swapouts[token] = batch;
+        foreach (var pfn in m.Pfns)
+        {
+            var idx = Idx(pfn);
+            if (_m.Place(idx) != FramePlace.Isolated)
+                throw new InvalidOperationException($"swapout_pages: pfn {pfn} is not isolated ({_m.Place(idx)})");
+            batch.Verdicts[idx] = SwapoutVerdict.Pending;
+            batch.Pending++;
+        }
+        foreach (var idx in batch.Verdicts.Keys.ToArray()) StepLock(token, batch, idx);
+        Flush(token, batch);
+    }
+
+    private void Resolve(long token, SwapoutBatch batch, int idx, SwapoutVerdict verdict)
+    {
+        batch.Verdicts[idx] = verdict;
+        if (--batch.Pending > 0) return;
+        _swapouts.Remove(token);
+        var r = batch.Request;
+        int[] Of(SwapoutVerdict v) => batch.Verdicts.Where(kv => kv.Value == v).Select(kv => Pfn(kv.Key)).ToArray();
+        var result = new SwapoutPassResult(r.Token, _node, Of(SwapoutVerdict.Freed), Of(SwapoutVerdict.Retry), Of(SwapoutVerdict.Failed));
+        Trace.Emit("mm_migrate_swapout_pass", $"node={_node} pass={r.Pass} freed={result.Freed.Length} retry={result.Retry.Length} failed={result.Failed.Length}");
+        r.ReplyTo.Tell(result);
+    }
+
+    private void RetryLater(long token, SwapoutBatch batch, int idx)
+    {
+        UnlockPage(idx);
+        Resolve(token, batch, idx, SwapoutVerdict.Retry);
+    }
+
+    /// <summary>Passes below the profile's threshold only try the lock; later ones wait for it.</summary>
+    private void StepLock(long token, SwapoutBatch batch, int idx)
+    {
+        if (batch.Request.Pass < batch.Request.BlockingLockFromPass)
+        {
+            if (_m.TestAndSet(idx, PageFlags.Locked)) { Resolve(token, batch, idx, SwapoutVerdict.Retry); return; }
+            StepWriteback(token, batch, idx);
+            return;
+        }
+        LockPage(idx, () => { StepWriteback(token, batch, idx); Flush(token, batch); });
+    }
+
+    private void StepWriteback(long token, SwapoutBatch batch, int idx)
+    {
+        if (!_m.Test(idx, PageFlags.Writeback)) { StepAddToSwap(token, batch, idx); return; }
+        if (batch.Request.Pass == 0) { RetryLater(token, batch, idx); return; }
+        WaitOnPageWriteback(idx, () => { StepAddToSwap(token, batch, idx); Flush(token, batch); });
+    }
+
+    private void StepAddToSwap(long token, SwapoutBatch batch, int idx)
+    {
+        if (_m.Test(idx, PageFlags.SwapCache)) StepUnmap(token, batch, idx);
+        else batch.NeedSlot.Add(idx);
+    }
+
+    private void StepUnmap(long token, SwapoutBatch batch, int idx)
+    {
+        if (_m.Mapcount(idx) == 0) { StepPageout(token, batch, idx); return; }
+        var mappers = _m.Mappers(idx).ToArray();
+        batch.Unmaps[idx] = (mappers.Length, false, false);
+        foreach (var task in mappers)
+        {
+            if (!batch.NeedUnmap.TryGetValue(task, out var list)) batch.NeedUnmap[task] = list = new();
+            list.Add(new NumaTask.UnmapItem(Pfn(idx), _m.RmapVpn(idx), _m.SwapEntry(idx)));
+        }
+    }
+
+    /// <summary><c>pageout()</c>: only a page that nobody but the swap cache and the isolator holds is written.</summary>
+    private void StepPageout(long token, SwapoutBatch batch, int idx)
+    {
+        if (!_m.Test(idx, PageFlags.Dirty)) { StepFree(token, batch, idx); return; }
+        if (_m.Count(idx) != 2) { RetryLater(token, batch, idx); return; }   // PAGE_KEEP
+        _m.Clear(idx, PageFlags.Dirty);                                       // clear_page_dirty_for_io
+        _m.Set(idx, PageFlags.Reclaim);
+        batch.NeedWrite.Add(new SwapDevice.WriteItem(_m.SwapEntry(idx), Pfn(idx), _m.Contents(idx), PageCountIsTwo: true));
+    }
+
+    /// <summary>The end of the loop body: <c>page_count == 2 &amp;&amp; !PageDirty</c> under tree_lock, then
+    /// <c>__delete_from_swap_cache</c>, <c>swap_free</c>, and the last <c>put_page</c>.</summary>
+    private void StepFree(long token, SwapoutBatch batch, int idx)
+    {
+        if (_m.Count(idx) != 2 || _m.Test(idx, PageFlags.Dirty)) { RetryLater(token, batch, idx); return; }
+        var slot = _m.SwapEntry(idx);
+        _m.DeleteFromSwapCache(idx);
+        _cacheDeleted.Add((slot, Pfn(idx)));
+        PutPage(idx);                       // the swap cache's reference
+        _m.Clear(idx, PageFlags.Active | PageFlags.Reclaim);
+        _m.Clear(idx, PageFlags.Locked);
+        PutPage(idx);                       // the isolation reference: the frame is free now
+        Resolve(token, batch, idx, SwapoutVerdict.Freed);
+    }
+
+    /// <summary>Sends what the pages of a batch wait for, one message per peer.</summary>
+    private void Flush(long token, SwapoutBatch batch)
+    {
+        if (batch.NeedSlot.Count > 0)
+        {
+            Directory.Swap.Tell(new SwapDevice.AddToSwap(token, Self, batch.NeedSlot.Select(Pfn).ToArray()));
+            batch.NeedSlot.Clear();
+        }
+        foreach (var (task, items) in batch.NeedUnmap)
+        {
+            var target = Directory.Task(task);
+            if (target is null) throw new InvalidOperationException($"rmap of node {_node} names task {task}, which is gone");
+            target.Tell(new NumaTask.TryToUnmap(token, Self, items.ToArray(), batch.Request.UnmapIgnoresYoung));
+        }
+        batch.NeedUnmap.Clear();
+        if (batch.NeedWrite.Count > 0)
+        {
+            Directory.Swap.Tell(new SwapDevice.SwapWritepage(token, Self, batch.NeedWrite.ToArray()));
+            batch.NeedWrite.Clear();
+        }
+        FlushCacheDeleted();
+    }
+
+    private void FlushCacheDeleted()
+    {
+        if (_cacheDeleted.Count == 0) return;
+        Directory.Swap.Tell(new SwapDevice.SwapCacheDeleted(_cacheDeleted.Select(c => c.Slot).ToArray(),
+            _cacheDeleted.Select(c => c.Pfn).ToArray()));
+        _cacheDeleted.Clear();
+    }
+
+    /// <summary>add_to_swap's answer: a page without a slot counts as failed and stays on the list.</summary>
+    private void HandleAddedToSwap(SwapDevice.AddedToSwap m)
+    {
+        if (!_swapouts.TryGetValue(m.Token, out var batch)) { HandleReclaimAddedToSwap(m); return; }
+        for (var k = 0; k < m.Pfns.Length; k++)
+        {
+            var idx = Idx(m.Pfns[k]);
+            if (m.Slots[k] == 0)
+            {
+                UnlockPage(idx);
+                Resolve(m.Token, batch, idx, SwapoutVerdict.Failed);
+                continue;
+            }
+            _m.AddToSwapCache(idx, m.Slots[k], forWrite: true);
+            Trace.Emit("mm_add_to_swap", $"node={_node} pfn={m.Pfns[k]} slot={m.Slots[k]}");
+            StepUnmap(m.Token, batch, idx);
+        }
+        Flush(m.Token, batch);
+    }
+
+    /// <summary>try_to_unmap's answer from one mapping task. SWAP_SUCCESS only when no PTE maps the page any more.</summary>
+    private void HandleUnmapResult(NumaTask.UnmapResult m)
+    {
+        for (var k = 0; k < m.Pfns.Length; k++)
+        {
+            var idx = Idx(m.Pfns[k]);
+            if (m.Outcomes[k] == NumaTask.UnmapOutcome.Unmapped)
+            {
+                _m.RemoveRmap(idx, m.Task);
+                if (m.Dirty[k]) _m.Set(idx, PageFlags.Dirty);   // set_page_dirty from the PTE's dirty bit
+                PutPage(idx);
+            }
+        }
+        if (!_swapouts.TryGetValue(m.Token, out var batch)) { HandleReclaimUnmapResult(m); return; }
+        for (var k = 0; k < m.Pfns.Length; k++)
+        {
+            var idx = Idx(m.Pfns[k]);
+            var (waiting, young, again) = batch.Unmaps[idx];
+            young |= m.Outcomes[k] == NumaTask.UnmapOutcome.Young;
+            again |= m.Outcomes[k] == NumaTask.UnmapOutcome.NotMapped;
+            if (--waiting > 0) { batch.Unmaps[idx] = (waiting, young, again); continue; }
+            batch.Unmaps.Remove(idx);
+            if (young || again || _m.Mapcount(idx) > 0) RetryLater(m.Token, batch, idx);   // SWAP_FAIL / SWAP_AGAIN
+            else StepPageout(m.Token, batch, idx);
+        }
+        Flush(m.Token, batch);
+    }
+
+    /// <summary>swap_writepage's answer: a written page is under writeback and unlocked (PAGE_SUCCESS, retried next
+    /// pass); a page whose slot only the cache held left the swap cache without I/O and is dirty again.</summary>
+    private void HandleSwapWriteStarted(SwapDevice.SwapWriteStarted m)
+    {
+        _swapouts.TryGetValue(m.Token, out var batch);
+        foreach (var pfn in m.Written)
+        {
+            var idx = Idx(pfn);
+            _m.Set(idx, PageFlags.Writeback);
+            Trace.Emit("mm_vmscan_writepage", $"node={_node} pfn={pfn} slot={_m.SwapEntry(idx)}");
+            UnlockPage(idx);
+            if (batch is not null) Resolve(m.Token, batch, idx, SwapoutVerdict.Retry);
+        }
+        foreach (var pfn in m.Exclusive)
+        {
+            var idx = Idx(pfn);
+            _m.DeleteFromSwapCache(idx);
+            _m.Set(idx, PageFlags.Dirty);
+            PutPage(idx);
+            UnlockPage(idx);
+            if (batch is not null) Resolve(m.Token, batch, idx, SwapoutVerdict.Retry);
+        }
+        if (batch is null) HandleReclaimWriteStarted(m);
+    }
+
+    /// <summary><c>end_page_writeback</c>: PG_writeback cleared, waiters woken, and a PG_reclaim page that sits clean and
+    /// unlocked on the inactive list rotated to its tail (<c>rotate_reclaimable_page</c>, pgrotated).</summary>
+    private void HandleEndSwapWrite(SwapDevice.EndSwapWrite m)
+    {
+        foreach (var pfn in m.Pfns)
+        {
+            var idx = Idx(pfn);
+            if (_m.TestAndClear(idx, PageFlags.Reclaim) && _m.Test(idx, PageFlags.Lru) && !_m.Test(idx, PageFlags.Active)
+                && !_m.Test(idx, PageFlags.Locked) && !_m.Test(idx, PageFlags.Dirty))
+            {
+                _m.MoveToInactiveTail(idx);
+                _m.Stat.Count(VmEvent.Pgrotated);
+            }
+            _m.Clear(idx, PageFlags.Writeback);
+            Wake(_writebackWaiters, idx);
+        }
+    }
+}

@@ -1,0 +1,106 @@
+using Akka.Actor;
+using ActorNuma.Mm;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>The public protocol of <see cref="NumaTaskActor"/>: the syscalls a task makes, the faults it takes, and the
+/// requests the rest of the kernel makes of its page table (rmap walks). Every syscall is answered with one
+/// <see cref="SyscallResult"/>; a task runs one syscall at a time, as a single-threaded process does.</summary>
+public static class NumaTask
+{
+    /// <summary>A system call (or a fault-generating access) made by the task.</summary>
+    public abstract record Syscall;
+
+    /// <summary>mmap(addr, pages * 4096, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS|MAP_FIXED).</summary>
+    public sealed record Mmap(ulong Addr, long Pages) : Syscall;
+
+    public sealed record Munmap(ulong Addr, ulong Len) : Syscall;
+
+    /// <summary>Loads (or stores) to every page of a range: faults where needed, checks what each load reads.</summary>
+    public sealed record Touch(ulong Addr, long Pages, bool Write) : Syscall;
+
+    /// <summary>mbind(start, len, mode, nmask, maxnode, flags) with raw mode and flags, so invalid ones can be tried.</summary>
+    public sealed record Mbind(ulong Addr, ulong Len, int Mode, NodeMask? Nodes, int MaxNode, bool NodemaskFault, int Flags)
+        : Syscall;
+
+    public sealed record SetMempolicy(int Mode, NodeMask? Nodes, int MaxNode, bool NodemaskFault) : Syscall;
+
+    public sealed record GetMempolicy(int Flags, ulong Addr, int MaxNode, bool NodemaskGiven) : Syscall;
+
+    public sealed record SchedSetaffinity(int Cpu) : Syscall;
+
+    /// <summary>Evicts every present page of the range through the migration path (isolate, swapout_pages, putback):
+    /// the seed's "suspending an application by swapping it out". Returns the number of pages not evicted.</summary>
+    public sealed record Swapout(ulong Addr, long Pages) : Syscall;
+
+    public sealed record Exit : Syscall;
+
+    /// <summary>fork(): the child gets a copy-on-write copy of the address space and the task policy.</summary>
+    public sealed record Fork(string ChildName) : Syscall;
+
+    /// <summary>migrate_pages(pid, maxnode, old_nodes, new_nodes) (2.6.16, swap-based form).</summary>
+    public sealed record MigratePages(int Pid, int MaxNode, NodeMask? OldNodes, NodeMask? NewNodes, bool NodemaskFault)
+        : Syscall;
+
+    /// <summary>What a migration did, as the report shows it.</summary>
+    public sealed record MigrationStats(
+        long Scanned, long Isolated, long FailPagevec, long FailIsolatedElsewhere, long FailBeingFreed, long FailNotLru,
+        long SkippedShared, long Evicted, long Failed, long PutBack, int Passes, TimeSpan Time, long Warnings);
+
+    /// <summary>The result of a syscall: its return value and errno, plus what some calls report.</summary>
+    public sealed record SyscallResult(long Ret, Errno Errno)
+    {
+        public MpolMode? Mode { get; init; }
+        public NodeMask? Nodes { get; init; }
+        public int? Node { get; init; }
+        public MigrationStats? Migration { get; init; }
+        /// <summary>For fork: the child's pid.</summary>
+        public int? ChildPid { get; init; }
+        public long Faults { get; init; }
+        public long MajorFaults { get; init; }
+
+        public static SyscallResult Ok(long ret = 0) => new(ret, Errno.None);
+        public static SyscallResult Fail(Errno e) => new(-1, e);
+    }
+
+    // ---- queries (read-only, answered at once even in the middle of a syscall) -------------------------------
+
+    /// <summary>Per-node counts of present pages (the zero page not counted) and of swapped-out pages in a range.</summary>
+    public sealed record QueryPages(ulong Addr, long Pages);
+
+    public sealed record PagesReport(IReadOnlyDictionary<int, long> PerNode, long Swapped, long NotPresent);
+
+    /// <summary>/proc/pid/numa_maps.</summary>
+    public sealed record GetNumaMaps;
+
+    public sealed record NumaMapsReport(IReadOnlyList<string> Lines);
+
+    // ---- rmap requests from nodes (page table lock, not mmap_sem: served while a syscall waits) ----------------
+
+    public readonly record struct UnmapItem(int Pfn, uint Vpn, int Slot);
+
+    /// <summary><c>try_to_unmap_one</c> for each page: a young PTE fails (and loses its young bit) unless
+    /// <see cref="IgnoreYoung"/>; otherwise the PTE becomes the swap entry.</summary>
+    public sealed record TryToUnmap(long Token, IActorRef Node, UnmapItem[] Items, bool IgnoreYoung);
+
+    public enum UnmapOutcome : byte { Unmapped, Young, NotMapped }
+
+    /// <summary>The answer to <see cref="TryToUnmap"/>, delivered to the node through the swap device.</summary>
+    public sealed record UnmapResult(long Token, int Task, int[] Pfns, UnmapOutcome[] Outcomes, bool[] Dirty);
+
+    /// <summary><c>page_referenced_one</c> for each page: was the PTE young? The bit is cleared.</summary>
+    public sealed record PageReferenced(long Token, IActorRef Node, int[] Pfns, uint[] Vpns);
+
+    public sealed record PageReferencedResult(long Token, int Task, int[] Pfns, bool[] Young);
+
+    /// <summary>The OOM killer chose this task.</summary>
+    public sealed record OomKill(int Pfn);
+
+    /// <summary>Sent by the migrate_pages caller to the target: run do_migrate_pages on your mm.</summary>
+    internal sealed record DoMigratePages(long Token, IActorRef Caller, NodeMask From, NodeMask To, MpolFlags Flags);
+
+    internal sealed record MigratePagesDone(long Token, long NotMoved, MigrationStats Stats);
+
+    /// <summary>A one-way step of the task's own finished (routed back to it through another actor).</summary>
+    internal sealed record StepDone(long Token);
+}

@@ -1,0 +1,283 @@
+using Akka.Event;
+using Akka.Actor;
+using ActorNuma.Mm;
+using static ActorNuma.Kernel.NumaTask;
+using static ActorNuma.Kernel.NumaNode;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>Accesses and the page faults they take: <c>handle_pte_fault</c> → <c>do_anonymous_page</c> (a zero page for
+/// a load, a new page for a store), <c>do_wp_page</c> (copy on write), <c>do_swap_page</c> (swap cache hit, or a read
+/// into a page allocated under the policy in force now).</summary>
+/// <remarks>Kernel: mm/memory.c handle_mm_fault(), do_anonymous_page(), do_wp_page(), do_swap_page().</remarks>
+public sealed partial class NumaTaskActor
+{
+    private sealed class TouchOp(Touch call)
+    {
+        public Touch Call { get; } = call;
+        public ulong Next;
+        public ulong End;
+        public long Faults;
+        public long Major;
+        public Errno Error;
+        public bool Oom;
+    }
+
+    private void DoTouch(Touch m)
+    {
+        if (m.Pages < 0 || (m.Addr & (MmConstants.PageSize - 1)) != 0) { Complete(SyscallResult.Fail(Errno.EINVAL)); return; }
+        var first = m.Addr >> MmConstants.PageShift;
+        var op = new TouchOp(m) { Next = first, End = first + (ulong)m.Pages };
+        TouchChunk(op, () =>
+        {
+            var result = op.Error == Errno.None
+                ? SyscallResult.Ok((long)(op.End - first))
+                : SyscallResult.Fail(op.Error) with { Ret = -1 };
+            Complete(result with { Faults = op.Faults, MajorFaults = op.Major });
+        });
+    }
+
+    /// <summary>Faults one chunk of pages, all in flight at once, then the next chunk; <paramref name="finished"/> runs
+    /// after the last chunk, after a bad address (SIGSEGV, reported as EFAULT) or after the OOM kill.</summary>
+    private void TouchChunk(TouchOp op, Action finished)
+    {
+        if (op.Next >= op.End || op.Error != Errno.None)
+        {
+            if (op.Oom) { OomKillSelf(); return; }
+            finished();
+            return;
+        }
+        var chunkEnd = Math.Min(op.End, op.Next + (ulong)_machine.Settings.FaultBatch);
+        var pages = new List<(ulong Vpn, Vma Vma)>();
+        for (var vpn = op.Next; vpn < chunkEnd; vpn++)
+        {
+            var vma = _state.Vmas.FindVma(vpn << MmConstants.PageShift);
+            if (vma is null || !vma.Contains(vpn << MmConstants.PageShift))
+            {
+                op.Error = Errno.EFAULT;
+                op.End = vpn;
+                break;
+            }
+            pages.Add((vpn, vma));
+        }
+        op.Next = Math.Min(chunkEnd, op.End);
+        var batch = new FaultBatch(this, op);
+        var done = Join(pages.Count, () => TouchChunk(op, finished));
+        foreach (var (vpn, vma) in pages) AccessPage(batch, vma, vpn, op.Call.Write, done);
+        batch.Flush();
+    }
+
+    /// <summary>One load or store to one page, as <c>handle_pte_fault</c> dispatches it.</summary>
+    private void AccessPage(FaultBatch batch, Vma vma, ulong vpn, bool write, Action done)
+    {
+        var pte = _state.PageTable.Get(vpn);
+        if (pte.IsPresent && (!write || pte.Writable))
+        {
+            var value = write ? NextValue() : 0;
+            _state.PageTable.Set(vpn, write ? pte.MkYoung().MkDirty() : pte.MkYoung());
+            batch.Access(vpn, pte.Pfn, write, value, done);
+            return;
+        }
+        batch.Op.Faults++;
+        Count(VmEvent.Pgfault);
+        if (pte.IsNone)
+        {
+            if (write) batch.Alloc(vma, vpn, NextValue(), AllocPurpose.AnonFault, done);
+            else MapZeroPage(vpn, done);
+        }
+        else if (pte.IsSwap) DoSwapPage(batch, vma, vpn, pte.SwapSlot, write, done);
+        else DoWpPage(batch, vma, vpn, pte.Pfn, done);
+    }
+
+    /// <summary>do_anonymous_page for a load: the zero page, read-only. It is PG_reserved and never counted.</summary>
+    private void MapZeroPage(ulong vpn, Action done)
+    {
+        _state.PageTable.Set(vpn, Pte.Present(Topology.ZeroPfn, write: false));
+        CheckRead(vpn, 0);
+        done();
+    }
+
+    /// <summary><c>do_wp_page</c>: a store to a read-only present page. The zero page is always copied; another page
+    /// is reused when its node says this mapping is its only user, else copied to a page allocated under the policy.</summary>
+    private void DoWpPage(FaultBatch batch, Vma vma, ulong vpn, int oldPfn, Action done)
+    {
+        var value = NextValue();
+        if (oldPfn == Topology.ZeroPfn)
+        {
+            batch.Alloc(vma, vpn, value, AllocPurpose.CowCopy, done);
+            return;
+        }
+        RequestOnce(NodeOfPfn(oldPfn), t => new WpPage(t, Self, Pid, oldPfn), r =>
+        {
+            var reply = (WpPageReply)r;
+            if (reply.Reuse)
+            {
+                _state.PageTable.Set(vpn, Pte.Present(oldPfn, write: true, young: true, dirty: true));
+                var single = new FaultBatch(this, batch.Op);
+                single.Access(vpn, oldPfn, write: true, value, done);
+                single.Flush();
+                return;
+            }
+            var copy = new FaultBatch(this, batch.Op);
+            copy.Alloc(vma, vpn, value, AllocPurpose.CowCopy, () =>
+            {
+                // The new page is mapped: the old one loses this mapping (page_remove_rmap + page_cache_release).
+                NodeOfPfn(oldPfn).Tell(new ZapPages(0, null, Pid, [oldPfn]));
+                done();
+            });
+            copy.Flush();
+        });
+    }
+
+    /// <summary><c>do_swap_page</c>: look the slot up in the swap cache; a hit maps the page where it is (minor fault), a
+    /// miss allocates under the policy in force now and reads the slot (major fault). Then <c>swap_free</c> and, with
+    /// swap over half full, <c>remove_exclusive_swap_page</c>; a store the page cannot take goes on to do_wp_page.</summary>
+    private void DoSwapPage(FaultBatch batch, Vma vma, ulong vpn, int slot, bool write, Action done)
+    {
+        var missed = false;
+        void Mapped(SwapCacheMapped m)
+        {
+            if (missed) { batch.Op.Major++; Count(VmEvent.Pgmajfault); }
+            var canWrite = write && m.CanWrite;
+            _state.PageTable.Set(vpn, Pte.Present(m.Pfn, canWrite, young: true, dirty: canWrite));
+            Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(slot, m.Pfn));
+            CheckRead(vpn, m.Contents);
+            if (!write) { done(); return; }
+            var next = new FaultBatch(this, batch.Op);
+            if (canWrite) next.Access(vpn, m.Pfn, write: true, NextValue(), done);
+            else DoWpPage(next, vma, vpn, m.Pfn, done);
+            next.Flush();
+        }
+        void Lookup()
+        {
+            RequestOnce(Directory.Swap, t => new SwapDevice.LookupSwapCache(t, Self, Pid, slot, (uint)vpn), r =>
+            {
+                if (r is SwapCacheMapped hit) { Mapped(hit); return; }
+                missed = true;
+                var read = new FaultBatch(this, batch.Op);
+                read.SwapIn(vma, vpn, slot, Mapped, Lookup, done);
+                read.Flush();
+            });
+        }
+        Lookup();
+    }
+
+    /// <summary>The data checker: a load must see what this task last stored to the page (0 if never).</summary>
+    private void CheckRead(ulong vpn, uint value)
+    {
+        var expected = _state.PageTable.LastWritten(vpn);
+        if (value == expected) return;
+        var msg = $"task {Pid} ({_state.Name}) read 0x{value:x8} at 0x{vpn << MmConstants.PageShift:x}, last wrote 0x{expected:x8}";
+        _machine.ReportDataViolation(msg);
+        _log.Error("data checker: {Violation}", msg);
+    }
+
+    private uint NextValue()
+    {
+        var v = unchecked((uint)Pid * 0x9E3779B1u ^ ++_writeSeq);
+        return v == 0 ? ++_writeSeq : v;
+    }
+
+    private IActorRef NodeOfPfn(int pfn) => Directory.Node(Topology.PfnToNid(pfn));
+
+    /// <summary>Collects the requests of one round of faults, one message per node and kind.</summary>
+    private sealed class FaultBatch(NumaTaskActor task, TouchOp op)
+    {
+        private readonly Dictionary<int, List<(ulong Vpn, AccessItem Item, Action Done)>> _access = new();
+        private readonly List<(AllocPlan Plan, AllocItem Item, AllocPurpose Purpose, Action<AllocatedPage> OnPage, Action Done)> _allocs = new();
+
+        public TouchOp Op { get; } = op;
+
+        public void Access(ulong vpn, int pfn, bool write, uint value, Action done)
+        {
+            var node = task.Topology.PfnToNid(pfn);
+            if (!_access.TryGetValue(node, out var list)) _access[node] = list = new();
+            list.Add((vpn, new AccessItem(pfn, write, value), done));
+        }
+
+        /// <summary>A new anonymous page (or COW copy) holding <paramref name="value"/>, mapped writable.</summary>
+        public void Alloc(Vma vma, ulong vpn, uint value, AllocPurpose purpose, Action done)
+        {
+            var plan = task.Plan(vma, vpn);
+            _allocs.Add((plan, new AllocItem((uint)vpn, value, 0), purpose, page =>
+            {
+                task._state.PageTable.Set(vpn, Pte.Present(page.Pfn, write: true, young: true, dirty: true));
+                task._state.PageTable.SetLastWritten(vpn, value);
+                done();
+            }, done));
+        }
+
+        /// <summary>read_swap_cache_async for a miss: a page allocated under the policy now, filled from the slot.</summary>
+        public void SwapIn(Vma vma, ulong vpn, int slot, Action<SwapCacheMapped> mapped, Action raced, Action done)
+        {
+            var plan = task.Plan(vma, vpn);
+            task.Allocate(plan, [new AllocItem((uint)vpn, 0, slot)], AllocPurpose.SwapIn, Op,
+                onPage: _ => { }, onMapped: mapped, onRaced: _ => raced(), onOom: _ => { Op.Oom = true; done(); });
+        }
+
+        public void Flush()
+        {
+            foreach (var (node, items) in _access)
+            {
+                var list = items;
+                task.RequestOnce(task.Directory.Node(node), t => new AccessPages(t, task.Self, list.Select(i => i.Item).ToArray()), r =>
+                {
+                    var values = ((PagesAccessed)r).Values;
+                    for (var k = 0; k < list.Count; k++)
+                    {
+                        var (vpn, item, done) = list[k];
+                        if (item.Write) task._state.PageTable.SetLastWritten(vpn, item.Value);
+                        else task.CheckRead(vpn, values[k]);
+                        done();
+                    }
+                });
+            }
+            _access.Clear();
+            foreach (var group in _allocs.GroupBy(a => (a.Plan.Zonelist, a.Plan.Interleave, a.Purpose)))
+            {
+                var members = group.ToList();
+                var byVpn = members.ToDictionary(a => a.Item.Vpn);
+                task.Allocate(group.First().Plan, members.Select(a => a.Item).ToArray(), group.Key.Purpose, Op,
+                    onPage: p => byVpn[p.Vpn].OnPage(p), onMapped: _ => { }, onRaced: _ => { },
+                    onOom: items => { Op.Oom = true; foreach (var i in items) byVpn[i.Vpn].Done(); });
+            }
+            _allocs.Clear();
+        }
+    }
+
+    /// <summary>The allocation plan of <c>alloc_page_vma(vma, addr)</c> under the policy in force now.</summary>
+    private AllocPlan Plan(Vma vma, ulong vpn)
+    {
+        var policy = PolicyAllocation.EffectivePolicy(vma, _state.Policy);
+        return PolicyAllocation.PlanAllocVma(policy, vma, vpn << MmConstants.PageShift, CpuNode, _machine.Zonelists, ref _ilNext);
+    }
+
+    /// <summary>2.6.14 <c>__alloc_pages</c> from the task's side: the zonelist at pages_low; when every node refuses,
+    /// wake their kswapds and go again at pages_min; when that fails too, reclaim directly, then the OOM path.</summary>
+    private void Allocate(AllocPlan plan, AllocItem[] items, AllocPurpose purpose, TouchOp op,
+        Action<AllocatedPage> onPage, Action<SwapCacheMapped> onMapped, Action<SwapInRaced> onRaced, Action<AllocItem[]> onOom,
+        AllocPass pass = AllocPass.Low)
+    {
+        if (plan.Zonelist.Length == 0) { onOom(items); return; }
+        var left = items.Length;
+        Request(Directory.Node(plan.Zonelist[0]),
+            t => new AllocPages(t, Self, Pid, _state.Cpu, items, plan.Zonelist, 0, pass, plan.Interleave, purpose),
+            r =>
+            {
+                switch (r)
+                {
+                    case PagesAllocated m:
+                        foreach (var p in m.Pages) onPage(p);
+                        left -= m.Pages.Length;
+                        break;
+                    case SwapCacheMapped m: onMapped(m); left--; break;
+                    case SwapInRaced m: onRaced(m); left--; break;
+                    case AllocFailed m:
+                        left -= m.Items.Length;
+                        AllocSlowPath(plan, m.Items, purpose, op, m.Pass, onPage, onMapped, onRaced, onOom);
+                        break;
+                }
+                return left == 0;
+            });
+    }
+}

@@ -1,0 +1,314 @@
+using Akka.Event;
+using Akka.Actor;
+using ActorNuma.Mm;
+using static ActorNuma.Kernel.NumaTask;
+using static ActorNuma.Kernel.NumaNode;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>Page migration via swap, the seed's two patches: the page walk that picks misplaced pages,
+/// <c>isolate_lru_page</c> with the profile's draining, <c>swapout_pages</c>' pass loop, <c>putback_lru_pages</c>;
+/// and the three callers: mbind(MPOL_MF_MOVE), migrate_pages(2) and the swapout operation.</summary>
+public sealed partial class NumaTaskActor
+{
+    /// <summary>V2: <c>if (retry &amp;&amp; pass++ &lt; 10) goto redo;</c> — passes 0 to 10.</summary>
+    private const int MaxPass = 10;
+
+    private sealed class MigrationRun(string reason, TimeSpan start)
+    {
+        public string Reason { get; } = reason;
+        public TimeSpan Start { get; } = start;
+        public long Scanned, Isolated, FailPagevec, FailElsewhere, FailFreeing, FailNotLru, Shared, Evicted, Failed, PutBack, Warnings;
+        public int Passes;
+        public List<int> Pagelist { get; } = new();
+        public Dictionary<int, IsolateOutcome> LastFailure { get; } = new();
+
+        public MigrationStats Stats(TimeSpan now) => new(Scanned, Isolated, FailPagevec, FailElsewhere, FailFreeing,
+            FailNotLru, Shared, Evicted, Failed, PutBack, Passes, now - Start, Warnings);
+    }
+
+    // ---- mbind(MPOL_MF_MOVE) ----------------------------------------------------------------------------------
+
+    /// <summary>do_mbind with MOVE: (2.6.16: ENODEV without swap, <c>lru_add_drain_all</c>) → check_range isolating
+    /// misplaced pages → mbind_range (the policy is in place before any page moves) → swapout_pages → EIO only with
+    /// STRICT and pages left → putback_lru_pages on every path.</summary>
+    private void MbindMove(MbindCheck check)
+    {
+        var run = new MigrationRun("mbind", Trace.Now);
+        MigrationPrologue(() =>
+        {
+            var candidates = new List<int>();
+            var err = _state.Vmas.CheckRange(check.Start, check.End, check.DiscontigOk,
+                (vma, s, e) => CollectMisplaced(vma, s, e, check.Flags, check.Nodes, candidates));
+            var skipShared = !Profile.MoveSharedPages && (check.Flags & MpolFlags.MoveAll) == 0;
+            IsolateCandidates(run, candidates, skipShared, () =>
+            {
+                if (err != Errno.None) { FinishMigration(run, () => Complete(SyscallResult.Fail(err))); return; }
+                var rangeErr = _state.Vmas.MbindRange(check.Start, check.End, check.Policy);
+                SwapoutPages(run, () =>
+                {
+                    var result = rangeErr != Errno.None ? rangeErr
+                        : run.Pagelist.Count > 0 && (check.Flags & MpolFlags.Strict) != 0 ? Errno.EIO : Errno.None;
+                    FinishMigration(run, () => Complete((result == Errno.None ? SyscallResult.Ok() : SyscallResult.Fail(result))
+                        with { Migration = run.Stats(Trace.Now) }));
+                });
+            });
+        }, enodev => Complete(SyscallResult.Fail(enodev)));
+    }
+
+    /// <summary>What runs before the page walk in the profile: 2.6.16's ENODEV without swap (the 14 Mar 2006 fix,
+    /// which tests <c>nr_swap_pages &lt;= 0</c>), and Nick Piggin's <c>lru_add_drain_all()</c> in check_range.</summary>
+    private void MigrationPrologue(Action walk, Action<Errno> fail)
+    {
+        void Drain()
+        {
+            if (Profile.DrainAllBeforeWalk) LruAddDrainAll(walk);
+            else walk();
+        }
+        if (!Profile.EnodevWithoutSwap) { Drain(); return; }
+        RequestOnce(Directory.Swap, t => new SwapDevice.GetSwapInfo(t), r =>
+        {
+            if (((SwapDevice.SwapInfo)r).NrSwapPages <= 0) fail(Errno.ENODEV);
+            else Drain();
+        });
+    }
+
+    /// <summary><c>check_pte_range</c> with a page list: every present page on a node outside
+    /// <paramref name="allowed"/> is a candidate; non-present PTEs are ignored.</summary>
+    private Errno CollectMisplaced(Vma vma, ulong start, ulong end, MpolFlags flags, NodeMask allowed, List<int> into)
+    {
+        if (!VmaList.CheckRangeWalksVma(vma, flags)) return Errno.None;
+        foreach (var (_, pte) in _state.PageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift))
+        {
+            if (!pte.IsPresent || SkipInWalk(pte.Pfn)) continue;
+            if (!allowed.Contains(Topology.PfnToNid(pte.Pfn))) into.Add(pte.Pfn);
+        }
+        return Errno.None;
+    }
+
+    // ---- isolate_lru_page with the profile's draining ---------------------------------------------------------
+
+    /// <summary>Isolates every candidate at its node. Pages found without PG_lru are retried once after the drain the
+    /// profile's isolate_lru_page does (V1: the other CPUs by IPI; V2: those and the local CPU); pages that still fail
+    /// fire V1/V2's <c>WARN_ON(rc == 0)</c> in check_pte_range and are skipped. The kernel drains once per failing
+    /// page; one drain per round covers them all, since nothing refills a drained pagevec while mmap_sem is held.</summary>
+    private void IsolateCandidates(MigrationRun run, List<int> candidates, bool skipShared, Action then)
+    {
+        run.Scanned += candidates.Count;
+        Count(VmEvent.EmuMigrateScanned, candidates.Count);
+        IsolateRound(run, candidates, skipShared, firstTry: true, then);
+    }
+
+    private void IsolateRound(MigrationRun run, List<int> pfns, bool skipShared, bool firstTry, Action then)
+    {
+        var notOnLru = new List<int>();
+        var batches = Batches(pfns).ToList();
+        var done = Join(batches.Count, () =>
+        {
+            if (notOnLru.Count > 0 && firstTry && Profile.IsolateDrain != IsolateDrain.None)
+            {
+                var nodes = notOnLru.Select(Topology.PfnToNid).Distinct().OrderBy(n => n).ToArray();
+                IsolateDrainCpus(nodes, () => IsolateRound(run, notOnLru, skipShared, firstTry: false, then));
+                return;
+            }
+            foreach (var pfn in notOnLru) IsolateFailed(run, pfn);
+            then();
+        });
+        foreach (var (node, batch) in batches)
+            RequestOnce(Directory.Node(node), t => new IsolateLruPages(t, Self, batch, skipShared), r =>
+            {
+                var res = (IsolateLruPagesResult)r;
+                for (var k = 0; k < res.Pfns.Length; k++) Isolated(run, res.Pfns[k], res.Outcomes[k], notOnLru);
+                done();
+            });
+    }
+
+    private void Isolated(MigrationRun run, int pfn, IsolateOutcome outcome, List<int> notOnLru)
+    {
+        switch (outcome)
+        {
+            case IsolateOutcome.Isolated:
+                run.Isolated++;
+                run.Pagelist.Add(pfn);
+                _state.Isolated.Add(pfn);
+                Count(VmEvent.EmuMigrateIsolated);
+                break;
+            case IsolateOutcome.BeingFreed:
+                run.FailFreeing++;
+                Count(VmEvent.EmuMigrateIsolateFailFreeing);
+                break;
+            case IsolateOutcome.Shared:
+                run.Shared++;
+                Count(VmEvent.EmuMigrateSharedSkipped);
+                break;
+            default:
+                notOnLru.Add(pfn);
+                run.LastFailure[pfn] = outcome;
+                break;
+        }
+    }
+
+    private void IsolateFailed(MigrationRun run, int pfn)
+    {
+        var outcome = run.LastFailure.GetValueOrDefault(pfn, IsolateOutcome.NotLru);
+        switch (outcome)
+        {
+            case IsolateOutcome.InPagevec: run.FailPagevec++; Count(VmEvent.EmuMigrateIsolateFailPagevec); break;
+            case IsolateOutcome.IsolatedElsewhere: run.FailElsewhere++; Count(VmEvent.EmuMigrateIsolateFailIsolated); break;
+            default: run.FailNotLru++; Count(VmEvent.EmuMigrateIsolateFailOther); break;
+        }
+        if (!Profile.WarnOnIsolateFailure) return;
+        run.Warnings++;
+        Count(VmEvent.EmuWarnOn);
+        Trace.Warn("mm/mempolicy.c:check_pte_range", $"WARN_ON(rc == 0): isolate_lru_page failed ({outcome}) task={Pid}", pfn);
+        _log.Warning("WARNING at mm/mempolicy.c check_pte_range: isolate_lru_page(pfn {Pfn}) returned 0 ({Reason})", pfn, outcome);
+    }
+
+    /// <summary>The drain inside V1/V2 <c>isolate_lru_page</c>: <c>smp_call_function(lru_add_drain_per_cpu)</c> runs on
+    /// every other CPU and waits; V2 adds <c>lru_add_drain()</c> on this CPU.</summary>
+    private void IsolateDrainCpus(int[] ackNodes, Action then)
+    {
+        var cpus = Enumerable.Range(0, Topology.Cpus)
+            .Where(c => c != _state.Cpu || Profile.IsolateDrain == IsolateDrain.RemoteAndLocal).ToArray();
+        DrainCpus(cpus, ackNodes, then);
+    }
+
+    /// <summary><c>lru_add_drain_all()</c>: every CPU drains (keventd via schedule_on_each_cpu), and the caller waits.</summary>
+    private void LruAddDrainAll(Action then) =>
+        DrainCpus(Enumerable.Range(0, Topology.Cpus).ToArray(), Enumerable.Range(0, Topology.Nodes).ToArray(), then);
+
+    private void DrainCpus(int[] cpus, int[] ackNodes, Action then)
+    {
+        Trace.Emit("lru_add_drain_all", $"task={Pid} cpus={string.Join(",", cpus)}");
+        var done = Join(cpus.Length * ackNodes.Length, then);
+        foreach (var cpu in cpus)
+            Request(Directory.NodeOfCpu(cpu, Topology), t => new LruAddDrain(cpu, t, Self, ackNodes), _ =>
+            {
+                done();
+                return true;
+            });
+    }
+
+    // ---- swapout_pages and putback_lru_pages --------------------------------------------------------------------
+
+    /// <summary>V2 <c>swapout_pages</c>: passes over the page list until a pass leaves nothing to retry or pass 10 is
+    /// done. Freed pages leave the list; what stays (failed + retry of the last pass) is not evicted.</summary>
+    private void SwapoutPages(MigrationRun run, Action then, int pass = 0)
+    {
+        if (run.Pagelist.Count == 0) { then(); return; }
+        run.Passes = pass + 1;
+        Count(VmEvent.EmuMigratePasses);
+        var retry = 0;
+        var failed = 0;
+        var freed = new HashSet<int>();
+        var batches = Batches(run.Pagelist).ToList();
+        var done = Join(batches.Count, () =>
+        {
+            run.Pagelist.RemoveAll(freed.Contains);
+            foreach (var pfn in freed) _state.Isolated.Remove(pfn);
+            run.Evicted += freed.Count;
+            Count(VmEvent.EmuMigrateEvicted, freed.Count);
+            if (retry > 0 && pass < MaxPass) { SwapoutPages(run, then, pass + 1); return; }
+            run.Failed = failed + retry;
+            Count(VmEvent.EmuMigrateFailed, run.Failed);
+            then();
+        });
+        foreach (var (node, batch) in batches)
+            RequestOnce(Directory.Node(node),
+                t => new SwapoutPass(t, Self, pass, batch, Profile.MigrationUnmapIgnoresYoung, Profile.BlockingLockFromPass),
+                r =>
+                {
+                    var res = (SwapoutPassResult)r;
+                    freed.UnionWith(res.Freed);
+                    retry += res.Retry.Length;
+                    failed += res.Failed.Length;
+                    done();
+                });
+    }
+
+    /// <summary><c>putback_lru_pages</c> for what is left on the list, then the migration's trace event.</summary>
+    private void FinishMigration(MigrationRun run, Action then)
+    {
+        var batches = Batches(run.Pagelist).ToList();
+        var cpu = Profile.PutbackThroughPagevec ? _state.Cpu : -1;
+        var done = Join(batches.Count, () =>
+        {
+            foreach (var pfn in run.Pagelist) _state.Isolated.Remove(pfn);
+            run.Pagelist.Clear();
+            Count(VmEvent.EmuMigratePutback, run.PutBack);
+            var s = run.Stats(Trace.Now);
+            Trace.Emit("mm_migrate_pages", $"task={Pid} reason={run.Reason} scanned={s.Scanned} isolated={s.Isolated} " +
+                $"isolate_fail_pagevec={s.FailPagevec} isolate_fail_isolated={s.FailIsolatedElsewhere} " +
+                $"isolate_fail_freeing={s.FailBeingFreed} isolate_fail_other={s.FailNotLru} shared_skipped={s.SkippedShared} " +
+                $"evicted={s.Evicted} failed={s.Failed} putback={s.PutBack} passes={s.Passes} time_us={(long)s.Time.TotalMicroseconds}");
+            then();
+        });
+        foreach (var (node, batch) in batches)
+            RequestOnce(Directory.Node(node), t => new PutbackLruPages(t, Self, batch, Profile.PutbackDropsReference, cpu), r =>
+            {
+                run.PutBack += ((PutbackDone)r).PutBack;
+                done();
+            });
+    }
+
+    /// <summary>The pages of a list grouped by node, in list order, at most MigrateBatch to a message.</summary>
+    private IEnumerable<(int Node, int[] Pfns)> Batches(IEnumerable<int> pfns) =>
+        pfns.GroupBy(Topology.PfnToNid).OrderBy(g => g.Key)
+            .SelectMany(g => g.Chunk(_machine.Settings.MigrateBatch).Select(c => (g.Key, c)));
+
+    // ---- the swapout operation ----------------------------------------------------------------------------------
+
+    /// <summary>Evicts every present page of a range through the migration path, regardless of policy.</summary>
+    private void DoSwapout(Swapout m)
+    {
+        if ((m.Addr & (MmConstants.PageSize - 1)) != 0 || m.Pages < 0) { Complete(SyscallResult.Fail(Errno.EINVAL)); return; }
+        var run = new MigrationRun("swapout", Trace.Now);
+        var first = m.Addr >> MmConstants.PageShift;
+        var candidates = _state.PageTable.Range(first, first + (ulong)m.Pages)
+            .Where(e => e.Pte.IsPresent && e.Pte.Pfn != Topology.ZeroPfn).Select(e => e.Pte.Pfn).ToList();
+        MigrationPrologue(() => IsolateCandidates(run, candidates, skipShared: false, () => SwapoutPages(run, () =>
+            FinishMigration(run, () => Complete(SyscallResult.Ok(run.Failed) with { Migration = run.Stats(Trace.Now) })))),
+            err => Complete(SyscallResult.Fail(err)));
+    }
+
+    // ---- migrate_pages(2) ---------------------------------------------------------------------------------------
+
+    /// <summary><c>sys_migrate_pages</c>: node masks, the target (0 = self; ESRCH if none), permission, then the target
+    /// runs do_migrate_pages on its mm; the return value is the number of pages not moved.</summary>
+    private void DoMigratePagesCall(MigratePages m)
+    {
+        var err = SyscallChecks.CheckMigratePagesNodes(m.MaxNode, m.OldNodes, m.NodemaskFault, m.NewNodes, m.NodemaskFault, out var from, out var to);
+        if (err != Errno.None) { Complete(SyscallResult.Fail(err)); return; }
+        var pid = m.Pid == 0 ? Pid : m.Pid;
+        var target = m.Pid < 0 ? null : Directory.Task(pid);
+        var targetState = _machine.Tasks.FirstOrDefault(t => t.Pid == pid);
+        if (target is null || targetState is null || targetState.Exited) { Complete(SyscallResult.Fail(Errno.ESRCH)); return; }
+        err = SyscallChecks.CheckMigratePagesTargetNodes(to, Topology.OnlineNodes, _state.SysNice, Topology.OnlineNodes);
+        if (err != Errno.None) { Complete(SyscallResult.Fail(err)); return; }
+        var flags = SyscallChecks.MigratePagesFlags(_state.SysNice);
+        RequestOnce(target, t => new DoMigratePages(t, Self, from, to, flags), r =>
+        {
+            var done = (MigratePagesDone)r;
+            Complete(SyscallResult.Ok(done.NotMoved) with { Migration = done.Stats });
+        });
+    }
+
+    /// <summary>2.6.16 <c>do_migrate_pages</c> in its swap form: evict every page on a node of old_nodes that is not in
+    /// new_nodes (check_range over the whole mm with DISCONTIG_OK), then swap_pages and putback.</summary>
+    private void HandleDoMigratePages(DoMigratePages m)
+    {
+        var allowed = new NodeMask(~m.From.Without(m.To).Bits);
+        var run = new MigrationRun("migrate_pages", Trace.Now);
+        void Reply() => m.Caller.Tell(new MigratePagesDone(m.Token, run.Failed, run.Stats(Trace.Now)));
+        MigrationPrologue(() =>
+        {
+            var candidates = new List<int>();
+            var vmas = _state.Vmas.All;
+            if (vmas.Count > 0)
+                _state.Vmas.CheckRange(vmas[0].Start, vmas[^1].End, discontigOk: true,
+                    (vma, s, e) => CollectMisplaced(vma, s, e, m.Flags, allowed, candidates));
+            var skipShared = !Profile.MoveSharedPages && (m.Flags & MpolFlags.MoveAll) == 0;
+            IsolateCandidates(run, candidates, skipShared, () => SwapoutPages(run, () => FinishMigration(run, Reply)));
+        }, _ => { run.Failed = 0; m.Caller.Tell(new MigratePagesDone(m.Token, -(long)Errno.ENODEV, run.Stats(Trace.Now))); });
+    }
+}

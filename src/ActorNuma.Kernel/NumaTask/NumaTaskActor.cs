@@ -1,0 +1,248 @@
+using Akka.Actor;
+using Akka.Event;
+using ActorNuma.Mm;
+using static ActorNuma.Kernel.NumaTask;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>A task and its mm: VMAs with their policies, the page table, the task policy, the CPU it runs on, and what
+/// it last wrote to each page. It runs one syscall at a time (mmap_sem for the emulator's purposes); the page-table
+/// requests of other actors (try_to_unmap, page_referenced) are served at once, as the PTE lock allows in the kernel.</summary>
+public sealed partial class NumaTaskActor : UntypedActor
+{
+    private readonly KernelMachine _machine;
+    private readonly TaskState _state;
+    private readonly ILoggingAdapter _log = Context.GetLogger();
+    private readonly Queue<(Syscall Call, IActorRef ReplyTo)> _queue = new();
+    private readonly Dictionary<long, Func<object, bool>> _pending = new();
+    private IActorRef? _caller;
+    private Syscall? _current;
+    private long _nextToken;
+    private int _ilNext;
+    private uint _writeSeq;
+
+    public NumaTaskActor(KernelMachine machine, TaskState state)
+    {
+        _machine = machine;
+        _state = state;
+        _ilNext = 0;
+        machine.Register(state);
+    }
+
+    public static Props Props(KernelMachine machine, TaskState state) =>
+        Akka.Actor.Props.Create(() => new NumaTaskActor(machine, state)).OnKernelDispatcher();
+
+    private int Pid => _state.Pid;
+    private Topology Topology => _machine.Topology;
+    private KernelProfile Profile => _machine.Profile;
+    private KernelDirectory Directory => _machine.Directory;
+    private KernelTrace Trace => _machine.Trace;
+    private int CpuNode => Topology.CpuToNode(_state.Cpu);
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case Syscall call:
+                _queue.Enqueue((call, Sender));
+                if (_current is null) RunNext();
+                break;
+            case TryToUnmap or PageReferenced when _forking:
+                _deferredRmap.Enqueue(message);
+                break;
+            case TryToUnmap m: HandleTryToUnmap(m); break;
+            case PageReferenced m: HandlePageReferenced(m); break;
+            case QueryPages m: Sender.Tell(QueryRange(m)); break;
+            case GetNumaMaps: GatherNumaMaps(Sender); break;
+            case DoMigratePages m when HoldsMmapSemForWrite:
+                _deferredMigrations.Enqueue(m);
+                break;
+            case DoMigratePages m: HandleDoMigratePages(m); break;
+            case OomKill m: HandleOomKill(m); break;
+            default:
+                if (!DeliverReply(message)) Unhandled(message);
+                break;
+        }
+    }
+
+    // ---- one syscall at a time --------------------------------------------------------------------------------
+
+    private void RunNext()
+    {
+        while (_current is null && _queue.Count > 0)
+        {
+            var (call, replyTo) = _queue.Dequeue();
+            _current = call;
+            _caller = replyTo;
+            if (_state.Exited) { Complete(SyscallResult.Fail(Errno.ESRCH)); continue; }
+            Dispatch(call);
+        }
+    }
+
+    private void Dispatch(Syscall call)
+    {
+        switch (call)
+        {
+            case Mmap m: DoMmap(m); break;
+            case Munmap m: DoMunmap(m); break;
+            case Touch m: DoTouch(m); break;
+            case Mbind m: DoMbind(m); break;
+            case SetMempolicy m: DoSetMempolicy(m); break;
+            case GetMempolicy m: DoGetMempolicy(m); break;
+            case SchedSetaffinity m: DoSchedSetaffinity(m); break;
+            case Swapout m: DoSwapout(m); break;
+            case Exit: DoExit(SyscallResult.Ok()); break;
+            case Fork m: DoFork(m); break;
+            case MigratePages m: DoMigratePagesCall(m); break;
+            default: Complete(SyscallResult.Fail(Errno.EINVAL)); break;
+        }
+    }
+
+    /// <summary>Ends the current syscall with its result and starts the next queued one.</summary>
+    private void Complete(SyscallResult result)
+    {
+        var caller = _caller;
+        _current = null;
+        _caller = null;
+        caller?.Tell(result);
+        if (_killPending && !_state.Exited)
+        {
+            _killPending = false;
+            _current = new Exit();
+            DoExit(SyscallResult.Fail(Errno.ENOMEM));
+            return;
+        }
+        while (_deferredMigrations.Count > 0) HandleDoMigratePages(_deferredMigrations.Dequeue());
+        RunNext();
+    }
+
+    /// <summary>Syscalls that take mmap_sem for writing; migrate_pages (down_read) waits for them.</summary>
+    private bool HoldsMmapSemForWrite => _current is Mbind or Mmap or Munmap or Exit or Fork;
+
+    private readonly Queue<DoMigratePages> _deferredMigrations = new();
+
+    // ---- replies matched to requests by token -----------------------------------------------------------------
+
+    private long NextToken() => ++_nextToken;
+
+    /// <summary>Sends a request and registers what to do with its replies; <paramref name="onReply"/> returns true when
+    /// no more replies are expected for the token.</summary>
+    private void Request(IActorRef target, Func<long, object> make, Func<object, bool> onReply)
+    {
+        var token = NextToken();
+        _pending[token] = onReply;
+        target.Tell(make(token));
+    }
+
+    /// <summary>A request answered by exactly one reply.</summary>
+    private void RequestOnce(IActorRef target, Func<long, object> make, Action<object> onReply) =>
+        Request(target, make, r => { onReply(r); return true; });
+
+    private bool DeliverReply(object message)
+    {
+        long? token = message switch
+        {
+            NumaNode.PagesAllocated m => m.Token,
+            NumaNode.AllocFailed m => m.Token,
+            NumaNode.SwapInRaced m => m.Token,
+            NumaNode.LruAddDrained m => m.Token,
+            NumaNode.IsolateLruPagesResult m => m.Token,
+            NumaNode.PutbackDone m => m.Token,
+            NumaNode.SwapoutPassResult m => m.Token,
+            NumaNode.PagesAccessed m => m.Token,
+            NumaNode.WpPageReply m => m.Token,
+            NumaNode.PageDupRmapDone m => m.Token,
+            NumaNode.ZapPagesDone m => m.Token,
+            NumaNode.SwapCacheMapped m => m.Token,
+            NumaNode.PagesDescribed m => m.Token,
+            SwapDevice.SwapCacheMiss m => m.Token,
+            SwapDevice.SwapInfo m => m.Token,
+            MigratePagesDone m => m.Token,
+            StepDone m => m.Token,
+            KernelRoot.TaskCreated m => m.Token,
+            _ => null,
+        };
+        if (token is null) return false;
+        if (!_pending.TryGetValue(token.Value, out var handler))
+            throw new InvalidOperationException($"task {Pid}: reply {message.GetType().Name} for unknown token {token}");
+        if (handler(message)) _pending.Remove(token.Value);
+        return true;
+    }
+
+    /// <summary>Runs <paramref name="then"/> after <paramref name="count"/> calls of the returned countdown.</summary>
+    private static Action Join(int count, Action then)
+    {
+        if (count == 0) { then(); return () => { }; }
+        var left = count;
+        return () => { if (--left == 0) then(); };
+    }
+
+    // ---- rmap requests from nodes (served at once) ------------------------------------------------------------
+
+    /// <summary><c>try_to_unmap_one</c> for each page. A young PTE fails and loses its young bit (ptep_clear_flush_young),
+    /// unless the caller ignores it (2.6.16 migration). The answer reaches the node through the swap device, after
+    /// <c>swap_duplicate</c> of the entries now in the PTEs.</summary>
+    /// <remarks>Kernel: mm/rmap.c try_to_unmap_one().</remarks>
+    private void HandleTryToUnmap(TryToUnmap m)
+    {
+        var n = m.Items.Length;
+        var outcomes = new UnmapOutcome[n];
+        var dirty = new bool[n];
+        var slots = new List<int>(n);
+        for (var k = 0; k < n; k++)
+        {
+            var (pfn, vpn, slot) = m.Items[k];
+            var pte = _state.PageTable.Get(vpn);
+            if (_state.Exited || !pte.IsPresent || pte.Pfn != pfn) { outcomes[k] = UnmapOutcome.NotMapped; continue; }
+            if (pte.Young && !m.IgnoreYoung)
+            {
+                _state.PageTable.Set(vpn, pte.MkOld());
+                outcomes[k] = UnmapOutcome.Young;
+                continue;
+            }
+            dirty[k] = pte.Dirty;
+            _state.PageTable.Set(vpn, Pte.Swap(slot));
+            slots.Add(slot);
+            outcomes[k] = UnmapOutcome.Unmapped;
+        }
+        var result = new UnmapResult(m.Token, Pid, m.Items.Select(i => i.Pfn).ToArray(), outcomes, dirty);
+        Directory.Swap.Tell(new SwapDevice.SwapDuplicateAndForward(slots.ToArray(), m.Node, result));
+    }
+
+    /// <summary><c>page_referenced_one</c>: reports and clears the young bit of each PTE.</summary>
+    private void HandlePageReferenced(PageReferenced m)
+    {
+        var young = new bool[m.Pfns.Length];
+        for (var k = 0; k < m.Pfns.Length; k++)
+        {
+            var pte = _state.PageTable.Get(m.Vpns[k]);
+            if (_state.Exited || !pte.IsPresent || pte.Pfn != m.Pfns[k] || !pte.Young) continue;
+            young[k] = true;
+            _state.PageTable.Set(m.Vpns[k], pte.MkOld());
+        }
+        m.Node.Tell(new PageReferencedResult(m.Token, Pid, m.Pfns, young));
+    }
+
+    // ---- queries ----------------------------------------------------------------------------------------------
+
+    private PagesReport QueryRange(QueryPages m)
+    {
+        var perNode = new SortedDictionary<int, long>();
+        long swapped = 0, none = 0;
+        var start = m.Addr >> MmConstants.PageShift;
+        for (var vpn = start; vpn < start + (ulong)m.Pages; vpn++)
+        {
+            var pte = _state.PageTable.Get(vpn);
+            if (pte.IsSwap) swapped++;
+            else if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn) none++;
+            else
+            {
+                var nid = Topology.PfnToNid(pte.Pfn);
+                perNode[nid] = perNode.GetValueOrDefault(nid) + 1;
+            }
+        }
+        return new PagesReport(perNode, swapped, none);
+    }
+
+    private void Count(VmEvent e, long n = 1) => _state.Stat.Count(e, n);
+}

@@ -1,0 +1,57 @@
+using Akka.Actor;
+using ActorNuma.Mm;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>Boots the machine: one <see cref="NumaNodeActor"/> per node, the <see cref="SwapDeviceActor"/>, and the tasks
+/// asked for; all are its children, so that in deterministic mode they are created synchronously.</summary>
+public sealed class KernelRootActor : UntypedActor
+{
+    private readonly KernelMachine _machine;
+
+    public KernelRootActor(KernelMachine machine) => _machine = machine;
+
+    public static Props Props(KernelMachine machine) =>
+        Akka.Actor.Props.Create(() => new KernelRootActor(machine)).OnKernelDispatcher();
+
+    protected override void PreStart()
+    {
+        var nodes = Enumerable.Range(0, _machine.Topology.Nodes)
+            .Select(n => Context.ActorOf(NumaNodeActor.Props(_machine, n), $"node{n}"))
+            .ToArray();
+        var swap = Context.ActorOf(SwapDeviceActor.Props(_machine), "swap");
+        _machine.Directory.SetMachine(Self, nodes, swap);
+        var t = _machine.Topology;
+        _machine.Trace.Emit("boot", $"nodes={t.Nodes} cpus={t.Cpus} pages_per_node={t.PagesPerNode} swap_slots={_machine.Settings.SwapSlots} " +
+            $"profile={_machine.Profile.Name} min_free_kbytes={_machine.Settings.EffectiveMinFreeKbytes} " +
+            $"watermarks={_machine.Settings.WatermarksOf(0)}");
+    }
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case KernelRoot.SpawnTask m:
+                if (m.Cpu < 0 || m.Cpu >= _machine.Topology.Cpus)
+                    throw new ArgumentOutOfRangeException(nameof(message), $"task {m.Name}: no cpu {m.Cpu}");
+                var pid = _machine.AllocPid();
+                var state = new TaskState(pid, m.Name) { Cpu = m.Cpu, SysNice = m.SysNice };
+                Sender.Tell(new KernelRoot.TaskSpawned(pid, m.Name, Create(state)));
+                break;
+            case KernelRoot.CreateTask m:
+                m.ReplyTo.Tell(new KernelRoot.TaskCreated(m.Token, m.State.Pid, Create(m.State)));
+                break;
+            default:
+                Unhandled(message);
+                break;
+        }
+    }
+
+    private IActorRef Create(TaskState state)
+    {
+        var task = Context.ActorOf(NumaTaskActor.Props(_machine, state), $"task{state.Pid}");
+        _machine.Directory.AddTask(state.Pid, task);
+        _machine.Trace.Emit("task_new", $"pid={state.Pid} name={state.Name} cpu={state.Cpu} sys_nice={(state.SysNice ? 1 : 0)}");
+        return task;
+    }
+}

@@ -1,0 +1,79 @@
+using Akka.Actor;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>The public protocol of <see cref="SwapDeviceActor"/>: mm/swapfile.c, mm/swap_state.c and mm/page_io.c.</summary>
+public static class SwapDevice
+{
+    /// <summary><c>add_to_swap</c> for each frame: <c>get_swap_page</c> and the slot side of
+    /// <c>__add_to_swap_cache</c>. A slot of 0 in the reply means no swap space: the page stays in RAM.</summary>
+    public sealed record AddToSwap(long Token, IActorRef ReplyTo, int[] Pfns);
+
+    public sealed record AddedToSwap(long Token, int[] Pfns, int[] Slots);
+
+    /// <summary><c>swap_duplicate</c> for each slot (PTEs now hold them), then <see cref="Message"/> goes on to
+    /// <see cref="ForwardTo"/>. Routing the unmap result through here orders the duplicate before any later
+    /// <c>swap_free</c> of the same task.</summary>
+    public sealed record SwapDuplicateAndForward(int[] Slots, IActorRef ForwardTo, object Message);
+
+    public readonly record struct WriteItem(int Slot, int Pfn, uint Contents, bool PageCountIsTwo);
+
+    /// <summary><c>swap_writepage</c>: for each page, <c>remove_exclusive_swap_page</c> first (then no I/O), else
+    /// <c>pswpout</c> and a write that completes after the write latency with <see cref="EndSwapWrite"/>.</summary>
+    public sealed record SwapWritepage(long Token, IActorRef Node, WriteItem[] Items);
+
+    /// <summary>Immediate answer to <see cref="SwapWritepage"/>: which pages were dropped from the swap cache instead of
+    /// written (their slot only held the cache reference).</summary>
+    public sealed record SwapWriteStarted(long Token, int[] Written, int[] Exclusive);
+
+    /// <summary><c>end_swap_bio_write</c> → <c>end_page_writeback</c>, for a batch of pages.</summary>
+    public sealed record EndSwapWrite(int[] Pfns);
+
+    /// <summary>The node freed a swap-cache page: drop the slot's cache entry and its cache reference
+    /// (<c>__delete_from_swap_cache</c> + <c>swap_free</c>).</summary>
+    public sealed record SwapCacheDeleted(int[] Slots, int[] Pfns);
+
+    /// <summary>The node agreed to <c>remove_exclusive_swap_page</c>: same effect as <see cref="SwapCacheDeleted"/>.</summary>
+    public sealed record ExclusiveRemoved(int Slot, int Pfn);
+
+    /// <summary>The node refused: the page has other users now.</summary>
+    public sealed record ExclusiveRefused(int Slot, int Pfn);
+
+    /// <summary><c>do_swap_page</c>: <c>lookup_swap_cache</c>. A hit is forwarded to the page's node
+    /// (<see cref="NumaNode.SwapCacheHit"/>); a miss answers <see cref="SwapCacheMiss"/>.</summary>
+    public sealed record LookupSwapCache(long Token, IActorRef Task, int TaskId, int Slot, uint Vpn);
+
+    public sealed record SwapCacheMiss(long Token, int Slot);
+
+    /// <summary>The node could not use a forwarded hit (the page left the swap cache meanwhile): look again.</summary>
+    public sealed record SwapCacheHitStale(long Token, IActorRef Task, int TaskId, int Slot, uint Vpn);
+
+    /// <summary>The slot side of <c>read_swap_cache_async</c>: add the new frame to the swap cache (-EEXIST if another
+    /// fault won) and read the slot; the node gets <see cref="SwapReadDone"/> after the read latency.</summary>
+    public sealed record ReadSwapCacheAsync(long Token, IActorRef Node, int Slot, int Pfn);
+
+    public sealed record SwapCacheAdded(long Token, int Slot, int Pfn, bool Exists);
+
+    /// <summary>The read of a slot into its new swap-cache page finished. <see cref="SlotRefs"/> is swap_map[slot] now,
+    /// for can_share_swap_page.</summary>
+    public sealed record SwapReadDone(long Token, int Slot, int Pfn, uint Contents, int SlotRefs);
+
+    /// <summary><c>swap_free</c> for PTE references; with <see cref="FreeCache"/> (<c>free_swap_and_cache</c>, from
+    /// zap_pte_range) a slot left holding only its cache reference is offered back to the page's node.</summary>
+    public sealed record SwapFree(int[] Slots, bool FreeCache);
+
+    /// <summary>do_swap_page's <c>swap_free(entry); if (vm_swap_full()) remove_exclusive_swap_page(page)</c>.</summary>
+    public sealed record SwapFreeAfterSwapIn(int Slot, int Pfn);
+
+    /// <summary><c>can_share_swap_page</c> for a write fault on a read-only swap-cache page: the node forwards it here
+    /// because only the device knows the slot's other references; the task gets <see cref="NumaNode.WpPageReply"/>.</summary>
+    public sealed record CanShareSwapPage(long Token, IActorRef Task, int Slot, int Pfn, int Mapcount, uint Contents);
+
+    /// <summary>The node dropped a mapping of a swap-cache page that now has only the cache's reference
+    /// (<c>free_swap_cache</c>): if no PTE holds the slot either, the device asks the node to let it go.</summary>
+    public sealed record OfferSwapCache(int Slot, int Pfn, int ExpectedCount);
+
+    public sealed record GetSwapInfo(long Token);
+
+    public sealed record SwapInfo(long Token, int TotalSwapPages, int NrSwapPages);
+}

@@ -1,0 +1,193 @@
+using Akka.Actor;
+using ActorNuma.Mm;
+using static ActorNuma.Kernel.SwapDevice;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>The swap area and its block device: <c>swap_map</c>, the swap cache (<c>swapper_space</c>), what each slot
+/// holds, and a write and a read queue that serve one page per configured latency, in order.</summary>
+public sealed class SwapDeviceActor : UntypedActor, IWithTimers
+{
+    private readonly KernelMachine _machine;
+    private readonly SwapMap _map;
+    private readonly SwapState _state;
+    private readonly TimeSpan _writeLatency;
+    private readonly TimeSpan _readLatency;
+    private TimeSpan _writeBusyUntil;
+    private TimeSpan _readBusyUntil;
+    private long _timerSeq;
+
+    public SwapDeviceActor(KernelMachine machine)
+    {
+        _machine = machine;
+        _map = new SwapMap(machine.Settings.SwapSlots);
+        _state = new SwapState(_map);
+        _writeLatency = machine.Settings.SwapWriteLatency;
+        _readLatency = machine.Settings.SwapReadLatency;
+        machine.Register(_state);
+    }
+
+    public static Props Props(KernelMachine machine) =>
+        Akka.Actor.Props.Create(() => new SwapDeviceActor(machine)).OnKernelDispatcher();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    private KernelTrace Trace => _machine.Trace;
+    private IActorRef NodeOf(int pfn) => _machine.Directory.Node(_machine.Topology.PfnToNid(pfn));
+    private TimeSpan Now => _machine.Trace.Now;
+
+    private sealed record WriteDone(IActorRef Node, int[] Pfns);
+    private sealed record ReadDone(IActorRef Node, long Token, int Slot, int Pfn);
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case AddToSwap m: HandleAddToSwap(m); break;
+            case SwapDuplicateAndForward m:
+                foreach (var slot in m.Slots)
+                    if (!_map.SwapDuplicate(slot)) throw new InvalidOperationException($"swap_duplicate: bad entry {slot}");
+                m.ForwardTo.Tell(m.Message);
+                break;
+            case SwapWritepage m: HandleWritepage(m); break;
+            case WriteDone m:
+                _state.WritesInFlight -= m.Pfns.Length;
+                m.Node.Tell(new EndSwapWrite(m.Pfns));
+                break;
+            case SwapCacheDeleted m:
+                for (var k = 0; k < m.Slots.Length; k++)
+                {
+                    _map.DeleteFromSwapCache(m.Slots[k], m.Pfns[k]);
+                    _map.SwapFree(m.Slots[k]);
+                }
+                break;
+            case ExclusiveRemoved m:
+                _map.DeleteFromSwapCache(m.Slot, m.Pfn);
+                _map.SwapFree(m.Slot);
+                Trace.Emit("mm_remove_exclusive_swap_page", $"slot={m.Slot} pfn={m.Pfn}");
+                break;
+            case ExclusiveRefused: break;
+            case LookupSwapCache m: Lookup(m.Token, m.Task, m.TaskId, m.Slot, m.Vpn); break;
+            case SwapCacheHitStale m: Lookup(m.Token, m.Task, m.TaskId, m.Slot, m.Vpn); break;
+            case ReadSwapCacheAsync m: HandleReadSwapCacheAsync(m); break;
+            case ReadDone m:
+                _state.ReadsInFlight--;
+                m.Node.Tell(new SwapReadDone(m.Token, m.Slot, m.Pfn, _map.Contents(m.Slot), _map.Count(m.Slot)));
+                break;
+            case SwapFree m: HandleSwapFree(m); break;
+            case SwapFreeAfterSwapIn m: HandleSwapFreeAfterSwapIn(m); break;
+            case OfferSwapCache m:
+                if (_map.Count(m.Slot) == 1 && _map.CachedPfn(m.Slot) == m.Pfn)
+                    NodeOf(m.Pfn).Tell(new NumaNode.TryRemoveExclusive(m.Slot, m.Pfn, m.ExpectedCount));
+                break;
+            case CanShareSwapPage m:
+                var share = m.Mapcount + (_map.Count(m.Slot) - 1) == 1;
+                m.Task.Tell(new NumaNode.WpPageReply(m.Token, m.Pfn, share, m.Contents));
+                break;
+            case GetSwapInfo m: Sender.Tell(new SwapInfo(m.Token, _map.TotalSwapPages, _map.NrSwapPages)); break;
+            default: Unhandled(message); break;
+        }
+    }
+
+    /// <summary><c>add_to_swap</c>: <c>get_swap_page</c> then <c>__add_to_swap_cache</c> (the slot starts with the
+    /// cache's reference). Without a free slot the page gets 0 and stays in RAM.</summary>
+    private void HandleAddToSwap(AddToSwap m)
+    {
+        var slots = new int[m.Pfns.Length];
+        for (var k = 0; k < m.Pfns.Length; k++)
+        {
+            var slot = _map.GetSwapPage();
+            if (slot == 0) continue;
+            var err = _map.AddToSwapCache(slot, m.Pfns[k]);
+            if (err != Errno.None) throw new InvalidOperationException($"__add_to_swap_cache({slot}) of a fresh slot: {err}");
+            slots[k] = slot;
+        }
+        m.ReplyTo.Tell(new AddedToSwap(m.Token, m.Pfns, slots));
+    }
+
+    /// <summary><c>swap_writepage</c>: <c>remove_exclusive_swap_page</c> first; otherwise <c>pswpout</c> and the page's
+    /// data goes to the slot, completing after the queue's latency.</summary>
+    /// <remarks>Kernel: mm/page_io.c swap_writepage(), end_swap_bio_write().</remarks>
+    private void HandleWritepage(SwapWritepage m)
+    {
+        var written = new List<int>();
+        var exclusive = new List<int>();
+        foreach (var item in m.Items)
+        {
+            if (item.PageCountIsTwo && _map.Count(item.Slot) == 1 && _map.CachedPfn(item.Slot) == item.Pfn)
+            {
+                _map.DeleteFromSwapCache(item.Slot, item.Pfn);
+                _map.SwapFree(item.Slot);
+                exclusive.Add(item.Pfn);
+                continue;
+            }
+            _map.Write(item.Slot, item.Contents);
+            _state.Stat.Count(VmEvent.Pswpout);
+            _state.Stat.Count(VmEvent.Pgpgout, 4);
+            written.Add(item.Pfn);
+        }
+        m.Node.Tell(new SwapWriteStarted(m.Token, written.ToArray(), exclusive.ToArray()));
+        if (written.Count == 0) return;
+        _state.WritesInFlight += written.Count;
+        var done = Queue(ref _writeBusyUntil, _writeLatency, written.Count);
+        Complete(done, new WriteDone(m.Node, written.ToArray()));
+    }
+
+    /// <summary>The queue serves one page per latency, in order: the batch completes when its last page does.</summary>
+    private TimeSpan Queue(ref TimeSpan busyUntil, TimeSpan latency, int pages)
+    {
+        var start = busyUntil > Now ? busyUntil : Now;
+        busyUntil = start + latency * pages;
+        return busyUntil - Now;
+    }
+
+    private void Complete(TimeSpan delay, object message)
+    {
+        if (delay <= TimeSpan.Zero) Self.Tell(message);
+        else Timers.StartSingleTimer(++_timerSeq, message, delay);
+    }
+
+    /// <summary><c>lookup_swap_cache</c>: a hit goes to the page's node with swap_map[slot]; a miss back to the task.</summary>
+    private void Lookup(long token, IActorRef task, int taskId, int slot, uint vpn)
+    {
+        var pfn = _map.CachedPfn(slot);
+        if (pfn < 0) task.Tell(new SwapCacheMiss(token, slot));
+        else NodeOf(pfn).Tell(new NumaNode.SwapCacheHit(token, task, taskId, slot, pfn, vpn, _map.Count(slot)));
+    }
+
+    /// <summary>The slot side of <c>read_swap_cache_async</c>: -EEXIST if another fault's page caches the slot by now;
+    /// else the new page caches it and the read is queued (<c>swap_readpage</c>, pswpin).</summary>
+    private void HandleReadSwapCacheAsync(ReadSwapCacheAsync m)
+    {
+        var err = _map.AddToSwapCache(m.Slot, m.Pfn);
+        if (err == Errno.ENOENT) throw new InvalidOperationException($"read_swap_cache_async of free slot {m.Slot}");
+        var exists = err == Errno.EEXIST;
+        m.Node.Tell(new SwapCacheAdded(m.Token, m.Slot, m.Pfn, exists));
+        if (exists) return;
+        _state.Stat.Count(VmEvent.Pswpin);
+        _state.Stat.Count(VmEvent.Pgpgin, 4);
+        _state.ReadsInFlight++;
+        Complete(Queue(ref _readBusyUntil, _readLatency, 1), new ReadDone(m.Node, m.Token, m.Slot, m.Pfn));
+    }
+
+    /// <summary><c>swap_free</c> for each entry; with FreeCache, <c>free_swap_and_cache</c>: a slot left with only the
+    /// cache's reference asks the page's node to drop the page from the cache.</summary>
+    private void HandleSwapFree(SwapFree m)
+    {
+        foreach (var slot in m.Slots)
+        {
+            _map.SwapFree(slot);
+            if (!m.FreeCache || _map.Count(slot) != 1) continue;
+            var pfn = _map.CachedPfn(slot);
+            if (pfn >= 0) NodeOf(pfn).Tell(new NumaNode.TryRemoveExclusive(slot, pfn, ExpectedCount: 1));
+        }
+    }
+
+    /// <summary>do_swap_page: <c>swap_free(entry)</c>, then <c>remove_exclusive_swap_page</c> if <c>vm_swap_full()</c>.</summary>
+    private void HandleSwapFreeAfterSwapIn(SwapFreeAfterSwapIn m)
+    {
+        _map.SwapFree(m.Slot);
+        if (_map.VmSwapFull && _map.Count(m.Slot) == 1 && _map.CachedPfn(m.Slot) == m.Pfn)
+            NodeOf(m.Pfn).Tell(new NumaNode.TryRemoveExclusive(m.Slot, m.Pfn, ExpectedCount: 2));
+    }
+}

@@ -1,0 +1,400 @@
+namespace ActorNuma.Mm;
+
+/// <summary>What <c>isolate_lru_page</c> returned, with the V2 codes, and why it failed.</summary>
+public enum IsolateRc
+{
+    /// <summary>-1: the page is being freed elsewhere (its count reached 0 and the release has not run yet).</summary>
+    BeingFreed = -1,
+    /// <summary>0: the page is not on an LRU list (in a pagevec, isolated by someone else, or not an LRU page).</summary>
+    NotOnLru = 0,
+    /// <summary>1: taken off its list; the caller owns the extra reference.</summary>
+    Isolated = 1,
+}
+
+/// <summary>What a <see cref="NodeMemory.PutPage"/> did.</summary>
+public enum PutResult
+{
+    /// <summary>References remain.</summary>
+    Alive,
+    /// <summary>The count reached 0 and the frame went back to the free list.</summary>
+    Freed,
+    /// <summary>The count reached 0 on a page still on the LRU: <c>__page_cache_release</c> must run (the owner defers it
+    /// to a later step, which opens the window in which isolate_lru_page sees a page being freed).</summary>
+    ReleasePending,
+}
+
+/// <summary>The frames of one node (<c>pg_data_t</c> with one ZONE_NORMAL): flags, counts, contents, reverse map,
+/// the active and inactive LRU lists and the free list, all in flat arrays indexed by the frame's index in the node.</summary>
+/// <remarks>Frames are data, never objects: about 36 bytes a frame (see the bytes-per-page benchmark).</remarks>
+public sealed class NodeMemory
+{
+    private const int NoLink = -1;
+
+    private readonly uint[] _flags;
+    private readonly int[] _count;
+    private readonly short[] _mapcount;
+    private readonly FramePlace[] _place;
+    private readonly byte[] _owner;
+    private readonly uint[] _contents;
+    private readonly int[] _prev;
+    private readonly int[] _next;
+    private readonly int[] _private;
+    private readonly int[] _rmapTask;
+    private readonly uint[] _rmapVpn;
+    private Dictionary<int, List<int>>? _sharedRmap;
+    private readonly int _activeHead;
+    private readonly int _inactiveHead;
+    private int _freeHead = NoLink;
+
+    public NodeMemory(int node, int firstPfn, int pages, Watermarks watermarks, bool holdsZeroPage)
+    {
+        Node = node;
+        FirstPfn = firstPfn;
+        Pages = pages;
+        Watermarks = watermarks;
+        _flags = new uint[pages];
+        _count = new int[pages];
+        _mapcount = new short[pages];
+        _place = new FramePlace[pages];
+        _owner = new byte[pages];
+        _contents = new uint[pages];
+        _private = new int[pages];
+        _rmapTask = new int[pages];
+        _rmapVpn = new uint[pages];
+        _prev = new int[pages + 2];
+        _next = new int[pages + 2];
+        _activeHead = pages;
+        _inactiveHead = pages + 1;
+        _prev[_activeHead] = _next[_activeHead] = _activeHead;
+        _prev[_inactiveHead] = _next[_inactiveHead] = _inactiveHead;
+        var first = 0;
+        if (holdsZeroPage)
+        {
+            _flags[0] = (uint)(PageFlags.Reserved | PageFlags.Uptodate);
+            _place[0] = FramePlace.Reserved;
+            _count[0] = 1;
+            first = 1;
+        }
+        // Free list LIFO; push in reverse so that low frames are handed out first, which keeps traces readable.
+        for (var i = pages - 1; i >= first; i--) PushFree(i);
+    }
+
+    public int Node { get; }
+    public int FirstPfn { get; }
+    public int Pages { get; }
+    public Watermarks Watermarks { get; set; }
+    public int FreePages { get; private set; }
+    public int NrActive { get; private set; }
+    public int NrInactive { get; private set; }
+    public VmStat Stat { get; } = new();
+
+    public bool Owns(int pfn) => pfn >= FirstPfn && pfn < FirstPfn + Pages;
+    public int Index(int pfn) => pfn - FirstPfn;
+    public int PfnOf(int index) => index + FirstPfn;
+
+    public PageFlags Flags(int i) => (PageFlags)_flags[i];
+    public bool Test(int i, PageFlags f) => (_flags[i] & (uint)f) != 0;
+    public void Set(int i, PageFlags f) => _flags[i] |= (uint)f;
+    public void Clear(int i, PageFlags f) => _flags[i] &= ~(uint)f;
+    public bool TestAndClear(int i, PageFlags f) { var was = Test(i, f); Clear(i, f); return was; }
+    public bool TestAndSet(int i, PageFlags f) { var was = Test(i, f); Set(i, f); return was; }
+
+    public int Count(int i) => _count[i];
+    public void GetPage(int i) => _count[i]++;
+    public int Mapcount(int i) => _mapcount[i];
+    public FramePlace Place(int i) => _place[i];
+    /// <summary>For <see cref="FramePlace.Pagevec"/>: the CPU; for <see cref="FramePlace.Isolated"/>: the <see cref="Isolator"/>.</summary>
+    public int Owner(int i) => _owner[i];
+    public void SetPlace(int i, FramePlace place, int owner = 0) { _place[i] = place; _owner[i] = (byte)owner; }
+    public uint Contents(int i) => _contents[i];
+    public void SetContents(int i, uint value) => _contents[i] = value;
+    /// <summary><c>page_private</c>: the swap entry of a PG_swapcache page.</summary>
+    public int SwapEntry(int i) => _private[i];
+
+    // ---- allocation -------------------------------------------------------------------------------------------
+
+    /// <summary>Takes a frame off the free list (order 0), with one reference and clean flags; -1 when empty.</summary>
+    /// <remarks>Kernel: mm/page_alloc.c buffered_rmqueue() + prep_new_page().</remarks>
+    public int AllocFrame()
+    {
+        if (_freeHead == NoLink) return -1;
+        var i = _freeHead;
+        _freeHead = _next[i];
+        FreePages--;
+        _flags[i] = 0;
+        _count[i] = 1;
+        _mapcount[i] = 0;
+        _private[i] = 0;
+        _contents[i] = 0;
+        _rmapTask[i] = 0;
+        _place[i] = FramePlace.InFlight;
+        _owner[i] = 0;
+        Stat.Count(VmEvent.PgallocNormal);
+        return i;
+    }
+
+    /// <summary>Returns a frame to the free list.</summary>
+    /// <remarks>Kernel: mm/page_alloc.c free_hot_cold_page() and its free_pages_check(): a page freed while mapped,
+    /// on the LRU, locked, under writeback or still in the swap cache is a kernel bug ("Bad page state").</remarks>
+    public void FreeFrame(int i)
+    {
+        const PageFlags bad = PageFlags.Lru | PageFlags.Locked | PageFlags.Writeback | PageFlags.SwapCache
+                              | PageFlags.Reserved | PageFlags.Active;
+        if (_mapcount[i] != 0 || _count[i] != 0 || (Flags(i) & bad) != 0)
+            throw new InvalidOperationException(
+                $"Bad page state: freeing pfn {PfnOf(i)} on node {Node} with count {_count[i]}, mapcount {_mapcount[i]}, " +
+                $"flags {PageFlagNames.Format(Flags(i))}");
+        _flags[i] = 0;
+        _rmapTask[i] = 0;
+        _sharedRmap?.Remove(i);
+        PushFree(i);
+        Stat.Count(VmEvent.Pgfree);
+    }
+
+    private void PushFree(int i)
+    {
+        _place[i] = FramePlace.Free;
+        _owner[i] = 0;
+        _next[i] = _freeHead;
+        _prev[i] = NoLink;
+        _freeHead = i;
+        FreePages++;
+    }
+
+    /// <summary><c>put_page()</c>: drops a reference; at zero frees the page, or reports that the LRU release must run.</summary>
+    public PutResult PutPage(int i)
+    {
+        if (_count[i] <= 0)
+            throw new InvalidOperationException($"put_page on pfn {PfnOf(i)} (node {Node}) with count {_count[i]}");
+        if (--_count[i] > 0) return PutResult.Alive;
+        if (Test(i, PageFlags.Lru)) return PutResult.ReleasePending;
+        Clear(i, PageFlags.Active);
+        FreeFrame(i);
+        return PutResult.Freed;
+    }
+
+    /// <summary><c>__page_cache_release()</c>: takes a dead page off the LRU and frees it, unless someone took a new
+    /// reference in the meantime (then only the LRU removal stands, as in the kernel).</summary>
+    /// <returns>true when the frame was freed.</returns>
+    public bool PageCacheRelease(int i)
+    {
+        if (TestAndClear(i, PageFlags.Lru)) DelPageFromLru(i);
+        if (_count[i] != 0) return false;
+        Clear(i, PageFlags.Active);
+        FreeFrame(i);
+        return true;
+    }
+
+    // ---- reverse map -----------------------------------------------------------------------------------------
+
+    /// <summary><c>page_add_anon_rmap()</c>: one more PTE maps the page, in <paramref name="task"/> at <paramref name="vpn"/>.</summary>
+    public void AddRmap(int i, int task, uint vpn)
+    {
+        if (_mapcount[i] == 0)
+        {
+            _rmapTask[i] = task;
+            _rmapVpn[i] = vpn;
+        }
+        else
+        {
+            if (_rmapVpn[i] != vpn)
+                throw new InvalidOperationException($"pfn {PfnOf(i)} mapped at two page offsets ({_rmapVpn[i]:x}, {vpn:x})");
+            _sharedRmap ??= new Dictionary<int, List<int>>();
+            if (!_sharedRmap.TryGetValue(i, out var list)) _sharedRmap[i] = list = new List<int>(2);
+            list.Add(task);
+        }
+        _mapcount[i]++;
+    }
+
+    /// <summary><c>page_remove_rmap()</c> for the mapping in <paramref name="task"/>.</summary>
+    public void RemoveRmap(int i, int task)
+    {
+        if (_mapcount[i] <= 0) throw new InvalidOperationException($"page_remove_rmap: pfn {PfnOf(i)} not mapped");
+        _mapcount[i]--;
+        if (_sharedRmap is not null && _sharedRmap.TryGetValue(i, out var list))
+        {
+            if (_rmapTask[i] == task)
+            {
+                _rmapTask[i] = list[^1];
+                list.RemoveAt(list.Count - 1);
+            }
+            else if (!list.Remove(task))
+                throw new InvalidOperationException($"page_remove_rmap: task {task} does not map pfn {PfnOf(i)}");
+            if (list.Count == 0) _sharedRmap.Remove(i);
+        }
+        else if (_rmapTask[i] != task)
+            throw new InvalidOperationException($"page_remove_rmap: task {task} does not map pfn {PfnOf(i)}");
+        if (_mapcount[i] == 0) _rmapTask[i] = 0;
+    }
+
+    /// <summary>The page offset at which every mapper maps the page (anon pages keep their address across fork).</summary>
+    public uint RmapVpn(int i) => _rmapVpn[i];
+
+    /// <summary>Every task that maps the page: the anon_vma walk of <c>try_to_unmap_anon</c>.</summary>
+    public IEnumerable<int> Mappers(int i)
+    {
+        if (_mapcount[i] == 0) yield break;
+        yield return _rmapTask[i];
+        if (_sharedRmap is not null && _sharedRmap.TryGetValue(i, out var list))
+            foreach (var t in list) yield return t;
+    }
+
+    // ---- swap cache flags ------------------------------------------------------------------------------------
+
+    /// <summary>The frame side of <c>__add_to_swap_cache()</c> + add_to_swap: PG_swapcache, private = entry, a cache
+    /// reference, PG_uptodate and PG_dirty (which forces the write).</summary>
+    public void AddToSwapCache(int i, int entry, bool forWrite)
+    {
+        Set(i, PageFlags.SwapCache | PageFlags.Uptodate);
+        if (forWrite) Set(i, PageFlags.Dirty);
+        _private[i] = entry;
+        _count[i]++;
+    }
+
+    /// <summary>The frame side of <c>__delete_from_swap_cache()</c>; the caller drops the cache reference.</summary>
+    public void DeleteFromSwapCache(int i)
+    {
+        Clear(i, PageFlags.SwapCache);
+        _private[i] = 0;
+    }
+
+    // ---- LRU lists -------------------------------------------------------------------------------------------
+
+    /// <summary><c>add_page_to_active_list</c> / <c>add_page_to_inactive_list</c>: at the head.</summary>
+    public void AddToLru(int i, bool active)
+    {
+        if (Test(i, PageFlags.Lru)) throw new InvalidOperationException($"pfn {PfnOf(i)} already PG_lru");
+        Set(i, PageFlags.Lru);
+        if (active) Set(i, PageFlags.Active); else Clear(i, PageFlags.Active);
+        LinkAfter(active ? _activeHead : _inactiveHead, i);
+        if (active) NrActive++; else NrInactive++;
+        _place[i] = FramePlace.Lru;
+        _owner[i] = 0;
+    }
+
+    /// <summary>Moves a page to the tail of the inactive list: <c>rotate_reclaimable_page</c>.</summary>
+    public void MoveToInactiveTail(int i)
+    {
+        Unlink(i);
+        LinkAfter(_prev[_inactiveHead], i);
+    }
+
+    /// <summary>Moves an LRU page from the inactive to the active list head: <c>activate_page</c>.</summary>
+    public void ActivatePage(int i)
+    {
+        if (!Test(i, PageFlags.Lru) || Test(i, PageFlags.Active)) return;
+        Unlink(i);
+        NrInactive--;
+        Set(i, PageFlags.Active);
+        LinkAfter(_activeHead, i);
+        NrActive++;
+        Stat.Count(VmEvent.Pgactivate);
+    }
+
+    /// <summary><c>del_page_from_lru</c>: unlinks by PG_active, which it leaves as is. PG_lru is the caller's business.</summary>
+    public void DelPageFromLru(int i)
+    {
+        Unlink(i);
+        if (Test(i, PageFlags.Active)) NrActive--; else NrInactive--;
+        _place[i] = FramePlace.InFlight;
+    }
+
+    /// <summary>Frames from the tail of a list towards its head (the order reclaim scans).</summary>
+    public IEnumerable<int> FromTail(bool active)
+    {
+        var head = active ? _activeHead : _inactiveHead;
+        for (var i = _prev[head]; i != head;)
+        {
+            var prev = _prev[i];
+            yield return i;
+            i = prev;
+        }
+    }
+
+    /// <summary>The tail frame of a list, or -1.</summary>
+    public int Tail(bool active)
+    {
+        var head = active ? _activeHead : _inactiveHead;
+        return _prev[head] == head ? -1 : _prev[head];
+    }
+
+    public IEnumerable<int> FreeList()
+    {
+        for (var i = _freeHead; i != NoLink; i = _next[i]) yield return i;
+    }
+
+    private void LinkAfter(int at, int i)
+    {
+        var n = _next[at];
+        _next[i] = n;
+        _prev[i] = at;
+        _prev[n] = i;
+        _next[at] = i;
+    }
+
+    private void Unlink(int i)
+    {
+        var p = _prev[i];
+        var n = _next[i];
+        _next[p] = n;
+        _prev[n] = p;
+        _prev[i] = _next[i] = NoLink;
+    }
+
+    // ---- isolation -------------------------------------------------------------------------------------------
+
+    /// <summary>The locked part of V2 <c>isolate_lru_page()</c>: PG_lru is tested and cleared, the page unlinked and a
+    /// reference taken; a page whose count already reached 0 is being freed and goes back (-1). Draining and the retry
+    /// are the caller's, because they involve other CPUs.</summary>
+    /// <remarks>Kernel: V2 1/2 mm/vmscan.c isolate_lru_page(); get_page_testone() on the -1 biased count.</remarks>
+    public IsolateRc IsolateLruPage(int i, Isolator by)
+    {
+        if (!TestAndClear(i, PageFlags.Lru)) return IsolateRc.NotOnLru;
+        DelPageFromLru(i);
+        if (_count[i] == 0)
+        {
+            // Being freed: undo, and put it back where it was for __page_cache_release to find.
+            Set(i, PageFlags.Lru);
+            var active = Test(i, PageFlags.Active);
+            LinkAfter(active ? _activeHead : _inactiveHead, i);
+            if (active) NrActive++; else NrInactive++;
+            _place[i] = FramePlace.Lru;
+            return IsolateRc.BeingFreed;
+        }
+        _count[i]++;
+        SetPlace(i, FramePlace.Isolated, (int)by);
+        return IsolateRc.Isolated;
+    }
+
+    /// <summary>The V2 <c>putback_lru_pages()</c> body for one page: back on its list by PG_active unless something
+    /// already set PG_lru (a bug the later fix turned into BUG()).</summary>
+    /// <returns>true if the page went back on a list.</returns>
+    public bool PutbackLruPage(int i)
+    {
+        if (TestAndSet(i, PageFlags.Lru)) return false;
+        var active = Test(i, PageFlags.Active);
+        LinkAfter(active ? _activeHead : _inactiveHead, i);
+        if (active) NrActive++; else NrInactive++;
+        _place[i] = FramePlace.Lru;
+        _owner[i] = 0;
+        return true;
+    }
+
+    /// <summary>Counts the frames in each place, for the checkers.</summary>
+    public int[] CountPlaces()
+    {
+        var counts = new int[Enum.GetValues<FramePlace>().Length];
+        foreach (var p in _place) counts[(int)p]++;
+        return counts;
+    }
+
+    /// <summary>Walks both LRU lists and returns the frames on them, for the checkers.</summary>
+    public (List<int> Active, List<int> Inactive) WalkLru() => (WalkList(_activeHead), WalkList(_inactiveHead));
+
+    private List<int> WalkList(int head)
+    {
+        var result = new List<int>();
+        for (var i = _next[head]; i != head && result.Count <= Pages; i = _next[i]) result.Add(i);
+        return result;
+    }
+}

@@ -1,0 +1,111 @@
+namespace ActorNuma.Mm;
+
+/// <summary>A page table entry: none, a present frame (with the young, dirty and write bits) or a swap entry.</summary>
+public readonly record struct Pte(ulong Raw)
+{
+    private const ulong PresentBit = 1, YoungBit = 2, DirtyBit = 4, WriteBit = 8, SwapBit = 16;
+    private const int Shift = 8;
+
+    public static Pte None => default;
+    public static Pte Present(int pfn, bool write, bool young = true, bool dirty = false) =>
+        new(((ulong)pfn << Shift) | PresentBit | (write ? WriteBit : 0) | (young ? YoungBit : 0) | (dirty ? DirtyBit : 0));
+    public static Pte Swap(int slot) => new(((ulong)slot << Shift) | SwapBit);
+
+    public bool IsNone => Raw == 0;
+    public bool IsPresent => (Raw & PresentBit) != 0;
+    public bool IsSwap => (Raw & SwapBit) != 0;
+    public bool Young => (Raw & YoungBit) != 0;
+    public bool Dirty => (Raw & DirtyBit) != 0;
+    public bool Writable => (Raw & WriteBit) != 0;
+    /// <summary>The frame of a present PTE (<c>pte_pfn</c>).</summary>
+    public int Pfn => IsPresent ? (int)(Raw >> Shift) : throw new InvalidOperationException("not a present pte");
+    /// <summary>The slot of a swap PTE (<c>pte_to_swp_entry</c>).</summary>
+    public int SwapSlot => IsSwap ? (int)(Raw >> Shift) : throw new InvalidOperationException("not a swap pte");
+
+    public Pte MkOld() => new(Raw & ~YoungBit);
+    public Pte MkYoung() => new(Raw | YoungBit);
+    public Pte MkDirty() => new(Raw | DirtyBit);
+    public Pte MkClean() => new(Raw & ~DirtyBit);
+    public Pte MkWrite() => new(Raw | WriteBit);
+    public Pte WrProtect() => new(Raw & ~WriteBit);
+
+    public override string ToString() =>
+        IsNone ? "none" : IsSwap ? $"swp:{SwapSlot}" : $"pfn:{Pfn}{(Young ? " young" : "")}{(Dirty ? " dirty" : "")}{(Writable ? " w" : "")}";
+}
+
+/// <summary>A task's page table: 512-entry PTE pages (like x86-64's) allocated on first use, with the value the task
+/// last wrote to each page beside it (what the data checker compares reads with).</summary>
+public sealed class PageTable
+{
+    private const int Bits = 9;
+    private const int PerPage = 1 << Bits;
+    private readonly Dictionary<ulong, Chunk> _chunks = new();
+
+    private sealed class Chunk
+    {
+        public readonly ulong[] Ptes = new ulong[PerPage];
+        public readonly uint[] Written = new uint[PerPage];
+        public int Used;
+    }
+
+    public int Chunks => _chunks.Count;
+
+    public Pte Get(ulong vpn) =>
+        _chunks.TryGetValue(vpn >> Bits, out var c) ? new Pte(c.Ptes[(int)(vpn & (PerPage - 1))]) : Pte.None;
+
+    public void Set(ulong vpn, Pte pte)
+    {
+        var key = vpn >> Bits;
+        var idx = (int)(vpn & (PerPage - 1));
+        if (!_chunks.TryGetValue(key, out var c))
+        {
+            if (pte.IsNone) return;
+            _chunks[key] = c = new Chunk();
+        }
+        var wasNone = c.Ptes[idx] == 0;
+        c.Ptes[idx] = pte.Raw;
+        if (wasNone && !pte.IsNone) c.Used++;
+        else if (!wasNone && pte.IsNone)
+        {
+            c.Written[idx] = 0;
+            if (--c.Used == 0) _chunks.Remove(key);
+        }
+    }
+
+    /// <summary>The value the task last wrote to the page; 0 for a page never written (reads see zeroes).</summary>
+    public uint LastWritten(ulong vpn) =>
+        _chunks.TryGetValue(vpn >> Bits, out var c) ? c.Written[(int)(vpn & (PerPage - 1))] : 0;
+
+    public void SetLastWritten(ulong vpn, uint value)
+    {
+        if (_chunks.TryGetValue(vpn >> Bits, out var c)) c.Written[(int)(vpn & (PerPage - 1))] = value;
+        else throw new InvalidOperationException($"write to vpn {vpn:x} without a pte");
+    }
+
+    /// <summary>Every non-none entry in ascending page order.</summary>
+    public IEnumerable<(ulong Vpn, Pte Pte)> Entries()
+    {
+        foreach (var key in _chunks.Keys.OrderBy(k => k))
+        {
+            var c = _chunks[key];
+            for (var i = 0; i < PerPage; i++)
+                if (c.Ptes[i] != 0) yield return ((key << Bits) | (uint)i, new Pte(c.Ptes[i]));
+        }
+    }
+
+    /// <summary>Entries within [startVpn, endVpn).</summary>
+    public IEnumerable<(ulong Vpn, Pte Pte)> Range(ulong startVpn, ulong endVpn)
+    {
+        for (var vpn = startVpn; vpn < endVpn;)
+        {
+            if (!_chunks.TryGetValue(vpn >> Bits, out var c))
+            {
+                vpn = ((vpn >> Bits) + 1) << Bits;
+                continue;
+            }
+            var idx = (int)(vpn & (PerPage - 1));
+            if (c.Ptes[idx] != 0) yield return (vpn, new Pte(c.Ptes[idx]));
+            vpn++;
+        }
+    }
+}
