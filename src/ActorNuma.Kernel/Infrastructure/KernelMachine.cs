@@ -38,9 +38,19 @@ public sealed class KernelMachine
     public IReadOnlyList<TaskState> Tasks => _tasks.Values.OrderBy(t => t.Pid).ToArray();
     public SwapState? Swap { get; private set; }
 
+    /// <summary>The counters of every kswapd (pageoutrun, kswapd_steal, ...).</summary>
+    public IReadOnlyList<VmStat> KswapdStats => _kswapdStats.Values.ToArray();
+    private readonly ConcurrentDictionary<int, VmStat> _kswapdStats = new();
+    internal void RegisterKswapd(int node, VmStat stat) => _kswapdStats[node] = stat;
+
     /// <summary>A read that did not return what the task last wrote: the data checker's findings.</summary>
     public IReadOnlyCollection<string> DataViolations => _dataViolations.ToArray();
     internal void ReportDataViolation(string message) => _dataViolations.Enqueue(message);
+
+    /// <summary>Kernel BUGs: an actor hit an impossible state (the emulated BUG_ON) and was stopped.</summary>
+    public IReadOnlyCollection<string> Bugs => _bugs.ToArray();
+    private readonly ConcurrentQueue<string> _bugs = new();
+    internal void ReportBug(string message) => _bugs.Enqueue(message);
 }
 
 /// <summary>A node's state as the checkers see it.</summary>

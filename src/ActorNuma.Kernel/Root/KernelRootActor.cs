@@ -14,6 +14,17 @@ public sealed class KernelRootActor : UntypedActor
     public static Props Props(KernelMachine machine) =>
         Akka.Actor.Props.Create(() => new KernelRootActor(machine)).OnKernelDispatcher();
 
+    /// <summary>An exception in a kernel actor is a kernel BUG: the actor stops (a restart would lose its frames or page
+    /// table) and the run reports it.</summary>
+    protected override SupervisorStrategy SupervisorStrategy() => KernelBugStrategy(_machine);
+
+    internal static SupervisorStrategy KernelBugStrategy(KernelMachine machine) =>
+        new OneForOneStrategy(ex =>
+        {
+            machine.ReportBug($"kernel BUG: {ex.GetType().Name}: {ex.Message}");
+            return Directive.Stop;
+        });
+
     protected override void PreStart()
     {
         var nodes = Enumerable.Range(0, _machine.Topology.Nodes)

@@ -159,9 +159,10 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
     /// else the new page caches it and the read is queued (<c>swap_readpage</c>, pswpin).</summary>
     private void HandleReadSwapCacheAsync(ReadSwapCacheAsync m)
     {
-        var err = _map.AddToSwapCache(m.Slot, m.Pfn);
-        if (err == Errno.ENOENT) throw new InvalidOperationException($"read_swap_cache_async of free slot {m.Slot}");
-        var exists = err == Errno.EEXIST;
+        // add_to_swap_cache(): the cache's own reference on the slot first (swap_duplicate), dropped again on -EEXIST.
+        if (!_map.SwapDuplicate(m.Slot)) throw new InvalidOperationException($"read_swap_cache_async of free slot {m.Slot}");
+        var exists = _map.AddToSwapCache(m.Slot, m.Pfn) == Errno.EEXIST;
+        if (exists) _map.SwapFree(m.Slot);
         m.Node.Tell(new SwapCacheAdded(m.Token, m.Slot, m.Pfn, exists));
         if (exists) return;
         _state.Stat.Count(VmEvent.Pswpin);

@@ -1,0 +1,246 @@
+using ActorNuma.Kernel;
+using ActorNuma.Mm;
+
+namespace ActorNuma.Simulation.Checkers;
+
+/// <summary>One invariant the kernel must keep, checked against the machine's state at a quiescent point. Checkers
+/// only read; they never change what they look at, and they do not care how the run is driven.</summary>
+public interface IInvariantChecker
+{
+    string Name { get; }
+    void Check(KernelMachine machine, ICollection<string> violations);
+}
+
+/// <summary>The checkers every run uses.</summary>
+public static class InvariantCheckers
+{
+    public static IReadOnlyList<IInvariantChecker> All { get; } =
+    [
+        new FramePlacementChecker(),
+        new LruFlagsChecker(),
+        new PageRefcountChecker(),
+        new SwapAccountingChecker(),
+        new PteChecker(),
+        new DataChecker(),
+    ];
+
+    /// <summary>Runs every checker; returns the violations, each prefixed with the checker's name.</summary>
+    public static List<string> RunAll(KernelMachine machine)
+    {
+        var violations = new List<string>();
+        foreach (var checker in All)
+        {
+            var found = new List<string>();
+            checker.Check(machine, found);
+            violations.AddRange(found.Select(v => $"{checker.Name}: {v}"));
+        }
+        return violations;
+    }
+}
+
+/// <summary>Every frame is in exactly one place (free, an LRU list, one CPU's pagevec, isolated, in flight), and the
+/// node's counters agree with its lists.</summary>
+public sealed class FramePlacementChecker : IInvariantChecker
+{
+    public string Name => "frame-placement";
+
+    public void Check(KernelMachine machine, ICollection<string> violations)
+    {
+        var inPagevec = new Dictionary<int, int>();
+        foreach (var node in machine.Nodes)
+            foreach (var cpu in node.Pagevecs)
+                foreach (var pfn in cpu.LruAdd.Pages.ToArray().Concat(cpu.LruAddActive.Pages.ToArray()))
+                    if (!inPagevec.TryAdd(pfn, cpu.Cpu))
+                        violations.Add($"pfn {pfn} is in the pagevecs of cpu {inPagevec[pfn]} and cpu {cpu.Cpu}");
+        foreach (var node in machine.Nodes)
+        {
+            var m = node.Memory;
+            var free = m.FreeList().ToArray();
+            if (free.Length != m.FreePages) violations.Add($"node {m.Node}: free list holds {free.Length}, free_pages says {m.FreePages}");
+            foreach (var i in free)
+                if (m.Place(i) != FramePlace.Free) violations.Add($"pfn {m.PfnOf(i)} is on node {m.Node}'s free list but in {m.Place(i)}");
+            var places = m.CountPlaces();
+            if (places[(int)FramePlace.Free] != free.Length)
+                violations.Add($"node {m.Node}: {places[(int)FramePlace.Free]} frames marked free, {free.Length} on the free list");
+            var (active, inactive) = m.WalkLru();
+            if (active.Count != m.NrActive) violations.Add($"node {m.Node}: nr_active {m.NrActive}, active list holds {active.Count}");
+            if (inactive.Count != m.NrInactive) violations.Add($"node {m.Node}: nr_inactive {m.NrInactive}, inactive list holds {inactive.Count}");
+            if (places[(int)FramePlace.Lru] != active.Count + inactive.Count)
+                violations.Add($"node {m.Node}: {places[(int)FramePlace.Lru]} frames marked on an LRU list, the lists hold {active.Count + inactive.Count}");
+            for (var i = 0; i < m.Pages; i++)
+            {
+                var pfn = m.PfnOf(i);
+                var place = m.Place(i);
+                var held = inPagevec.TryGetValue(pfn, out var cpu);
+                if (place == FramePlace.Pagevec && (!held || cpu != m.Owner(i)))
+                    violations.Add($"pfn {pfn} is marked in cpu {m.Owner(i)}'s pagevec, but {(held ? $"cpu {cpu}'s" : "no pagevec")} holds it");
+                else if (place != FramePlace.Pagevec && held)
+                    violations.Add($"pfn {pfn} is in cpu {cpu}'s pagevec but marked {place}");
+                if (place == FramePlace.InFlight)
+                    violations.Add($"pfn {pfn} (node {m.Node}) is in flight at a quiescent point: no list, no pagevec, not isolated");
+            }
+        }
+        var isolatedByTasks = machine.Tasks.SelectMany(t => t.Isolated).ToHashSet();
+        foreach (var node in machine.Nodes)
+        {
+            var m = node.Memory;
+            for (var i = 0; i < m.Pages; i++)
+                if (m.Place(i) == FramePlace.Isolated && m.Owner(i) == (int)Isolator.Migration && !isolatedByTasks.Contains(m.PfnOf(i)))
+                    violations.Add($"pfn {m.PfnOf(i)} is isolated for migration, but no migration holds it");
+        }
+    }
+}
+
+/// <summary>PG_lru is set iff the page is on an LRU list, PG_active iff on the active list.</summary>
+public sealed class LruFlagsChecker : IInvariantChecker
+{
+    public string Name => "lru-flags";
+
+    public void Check(KernelMachine machine, ICollection<string> violations)
+    {
+        foreach (var node in machine.Nodes)
+        {
+            var m = node.Memory;
+            var (active, inactive) = m.WalkLru();
+            var onActive = active.ToHashSet();
+            var onInactive = inactive.ToHashSet();
+            for (var i = 0; i < m.Pages; i++)
+            {
+                var lru = m.Test(i, PageFlags.Lru);
+                var on = onActive.Contains(i) || onInactive.Contains(i);
+                if (lru != on) violations.Add($"pfn {m.PfnOf(i)}: PG_lru is {(lru ? "set" : "clear")} but the page is {(on ? "" : "not ")}on an LRU list");
+                if (on && m.Test(i, PageFlags.Active) != onActive.Contains(i))
+                    violations.Add($"pfn {m.PfnOf(i)}: PG_active is {(m.Test(i, PageFlags.Active) ? "set" : "clear")} on the {(onActive.Contains(i) ? "active" : "inactive")} list");
+            }
+        }
+    }
+}
+
+/// <summary>A frame's reference count is exactly its users: one per mapping PTE, the swap cache, the pagevec that holds
+/// it, its isolator. One more is a leaked reference (a frame that can never be freed, as V2's putback leaves it);
+/// one less is a use after free waiting to happen.</summary>
+public sealed class PageRefcountChecker : IInvariantChecker
+{
+    public string Name => "page-refcount";
+
+    public void Check(KernelMachine machine, ICollection<string> violations)
+    {
+        foreach (var node in machine.Nodes)
+        {
+            var m = node.Memory;
+            for (var i = 0; i < m.Pages; i++)
+            {
+                var place = m.Place(i);
+                if (place is FramePlace.Free or FramePlace.Reserved) continue;
+                var expected = m.Mapcount(i) + (m.Test(i, PageFlags.SwapCache) ? 1 : 0)
+                               + (place is FramePlace.Pagevec or FramePlace.Isolated ? 1 : 0);
+                var count = m.Count(i);
+                if (count == expected) continue;
+                var what = count > expected
+                    ? m.Mapcount(i) == 0 && !m.Test(i, PageFlags.SwapCache) && place == FramePlace.Lru
+                        ? "a leaked reference: no task maps it and nothing else holds it, so it can never be freed"
+                        : "a leaked reference"
+                    : "a missing reference";
+                violations.Add($"pfn {m.PfnOf(i)} (node {m.Node}, {place}, {PageFlagNames.Format(m.Flags(i))}): count {count}, " +
+                               $"users {expected} (mapcount {m.Mapcount(i)}): {what}");
+            }
+        }
+    }
+}
+
+/// <summary>Each slot's count equals its swap-cache reference plus the PTEs that hold it; the swap cache and the frames'
+/// PG_swapcache agree; nr_swap_pages counts the free slots.</summary>
+public sealed class SwapAccountingChecker : IInvariantChecker
+{
+    public string Name => "swap-accounting";
+
+    public void Check(KernelMachine machine, ICollection<string> violations)
+    {
+        var swap = machine.Swap;
+        if (swap is null) return;
+        var map = swap.Map;
+        var pteRefs = new int[map.TotalSwapPages + 1];
+        foreach (var task in machine.Tasks.Where(t => !t.Exited))
+            foreach (var (vpn, pte) in task.PageTable.Entries())
+                if (pte.IsSwap)
+                {
+                    if (!map.IsValid(pte.SwapSlot)) violations.Add($"task {task.Pid} vpn {vpn:x}: swap pte to invalid slot {pte.SwapSlot}");
+                    else pteRefs[pte.SwapSlot]++;
+                }
+        var free = 0;
+        for (var slot = 1; slot <= map.TotalSwapPages; slot++)
+        {
+            var cached = map.CachedPfn(slot);
+            var expected = pteRefs[slot] + (cached >= 0 ? 1 : 0);
+            if (map.Count(slot) != expected)
+                violations.Add($"slot {slot}: swap_map {map.Count(slot)}, references {expected} ({pteRefs[slot]} ptes{(cached >= 0 ? " + swap cache" : "")})");
+            if (map.Count(slot) == 0) free++;
+            if (cached < 0) continue;
+            var node = machine.Nodes[machine.Topology.PfnToNid(cached)].Memory;
+            var i = node.Index(cached);
+            if (!node.Test(i, PageFlags.SwapCache) || node.SwapEntry(i) != slot)
+                violations.Add($"slot {slot} is cached by pfn {cached}, which is not PG_swapcache for it");
+        }
+        if (free != map.NrSwapPages) violations.Add($"nr_swap_pages {map.NrSwapPages}, free slots {free}");
+        foreach (var nodeState in machine.Nodes)
+        {
+            var m = nodeState.Memory;
+            for (var i = 0; i < m.Pages; i++)
+                if (m.Test(i, PageFlags.SwapCache) && (!map.IsValid(m.SwapEntry(i)) || map.CachedPfn(m.SwapEntry(i)) != m.PfnOf(i)))
+                    violations.Add($"pfn {m.PfnOf(i)} is PG_swapcache for slot {m.SwapEntry(i)}, which the swap cache does not map to it");
+        }
+    }
+}
+
+/// <summary>No PTE points at a free frame, and each page's mapcount and reverse map match the PTEs that map it.</summary>
+public sealed class PteChecker : IInvariantChecker
+{
+    public string Name => "pte";
+
+    public void Check(KernelMachine machine, ICollection<string> violations)
+    {
+        var t = machine.Topology;
+        var mapped = new Dictionary<int, List<int>>();
+        foreach (var task in machine.Tasks.Where(x => !x.Exited))
+            foreach (var (vpn, pte) in task.PageTable.Entries())
+            {
+                if (!pte.IsPresent) continue;
+                if (pte.Pfn == t.ZeroPfn)
+                {
+                    if (pte.Writable) violations.Add($"task {task.Pid} maps the zero page writable at vpn {vpn:x}");
+                    continue;
+                }
+                var m = machine.Nodes[t.PfnToNid(pte.Pfn)].Memory;
+                var i = m.Index(pte.Pfn);
+                if (m.Place(i) == FramePlace.Free) violations.Add($"task {task.Pid} vpn {vpn:x} maps free pfn {pte.Pfn}");
+                else if (m.RmapVpn(i) != (uint)vpn)
+                    violations.Add($"task {task.Pid} maps pfn {pte.Pfn} at vpn {vpn:x}, its rmap says {m.RmapVpn(i):x}");
+                if (!mapped.TryGetValue(pte.Pfn, out var list)) mapped[pte.Pfn] = list = new();
+                list.Add(task.Pid);
+            }
+        foreach (var node in machine.Nodes)
+        {
+            var m = node.Memory;
+            for (var i = 0; i < m.Pages; i++)
+            {
+                if (m.Place(i) is FramePlace.Free or FramePlace.Reserved) continue;
+                var ptes = mapped.GetValueOrDefault(m.PfnOf(i)) ?? [];
+                if (m.Mapcount(i) != ptes.Count)
+                    violations.Add($"pfn {m.PfnOf(i)}: mapcount {m.Mapcount(i)}, mapped by {ptes.Count} ptes");
+                else if (!m.Mappers(i).OrderBy(x => x).SequenceEqual(ptes.OrderBy(x => x)))
+                    violations.Add($"pfn {m.PfnOf(i)}: rmap names tasks {string.Join(",", m.Mappers(i))}, ptes in {string.Join(",", ptes)}");
+            }
+        }
+    }
+}
+
+/// <summary>Every read returned the last value its task wrote (recorded by the tasks as they read).</summary>
+public sealed class DataChecker : IInvariantChecker
+{
+    public string Name => "data";
+
+    public void Check(KernelMachine machine, ICollection<string> violations)
+    {
+        foreach (var v in machine.DataViolations) violations.Add(v);
+    }
+}

@@ -1,0 +1,75 @@
+using ActorNuma.Kernel;
+using ActorNuma.Mm;
+
+namespace ActorNuma.Simulation.Run;
+
+/// <summary>/proc/vmstat and the per-node numastat files, summed from the counters each actor keeps, as the kernel sums
+/// its per-CPU counters when the file is read.</summary>
+public static class KernelStats
+{
+    /// <summary>Every counter by its kernel name (emulator counters carry the emu_ prefix), plus a few gauges.</summary>
+    public static SortedDictionary<string, long> Vmstat(KernelMachine machine)
+    {
+        var totals = VmStat.NewTotals();
+        foreach (var node in machine.Nodes) node.Memory.Stat.AddTo(totals);
+        foreach (var task in machine.Tasks) task.Stat.AddTo(totals);
+        machine.Swap?.Stat.AddTo(totals);
+        foreach (var k in machine.KswapdStats) k.AddTo(totals);
+        var result = new SortedDictionary<string, long>(StringComparer.Ordinal);
+        foreach (var e in VmEventNames.All) result[VmEventNames.Name(e)] = totals[(int)e];
+        result["numa_foreign"] = machine.Nodes.Sum(n => n.ForeignFor.Sum());
+        foreach (var (name, value) in Gauges(machine)) result[name] = value;
+        return result;
+    }
+
+    /// <summary><c>/sys/devices/system/node/nodeN/numastat</c> for every node.</summary>
+    public static SortedDictionary<string, SortedDictionary<string, long>> Numastat(KernelMachine machine)
+    {
+        var result = new SortedDictionary<string, SortedDictionary<string, long>>(StringComparer.Ordinal);
+        foreach (var node in machine.Nodes)
+        {
+            var s = node.Memory.Stat;
+            var n = node.Memory.Node;
+            result[$"node{n}"] = new SortedDictionary<string, long>(StringComparer.Ordinal)
+            {
+                ["numa_hit"] = s[VmEvent.NumaHit],
+                ["numa_miss"] = s[VmEvent.NumaMiss],
+                ["numa_foreign"] = machine.Nodes.Sum(x => x.ForeignFor[n]),
+                ["interleave_hit"] = s[VmEvent.InterleaveHit],
+                ["local_node"] = s[VmEvent.LocalNode],
+                ["other_node"] = s[VmEvent.OtherNode],
+            };
+        }
+        return result;
+    }
+
+    /// <summary>2.6.14's nr_* gauges that the emulator can compute, and its own (emu_nr_*).</summary>
+    private static IEnumerable<(string, long)> Gauges(KernelMachine machine)
+    {
+        long dirty = 0, writeback = 0, mapped = 0, swapcache = 0;
+        foreach (var node in machine.Nodes)
+        {
+            var m = node.Memory;
+            for (var i = 0; i < m.Pages; i++)
+            {
+                if (m.Place(i) is FramePlace.Free or FramePlace.Reserved) continue;
+                if (m.Test(i, PageFlags.Dirty)) dirty++;
+                if (m.Test(i, PageFlags.Writeback)) writeback++;
+                if (m.Mapcount(i) > 0) mapped++;
+                if (m.Test(i, PageFlags.SwapCache)) swapcache++;
+            }
+        }
+        yield return ("nr_dirty", dirty);
+        yield return ("nr_writeback", writeback);
+        yield return ("nr_mapped", mapped);
+        yield return ("emu_nr_free", machine.Nodes.Sum(n => (long)n.Memory.FreePages));
+        yield return ("emu_nr_active", machine.Nodes.Sum(n => (long)n.Memory.NrActive));
+        yield return ("emu_nr_inactive", machine.Nodes.Sum(n => (long)n.Memory.NrInactive));
+        yield return ("emu_nr_swapcache", swapcache);
+        if (machine.Swap is { } swap)
+        {
+            yield return ("emu_swap_total", swap.Map.TotalSwapPages);
+            yield return ("emu_swap_free", swap.Map.NrSwapPages);
+        }
+    }
+}

@@ -1,0 +1,268 @@
+using Akka.Actor;
+using ActorNuma.Kernel;
+using ActorNuma.Mm;
+using ActorNuma.Simulation.Scenarios;
+using static ActorNuma.Kernel.NumaTask;
+
+namespace ActorNuma.Simulation.Run;
+
+/// <summary>Plays a scenario's timeline against the kernel: spawns the tasks, sends each step's syscall to its task
+/// (waiting for it, or not with <c>async</c>), evaluates expectations, and asks for a checkpoint whenever no step is
+/// outstanding, so the checkers see quiescent states.</summary>
+public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
+{
+    private readonly KernelMachine _machine;
+    private readonly ScenarioSpec _scenario;
+    private readonly RunProgress _progress;
+    private readonly Dictionary<string, (int Pid, IActorRef Ref)> _tasks = new();
+    private readonly Dictionary<IActorRef, Queue<int>> _inflight = new();
+    private readonly Dictionary<int, StepSpec> _outstanding = new();
+    private int _next;
+    private StepSpec? _waitingFor;
+
+    public ScenarioDriverActor(KernelMachine machine, ScenarioSpec scenario, RunProgress progress)
+    {
+        _machine = machine;
+        _scenario = scenario;
+        _progress = progress;
+    }
+
+    public static Props Props(KernelMachine machine, ScenarioSpec scenario, RunProgress progress) =>
+        Akka.Actor.Props.Create(() => new ScenarioDriverActor(machine, scenario, progress)).OnKernelDispatcher();
+
+    public ITimerScheduler Timers { get; set; } = null!;
+
+    public sealed record Start;
+    public sealed record CheckpointDone;
+    private sealed record Advanced(int Index);
+    private sealed record StepReply(int Index, SyscallResult Result);
+    private sealed record Finished;
+
+    protected override void OnReceive(object message)
+    {
+        switch (message)
+        {
+            case Start: SpawnTasks(); break;
+            case KernelRoot.TaskSpawned m:
+                _tasks[m.Name] = (m.Pid, m.Task);
+                if (_tasks.Count == _scenario.Tasks.Count) Checkpoint();
+                break;
+            case CheckpointDone: RunSteps(); break;
+            case SyscallResult r: OnStepReply(new StepReply(_inflight[Sender].Dequeue(), r)); break;
+            case PagesReport m: OnPagesReport(m); break;
+            case Advanced m: StepDone(m.Index); break;
+            default: Unhandled(message); break;
+        }
+    }
+
+    private void SpawnTasks()
+    {
+        if (_scenario.Tasks.Count == 0) { Checkpoint(); return; }
+        foreach (var t in _scenario.Tasks) _machine.Directory.Kernel.Tell(new KernelRoot.SpawnTask(t.Name, t.Cpu, t.SysNice));
+    }
+
+    private void Checkpoint() => _progress.RequestCheckpoint();
+
+    /// <summary>Runs steps until one has to wait (a synchronous syscall, an expectation, a wait or an advance).</summary>
+    private void RunSteps()
+    {
+        while (_waitingFor is null)
+        {
+            if (_next >= _scenario.Steps.Count)
+            {
+                if (_outstanding.Count == 0) { _progress.Finish(); return; }
+                return;
+            }
+            var step = _scenario.Steps[_next++];
+            _progress.CurrentStep = step.Index;
+            try { Begin(step); }
+            catch (StepError e) { Record(step, null, null, ok: false, e.Message); }
+        }
+    }
+
+    private sealed class StepError(string message) : Exception(message);
+
+    private void Begin(StepSpec step)
+    {
+        switch (step.Op)
+        {
+            case StepOp.Wait:
+                if (_outstanding.Count > 0) _waitingFor = step;
+                else Record(step, null, null, ok: true, null);
+                return;
+            case StepOp.Advance:
+                _waitingFor = step;
+                Timers.StartSingleTimer("advance", new Advanced(step.Index), step.Time ?? TimeSpan.Zero);
+                return;
+            case StepOp.ExpectPages:
+                _waitingFor = step;
+                Task(step).Ref.Tell(new QueryPages(step.Addr ?? 0, step.Pages ?? 0));
+                return;
+            case StepOp.ExpectVmstat:
+                CheckVmstat(step);
+                return;
+        }
+        var (_, target) = Task(step);
+        var call = Syscall(step);
+        var index = step.Index;
+        // A task answers its syscalls in order, so the replies of one task match the queue of its steps. (No Ask: its
+        // continuation would leave the deterministic thread.)
+        if (!_inflight.TryGetValue(target, out var queue)) _inflight[target] = queue = new Queue<int>();
+        queue.Enqueue(index);
+        target.Tell(call, Self);
+        if (step.Async) _outstanding[index] = step;
+        else _waitingFor = step;
+    }
+
+    private (int Pid, IActorRef Ref) Task(StepSpec step)
+    {
+        if (step.Task is null || !_tasks.TryGetValue(step.Task, out var t))
+            throw new StepError($"{step.Location}: no task named {step.Task}");
+        return t;
+    }
+
+    private Syscall Syscall(StepSpec s)
+    {
+        const int maxnode = NodeMask.MaxNumNodes + 1;
+        var addr = s.Addr ?? 0;
+        return s.Op switch
+        {
+            StepOp.Mmap => new Mmap(addr, s.Pages ?? 0),
+            StepOp.Munmap => new Munmap(addr, s.Len ?? (ulong)(s.Pages ?? 0) * MmConstants.PageSize),
+            StepOp.Touch => new Touch(addr, s.Pages ?? 0, s.Write),
+            StepOp.Mbind => new Mbind(addr, s.Len ?? (ulong)(s.Pages ?? 0) * MmConstants.PageSize, s.Mode ?? 0, s.Nodes,
+                s.MaxNode ?? maxnode, s.NodemaskFault, s.Flags),
+            StepOp.SetMempolicy => new SetMempolicy(s.Mode ?? 0, s.Nodes, s.MaxNode ?? maxnode, s.NodemaskFault),
+            StepOp.GetMempolicy => new GetMempolicy(s.Flags, addr, s.MaxNode ?? maxnode, NodemaskGiven: true),
+            StepOp.SchedSetaffinity => new SchedSetaffinity(s.Cpu ?? 0),
+            StepOp.Swapout => new Swapout(addr, s.Pages ?? 0),
+            StepOp.Exit => new Exit(),
+            StepOp.Fork => new Fork(s.Child ?? "child"),
+            StepOp.MigratePages => new MigratePages(TargetPid(s), s.MaxNode ?? maxnode, s.OldNodes, s.NewNodes, s.NodemaskFault),
+            _ => throw new StepError($"{s.Location}: op {s.OpName} is not a syscall"),
+        };
+    }
+
+    private int TargetPid(StepSpec s)
+    {
+        if (s.TargetTask is null) return s.TargetPid ?? 0;
+        if (!_tasks.TryGetValue(s.TargetTask, out var t)) throw new StepError($"{s.Location}: no task named {s.TargetTask}");
+        return t.Pid;
+    }
+
+    private void OnStepReply(StepReply m)
+    {
+        var step = _scenario.Steps[m.Index];
+        var r = m.Result;
+        if (step.Op == StepOp.Fork && r.ChildPid is { } pid && _machine.Directory.Task(pid) is { } child)
+            _tasks[step.Child ?? "child"] = (pid, child);
+        var (ok, message) = Evaluate(step.Expect, r);
+        Record(step, r.Ret, r.Errno, ok, message, Value(r), Expected(step.Expect));
+        StepDone(m.Index);
+    }
+
+    private void StepDone(int index)
+    {
+        if (_waitingFor?.Index == index) _waitingFor = null;
+        if (_outstanding.Remove(index) && _waitingFor is { Op: StepOp.Wait } w && _outstanding.Count == 0)
+        {
+            Record(w, null, null, ok: true, null);
+            _waitingFor = null;
+        }
+        if (_waitingFor is not null) return;
+        if (_outstanding.Count == 0) Checkpoint();
+        else RunSteps();
+    }
+
+    private static (bool, string?) Evaluate(ExpectSpec? e, SyscallResult r)
+    {
+        if (e is null) return (true, null);
+        var problems = new List<string>();
+        if (e.Ret is { } ret && r.Ret != ret) problems.Add($"ret {r.Ret}, expected {ret}");
+        if (e.Errno is { } errno && r.Errno != errno) problems.Add($"errno {Name(r.Errno)}, expected {Name(errno)}");
+        if (e.Errno is null && e.Ret is >= 0 && r.Errno != Errno.None) problems.Add($"errno {Name(r.Errno)}, expected success");
+        if (e.Mode is { } mode && (r.Mode is null || (int)r.Mode != mode)) problems.Add($"mode {Mode(r.Mode)}, expected {Mode((MpolMode)mode)}");
+        if (e.Nodes is { } nodes && r.Nodes != nodes) problems.Add($"nodes [{r.Nodes}], expected [{nodes}]");
+        if (e.Node is { } node && r.Node != node) problems.Add($"node {r.Node?.ToString() ?? "none"}, expected {node}");
+        return problems.Count == 0 ? (true, null) : (false, string.Join("; ", problems));
+    }
+
+    private static string Name(Errno e) => e == Errno.None ? "0" : e.ToString();
+    private static string Mode(MpolMode? m) => m is null ? "none" : MemPolicy.ModeName(m.Value);
+
+    private void OnPagesReport(PagesReport m)
+    {
+        var step = _waitingFor!;
+        var problems = new List<string>();
+        foreach (var (node, want) in step.ExpectNodes ?? new Dictionary<int, long>())
+        {
+            var got = m.PerNode.GetValueOrDefault(node);
+            if (got != want) problems.Add($"node {node} has {got} pages, expected {want}");
+        }
+        if (step.ExpectSwapped is { } sw && m.Swapped != sw) problems.Add($"{m.Swapped} pages swapped out, expected {sw}");
+        var value = new Dictionary<string, object?>
+        {
+            ["nodes"] = m.PerNode.ToDictionary(kv => kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), kv => (object?)kv.Value),
+            ["swapped"] = m.Swapped,
+            ["not_present"] = m.NotPresent,
+        };
+        var expected = new Dictionary<string, object?>();
+        if (step.ExpectNodes is not null)
+            expected["nodes"] = step.ExpectNodes.ToDictionary(kv => kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), kv => (object?)kv.Value);
+        if (step.ExpectSwapped is not null) expected["swapped"] = step.ExpectSwapped;
+        Record(step, null, null, problems.Count == 0, problems.Count == 0 ? null : string.Join("; ", problems), value, expected);
+        StepDone(step.Index);
+    }
+
+    private void CheckVmstat(StepSpec step)
+    {
+        var vmstat = KernelStats.Vmstat(_machine);
+        var problems = new List<string>();
+        var value = new Dictionary<string, object?>();
+        foreach (var (name, want) in step.ExpectVmstat ?? new Dictionary<string, long>())
+        {
+            if (!vmstat.TryGetValue(name, out var got)) { problems.Add($"no counter named {name}"); continue; }
+            value[name] = got;
+            if (got != want) problems.Add($"{name} is {got}, expected {want}");
+        }
+        Record(step, null, null, problems.Count == 0, problems.Count == 0 ? null : string.Join("; ", problems), value,
+            step.ExpectVmstat?.ToDictionary(kv => kv.Key, kv => (object?)kv.Value));
+    }
+
+    private void Record(StepSpec step, long? ret, Errno? errno, bool ok, string? message,
+        IReadOnlyDictionary<string, object?>? value = null, IReadOnlyDictionary<string, object?>? expected = null) =>
+        _progress.Record(new StepResult(step.Index, step.Task, step.OpName, ret, errno, value, expected, ok, message));
+
+    private static IReadOnlyDictionary<string, object?>? Value(SyscallResult r)
+    {
+        var v = new Dictionary<string, object?>();
+        if (r.Mode is { } mode) v["mode"] = MemPolicy.ModeName(mode);
+        if (r.Nodes is { } nodes) v["nodes"] = nodes.Nodes().ToArray();
+        if (r.Node is { } node) v["node"] = node;
+        if (r.ChildPid is { } child) v["child_pid"] = child;
+        if (r.Faults > 0) v["faults"] = r.Faults;
+        if (r.MajorFaults > 0) v["major_faults"] = r.MajorFaults;
+        if (r.Migration is { } s)
+            v["migration"] = new Dictionary<string, object?>
+            {
+                ["scanned"] = s.Scanned, ["isolated"] = s.Isolated, ["isolate_fail_pagevec"] = s.FailPagevec,
+                ["isolate_fail_isolated"] = s.FailIsolatedElsewhere, ["isolate_fail_freeing"] = s.FailBeingFreed,
+                ["isolate_fail_other"] = s.FailNotLru, ["shared_skipped"] = s.SkippedShared, ["evicted"] = s.Evicted,
+                ["failed"] = s.Failed, ["put_back"] = s.PutBack, ["passes"] = s.Passes,
+                ["time_us"] = (long)s.Time.TotalMicroseconds, ["warnings"] = s.Warnings,
+            };
+        return v.Count == 0 ? null : v;
+    }
+
+    private static IReadOnlyDictionary<string, object?>? Expected(ExpectSpec? e)
+    {
+        if (e is null) return null;
+        var v = new Dictionary<string, object?>();
+        if (e.Ret is { } ret) v["ret"] = ret;
+        if (e.Errno is { } errno) v["errno"] = Name(errno);
+        if (e.Mode is { } mode) v["mode"] = Mode((MpolMode)mode);
+        if (e.Nodes is { } nodes) v["nodes"] = nodes.Nodes().ToArray();
+        if (e.Node is { } node) v["node"] = node;
+        return v;
+    }
+}

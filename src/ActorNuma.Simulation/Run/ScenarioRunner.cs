@@ -1,0 +1,252 @@
+using System.Diagnostics;
+using Akka.Actor;
+using Akka.Configuration;
+using ActorNuma.Kernel;
+using ActorNuma.Mm;
+using ActorNuma.Simulation.Checkers;
+using ActorNuma.Simulation.Scenarios;
+using ActorNuma.Simulation.Scheduling;
+
+namespace ActorNuma.Simulation.Run;
+
+/// <summary>How to run a scenario, over what its file says.</summary>
+public sealed record RunOptions
+{
+    public int? Seed { get; init; }
+    public RunMode? Mode { get; init; }
+    /// <summary>Run the checkers at every quiescent point between steps (else only at the end).</summary>
+    public bool CheckEveryStep { get; init; } = true;
+    /// <summary>Bound on scheduler steps in deterministic mode.</summary>
+    public long MaxSteps { get; init; } = 2_000_000_000;
+    /// <summary>Bound on wall-clock time in concurrent mode.</summary>
+    public TimeSpan ConcurrentTimeout { get; init; } = TimeSpan.FromMinutes(30);
+    /// <summary>Overrides the scenario's kernel settings (used by benchmarks: batch sizes).</summary>
+    public Func<KernelSettings, KernelSettings>? Tune { get; init; }
+}
+
+/// <summary>Boots a machine from a scenario, plays the timeline, checks the invariants at every quiescent point, and
+/// returns the report. One ActorSystem per run: a run is cheap to reset because nothing outlives it.</summary>
+public static class ScenarioRunner
+{
+    public static KernelSettings Settings(MachineConfig m) => new()
+    {
+        Topology = m.Topology,
+        Profile = m.Profile,
+        SwapSlots = m.Swap.Slots,
+        SwapWriteLatency = m.Swap.WriteLatency,
+        SwapReadLatency = m.Swap.ReadLatency,
+        KswapdEnabled = m.Kswapd.Enabled,
+        Swappiness = m.Kswapd.Swappiness,
+        MinFreeKbytes = m.Kswapd.MinFreeKbytes,
+    };
+
+    /// <summary>The seed and every parameter derived from the scenario, one per line, as a run prints them first.</summary>
+    public static IReadOnlyList<string> DerivedParameters(LoadedScenario scenario, RunOptions options)
+    {
+        var m = scenario.Machine;
+        var s = Tune(Settings(m), options);
+        var t = s.Topology;
+        var wm = s.WatermarksOf(0);
+        var zonelists = Zonelists.BuildAll(t);
+        return
+        [
+            $"seed={options.Seed ?? m.Run.Seed} mode={(options.Mode ?? m.Run.Mode).ToString().ToLowerInvariant()} scenario={scenario.Scenario.Name} source={scenario.Source}",
+            $"profile={s.Profile.Name} isolate_drain={s.Profile.IsolateDrain} drain_all_before_walk={On(s.Profile.DrainAllBeforeWalk)} " +
+            $"putback_drops_reference={On(s.Profile.PutbackDropsReference)} putback_through_pagevec={On(s.Profile.PutbackThroughPagevec)} " +
+            $"valid_mbind_flags={s.Profile.ValidMbindFlags} move_shared_pages={On(s.Profile.MoveSharedPages)} " +
+            $"enodev_without_swap={On(s.Profile.EnodevWithoutSwap)} warn_on_isolate_failure={On(s.Profile.WarnOnIsolateFailure)}",
+            $"nodes={t.Nodes} cpus={t.Cpus} cpus_per_node={t.CpusPerNode} pages_per_node={t.PagesPerNode} " +
+            $"distances={string.Join(";", t.Distances.Select(r => string.Join(",", r)))}",
+            $"min_free_kbytes={s.EffectiveMinFreeKbytes} pages_min={wm.PagesMin} pages_low={wm.PagesLow} pages_high={wm.PagesHigh} " +
+            $"zonelists={string.Join(" ", zonelists.Select((z, i) => $"{i}:[{string.Join(",", z)}]"))}",
+            $"swap_slots={s.SwapSlots} write_latency={s.SwapWriteLatency.TotalMicroseconds}us read_latency={s.SwapReadLatency.TotalMicroseconds}us " +
+            $"kswapd={On(s.KswapdEnabled)} swappiness={s.Swappiness} pagevec_size={Pagevec.PagevecSize} fault_batch={s.FaultBatch} migrate_batch={s.MigrateBatch}",
+        ];
+    }
+
+    private static string On(bool b) => b ? "on" : "off";
+
+    private static KernelSettings Tune(KernelSettings s, RunOptions o) => o.Tune?.Invoke(s) ?? s;
+
+    public static RunReport Run(LoadedScenario scenario, RunOptions? options = null)
+    {
+        options ??= new RunOptions();
+        var m = scenario.Machine;
+        var seed = options.Seed ?? m.Run.Seed;
+        var mode = options.Mode ?? m.Run.Mode;
+        var settings = Tune(Settings(m), options);
+        var config = (mode == RunMode.Deterministic ? DeterministicConfig.Create(seed) : DeterministicConfig.Concurrent())
+            .WithFallback(Logging.AkkaConfig(m.LogLevel));
+        Logging.EnsureSerilog();
+        var system = ActorSystem.Create("actornuma", config);
+        try
+        {
+            var run = new Execution(system, mode, seed, settings, scenario, options);
+            return run.Play();
+        }
+        finally
+        {
+            if (mode == RunMode.Deterministic) DeterministicPump.Terminate(system);
+            else system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        }
+    }
+
+    /// <summary>One run in progress.</summary>
+    private sealed class Execution
+    {
+        private readonly ActorSystem _system;
+        private readonly RunMode _mode;
+        private readonly int _seed;
+        private readonly LoadedScenario _scenario;
+        private readonly RunOptions _options;
+        private readonly DeterministicPump? _pump;
+        private readonly Stopwatch _clock = Stopwatch.StartNew();
+        private readonly KernelMachine _machine;
+        private readonly RunProgress _progress = new();
+        private readonly List<string> _violations = new();
+        private long _checks;
+
+        public Execution(ActorSystem system, RunMode mode, int seed, KernelSettings settings, LoadedScenario scenario, RunOptions options)
+        {
+            _system = system;
+            _mode = mode;
+            _seed = seed;
+            _scenario = scenario;
+            _options = options;
+            _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
+            var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed);
+            _machine = new KernelMachine(settings, trace);
+        }
+
+        public RunReport Play()
+        {
+            var root = _system.ActorOf(KernelRootActor.Props(_machine), "kernel");
+            DeterministicPump.AwaitStarted(root);
+            Settle();
+            var driver = _system.ActorOf(ScenarioDriverActor.Props(_machine, _scenario.Scenario, _progress), "driver");
+            DeterministicPump.AwaitStarted(driver);
+            driver.Tell(new ScenarioDriverActor.Start());
+            if (_pump is not null) PlayDeterministic(driver);
+            else PlayConcurrent(driver);
+            Settle();
+            Checkpoint(final: true);
+            return BuildReport();
+        }
+
+        private void PlayDeterministic(IActorRef driver)
+        {
+            while (true)
+            {
+                var live = _pump!.RunUntil(() => _progress.Done || _progress.CheckpointRequested, _options.MaxSteps);
+                if (!live)
+                {
+                    Stalled();
+                    return;
+                }
+                if (_progress.CheckpointRequested)
+                {
+                    _pump.RunUntilIdle(_options.MaxSteps);
+                    if (_options.CheckEveryStep) Checkpoint(final: false);
+                    _progress.CheckpointServed();
+                    driver.Tell(new ScenarioDriverActor.CheckpointDone());
+                    continue;
+                }
+                return;
+            }
+        }
+
+        private void PlayConcurrent(IActorRef driver)
+        {
+            var deadline = _clock.Elapsed + _options.ConcurrentTimeout;
+            while (!_progress.Done)
+            {
+                _progress.Signal.WaitOne(TimeSpan.FromMilliseconds(200));
+                if (_progress.CheckpointRequested)
+                {
+                    Settle();
+                    if (_options.CheckEveryStep) Checkpoint(final: false);
+                    _progress.CheckpointServed();
+                    driver.Tell(new ScenarioDriverActor.CheckpointDone());
+                }
+                if (_clock.Elapsed > deadline)
+                {
+                    _violations.Add($"liveness: the run did not finish within {_options.ConcurrentTimeout} (step {_progress.CurrentStep}, seed {_seed})");
+                    return;
+                }
+            }
+        }
+
+        private void Stalled()
+        {
+            var waiting = _machine.Tasks.Where(t => !t.Exited).Select(t => t.Pid);
+            _violations.Add($"liveness: the run stalled at step {_progress.CurrentStep}: nothing runnable, no timer due, " +
+                            $"steps still outstanding (seed {_seed}, tasks {string.Join(",", waiting)})");
+        }
+
+        /// <summary>Lets every message in flight land: the deterministic pump runs until idle (without moving time);
+        /// the concurrent system is polled until no kernel mailbox holds anything.</summary>
+        private void Settle()
+        {
+            if (_pump is not null) { _pump.RunUntilIdle(_options.MaxSteps); return; }
+            Quiescence.WaitUntilQuiet(KernelActors(), TimeSpan.FromSeconds(30));
+        }
+
+        private IEnumerable<IActorRef> KernelActors()
+        {
+            var d = _machine.Directory;
+            yield return d.Kernel;
+            yield return d.Swap;
+            foreach (var n in d.Nodes) yield return n;
+            foreach (var pid in d.Pids) if (d.Task(pid) is { } t) yield return t;
+        }
+
+        private void Checkpoint(bool final)
+        {
+            _checks++;
+            foreach (var bug in _machine.Bugs)
+                if (!_violations.Any(x => x.StartsWith(bug, StringComparison.Ordinal)))
+                    _violations.Add($"{bug} (seed {_seed}, step {_progress.CurrentStep})");
+            foreach (var v in InvariantCheckers.RunAll(_machine))
+            {
+                var message = $"{v} (seed {_seed}, {(final ? "end of run" : $"after step {_progress.CurrentStep}")})";
+                if (!_violations.Any(x => x.StartsWith(v, StringComparison.Ordinal))) _violations.Add(message);
+            }
+        }
+
+        private RunReport BuildReport()
+        {
+            var maps = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            foreach (var task in _machine.Tasks.Where(t => !t.Exited))
+            {
+                var r = _machine.Directory.Task(task.Pid);
+                if (r is null) continue;
+                var ask = r.Ask<NumaTask.NumaMapsReport>(new NumaTask.GetNumaMaps());
+                if (_pump is not null) _pump.RunUntil(() => ask.IsCompleted, _options.MaxSteps);
+                if (ask.Wait(TimeSpan.FromSeconds(30))) maps[task.Name] = ask.Result.Lines;
+            }
+            Settle();
+            if (_progress.Fatal is { } fatal) _violations.Add(fatal);
+            return new RunReport
+            {
+                Scenario = _scenario.Scenario.Name,
+                Source = _scenario.Source,
+                Seed = _seed,
+                Mode = _mode.ToString().ToLowerInvariant(),
+                Profile = _machine.Profile.Name,
+                Steps = _progress.Results,
+                Vmstat = KernelStats.Vmstat(_machine),
+                Numastat = KernelStats.Numastat(_machine),
+                NumaMaps = maps,
+                Checks = _checks,
+                Violations = _violations,
+                Warnings = _machine.Trace.Warnings(),
+                TraceEvents = _machine.Trace.Events,
+                TraceSha256 = _machine.Trace.Sha256(),
+                Trace = _machine.Trace.Snapshot(),
+                SchedulerSteps = _pump?.Steps ?? 0,
+                VirtualTime = _pump?.Scheduler.Elapsed ?? _clock.Elapsed,
+                DerivedParameters = DerivedParameters(_scenario, _options with { Seed = _seed, Mode = _mode }),
+            };
+        }
+    }
+}

@@ -1,0 +1,32 @@
+using ActorNuma.Mm;
+
+namespace ActorNuma.Simulation.Run;
+
+/// <summary>What one step did and whether its expectation held; a row of the report's <c>steps</c>.</summary>
+public sealed record StepResult(
+    int Index, string? Task, string Op, long? Ret, Errno? Errno, IReadOnlyDictionary<string, object?>? Value,
+    IReadOnlyDictionary<string, object?>? Expected, bool Ok, string? Message);
+
+/// <summary>Shared between the driver actor and the thread that runs the scenario: the driver asks for checkpoints
+/// (quiescent points where the checkers run) and says when it is done.</summary>
+public sealed class RunProgress
+{
+    private readonly object _gate = new();
+    private readonly List<StepResult> _results = new();
+    private readonly ManualResetEventSlim _signal = new(false);
+
+    public bool CheckpointRequested { get; private set; }
+    public bool Done { get; private set; }
+    public string? Fatal { get; private set; }
+    public int CurrentStep { get; internal set; } = -1;
+
+    public IReadOnlyList<StepResult> Results { get { lock (_gate) return _results.OrderBy(r => r.Index).ToArray(); } }
+    public WaitHandle Signal => _signal.WaitHandle;
+
+    internal void Record(StepResult r) { lock (_gate) _results.Add(r); }
+
+    internal void RequestCheckpoint() { CheckpointRequested = true; _signal.Set(); }
+    internal void CheckpointServed() { CheckpointRequested = false; _signal.Reset(); }
+    internal void Finish() { Done = true; _signal.Set(); }
+    internal void Fail(string message) { Fatal ??= message; Done = true; _signal.Set(); }
+}

@@ -1,0 +1,62 @@
+using Akka.Configuration;
+
+namespace ActorNuma.Simulation.Scenarios;
+
+/// <summary>Loads scenario files: HOCON with an <c>actornuma</c> block (the machine, over the defaults of
+/// reference.conf) and a <c>scenario</c> block (tasks and steps). Every problem is one <see cref="ScenarioException"/>
+/// line naming the file and the key.</summary>
+public static class ScenarioLoader
+{
+    public const string ReferenceResource = "ActorNuma.reference.conf";
+    public const string DefaultScenarioResource = "ActorNuma.default-scenario.conf";
+
+    /// <summary>The roots a scenario file may have. <c>akka</c> is left to the actor system.</summary>
+    private static readonly string[] RootKeys = ["actornuma", "scenario", "akka"];
+
+    private static readonly Lazy<Config> Reference =
+        new(() => HoconDocument.Parse(HoconDocument.ReadResource(ReferenceResource), "reference.conf"));
+
+    private static readonly Lazy<ConfigNode> ReferenceNode =
+        new(() => ConfigNode.Document(Reference.Value.Root, "reference.conf"));
+
+    /// <summary>hocon/reference.conf, embedded in this assembly: every <c>actornuma</c> key with its default.</summary>
+    public static Config ReferenceConfig => Reference.Value;
+
+    internal static ConfigNode ReferenceRoot => ReferenceNode.Value;
+
+    public static LoadedScenario LoadFile(string path)
+    {
+        string text;
+        try
+        {
+            if (Directory.Exists(path)) throw new ScenarioException($"{path}: expected a readable scenario file, got a directory");
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        {
+            throw new ScenarioException($"{path}: expected a readable scenario file, got {Reason(e)}");
+        }
+        return Parse(text, path);
+    }
+
+    /// <summary>Parses scenario text; <paramref name="sourceName"/> names it in messages.</summary>
+    public static LoadedScenario Parse(string hocon, string sourceName)
+    {
+        var root = ConfigNode.Document(HoconDocument.Parse(hocon, sourceName).Root, sourceName);
+        root.ReadBlock("a scenario document", RootKeys);
+        var machine = MachineConfig.Read(root.WithFallback(ReferenceRoot)["actornuma"]);
+        var scenario = ScenarioReader.Read(root["scenario"], machine.Topology);
+        return new LoadedScenario(sourceName, machine, scenario);
+    }
+
+    /// <summary>hocon/scenarios/default.conf, embedded in this assembly.</summary>
+    public static LoadedScenario LoadDefault() =>
+        Parse(HoconDocument.ReadResource(DefaultScenarioResource), "default.conf");
+
+    private static string Reason(Exception e) => e switch
+    {
+        FileNotFoundException or DirectoryNotFoundException => "no such file",
+        UnauthorizedAccessException => "permission denied",
+        _ => ConfigNode.Quote(e.Message.Split('\n')[0].Trim()),
+    };
+}

@@ -1,0 +1,58 @@
+using ActorNuma.Mm;
+
+namespace ActorNuma.Simulation.Scenarios;
+
+/// <summary>A task of <c>scenario.tasks</c>: its name, the CPU it starts on, and whether it holds CAP_SYS_NICE.</summary>
+public sealed record TaskSpec(string Name, int Cpu, bool SysNice);
+
+public enum StepOp { Mmap, Munmap, Touch, Mbind, SetMempolicy, GetMempolicy, SchedSetaffinity, Swapout, Exit, Wait, Advance, ExpectPages, ExpectVmstat, Fork, MigratePages }
+
+/// <summary>What a syscall step expects back; null members are not checked. <see cref="Mode"/>, <see cref="Nodes"/>
+/// and <see cref="Node"/> are get_mempolicy's outputs.</summary>
+public sealed record ExpectSpec(long? Ret, Errno? Errno, int? Mode, NodeMask? Nodes, int? Node);
+
+/// <summary>One entry of <c>scenario.steps</c>. Syscall arguments are kept raw, invalid ones included, because
+/// the scenarios test the kernel's answer to them.</summary>
+public sealed record StepSpec
+{
+    /// <summary>0-based position in steps.</summary>
+    public required int Index { get; init; }
+    public required StepOp Op { get; init; }
+    /// <summary>As written: "get_mempolicy", "expect-pages".</summary>
+    public required string OpName { get; init; }
+    public string? Task { get; init; }
+    public ulong? Addr { get; init; }
+    /// <summary>From pages, or len rounded up to whole 4 KiB pages.</summary>
+    public long? Pages { get; init; }
+    /// <summary>The raw len in bytes when given (mbind passes it raw to the kernel).</summary>
+    public ulong? Len { get; init; }
+    public bool Write { get; init; }
+    /// <summary>Raw mode: an MpolMode value or any number.</summary>
+    public int? Mode { get; init; }
+    /// <summary>Null is a NULL nodemask pointer; an empty mask is a pointer to no nodes.</summary>
+    public NodeMask? Nodes { get; init; }
+    public int? MaxNode { get; init; }
+    public bool NodemaskFault { get; init; }
+    /// <summary>Raw bits: names mapped to MpolFlags (mbind) or MpolGetFlags (get_mempolicy).</summary>
+    public int Flags { get; init; }
+    public int? Cpu { get; init; }
+    public TimeSpan? Time { get; init; }
+    public bool Async { get; init; }
+    public ExpectSpec? Expect { get; init; }
+    public IReadOnlyDictionary<int, long>? ExpectNodes { get; init; }
+    public long? ExpectSwapped { get; init; }
+    public IReadOnlyDictionary<string, long>? ExpectVmstat { get; init; }
+    public string? Child { get; init; }
+    /// <summary>migrate_pages pid given by name.</summary>
+    public string? TargetTask { get; init; }
+    /// <summary>migrate_pages pid given by number (0 is the caller).</summary>
+    public int? TargetPid { get; init; }
+    public NodeMask? OldNodes { get; init; }
+    public NodeMask? NewNodes { get; init; }
+    /// <summary>"file: scenario.steps[3]", for messages.</summary>
+    public string Location { get; init; } = "";
+}
+
+public sealed record ScenarioSpec(string Name, IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<StepSpec> Steps);
+
+public sealed record LoadedScenario(string Source, MachineConfig Machine, ScenarioSpec Scenario);

@@ -1,0 +1,192 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using Akka.Actor;
+
+namespace ActorNuma.Simulation.Scheduling;
+
+/// <summary>
+/// Drives one actor system in the deterministic mode: runs kernel mailboxes one step at a time and moves virtual
+/// time forward only when nothing is runnable, the way a discrete-event simulator would.
+/// </summary>
+/// <remarks>
+/// Pump from one thread, and tell kernel actors only from that thread or from kernel actors: a message that
+/// arrives from another thread lands in the ready list at a time-dependent position (akka-notes §2.2 gotcha 3).
+/// </remarks>
+public sealed class DeterministicPump
+{
+    /// <summary>Default bound for the run methods; far above any scenario step count, low enough to end a livelock.</summary>
+    public const long DefaultMaxSteps = 10_000_000;
+
+    /// <summary>Default real-time bound for <see cref="AwaitStarted(IActorRef)"/> and <see cref="Terminate"/>.</summary>
+    public static readonly TimeSpan DefaultRealTimeout = TimeSpan.FromSeconds(10);
+
+    private static readonly ConditionalWeakTable<ActorSystem, DeterministicPump> Pumps = new();
+
+    private readonly SeededExecutor _executor;
+
+    private DeterministicPump(SeededExecutor executor, VirtualTimeScheduler scheduler)
+    {
+        _executor = executor;
+        Scheduler = scheduler;
+    }
+
+    /// <summary>The seed of the executor, for failure messages and the run's first output line.</summary>
+    public int Seed => _executor.Seed;
+
+    /// <summary>Mailbox runs so far; each processes at most one user message (plus pending system messages).</summary>
+    public long Steps => _executor.Steps;
+
+    /// <summary>True when no kernel mailbox is runnable.</summary>
+    public bool IsIdle => _executor.RunnableCount == 0;
+
+    /// <summary>The virtual clock of the system, for reading <see cref="VirtualTimeScheduler.Now"/> or advancing by hand.</summary>
+    public VirtualTimeScheduler Scheduler { get; }
+
+    /// <summary>The pump of <paramref name="system"/>; the same instance on every call.</summary>
+    /// <exception cref="InvalidOperationException">The system was not created with <see cref="DeterministicConfig.Create"/>.</exception>
+    public static DeterministicPump For(ActorSystem system)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        return Pumps.GetValue(system, Create);
+    }
+
+    /// <summary>Runs one step: one runnable mailbox, chosen by the seed.</summary>
+    /// <returns><c>false</c> when nothing was runnable.</returns>
+    public bool RunOne() => _executor.RunOne();
+
+    /// <summary>Runs steps until no kernel mailbox is runnable, without advancing virtual time.</summary>
+    /// <returns>The number of steps run.</returns>
+    /// <exception cref="InvalidOperationException">Still runnable after <paramref name="maxSteps"/> steps
+    /// (actors that keep messaging each other never go idle).</exception>
+    public int RunUntilIdle(long maxSteps = DefaultMaxSteps)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSteps);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(maxSteps, int.MaxValue);
+        for (var ran = 0; ran < maxSteps; ran++)
+        {
+            if (!RunOne())
+            {
+                return ran;
+            }
+        }
+
+        // A run that needed exactly maxSteps steps is fine; only work left over means the bound was too small.
+        return IsIdle ? (int)maxSteps : throw new InvalidOperationException(
+            $"RunUntilIdle ran {maxSteps} steps (seed {Seed}) and kernel mailboxes are still runnable: " +
+            "actors keep messaging each other without going idle.");
+    }
+
+    /// <summary>
+    /// Runs steps until <paramref name="done"/> holds. When idle it advances virtual time to the next due item, so
+    /// time only moves when every message of the current instant has been processed.
+    /// </summary>
+    /// <param name="done">Checked before every step and every advance; it must not tell actors.</param>
+    /// <param name="maxSteps">Bounds steps and time advances together, so periodic timers cannot loop forever.</param>
+    /// <returns><c>false</c> when the system went idle with nothing scheduled and <paramref name="done"/> still false.</returns>
+    /// <exception cref="InvalidOperationException"><paramref name="done"/> did not hold within <paramref name="maxSteps"/>.</exception>
+    public bool RunUntil(Func<bool> done, long maxSteps = DefaultMaxSteps)
+    {
+        ArgumentNullException.ThrowIfNull(done);
+        ArgumentOutOfRangeException.ThrowIfNegativeOrZero(maxSteps);
+        for (long budget = 0; budget < maxSteps; budget++)
+        {
+            if (done())
+            {
+                return true;
+            }
+
+            if (!RunOne() && !Scheduler.AdvanceToNextDue())
+            {
+                return false;
+            }
+        }
+
+        return done() ? true : throw new InvalidOperationException(
+            $"RunUntil spent {maxSteps} steps and time advances (seed {Seed}, virtual time {Scheduler.Elapsed}) " +
+            "without its condition becoming true.");
+    }
+
+    /// <summary>Waits with <see cref="DefaultRealTimeout"/>; see <see cref="AwaitStarted(IActorRef, TimeSpan)"/>.</summary>
+    public static void AwaitStarted(IActorRef actor) => AwaitStarted(actor, DefaultRealTimeout);
+
+    /// <summary>
+    /// Waits until a top-level actor has really started. <c>system.ActorOf</c> returns before the actor exists:
+    /// the /user guardian creates it on a pool thread, which also queues its first mailbox run and replays
+    /// messages told meanwhile (akka-notes §2.2 gotcha 1). Call this for every top-level kernel actor before
+    /// telling it or pumping, so that all of that has happened and the ready list no longer depends on timing.
+    /// Children created with <c>Context.ActorOf</c> start synchronously and return at once.
+    /// </summary>
+    /// <param name="actor">The reference returned by <c>system.ActorOf</c>.</param>
+    /// <param name="timeout">Real time: the only use of it here is as a bound against a stuck guardian.</param>
+    /// <exception cref="TimeoutException">The actor did not start within <paramref name="timeout"/>.</exception>
+    public static void AwaitStarted(IActorRef actor, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        if (actor is not RepointableActorRef repointable)
+        {
+            return;
+        }
+
+        var clock = Stopwatch.StartNew();
+        var spin = new SpinWait();
+        while (!repointable.IsStarted)
+        {
+            if (clock.Elapsed > timeout)
+            {
+                throw new TimeoutException($"{actor.Path} did not start within {timeout} of real time.");
+            }
+
+            spin.SpinOnce();
+        }
+    }
+
+    /// <summary>Blocking form of <see cref="TerminateAsync(ActorSystem)"/>.</summary>
+    public static void Terminate(ActorSystem system) => TerminateAsync(system).GetAwaiter().GetResult();
+
+    /// <summary>Terminates with <see cref="DefaultRealTimeout"/>; see <see cref="TerminateAsync(ActorSystem, TimeSpan)"/>.</summary>
+    public static Task TerminateAsync(ActorSystem system) => TerminateAsync(system, DefaultRealTimeout);
+
+    /// <summary>
+    /// Terminates <paramref name="system"/>, pumping while it does: stopping kernel actors takes steps of their
+    /// mailboxes, which nothing else runs (akka-notes §2.2 gotcha 4). Between bursts it waits, without polling,
+    /// for either more kernel work or the end of termination, both of which come from Akka's pool threads.
+    /// </summary>
+    /// <param name="system">A system created with <see cref="DeterministicConfig.Create"/>.</param>
+    /// <param name="timeout">Real time, only as a bound against a shutdown that never completes.</param>
+    /// <exception cref="TimeoutException">The system had not terminated within <paramref name="timeout"/>.</exception>
+    public static async Task TerminateAsync(ActorSystem system, TimeSpan timeout)
+    {
+        var pump = For(system);
+        var termination = system.Terminate();
+        using var bound = new CancellationTokenSource();
+        var expired = Task.Delay(timeout, bound.Token);
+        while (!termination.IsCompleted)
+        {
+            pump.RunUntilIdle();
+            var woke = await Task.WhenAny(termination, pump._executor.WhenRunnable(), expired).ConfigureAwait(false);
+            if (woke == expired)
+            {
+                throw new TimeoutException(
+                    $"Actor system {system.Name} (seed {pump.Seed}) did not terminate within {timeout} of real time.");
+            }
+        }
+
+        await bound.CancelAsync().ConfigureAwait(false);
+        await termination.ConfigureAwait(false);
+    }
+
+    private static DeterministicPump Create(ActorSystem system)
+    {
+        var dispatcher = system.Dispatchers.HasDispatcher(DeterministicConfig.DispatcherId)
+            ? system.Dispatchers.Lookup(DeterministicConfig.DispatcherId) as DeterministicDispatcher
+            : null;
+        if (dispatcher is null || system.Scheduler is not VirtualTimeScheduler scheduler)
+        {
+            throw new InvalidOperationException(
+                $"Actor system {system.Name} is not in the deterministic mode: create it with " +
+                "DeterministicConfig.Create(seed), which sets both the seeded dispatcher and the virtual scheduler.");
+        }
+
+        return new DeterministicPump(dispatcher.Executor, scheduler);
+    }
+}

@@ -1,0 +1,59 @@
+using System.Text.RegularExpressions;
+using ActorNuma.Simulation.Scenarios;
+
+namespace ActorNuma.Simulation.Tests.Scenarios;
+
+/// <summary>hocon/reference.conf documents every key the loader reads, and nothing else.</summary>
+public sealed class ReferenceConfigTests
+{
+    private static readonly string Text = HoconDocument.ReadResource(ScenarioLoader.ReferenceResource);
+    private static readonly string[] Lines = Text.Split('\n');
+
+    public static TheoryData<string, string> LoaderKeys()
+    {
+        var data = new TheoryData<string, string>();
+        void Add(string block, IEnumerable<string> keys) { foreach (var k in keys) data.Add(block, k); }
+        Add("actornuma", MachineConfig.Keys);
+        Add("actornuma.topology", TopologyConfig.Keys);
+        Add("actornuma.swap", SwapConfig.Keys);
+        Add("actornuma.kernel", KernelProfileConfig.Keys);
+        Add("actornuma.run", RunConfig.Keys);
+        Add("actornuma.kswapd", KswapdConfig.Keys);
+        Add("actornuma.log", MachineConfig.LogKeys);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(LoaderKeys))]
+    public void Every_key_the_loader_reads_is_in_reference_conf_with_a_comment_above_it(string block, string key)
+    {
+        // A key with a default is set; one without is shown commented out.
+        var line = Array.FindIndex(Lines, l => Regex.IsMatch(l, $@"^\s*(#\s*)?{Regex.Escape(key)}\s*(=|\{{)"));
+
+        Assert.True(line > 0, $"{block}.{key} is not in reference.conf");
+        Assert.StartsWith("#", Lines[line - 1].Trim());
+    }
+
+    [Fact]
+    public void Every_key_set_in_reference_conf_is_one_the_loader_reads()
+    {
+        var known = LoaderKeys().Select(row => $"{row[0]}.{row[1]}").ToHashSet();
+
+        var paths = PathsBelow(ScenarioLoader.ReferenceRoot["actornuma"]).ToList();
+
+        Assert.NotEmpty(paths);
+        foreach (var path in paths)
+            Assert.Contains(path, known);
+    }
+
+    [Fact]
+    public void Reference_conf_has_no_scenario_block_and_one_root()
+    {
+        Assert.False(ScenarioLoader.ReferenceConfig.HasPath("scenario"));
+        Assert.Equal(["actornuma"], ScenarioLoader.ReferenceRoot.Fields.Select(f => f.Key));
+    }
+
+    /// <summary>The path of every block and value inside <paramref name="node"/>.</summary>
+    private static IEnumerable<string> PathsBelow(ConfigNode node) =>
+        node.Fields.SelectMany(f => PathsBelow(f.Value).Prepend(f.Value.Path));
+}
