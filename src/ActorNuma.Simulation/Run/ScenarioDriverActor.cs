@@ -18,6 +18,7 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
     private readonly Dictionary<IActorRef, Queue<int>> _inflight = new();
     private readonly Dictionary<int, StepSpec> _outstanding = new();
     private int _next;
+    private readonly Dictionary<int, long> _started = new();
     private StepSpec? _waitingFor;
 
     public ScenarioDriverActor(KernelMachine machine, ScenarioSpec scenario, RunProgress progress)
@@ -75,6 +76,7 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
             }
             var step = _scenario.Steps[_next++];
             _progress.CurrentStep = step.Index;
+            _started[step.Index] = System.Diagnostics.Stopwatch.GetTimestamp();
             try { Begin(step); }
             catch (StepError e) { Record(step, null, null, ok: false, e.Message); }
         }
@@ -231,7 +233,11 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
 
     private void Record(StepSpec step, long? ret, Errno? errno, bool ok, string? message,
         IReadOnlyDictionary<string, object?>? value = null, IReadOnlyDictionary<string, object?>? expected = null) =>
-        _progress.Record(new StepResult(step.Index, step.Task, step.OpName, ret, errno, value, expected, ok, message));
+        _progress.Record(new StepResult(step.Index, step.Task, step.OpName, ret, errno, value, expected, ok, message)
+        {
+            Started = _started.GetValueOrDefault(step.Index),
+            Ended = System.Diagnostics.Stopwatch.GetTimestamp(),
+        });
 
     private static IReadOnlyDictionary<string, object?>? Value(SyscallResult r)
     {

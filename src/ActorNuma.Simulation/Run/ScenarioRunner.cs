@@ -22,6 +22,8 @@ public sealed record RunOptions
     public TimeSpan ConcurrentTimeout { get; init; } = TimeSpan.FromMinutes(30);
     /// <summary>Overrides the scenario's kernel settings (used by benchmarks: batch sizes).</summary>
     public Func<KernelSettings, KernelSettings>? Tune { get; init; }
+    /// <summary>Runs at the end, while the machine is still up (used by the memory benchmark).</summary>
+    public Action<KernelMachine>? AtEnd { get; init; }
 }
 
 /// <summary>Boots a machine from a scenario, plays the timeline, checks the invariants at every quiescent point, and
@@ -130,6 +132,7 @@ public static class ScenarioRunner
             else PlayConcurrent(driver);
             Settle();
             Checkpoint(final: true);
+            _options.AtEnd?.Invoke(_machine);
             return BuildReport();
         }
 

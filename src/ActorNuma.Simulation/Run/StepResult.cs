@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using ActorNuma.Mm;
 
 namespace ActorNuma.Simulation.Run;
@@ -5,7 +6,15 @@ namespace ActorNuma.Simulation.Run;
 /// <summary>What one step did and whether its expectation held; a row of the report's <c>steps</c>.</summary>
 public sealed record StepResult(
     int Index, string? Task, string Op, long? Ret, Errno? Errno, IReadOnlyDictionary<string, object?>? Value,
-    IReadOnlyDictionary<string, object?>? Expected, bool Ok, string? Message);
+    IReadOnlyDictionary<string, object?>? Expected, bool Ok, string? Message)
+{
+    /// <summary>Wall-clock time the step took. Not part of the report, which must not depend on the machine's speed.</summary>
+    public TimeSpan Wall => Stopwatch.GetElapsedTime(Started, Ended);
+
+    /// <summary><see cref="Stopwatch"/> timestamps of the step's start and end.</summary>
+    public long Started { get; init; }
+    public long Ended { get; init; }
+}
 
 /// <summary>Shared between the driver actor and the thread that runs the scenario: the driver asks for checkpoints
 /// (quiescent points where the checkers run) and says when it is done.</summary>

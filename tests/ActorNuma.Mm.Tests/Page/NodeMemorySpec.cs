@@ -650,6 +650,14 @@ public sealed class NodeMemorySpec
 
     // ---- isolate_lru_page (V2) -------------------------------------------------------------------------------
 
+    [Fact]
+    public void Isolation_results_carry_the_V2_return_codes()
+    {
+        Assert.Equal(1, (int)IsolateRc.Isolated);
+        Assert.Equal(0, (int)IsolateRc.NotOnLru);
+        Assert.Equal(-1, (int)IsolateRc.BeingFreed);
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

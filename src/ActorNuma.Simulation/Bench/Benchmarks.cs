@@ -1,0 +1,154 @@
+using System.Diagnostics;
+using System.Globalization;
+using ActorNuma.Simulation.Run;
+using ActorNuma.Simulation.Scenarios;
+
+namespace ActorNuma.Simulation.Bench;
+
+/// <summary>The numbers the issues set targets for, measured by running scenarios: new-page faults per second in both
+/// modes, bytes per emulated page, and pages migrated per second through the swap path (zero latency).</summary>
+public static class Benchmarks
+{
+    public sealed record Figure(string Name, double Value, string Unit, string Detail);
+
+    public static IEnumerable<string> RunAll(int pages, int runs, Action<string>? progress = null)
+    {
+        var figures = new List<Figure>();
+        foreach (var mode in new[] { RunMode.Concurrent, RunMode.Deterministic })
+        {
+            figures.Add(Median(runs, () => Faults(pages, mode), progress));
+            figures.Add(Median(runs, () => Migration(pages, mode), progress));
+        }
+        figures.Add(BytesPerPage(pages));
+        return figures.Select(Format);
+    }
+
+    public static string Format(Figure f) =>
+        $"{f.Name,-34} {f.Value.ToString(f.Value >= 1000 ? "N0" : "F1", CultureInfo.InvariantCulture),14} {f.Unit,-8} {f.Detail}";
+
+    private static Figure Median(int runs, Func<Figure> measure, Action<string>? progress)
+    {
+        var all = Enumerable.Range(0, runs).Select(_ => measure()).OrderBy(f => f.Value).ToList();
+        var median = all[all.Count / 2];
+        progress?.Invoke($"  ({median.Name}: runs {string.Join(", ", all.Select(f => f.Value.ToString("N0", CultureInfo.InvariantCulture)))})");
+        return median;
+    }
+
+    /// <summary>Two tasks, one on each node, each write-faulting half the pages into a fresh mapping.</summary>
+    public static Figure Faults(int pages, RunMode mode)
+    {
+        var half = pages / 2;
+        var scenario = Machine(half, mode, swapSlots: 0) + $$"""
+            scenario {
+              name = "bench-faults"
+              tasks = [ { name = a, cpu = 0 }, { name = b, cpu = 1 } ]
+              steps = [
+                { task = a, op = mmap, addr = "0x100000000", pages = {{half}} }
+                { task = b, op = mmap, addr = "0x100000000", pages = {{half}} }
+                { task = a, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
+                { task = b, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
+                { op = wait }
+              ]
+            }
+            """;
+        var r = Run(scenario, "bench-faults");
+        var wall = Wall(r, 2, 4);
+        return new Figure($"faults/s ({Mode(mode)})", 2.0 * half / wall.TotalSeconds, "faults/s",
+            $"{2 * half} new-page write faults by 2 tasks in {wall.TotalMilliseconds:F0} ms");
+    }
+
+    /// <summary>Two tasks each move their half from their node to the other through swap: mbind(MPOL_MF_MOVE) evicts,
+    /// a touch faults the pages back in on the new node.</summary>
+    public static Figure Migration(int pages, RunMode mode)
+    {
+        var half = pages / 2;
+        var scenario = Machine(half, mode, swapSlots: pages + 1024) + $$"""
+            scenario {
+              name = "bench-migration"
+              tasks = [ { name = a, cpu = 0 }, { name = b, cpu = 1 } ]
+              steps = [
+                { task = a, op = mmap, addr = "0x100000000", pages = {{half}} }
+                { task = b, op = mmap, addr = "0x100000000", pages = {{half}} }
+                { task = a, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
+                { task = b, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
+                { op = wait }
+                { task = a, op = mbind, addr = "0x100000000", pages = {{half}}, mode = bind, nodes = [1], flags = [move], async = on }
+                { task = b, op = mbind, addr = "0x100000000", pages = {{half}}, mode = bind, nodes = [0], flags = [move], async = on }
+                { op = wait }
+                { task = a, op = touch, addr = "0x100000000", pages = {{half}}, async = on }
+                { task = b, op = touch, addr = "0x100000000", pages = {{half}}, async = on }
+                { op = wait }
+                { op = expect-pages, task = a, addr = "0x100000000", pages = {{half}}, nodes { "1" = {{half}} } }
+              ]
+            }
+            """;
+        var r = Run(scenario, "bench-migration");
+        if (r.Steps.Any(s => !s.Ok) || r.Violations.Count > 0)
+            throw new InvalidOperationException($"migration benchmark run failed: {string.Join("; ", r.Steps.Where(s => !s.Ok).Select(s => s.Message))} {string.Join("; ", r.Violations)}");
+        var wall = Wall(r, 5, 7) + Wall(r, 8, 10);
+        return new Figure($"migrated pages/s ({Mode(mode)})", 2.0 * half / wall.TotalSeconds, "pages/s",
+            $"{2 * half} pages evicted and faulted back on the other node in {wall.TotalMilliseconds:F0} ms (swap latency 0)");
+    }
+
+    /// <summary>Heap bytes per emulated page: a machine with every page faulted and as many swap slots as pages, minus a
+    /// machine of 16 pages a node; the frame, its PTE and its swap slot are what is left.</summary>
+    public static Figure BytesPerPage(int pages)
+    {
+        long With(int perNode, bool fault)
+        {
+            long bytes = 0;
+            var scenario = Machine(perNode, RunMode.Deterministic, swapSlots: perNode * 2, headroom: false) + $$"""
+                scenario {
+                  name = "bench-memory"
+                  tasks = [ { name = a, cpu = 0 } ]
+                  steps = [
+                    { task = a, op = mmap, addr = "0x100000000", pages = {{perNode * 2}} }
+                    {{(fault ? $"{{ task = a, op = touch, addr = \"0x100000000\", pages = {perNode * 2 - 200}, write = on }}" : "")}}
+                  ]
+                }
+                """;
+            Run(scenario, "bench-memory", new RunOptions
+            {
+                CheckEveryStep = false,
+                Tune = s => s with { KswapdEnabled = false },
+                AtEnd = _ => bytes = GC.GetTotalMemory(forceFullCollection: true),
+            });
+            return bytes;
+        }
+        var small = With(16, fault: false);
+        var big = With(pages / 2, fault: true);
+        var perPage = (double)(big - small) / pages;
+        return new Figure("bytes per emulated page", perPage, "B/page",
+            $"{pages} pages faulted, {pages} swap slots: frame + PTE + slot + their share of the tables");
+    }
+
+    /// <summary>From the start of step <paramref name="from"/> to the end of the last of steps from..to.</summary>
+    private static TimeSpan Wall(RunReport r, int from, int to)
+    {
+        var steps = r.Steps.Where(s => s.Index >= from && s.Index <= to).ToList();
+        return Stopwatch.GetElapsedTime(steps.Min(s => s.Started), steps.Max(s => s.Ended));
+    }
+
+    private static string Mode(RunMode m) => m.ToString().ToLowerInvariant();
+
+    private static string Machine(int perNodeData, RunMode mode, int swapSlots, bool headroom = true) => $$"""
+        actornuma {
+          topology { nodes = 2, cpus-per-node = 1, pages-per-node = {{(headroom ? perNodeData + perNodeData / 4 + 4096 : perNodeData)}} }
+          swap { slots = {{swapSlots}}, write-latency = 0us, read-latency = 0us }
+          kernel { profile = v2-fixed }
+          kswapd { enabled = off }
+          run { mode = {{Mode(mode)}}, seed = 1 }
+          log.level = ERROR
+        }
+
+        """;
+
+    private static RunReport Run(string hocon, string name, RunOptions? options = null)
+    {
+        var scenario = ScenarioLoader.Parse(hocon, name + ".conf");
+        return ScenarioRunner.Run(scenario, (options ?? new RunOptions { CheckEveryStep = false }) with
+        {
+            Tune = options?.Tune ?? (s => s with { FaultBatch = 512, MigrateBatch = 4096 }),
+        });
+    }
+}
