@@ -122,7 +122,7 @@ public sealed partial class NumaNodeActor
         _m.DeleteFromSwapCache(idx);
         _cacheDeleted.Add((slot, Pfn(idx)));
         PutPage(idx);                       // the swap cache's reference
-        _m.Clear(idx, PageFlags.Active | PageFlags.Reclaim);
+        _m.Clear(idx, PageFlags.Active);   // "ClearPageActive(page)": the free path checks it
         _m.Clear(idx, PageFlags.Locked);
         PutPage(idx);                       // the isolation reference: the frame is free now
         Resolve(token, batch, idx, SwapoutVerdict.Freed);
@@ -225,6 +225,7 @@ public sealed partial class NumaNodeActor
             var idx = Idx(pfn);
             _m.DeleteFromSwapCache(idx);
             _m.Set(idx, PageFlags.Dirty);
+            _m.Clear(idx, PageFlags.Reclaim);   // pageout(): not under writeback after ->writepage
             PutPage(idx);
             UnlockPage(idx);
             if (batch is not null) Resolve(m.Token, batch, idx, SwapoutVerdict.Retry);

@@ -139,7 +139,7 @@ public sealed class NodeMemory
     public void FreeFrame(int i)
     {
         const PageFlags bad = PageFlags.Lru | PageFlags.Locked | PageFlags.Writeback | PageFlags.SwapCache
-                              | PageFlags.Reserved | PageFlags.Active;
+                              | PageFlags.Reserved | PageFlags.Active | PageFlags.Private | PageFlags.Reclaim;
         if (_mapcount[i] != 0 || _count[i] != 0 || (Flags(i) & bad) != 0)
             throw new InvalidOperationException(
                 $"Bad page state: freeing pfn {PfnOf(i)} on node {Node} with count {_count[i]}, mapcount {_mapcount[i]}, " +
@@ -168,7 +168,6 @@ public sealed class NodeMemory
             throw new InvalidOperationException($"put_page on pfn {PfnOf(i)} (node {Node}) with count {_count[i]}");
         if (--_count[i] > 0) return PutResult.Alive;
         if (Test(i, PageFlags.Lru)) return PutResult.ReleasePending;
-        Clear(i, PageFlags.Active);
         FreeFrame(i);
         return PutResult.Freed;
     }
@@ -178,9 +177,13 @@ public sealed class NodeMemory
     /// <returns>true when the frame was freed.</returns>
     public bool PageCacheRelease(int i)
     {
-        if (TestAndClear(i, PageFlags.Lru)) DelPageFromLru(i);
+        if (TestAndClear(i, PageFlags.Lru))
+        {
+            // del_page_from_lru() clears PG_active as it unlinks.
+            DelPageFromLru(i);
+            Clear(i, PageFlags.Active);
+        }
         if (_count[i] != 0) return false;
-        Clear(i, PageFlags.Active);
         FreeFrame(i);
         return true;
     }
@@ -245,8 +248,10 @@ public sealed class NodeMemory
     /// reference, PG_uptodate and PG_dirty (which forces the write).</summary>
     public void AddToSwapCache(int i, int entry, bool forWrite)
     {
-        Set(i, PageFlags.SwapCache | PageFlags.Uptodate);
-        if (forWrite) Set(i, PageFlags.Dirty);
+        Set(i, PageFlags.SwapCache);
+        // add_to_swap marks the page up to date and dirty (it must be written); a page being read is up to date only
+        // when the read completes.
+        if (forWrite) Set(i, PageFlags.Uptodate | PageFlags.Dirty);
         _private[i] = entry;
         _count[i]++;
     }

@@ -30,7 +30,7 @@ public readonly record struct Watermarks(int PagesMin, int PagesLow, int PagesHi
     public static long IntSqrt(long x)
     {
         if (x <= 1) return x;
-        long op = x, res = 0, one = 1L << 62;
+        ulong op = (ulong)x, res = 0, one = 1UL << 62;
         while (one > op) one >>= 2;
         while (one != 0)
         {
@@ -38,7 +38,7 @@ public readonly record struct Watermarks(int PagesMin, int PagesLow, int PagesHi
             res >>= 1;
             one >>= 2;
         }
-        return res;
+        return (long)res;
     }
 
     /// <summary><c>zone_watermark_ok()</c> for order 0 and a single zone per node (no lowmem_reserve):

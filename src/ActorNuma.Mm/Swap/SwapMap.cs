@@ -42,7 +42,8 @@ public sealed class SwapMap
 
     /// <summary><c>get_swap_page()</c>: a free slot with count 1, or 0 when <c>nr_swap_pages &lt;= 0</c>.</summary>
     /// <remarks>Kernel: mm/swapfile.c get_swap_page()/scan_swap_map(). Next-fit from cluster_next, which keeps a
-    /// run of evictions in consecutive slots as the kernel's SWAPFILE_CLUSTER allocation does.</remarks>
+    /// run of evictions in consecutive slots as the kernel's SWAPFILE_CLUSTER allocation does; freeing a slot does not
+    /// pull the cursor back (the kernel only lowers lowest_bit).</remarks>
     public int GetSwapPage()
     {
         if (NrSwapPages <= 0) return 0;
@@ -71,13 +72,14 @@ public sealed class SwapMap
     {
         if (!IsValid(slot) || _map[slot] == 0)
             throw new InvalidOperationException($"swap_free: bad swap entry {slot}");
+        // A count that reached SWAP_MAP_MAX stays there: the slot is leaked for good, as in the kernel.
+        if (_map[slot] == SwapMapMax) return;
         if (--_map[slot] == 0)
         {
             if (_cachePfn[slot] >= 0)
                 throw new InvalidOperationException($"swap_free: slot {slot} freed while pfn {_cachePfn[slot]} caches it");
             _contents[slot] = 0;
             NrSwapPages++;
-            if (slot < _clusterNext) _clusterNext = slot;
         }
     }
 

@@ -1,3 +1,4 @@
+using ActorNuma.Kernel;
 using Akka.Configuration;
 
 namespace ActorNuma.Simulation.Scheduling;
@@ -8,8 +9,11 @@ namespace ActorNuma.Simulation.Scheduling;
 /// </summary>
 public static class DeterministicConfig
 {
-    /// <summary>The dispatcher every kernel actor opts into (see <see cref="KernelDispatcherProps.OnKernelDispatcher"/>).</summary>
-    public const string DispatcherId = "actornuma.deterministic-dispatcher";
+    /// <summary>
+    /// The dispatcher every kernel actor opts into: "actornuma.deterministic-dispatcher". It is the kernel's own
+    /// constant, because kernel actors name it without seeing this project; one definition cannot drift.
+    /// </summary>
+    public const string DispatcherId = KernelDispatcher.Id;
 
     private static readonly string DispatcherType = TypeName(typeof(DeterministicDispatcherConfigurator));
     private static readonly string SchedulerType = TypeName(typeof(VirtualTimeScheduler));

@@ -60,8 +60,7 @@ public sealed class WatermarksSpec
         }
     }
 
-    [Theory(Skip = "BUG (minor, unreachable from MinFreeKbytes): lib/int_sqrt.c works on unsigned long, so " +
-                   "res + 2*one = 2^63 fits; Watermarks.IntSqrt uses long and overflows for x >= 2^62 (2^62 gives a negative root)")]
+    [Theory]
     [InlineData(1L << 62, 1L << 31)]
     [InlineData(long.MaxValue, 3_037_000_499L)]
     public void Int_sqrt_is_exact_up_to_the_largest_long(long x, long expected)

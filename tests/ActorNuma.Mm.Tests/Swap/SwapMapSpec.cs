@@ -95,10 +95,7 @@ public sealed class SwapMapSpec
         Assert.Equal(0, s.GetSwapPage());
     }
 
-    [Fact(Skip = "BUG: 2.6.14 scan_swap_map() keeps allocating at cluster_next while cluster_nr lasts (up to " +
-                 "SWAPFILE_CLUSTER = 256 slots) and swap_entry_free() only lowers lowest_bit, so a hole below the cursor is " +
-                 "not reused until the cluster runs out; SwapMap.SwapFree pulls _clusterNext back to the freed slot, which " +
-                 "splits the next run of evictions across holes and changes what swapin_readahead reads together")]
+    [Fact]
     public void A_slot_freed_below_the_cluster_cursor_is_not_reused_while_the_cluster_lasts()
     {
         // Kernel, 16 slots: 1st get: cluster_nr 0 -> 255, fewer than 256 free -> lowest_bit = 1; then 2, 3, 4 from
@@ -150,8 +147,7 @@ public sealed class SwapMapSpec
         Assert.Equal(SwapMap.SwapMapMax, s.Count(slot));
     }
 
-    [Fact(Skip = "BUG (minor: needs 32767 references to one slot): 2.6.14 swap_entry_free() only decrements when " +
-                 "count < SWAP_MAP_MAX, so an overflowed slot stays in use until swapoff; SwapMap.SwapFree decrements it")]
+    [Fact]
     public void A_slot_that_overflowed_to_swap_map_max_is_never_freed()
     {
         var s = new SwapMap(1);

@@ -12,6 +12,7 @@ public sealed class DeterministicConfigSpec
     {
         var config = DeterministicConfig.Create(seed: 42);
 
+        Assert.Equal("actornuma.deterministic-dispatcher", DeterministicConfig.DispatcherId);
         Assert.Equal(42, config.GetInt($"{DeterministicConfig.DispatcherId}.seed"));
         Assert.Equal(
             "ActorNuma.Simulation.Scheduling.VirtualTimeScheduler, ActorNuma.Simulation",
