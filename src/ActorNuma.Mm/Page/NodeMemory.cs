@@ -88,6 +88,18 @@ public sealed class NodeMemory
     public int NrInactive { get; private set; }
     public VmStat Stat { get; } = new();
 
+    // ---- zone reclaim state (struct zone) ----------------------------------------------------------------------
+    /// <summary><c>zone-&gt;nr_scan_active</c>, <c>nr_scan_inactive</c>: shrink_zone's accumulators.</summary>
+    public long NrScanActive { get; set; }
+    public long NrScanInactive { get; set; }
+    /// <summary><c>zone-&gt;pages_scanned</c>: reset whenever pages are freed.</summary>
+    public long PagesScanned { get; set; }
+    /// <summary><c>zone-&gt;all_unreclaimable</c>: reset whenever pages are freed.</summary>
+    public bool AllUnreclaimable { get; set; }
+    /// <summary><c>zone-&gt;prev_priority</c> (starts at DEF_PRIORITY) and <c>temp_priority</c>.</summary>
+    public int PrevPriority { get; set; } = 12;
+    public int TempPriority { get; set; } = 12;
+
     public bool Owns(int pfn) => pfn >= FirstPfn && pfn < FirstPfn + Pages;
     public int Index(int pfn) => pfn - FirstPfn;
     public int PfnOf(int index) => index + FirstPfn;
@@ -149,6 +161,9 @@ public sealed class NodeMemory
         _sharedRmap?.Remove(i);
         PushFree(i);
         Stat.Count(VmEvent.Pgfree);
+        // free_pages_bulk(): freeing shows the zone is reclaimable again.
+        AllUnreclaimable = false;
+        PagesScanned = 0;
     }
 
     private void PushFree(int i)
@@ -369,6 +384,57 @@ public sealed class NodeMemory
         _count[i]++;
         SetPlace(i, FramePlace.Isolated, (int)by);
         return IsolateRc.Isolated;
+    }
+
+    /// <summary>2.6.14 <c>isolate_lru_pages()</c>: up to <paramref name="nrToScan"/> pages from the tail of a list onto
+    /// <paramref name="dst"/>, each with a reference taken; a page whose count already reached 0 is being freed and goes
+    /// back to the head of its list. Returns how many were taken; <paramref name="scanned"/> how many were looked at.</summary>
+    /// <remarks>Kernel: mm/vmscan.c isolate_lru_pages() (the caller holds zone-&gt;lru_lock).</remarks>
+    public int IsolateLruPages(int nrToScan, bool active, List<int> dst, out int scanned)
+    {
+        var head = active ? _activeHead : _inactiveHead;
+        var taken = 0;
+        scanned = 0;
+        while (scanned < nrToScan && _prev[head] != head)
+        {
+            var i = _prev[head];
+            scanned++;
+            if (!TestAndClear(i, PageFlags.Lru)) throw new InvalidOperationException($"isolate_lru_pages: pfn {PfnOf(i)} on a list without PG_lru (BUG)");
+            Unlink(i);
+            if (_count[i] == 0)
+            {
+                // get_page_testone(): being freed. Undo, and put it back at the head of the list.
+                Set(i, PageFlags.Lru);
+                LinkAfter(head, i);
+                continue;
+            }
+            if (active) NrActive--; else NrInactive--;
+            _count[i]++;
+            SetPlace(i, FramePlace.Isolated, (int)Isolator.Reclaim);
+            dst.Add(i);
+            taken++;
+        }
+        return taken;
+    }
+
+    /// <summary>Back onto a list after reclaim looked at it (shrink_cache's and refill_inactive_zone's put-back loops):
+    /// PG_lru set again, at the head of the list <paramref name="active"/> names; the caller releases the reference.</summary>
+    public void ReturnToLru(int i, bool active)
+    {
+        if (TestAndSet(i, PageFlags.Lru)) throw new InvalidOperationException($"pfn {PfnOf(i)} already PG_lru (BUG)");
+        if (active) Set(i, PageFlags.Active); else Clear(i, PageFlags.Active);
+        LinkAfter(active ? _activeHead : _inactiveHead, i);
+        if (active) NrActive++; else NrInactive++;
+        _place[i] = FramePlace.Lru;
+        _owner[i] = 0;
+    }
+
+    /// <summary>Pages mapped by at least one PTE (the node's share of nr_mapped).</summary>
+    public int NrMapped()
+    {
+        var n = 0;
+        for (var i = 0; i < Pages; i++) if (_mapcount[i] > 0) n++;
+        return n;
     }
 
     /// <summary>The V2 <c>putback_lru_pages()</c> body for one page: back on its list by PG_active unless something

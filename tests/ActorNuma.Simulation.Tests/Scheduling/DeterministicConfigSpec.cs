@@ -1,3 +1,4 @@
+using ActorNuma.Kernel;
 using ActorNuma.Simulation.Scheduling;
 using Akka.Actor;
 using Akka.Configuration;
