@@ -95,6 +95,23 @@ public static class NumaNode
 
     public sealed record SwapoutPassResult(long Token, int Node, int[] Freed, int[] Retry, int[] Failed);
 
+    // ---- page reclaim (mm/vmscan.c shrink_zone for kswapd and direct reclaim) --------------------------------
+
+    /// <summary><c>shrink_zone(zone, sc)</c> at <see cref="Priority"/>: the nr_scan accumulators, then batches of
+    /// refill_inactive_zone and shrink_cache (each starting with <c>lru_add_drain()</c> on <see cref="DrainCpu"/> when
+    /// this node owns that CPU). kswapd asks with <see cref="SkipIfAboveHigh"/> (balance_pgdat looks at pages_high before
+    /// each zone) and <see cref="SetAllUnreclaimable"/>.</summary>
+    public sealed record ShrinkZone(long Token, IActorRef ReplyTo, int Priority, bool IsKswapd, int DrainCpu,
+        bool SkipIfAboveHigh, bool SetAllUnreclaimable);
+
+    /// <summary>What one shrink_zone did. <see cref="AboveHigh"/>: the zone was above pages_high, so nothing was done.
+    /// <see cref="Skipped"/>: all_unreclaimable below DEF_PRIORITY.</summary>
+    public sealed record ShrinkZoneResult(long Token, int Node, long Scanned, long Reclaimed, bool AboveHigh, bool Skipped,
+        int FreePages);
+
+    /// <summary>The end of a balance_pgdat or try_to_free_pages run: <c>zone-&gt;prev_priority = zone-&gt;temp_priority</c>.</summary>
+    public sealed record EndReclaimRun;
+
     // ---- access from tasks ----------------------------------------------------------------------------------
 
     public readonly record struct AccessItem(int Pfn, bool Write, uint Value);

@@ -1,17 +1,414 @@
+using Akka.Actor;
 using ActorNuma.Mm;
+using static ActorNuma.Kernel.NumaNode;
 
 namespace ActorNuma.Kernel;
 
+/// <summary>Page reclaim on this node's zone, for kswapd and for direct reclaim: <c>shrink_zone</c>, its
+/// <c>refill_inactive_zone</c> (aging the active list with swap_tendency) and <c>shrink_cache</c> (isolating up to 32
+/// pages from the inactive tail and running <c>shrink_list</c> on them). The per-page steps that need another actor
+/// (young bits of the mapping tasks, a swap slot, try_to_unmap, the write) are batched per peer as in swapout.</summary>
+/// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_zone(), refill_inactive_zone(), shrink_cache(), shrink_list().</remarks>
 public sealed partial class NumaNodeActor
 {
-    private void HandleReclaim(object message) => Unhandled(message);
+    /// <summary><c>SWAP_CLUSTER_MAX</c>.</summary>
+    public const int SwapClusterMax = 32;
 
-    private static void HandleReclaimAddedToSwap(SwapDevice.AddedToSwap m) =>
-        throw new InvalidOperationException($"add_to_swap answer for unknown batch {m.Token}");
+    /// <summary><c>DEF_PRIORITY</c>.</summary>
+    public const int DefPriority = 12;
 
-    private static void HandleReclaimUnmapResult(NumaTask.UnmapResult m) =>
-        throw new InvalidOperationException($"try_to_unmap answer for unknown batch {m.Token}");
+    private IActorRef _kswapd = ActorRefs.Nobody;
 
-    private static void HandleReclaimWriteStarted(SwapDevice.SwapWriteStarted m) =>
-        throw new InvalidOperationException($"swap_writepage answer for unknown batch {m.Token}");
+    protected override void PreStart()
+    {
+        if (_machine.Settings.KswapdEnabled)
+            _kswapd = Context.ActorOf(KswapdActor.Props(_machine, _node, Self), $"kswapd{_node}");
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() => KernelRootActor.KernelBugStrategy(_machine);
+
+    private void HandleReclaim(object message)
+    {
+        switch (message)
+        {
+            case Kswapd.Wakeup m: WakeupKswapd(m); break;
+            case ShrinkZone m: StartShrinkZone(m); break;
+            case EndReclaimRun: _m.PrevPriority = _m.TempPriority; break;
+            case NumaTask.PageReferencedResult m: HandlePageReferencedResult(m); break;
+            default: Unhandled(message); break;
+        }
+    }
+
+    /// <summary><c>wakeup_kswapd()</c>: nothing to do while the zone is above pages_low.</summary>
+    private void WakeupKswapd(Kswapd.Wakeup m)
+    {
+        if (_kswapd.IsNobody() || Watermarks.ZoneWatermarkOk(_m.FreePages, _m.Watermarks.PagesLow)) return;
+        _kswapd.Tell(m);
+    }
+
+    // ---- shrink_zone ------------------------------------------------------------------------------------------
+
+    private sealed class ShrinkZoneJob(ShrinkZone request)
+    {
+        public ShrinkZone Request { get; } = request;
+        public long NrActive, NrInactive, NrToReclaim, Scanned, Reclaimed;
+    }
+
+    private void StartShrinkZone(ShrinkZone m)
+    {
+        if (m.SkipIfAboveHigh && Watermarks.ZoneWatermarkOk(_m.FreePages, _m.Watermarks.PagesHigh))
+        {
+            m.ReplyTo.Tell(new ShrinkZoneResult(m.Token, _node, 0, 0, AboveHigh: true, Skipped: false, _m.FreePages));
+            return;
+        }
+        if (_m.AllUnreclaimable && m.Priority != DefPriority)
+        {
+            m.ReplyTo.Tell(new ShrinkZoneResult(m.Token, _node, 0, 0, AboveHigh: false, Skipped: true, _m.FreePages));
+            return;
+        }
+        _m.TempPriority = m.Priority;
+        if (_m.PrevPriority > m.Priority) _m.PrevPriority = m.Priority;
+        var job = new ShrinkZoneJob(m) { NrToReclaim = SwapClusterMax };
+        _m.NrScanActive += (_m.NrActive >> m.Priority) + 1;
+        job.NrActive = _m.NrScanActive;
+        if (job.NrActive >= SwapClusterMax) _m.NrScanActive = 0; else job.NrActive = 0;
+        _m.NrScanInactive += (_m.NrInactive >> m.Priority) + 1;
+        job.NrInactive = _m.NrScanInactive;
+        if (job.NrInactive >= SwapClusterMax) _m.NrScanInactive = 0; else job.NrInactive = 0;
+        ShrinkZoneLoop(job);
+    }
+
+    /// <summary>Alternates refill_inactive_zone and shrink_cache in batches of at most 32 until both amounts are used
+    /// up, stopping early once 32 pages were freed (2.6.14's nr_to_reclaim).</summary>
+    private void ShrinkZoneLoop(ShrinkZoneJob job)
+    {
+        if (job.NrActive == 0 && job.NrInactive == 0) { FinishShrinkZone(job); return; }
+        void Inactive()
+        {
+            if (job.NrInactive == 0) { ShrinkZoneLoop(job); return; }
+            var n = (int)Math.Min(job.NrInactive, SwapClusterMax);
+            job.NrInactive -= n;
+            ShrinkCache(job, n, () =>
+            {
+                if (job.NrToReclaim <= 0) FinishShrinkZone(job);
+                else ShrinkZoneLoop(job);
+            });
+        }
+        if (job.NrActive == 0) { Inactive(); return; }
+        var nr = (int)Math.Min(job.NrActive, SwapClusterMax);
+        job.NrActive -= nr;
+        RefillInactiveZone(job, nr, Inactive);
+    }
+
+    private void FinishShrinkZone(ShrinkZoneJob job)
+    {
+        var m = job.Request;
+        if (m.SetAllUnreclaimable && !_m.AllUnreclaimable && _m.PagesScanned >= (_m.NrActive + _m.NrInactive) * 4L)
+        {
+            _m.AllUnreclaimable = true;
+            Trace.Emit("mm_vmscan_zone_unreclaimable", $"node={_node} pages_scanned={_m.PagesScanned}");
+        }
+        m.ReplyTo.Tell(new ShrinkZoneResult(m.Token, _node, job.Scanned, job.Reclaimed, AboveHigh: false, Skipped: false, _m.FreePages));
+    }
+
+    /// <summary><c>lru_add_drain()</c> on the reclaiming CPU, when this node owns it (the pagevecs of a CPU on another
+    /// node were drained by the direct reclaimer before it asked).</summary>
+    private void LocalLruAddDrain(int cpu)
+    {
+        if (cpu < 0 || !_pagevecs.TryGetValue(cpu, out var pvecs)) return;
+        FlushPagevec(cpu, pvecs.LruAdd, active: false, 0, null, []);
+        FlushPagevec(cpu, pvecs.LruAddActive, active: true, 0, null, []);
+    }
+
+    // ---- refill_inactive_zone ---------------------------------------------------------------------------------
+
+    /// <summary><c>refill_inactive_zone</c>: takes up to <paramref name="nrPages"/> from the active tail; mapped pages
+    /// stay active unless <c>reclaim_mapped</c> (swap_tendency = mapped_ratio/2 + distress + vm_swappiness &gt;= 100) and
+    /// they were not referenced; anonymous pages stay active when there is no swap. The rest are deactivated.</summary>
+    private void RefillInactiveZone(ShrinkZoneJob job, int nrPages, Action then)
+    {
+        LocalLruAddDrain(job.Request.DrainCpu);
+        var hold = new List<int>();
+        _m.IsolateLruPages(nrPages, active: true, hold, out var scanned);
+        _m.PagesScanned += scanned;
+        _m.Stat.Count(VmEvent.Pgrefill, scanned);
+        var distress = 100 >> _m.PrevPriority;
+        // The kernel reads the machine-wide nr_mapped over total_memory; a node only knows its own frames, so it uses its
+        // own share, which is the same ratio when the workload is spread evenly.
+        var mappedRatio = _m.NrMapped() * 100 / _m.Pages;
+        var swapTendency = mappedRatio / 2 + distress + _machine.Settings.Swappiness;
+        var reclaimMapped = swapTendency >= 100;
+        var toCheck = new List<int>();
+        var active = new List<int>();
+        var inactive = new List<int>();
+        foreach (var idx in hold)
+        {
+            if (_m.Mapcount(idx) == 0) inactive.Add(idx);
+            else if (!reclaimMapped || _machine.Settings.SwapSlots == 0) active.Add(idx);
+            else toCheck.Add(idx);
+        }
+        Trace.Emit("mm_vmscan_lru_isolate", $"node={_node} isolator={(job.Request.IsKswapd ? "kswapd" : "direct")} lru=active nr_requested={nrPages} nr_scanned={scanned} nr_taken={hold.Count} swap_tendency={swapTendency}");
+        PageReferenced(toCheck, referenced =>
+        {
+            foreach (var idx in toCheck) (referenced[idx] > 0 ? active : inactive).Add(idx);
+            foreach (var idx in inactive) { _m.ReturnToLru(idx, active: false); PutPage(idx); }
+            foreach (var idx in active) { _m.ReturnToLru(idx, active: true); PutPage(idx); }
+            _m.Stat.Count(VmEvent.Pgdeactivate, inactive.Count);
+            then();
+        });
+    }
+
+    // ---- shrink_cache -----------------------------------------------------------------------------------------
+
+    /// <summary><c>shrink_cache</c>: batches of up to 32 pages from the inactive tail through shrink_list; survivors go
+    /// back to the list PG_active names.</summary>
+    private void ShrinkCache(ShrinkZoneJob job, int maxScan, Action then)
+    {
+        LocalLruAddDrain(job.Request.DrainCpu);
+        if (maxScan <= 0) { then(); return; }
+        var list = new List<int>();
+        var taken = _m.IsolateLruPages(SwapClusterMax, active: false, list, out var scanned);
+        _m.PagesScanned += scanned;
+        if (taken == 0) { then(); return; }
+        var kswapd = job.Request.IsKswapd;
+        _m.Stat.Count(kswapd ? VmEvent.PgscanKswapd : VmEvent.PgscanDirect, scanned);
+        Trace.Emit("mm_vmscan_lru_isolate", $"node={_node} isolator={(kswapd ? "kswapd" : "direct")} lru=inactive nr_requested={SwapClusterMax} nr_scanned={scanned} nr_taken={taken}");
+        ShrinkList(job, list, freed =>
+        {
+            if (kswapd) _m.Stat.Count(VmEvent.KswapdSteal, freed);
+            _m.Stat.Count(VmEvent.Pgsteal, freed);
+            job.NrToReclaim -= freed;
+            job.Reclaimed += freed;
+            ShrinkCache(job, maxScan - scanned, then);
+        });
+    }
+
+    // ---- shrink_list ------------------------------------------------------------------------------------------
+
+    private enum ShrinkVerdict : byte { Pending, Freed, Keep, Activate }
+
+    private sealed class ShrinkListBatch(ShrinkZoneJob job, Action<int> done)
+    {
+        public ShrinkZoneJob Job { get; } = job;
+        public Action<int> Done { get; } = done;
+        public Dictionary<int, ShrinkVerdict> Verdicts { get; } = new();
+        public Dictionary<int, int> Referenced { get; } = new();
+        public Dictionary<int, (int Waiting, bool Young, bool Again)> Unmaps { get; } = new();
+        public int Pending;
+        public List<int> NeedSlot { get; } = new();
+        public Dictionary<int, List<NumaTask.UnmapItem>> NeedUnmap { get; } = new();
+        public List<SwapDevice.WriteItem> NeedWrite { get; } = new();
+    }
+
+    private readonly Dictionary<long, ShrinkListBatch> _shrinks = new();
+
+    private void ShrinkList(ShrinkZoneJob job, List<int> pages, Action<int> done)
+    {
+        var token = NextToken();
+        var batch = new ShrinkListBatch(job, done) { Pending = pages.Count };
+        _shrinks[token] = batch;
+        var locked = new List<int>();
+        foreach (var idx in pages)
+        {
+            batch.Verdicts[idx] = ShrinkVerdict.Pending;
+            if (_m.TestAndSet(idx, PageFlags.Locked)) { ShrinkResolve(token, batch, idx, ShrinkVerdict.Keep, unlock: false); continue; }
+            if (_m.Test(idx, PageFlags.Active)) throw new InvalidOperationException($"shrink_list: pfn {Pfn(idx)} PG_active (BUG)");
+            job.Scanned++;
+            if (_m.Mapcount(idx) > 0 || _m.Test(idx, PageFlags.SwapCache)) job.Scanned++;
+            if (_m.Test(idx, PageFlags.Writeback)) { ShrinkResolve(token, batch, idx, ShrinkVerdict.Keep, unlock: true); continue; }
+            locked.Add(idx);
+        }
+        if (locked.Count == 0) return;
+        PageReferenced(locked, referenced =>
+        {
+            foreach (var idx in locked)
+            {
+                batch.Referenced[idx] = referenced[idx];
+                // In active use (referenced, and mapped or in the swap cache: page_mapping_inuse)? Activate.
+                if (referenced[idx] > 0 && (_m.Mapcount(idx) > 0 || _m.Test(idx, PageFlags.SwapCache)))
+                    ShrinkResolve(token, batch, idx, ShrinkVerdict.Activate, unlock: true);
+                else if (!_m.Test(idx, PageFlags.SwapCache)) batch.NeedSlot.Add(idx);
+                else ShrinkUnmap(token, batch, idx);
+            }
+            ShrinkFlush(token, batch);
+        });
+    }
+
+    private void ShrinkUnmap(long token, ShrinkListBatch batch, int idx)
+    {
+        if (_m.Mapcount(idx) == 0) { ShrinkPageout(token, batch, idx); return; }
+        var mappers = _m.Mappers(idx).ToArray();
+        batch.Unmaps[idx] = (mappers.Length, false, false);
+        foreach (var task in mappers)
+        {
+            if (!batch.NeedUnmap.TryGetValue(task, out var list)) batch.NeedUnmap[task] = list = new();
+            list.Add(new NumaTask.UnmapItem(Pfn(idx), _m.RmapVpn(idx), _m.SwapEntry(idx)));
+        }
+    }
+
+    /// <summary>Dirty: a referenced page is kept; else <c>pageout()</c> (only with nobody but the cache and us holding it).
+    /// Clean: freed if the swap cache and we are its only users.</summary>
+    private void ShrinkPageout(long token, ShrinkListBatch batch, int idx)
+    {
+        if (_m.Test(idx, PageFlags.Dirty))
+        {
+            if (batch.Referenced.GetValueOrDefault(idx) > 0 || _m.Count(idx) != 2)
+            {
+                ShrinkResolve(token, batch, idx, ShrinkVerdict.Keep, unlock: true);
+                return;
+            }
+            _m.Clear(idx, PageFlags.Dirty);
+            _m.Set(idx, PageFlags.Reclaim);
+            batch.NeedWrite.Add(new SwapDevice.WriteItem(_m.SwapEntry(idx), Pfn(idx), _m.Contents(idx), PageCountIsTwo: true));
+            return;
+        }
+        if (_m.Count(idx) != 2 || !_m.Test(idx, PageFlags.SwapCache))
+        {
+            ShrinkResolve(token, batch, idx, ShrinkVerdict.Keep, unlock: true);
+            return;
+        }
+        var slot = _m.SwapEntry(idx);
+        _m.DeleteFromSwapCache(idx);
+        _cacheDeleted.Add((slot, Pfn(idx)));
+        PutPage(idx);   // the swap cache's reference
+        ShrinkResolve(token, batch, idx, ShrinkVerdict.Freed, unlock: true);
+    }
+
+    private void ShrinkResolve(long token, ShrinkListBatch batch, int idx, ShrinkVerdict verdict, bool unlock)
+    {
+        batch.Verdicts[idx] = verdict;
+        if (verdict == ShrinkVerdict.Activate)
+        {
+            _m.Set(idx, PageFlags.Active);
+            _m.Stat.Count(VmEvent.Pgactivate);
+        }
+        if (unlock) UnlockPage(idx);
+        if (--batch.Pending > 0) return;
+        _shrinks.Remove(token);
+        FlushCacheDeleted();
+        var freed = 0;
+        foreach (var (i, v) in batch.Verdicts)
+        {
+            if (v == ShrinkVerdict.Freed) { freed++; PutPage(i); continue; }    // __pagevec_release_nonlru
+            _m.ReturnToLru(i, _m.Test(i, PageFlags.Active));                      // back by PG_active
+            PutPage(i);
+        }
+        batch.Done(freed);
+    }
+
+    private void ShrinkFlush(long token, ShrinkListBatch batch)
+    {
+        if (batch.NeedSlot.Count > 0)
+        {
+            Directory.Swap.Tell(new SwapDevice.AddToSwap(token, Self, batch.NeedSlot.Select(Pfn).ToArray()));
+            batch.NeedSlot.Clear();
+        }
+        foreach (var (task, items) in batch.NeedUnmap)
+        {
+            var target = Directory.Task(task) ?? throw new InvalidOperationException($"rmap of node {_node} names task {task}, which is gone");
+            target.Tell(new NumaTask.TryToUnmap(token, Self, items.ToArray(), IgnoreYoung: false));
+        }
+        batch.NeedUnmap.Clear();
+        if (batch.NeedWrite.Count > 0)
+        {
+            Directory.Swap.Tell(new SwapDevice.SwapWritepage(token, Self, batch.NeedWrite.ToArray()));
+            batch.NeedWrite.Clear();
+        }
+        FlushCacheDeleted();
+    }
+
+    /// <summary>add_to_swap failed (no slot): activate; else on to try_to_unmap.</summary>
+    private void HandleReclaimAddedToSwap(SwapDevice.AddedToSwap m)
+    {
+        var batch = _shrinks[m.Token];
+        for (var k = 0; k < m.Pfns.Length; k++)
+        {
+            var idx = Idx(m.Pfns[k]);
+            if (m.Slots[k] == 0) { ShrinkResolve(m.Token, batch, idx, ShrinkVerdict.Activate, unlock: true); continue; }
+            _m.AddToSwapCache(idx, m.Slots[k], forWrite: true);
+            ShrinkUnmap(m.Token, batch, idx);
+        }
+        if (_shrinks.ContainsKey(m.Token)) ShrinkFlush(m.Token, batch);
+    }
+
+    /// <summary>try_to_unmap: SWAP_FAIL (a young PTE) activates, SWAP_AGAIN keeps, SWAP_SUCCESS goes on.</summary>
+    private void HandleReclaimUnmapResult(NumaTask.UnmapResult m)
+    {
+        var batch = _shrinks[m.Token];
+        for (var k = 0; k < m.Pfns.Length; k++)
+        {
+            var idx = Idx(m.Pfns[k]);
+            var (waiting, young, again) = batch.Unmaps[idx];
+            young |= m.Outcomes[k] == NumaTask.UnmapOutcome.Young;
+            again |= m.Outcomes[k] == NumaTask.UnmapOutcome.NotMapped;
+            if (--waiting > 0) { batch.Unmaps[idx] = (waiting, young, again); continue; }
+            batch.Unmaps.Remove(idx);
+            if (young) ShrinkResolve(m.Token, batch, idx, ShrinkVerdict.Activate, unlock: true);
+            else if (again || _m.Mapcount(idx) > 0) ShrinkResolve(m.Token, batch, idx, ShrinkVerdict.Keep, unlock: true);
+            else ShrinkPageout(m.Token, batch, idx);
+        }
+        if (_shrinks.ContainsKey(m.Token)) ShrinkFlush(m.Token, batch);
+    }
+
+    /// <summary>pageout's PAGE_SUCCESS: the page is under writeback, so shrink_list keeps it; it is rotated to the
+    /// inactive tail when the write completes and freed by a later scan.</summary>
+    private void HandleReclaimWriteStarted(SwapDevice.SwapWriteStarted m)
+    {
+        var batch = _shrinks[m.Token];
+        foreach (var pfn in m.Written)
+        {
+            var idx = Idx(pfn);
+            _m.Set(idx, PageFlags.Writeback);
+            Trace.Emit("mm_vmscan_writepage", $"node={_node} pfn={pfn} slot={_m.SwapEntry(idx)} reclaim=1");
+            ShrinkResolve(m.Token, batch, idx, ShrinkVerdict.Keep, unlock: true);
+        }
+        foreach (var pfn in m.Exclusive)
+        {
+            var idx = Idx(pfn);
+            _m.DeleteFromSwapCache(idx);
+            _m.Set(idx, PageFlags.Dirty);
+            _m.Clear(idx, PageFlags.Reclaim);
+            PutPage(idx);
+            ShrinkResolve(m.Token, batch, idx, ShrinkVerdict.Keep, unlock: true);
+        }
+    }
+
+    // ---- page_referenced --------------------------------------------------------------------------------------
+
+    private readonly Dictionary<long, (Dictionary<int, int> Counts, int Waiting, Action<Dictionary<int, int>> Then)> _referenced = new();
+
+    /// <summary><c>page_referenced()</c> for each page: <c>TestClearPageReferenced</c> plus one for each mapping PTE that
+    /// was young (the tasks clear the bits they report).</summary>
+    private void PageReferenced(List<int> pages, Action<Dictionary<int, int>> then)
+    {
+        var counts = new Dictionary<int, int>();
+        var byTask = new Dictionary<int, List<int>>();
+        foreach (var idx in pages)
+        {
+            counts[idx] = _m.TestAndClear(idx, PageFlags.Referenced) ? 1 : 0;
+            foreach (var task in _m.Mappers(idx))
+            {
+                if (!byTask.TryGetValue(task, out var list)) byTask[task] = list = new();
+                list.Add(idx);
+            }
+        }
+        if (byTask.Count == 0) { then(counts); return; }
+        var token = NextToken();
+        _referenced[token] = (counts, byTask.Count, then);
+        foreach (var (task, list) in byTask)
+        {
+            var target = Directory.Task(task) ?? throw new InvalidOperationException($"rmap of node {_node} names task {task}, which is gone");
+            target.Tell(new NumaTask.PageReferenced(token, Self, list.Select(Pfn).ToArray(), list.Select(i => _m.RmapVpn(i)).ToArray()));
+        }
+    }
+
+    private void HandlePageReferencedResult(NumaTask.PageReferencedResult m)
+    {
+        var (counts, waiting, then) = _referenced[m.Token];
+        for (var k = 0; k < m.Pfns.Length; k++)
+            if (m.Young[k]) counts[Idx(m.Pfns[k])]++;
+        if (--waiting > 0) { _referenced[m.Token] = (counts, waiting, then); return; }
+        _referenced.Remove(m.Token);
+        then(counts);
+    }
 }

@@ -93,6 +93,11 @@ public static class NumaTask
 
     public sealed record PageReferencedResult(long Token, int Task, int[] Pfns, bool[] Young);
 
+    /// <summary>The OOM killer asks for the task's size (<c>badness()</c> starts from mm-&gt;total_vm).</summary>
+    internal sealed record GetTotalVm(long Token);
+
+    internal sealed record TotalVm(long Token, int Pid, long Pages, bool Exited);
+
     /// <summary>The OOM killer chose this task.</summary>
     public sealed record OomKill(int Pfn);
 

@@ -31,7 +31,9 @@ public sealed partial class NumaTaskActor
                 });
                 break;
             default:
-                onOom(items);
+                OutOfMemory(
+                    restart: () => Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.Low),
+                    killed: () => onOom(items));
                 break;
         }
     }

@@ -71,6 +71,7 @@ public sealed partial class NumaTaskActor
             foreach (var (start, end) in ranges) _state.Vmas.Unmap(start, end);
             _state.Policy = null;
             _state.Exited = true;
+            Directory.Kernel.Tell(new KernelRoot.TaskExited(Pid));
             Trace.Emit("sched_process_exit", $"task={Pid} name={_state.Name} oom={(_state.OomKilled ? 1 : 0)}");
             var queued = _queue.ToArray();
             _queue.Clear();

@@ -1,14 +1,100 @@
 using Akka.Actor;
-using Akka.Event;
+using ActorNuma.Mm;
+using static ActorNuma.Kernel.NumaNode;
+
 namespace ActorNuma.Kernel;
 
+/// <summary>The allocating task's part of reclaim: waking kswapd, direct reclaim, and the OOM killer.</summary>
 public sealed partial class NumaTaskActor
 {
+    /// <summary>blk_congestion_wait(WRITE, HZ/10).</summary>
+    private static readonly TimeSpan CongestionWait = TimeSpan.FromMilliseconds(100);
+
+    /// <summary><c>wakeup_kswapd()</c> for every zone of the zonelist (each node checks pages_low itself).</summary>
     private void WakeupKswapds(int[] zonelist)
     {
         if (!_machine.Settings.KswapdEnabled) return;
         foreach (var node in zonelist) Directory.Node(node).Tell(new Kswapd.Wakeup(node, 0));
     }
 
-    private void TryToFreePages(int[] zonelist, Action<long> then) => then(0);
+    /// <summary><c>try_to_free_pages()</c>: allocstall; priorities 12 down to 0, shrink_zone on each zone of the zonelist
+    /// in order, until 32 pages were reclaimed (progress) or the priorities run out (none); a congestion wait below
+    /// priority 10 when anything was scanned. The task's CPU drains its pagevecs first (each shrink_cache batch of the
+    /// kernel starts with lru_add_drain on the current CPU).</summary>
+    /// <remarks>Kernel: 2.6.14 mm/vmscan.c try_to_free_pages(), shrink_caches().</remarks>
+    private void TryToFreePages(int[] zonelist, Action<long> then)
+    {
+        Count(VmEvent.Allocstall);
+        Trace.Emit("mm_vmscan_direct_reclaim_begin", $"task={Pid} zonelist={string.Join(",", zonelist)}");
+        long totalScanned = 0, totalReclaimed = 0;
+        var priority = NumaNodeActor.DefPriority;
+        void End(long progress)
+        {
+            foreach (var node in zonelist) Directory.Node(node).Tell(new EndReclaimRun());
+            Trace.Emit("mm_vmscan_direct_reclaim_end", $"task={Pid} nr_reclaimed={totalReclaimed}");
+            then(progress);
+        }
+        void Priority()
+        {
+            if (priority < 0) { End(0); return; }
+            long scannedNow = 0;
+            var zone = 0;
+            void NextZone()
+            {
+                if (zone == zonelist.Length)
+                {
+                    if (totalReclaimed >= NumaNodeActor.SwapClusterMax) { End(totalReclaimed); return; }
+                    var wait = scannedNow > 0 && priority < NumaNodeActor.DefPriority - 2;
+                    priority--;
+                    if (wait) AfterDelay(CongestionWait, Priority);
+                    else Priority();
+                    return;
+                }
+                var node = zonelist[zone++];
+                RequestOnce(Directory.Node(node),
+                    t => new ShrinkZone(t, Self, priority, IsKswapd: false, DrainCpu: _state.Cpu, SkipIfAboveHigh: false, SetAllUnreclaimable: false),
+                    r =>
+                    {
+                        var res = (ShrinkZoneResult)r;
+                        scannedNow += res.Scanned;
+                        totalScanned += res.Scanned;
+                        totalReclaimed += res.Reclaimed;
+                        NextZone();
+                    });
+            }
+            NextZone();
+        }
+        var ownNode = Topology.CpuToNode(_state.Cpu);
+        if (zonelist.Contains(ownNode)) Priority();
+        else DrainCpus([_state.Cpu], zonelist, Priority);
+    }
+
+    /// <summary>__alloc_pages after reclaim made no progress and the pages_high try failed: <c>out_of_memory()</c>, then
+    /// restart the allocation. A task the killer chose dies of its own fault.</summary>
+    private void OutOfMemory(Action restart, Action killed)
+    {
+        RequestOnce(Directory.Kernel, t => new KernelRoot.OutOfMemory(t, Self, Pid), r =>
+        {
+            var victim = ((KernelRoot.OomDone)r).Victim;
+            if (victim == Pid || victim == 0) killed();
+            else restart();
+        });
+    }
+
+    private readonly Dictionary<long, Action> _delays = new();
+
+    private sealed record DelayDone(long Token);
+
+    /// <summary>Sleeps on the actor system's clock (virtual in deterministic mode).</summary>
+    private void AfterDelay(TimeSpan delay, Action then)
+    {
+        var token = NextToken();
+        _delays[token] = then;
+        Timers.StartSingleTimer(token, new DelayDone(token), delay);
+    }
+
+    private void HandleDelayDone(DelayDone m)
+    {
+        if (_delays.Remove(m.Token, out var then)) then();
+    }
 }

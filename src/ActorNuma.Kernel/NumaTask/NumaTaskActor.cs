@@ -8,7 +8,7 @@ namespace ActorNuma.Kernel;
 /// <summary>A task and its mm: VMAs with their policies, the page table, the task policy, the CPU it runs on, and what
 /// it last wrote to each page. It runs one syscall at a time (mmap_sem for the emulator's purposes); the page-table
 /// requests of other actors (try_to_unmap, page_referenced) are served at once, as the PTE lock allows in the kernel.</summary>
-public sealed partial class NumaTaskActor : UntypedActor
+public sealed partial class NumaTaskActor : UntypedActor, IWithTimers
 {
     private readonly KernelMachine _machine;
     private readonly TaskState _state;
@@ -31,6 +31,8 @@ public sealed partial class NumaTaskActor : UntypedActor
 
     public static Props Props(KernelMachine machine, TaskState state) =>
         Akka.Actor.Props.Create(() => new NumaTaskActor(machine, state)).OnKernelDispatcher();
+
+    public ITimerScheduler Timers { get; set; } = null!;
 
     private int Pid => _state.Pid;
     private Topology Topology => _machine.Topology;
@@ -59,8 +61,12 @@ public sealed partial class NumaTaskActor : UntypedActor
                 break;
             case DoMigratePages m: HandleDoMigratePages(m); break;
             case OomKill m: HandleOomKill(m); break;
+            case GetTotalVm m:
+                Sender.Tell(new TotalVm(m.Token, Pid, _state.Vmas.All.Sum(v => v.Pages), _state.Exited));
+                break;
+            case DelayDone m: HandleDelayDone(m); break;
             default:
-                if (!DeliverReply(message)) Unhandled(message);
+                if (!DeliverReply(message)) throw new InvalidOperationException($"task {Pid}: unexpected {message.GetType().Name}");
                 break;
         }
     }
@@ -155,11 +161,13 @@ public sealed partial class NumaTaskActor : UntypedActor
             NumaNode.ZapPagesDone m => m.Token,
             NumaNode.SwapCacheMapped m => m.Token,
             NumaNode.PagesDescribed m => m.Token,
+            NumaNode.ShrinkZoneResult m => m.Token,
             SwapDevice.SwapCacheMiss m => m.Token,
             SwapDevice.SwapInfo m => m.Token,
             MigratePagesDone m => m.Token,
             StepDone m => m.Token,
             KernelRoot.TaskCreated m => m.Token,
+            KernelRoot.OomDone m => m.Token,
             _ => null,
         };
         if (token is null) return false;

@@ -14,4 +14,13 @@ public static class KernelRoot
     internal sealed record CreateTask(long Token, IActorRef ReplyTo, TaskState State);
 
     internal sealed record TaskCreated(long Token, int Pid, IActorRef Task);
+
+    /// <summary><c>out_of_memory()</c> from an allocation that found nothing even after direct reclaim: the OOM killer
+    /// picks the task with the most memory (<c>select_bad_process</c>), kills it, and answers once it has exited.</summary>
+    internal sealed record OutOfMemory(long Token, IActorRef ReplyTo, int Pid);
+
+    internal sealed record OomDone(long Token, int Victim);
+
+    /// <summary>A task finished exiting (its memory is free).</summary>
+    internal sealed record TaskExited(int Pid);
 }

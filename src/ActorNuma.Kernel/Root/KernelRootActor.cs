@@ -5,7 +5,7 @@ namespace ActorNuma.Kernel;
 
 /// <summary>Boots the machine: one <see cref="NumaNodeActor"/> per node, the <see cref="SwapDeviceActor"/>, and the tasks
 /// asked for; all are its children, so that in deterministic mode they are created synchronously.</summary>
-public sealed class KernelRootActor : UntypedActor
+public sealed partial class KernelRootActor : UntypedActor
 {
     private readonly KernelMachine _machine;
 
@@ -52,6 +52,9 @@ public sealed class KernelRootActor : UntypedActor
             case KernelRoot.CreateTask m:
                 m.ReplyTo.Tell(new KernelRoot.TaskCreated(m.Token, m.State.Pid, Create(m.State)));
                 break;
+            case KernelRoot.OutOfMemory m: HandleOutOfMemory(m); break;
+            case NumaTask.TotalVm m: HandleTotalVm(m); break;
+            case KernelRoot.TaskExited m: HandleTaskExited(m); break;
             default:
                 Unhandled(message);
                 break;
@@ -62,6 +65,7 @@ public sealed class KernelRootActor : UntypedActor
     {
         var task = Context.ActorOf(NumaTaskActor.Props(_machine, state), $"task{state.Pid}");
         _machine.Directory.AddTask(state.Pid, task);
+        _tasks[state.Pid] = task;
         _machine.Trace.Emit("task_new", $"pid={state.Pid} name={state.Name} cpu={state.Cpu} sys_nice={(state.SysNice ? 1 : 0)}");
         return task;
     }

@@ -1,0 +1,63 @@
+using Akka.Actor;
+using ActorNuma.Mm;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>The OOM killer: one at a time, as <c>out_of_memory</c> holds tasklist_lock. While a victim is still dying,
+/// further requests wait for it (select_bad_process returns -1 for a TIF_MEMDIE task: "wait for it to die").</summary>
+/// <remarks>Kernel: 2.6.14 mm/oom_kill.c out_of_memory(), select_bad_process(), badness(). badness() starts from
+/// total_vm and scales by CPU and run time, niceness and capabilities; the emulator's tasks differ only in size, so the
+/// largest task is chosen, the lowest pid among equals (the tasklist order).</remarks>
+public sealed partial class KernelRootActor
+{
+    private readonly Dictionary<int, IActorRef> _tasks = new();
+    private readonly List<KernelRoot.OutOfMemory> _oomWaiting = new();
+    private int? _dying;
+    private long _oomToken;
+    private readonly Dictionary<int, long> _sizes = new();
+    private int _sizesWaiting;
+
+    private void HandleOutOfMemory(KernelRoot.OutOfMemory m)
+    {
+        // The victim itself ran out while dying: it fails its fault and exits (it has TIF_MEMDIE; nothing is left).
+        if (m.Pid == _dying) { m.ReplyTo.Tell(new KernelRoot.OomDone(m.Token, m.Pid)); return; }
+        _oomWaiting.Add(m);
+        if (_dying is not null || _sizesWaiting > 0) return;
+        SelectBadProcess();
+    }
+
+    private void SelectBadProcess()
+    {
+        _oomToken++;
+        _sizes.Clear();
+        _sizesWaiting = _tasks.Count;
+        foreach (var task in _tasks.Values) task.Tell(new NumaTask.GetTotalVm(_oomToken));
+    }
+
+    private void HandleTotalVm(NumaTask.TotalVm m)
+    {
+        if (m.Token != _oomToken) return;
+        if (!m.Exited) _sizes[m.Pid] = m.Pages;
+        if (--_sizesWaiting > 0) return;
+        if (_sizes.Count == 0) { Answer(victim: 0); return; }
+        var victim = _sizes.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).First().Key;
+        _machine.Trace.Emit("oom_select_bad_process", $"victim={victim} total_vm={_sizes[victim]} candidates={_sizes.Count}");
+        // A requester that is itself the victim fails its own fault and exits (VM_FAULT_OOM); it must not wait for itself.
+        if (_oomWaiting.Any(w => w.Pid == victim)) { Answer(victim); return; }
+        _dying = victim;
+        _tasks[victim].Tell(new NumaTask.OomKill(0));
+    }
+
+    private void HandleTaskExited(KernelRoot.TaskExited m)
+    {
+        if (_dying != m.Pid) return;
+        _dying = null;
+        Answer(m.Pid);
+    }
+
+    private void Answer(int victim)
+    {
+        foreach (var w in _oomWaiting) w.ReplyTo.Tell(new KernelRoot.OomDone(w.Token, victim));
+        _oomWaiting.Clear();
+    }
+}
