@@ -50,6 +50,7 @@ public static class RunCommand
         {
             Seed = seed,
             Mode = mode is null ? null : mode == "concurrent" ? RunMode.Concurrent : RunMode.Deterministic,
+            TraceKeep = tracePath is null ? 0 : int.MaxValue,
         };
         foreach (var line in ScenarioRunner.DerivedParameters(loaded, options)) Console.WriteLine(line);
         var r = ScenarioRunner.Run(loaded, options);

@@ -30,12 +30,27 @@ public sealed class KernelMachine
     /// <summary>Pids are handed out like the kernel's: increasing from 1 (0 means "self" in syscalls).</summary>
     public int AllocPid() => Interlocked.Increment(ref _nextPid);
 
-    internal void Register(NodeState node) => _nodes[node.Memory.Node] = node;
-    internal void Register(TaskState task) => _tasks[task.Pid] = task;
+    internal void Register(NodeState node)
+    {
+        _nodes[node.Memory.Node] = node;
+        _nodeList = _nodes.Values.OrderBy(n => n.Memory.Node).ToArray();
+    }
+
+    internal void Register(TaskState task)
+    {
+        _tasks[task.Pid] = task;
+        _taskList = _tasks.Values.OrderBy(t => t.Pid).ToArray();
+    }
+
     internal void Register(SwapState swap) => Swap = swap;
 
-    public IReadOnlyList<NodeState> Nodes => _nodes.Values.OrderBy(n => n.Memory.Node).ToArray();
-    public IReadOnlyList<TaskState> Tasks => _tasks.Values.OrderBy(t => t.Pid).ToArray();
+    private NodeState[] _nodeList = [];
+    private TaskState[] _taskList = [];
+
+    /// <summary>The nodes in node order (index = node id once the machine has booted).</summary>
+    public IReadOnlyList<NodeState> Nodes => _nodeList;
+    /// <summary>Every task ever created (exited ones included), in pid order.</summary>
+    public IReadOnlyList<TaskState> Tasks => _taskList;
     public SwapState? Swap { get; private set; }
 
     /// <summary>The counters of every kswapd (pageoutrun, kswapd_steal, ...).</summary>

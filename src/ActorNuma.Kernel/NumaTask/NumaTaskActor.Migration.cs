@@ -182,11 +182,15 @@ public sealed partial class NumaTaskActor
         Trace.Emit("lru_add_drain_all", $"task={Pid} cpus={string.Join(",", cpus)}");
         var done = Join(cpus.Length * ackNodes.Length, then);
         foreach (var cpu in cpus)
+        {
+            // Every node of ackNodes acknowledges this CPU's drain once, so the token stays open for that many replies.
+            var acks = ackNodes.Length;
             Request(Directory.NodeOfCpu(cpu, Topology), t => new LruAddDrain(cpu, t, Self, ackNodes), _ =>
             {
                 done();
-                return true;
+                return --acks == 0;
             });
+        }
     }
 
     // ---- swapout_pages and putback_lru_pages --------------------------------------------------------------------

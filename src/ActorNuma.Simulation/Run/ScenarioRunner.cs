@@ -22,6 +22,8 @@ public sealed record RunOptions
     public TimeSpan ConcurrentTimeout { get; init; } = TimeSpan.FromMinutes(30);
     /// <summary>Overrides the scenario's kernel settings (used by benchmarks: batch sizes).</summary>
     public Func<KernelSettings, KernelSettings>? Tune { get; init; }
+    /// <summary>How many trace events the report keeps in memory (all are hashed).</summary>
+    public int TraceKeep { get; init; } = 100_000;
     /// <summary>Runs at the end, while the machine is still up (used by the memory benchmark).</summary>
     public Action<KernelMachine>? AtEnd { get; init; }
 }
@@ -116,7 +118,7 @@ public static class ScenarioRunner
             _scenario = scenario;
             _options = options;
             _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
-            var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed);
+            var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, options.TraceKeep);
             _machine = new KernelMachine(settings, trace);
         }
 
