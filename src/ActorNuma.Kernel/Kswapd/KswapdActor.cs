@@ -23,6 +23,8 @@ public sealed class KswapdActor : UntypedActor, IWithTimers
     private int _priority;
     private long _totalScanned;
     private long _totalReclaimed;
+    private long _reclaimedSinceWake;
+    private int _lastFree;
 
     public KswapdActor(KernelMachine machine, int node, IActorRef nodeRef)
     {
@@ -48,22 +50,25 @@ public sealed class KswapdActor : UntypedActor, IWithTimers
                 // wakeup_kswapd only wakes a sleeping kswapd: while it balances, the wakeup has nothing to do.
                 if (_running) return;
                 _running = true;
+                _reclaimedSinceWake = 0;
                 _machine.Trace.Emit("mm_vmscan_kswapd_wake", $"nid={_node} order={m.Order}");
                 LoopAgain();
                 break;
             case ShrinkZoneResult m when m.Token == _token: OnShrunk(m); break;
-            case CongestionWaitDone m when m.Token == _token: NextPriority(); break;
+            case CongestionWaitDone m when m.Token == _token: AfterNap(); break;
             default: Unhandled(message); break;
         }
     }
 
-    /// <summary>balance_pgdat's <c>loop_again</c>: a new run, counted in pageoutrun.</summary>
+    /// <summary>balance_pgdat's <c>loop_again</c>: a new run, counted in pageoutrun; the zone's temp_priority goes back to
+    /// DEF_PRIORITY and sc.nr_mapped is read.</summary>
     private void LoopAgain()
     {
         _stat.Count(VmEvent.Pageoutrun);
         _totalScanned = 0;
         _totalReclaimed = 0;
         _priority = NumaNodeActor.DefPriority;
+        _nodeRef.Tell(new Kswapd.BeginReclaimRun(IsKswapd: true));
         Shrink();
     }
 
@@ -74,45 +79,45 @@ public sealed class KswapdActor : UntypedActor, IWithTimers
             SetAllUnreclaimable: true));
     }
 
-    /// <summary>The zone was above pages_high when looked at (all_zones_ok): done. Otherwise count what was done, wait
-    /// for congestion below priority 10 if anything was scanned, stop at 32 reclaimed, else the next priority.</summary>
+    /// <summary>One priority of balance_pgdat's loop. The zone was above pages_high when looked at, or is
+    /// all_unreclaimable below DEF_PRIORITY (the search for a zone to scan skips it): no zone needs scanning, so
+    /// <c>goto out</c> with all_zones_ok and kswapd sleeps. Otherwise the zone was scanned (all_zones_ok = 0): count what
+    /// was done, take the congestion nap below priority 10 if anything was scanned, then leave the loop once 32 pages
+    /// were reclaimed in this run, else go on with the next priority.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/vmscan.c balance_pgdat(): the nap (<c>blk_congestion_wait(WRITE, HZ/10)</c>) comes
+    /// before the <c>total_reclaimed &gt;= SWAP_CLUSTER_MAX</c> break.</remarks>
     private void OnShrunk(ShrinkZoneResult m)
     {
-        if (m.AboveHigh) { EndRun(balanced: true); return; }
+        _lastFree = m.FreePages;
+        if (m.AboveHigh || m.Skipped) { EndRun(balanced: true); return; }
         _totalScanned += m.Scanned;
         _totalReclaimed += m.Reclaimed;
-        if (_totalReclaimed >= NumaNodeActor.SwapClusterMax) { EndRun(balanced: false); return; }
+        _reclaimedSinceWake += m.Reclaimed;
         if (_totalScanned > 0 && _priority < NumaNodeActor.DefPriority - 2)
         {
             Timers.StartSingleTimer("congestion", new CongestionWaitDone(_token), CongestionWait);
             return;
         }
-        NextPriority();
+        AfterNap();
     }
 
-    private void NextPriority()
+    private void AfterNap()
     {
+        if (_totalReclaimed >= NumaNodeActor.SwapClusterMax) { EndRun(balanced: false); return; }
         if (--_priority >= 0) { Shrink(); return; }
-        if (_totalScanned == 0)
-        {
-            // A whole run from priority 12 to 0 found nothing on the lists to scan. 2.6.14 would goto loop_again and
-            // spin without ever sleeping; the emulator lets kswapd sleep until the next wakeup instead, so that a run
-            // whose memory is all pinned still reaches a quiescent point.
-            _nodeRef.Tell(new EndReclaimRun());
-            _running = false;
-            _machine.Trace.Emit("mm_vmscan_kswapd_sleep", $"nid={_node} reclaimed=0 reason=nothing_to_scan");
-            return;
-        }
+        // The priorities ran out with the zone still below pages_high: out, then goto loop_again. A zone with nothing
+        // reclaimable becomes all_unreclaimable (pages_scanned >= 4 x its LRU pages, even 0 >= 0 on empty lists), and
+        // the next run's search skips it below DEF_PRIORITY, so kswapd sleeps.
         EndRun(balanced: false);
     }
 
-    /// <summary>The end of the priority loop: prev_priority = temp_priority; if the zone is not yet balanced,
-    /// <c>goto loop_again</c>; else kswapd sleeps.</summary>
+    /// <summary>balance_pgdat's <c>out</c>: prev_priority = temp_priority; if the zone is not yet balanced,
+    /// <c>goto loop_again</c>; else kswapd goes back to sleep on kswapd_wait.</summary>
     private void EndRun(bool balanced)
     {
         _nodeRef.Tell(new EndReclaimRun());
         if (!balanced) { LoopAgain(); return; }
         _running = false;
-        _machine.Trace.Emit("mm_vmscan_kswapd_sleep", $"nid={_node} reclaimed={_totalReclaimed}");
+        _machine.Trace.Emit("mm_vmscan_kswapd_sleep", $"nid={_node} reclaimed={_reclaimedSinceWake} free={_lastFree}");
     }
 }

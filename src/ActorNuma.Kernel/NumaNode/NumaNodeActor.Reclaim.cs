@@ -32,6 +32,7 @@ public sealed partial class NumaNodeActor
         switch (message)
         {
             case Kswapd.Wakeup m: WakeupKswapd(m); break;
+            case Kswapd.BeginReclaimRun m: BeginReclaimRun(m); break;
             case ShrinkZone m: StartShrinkZone(m); break;
             case EndReclaimRun: _m.PrevPriority = _m.TempPriority; break;
             case NumaTask.PageReferencedResult m: HandlePageReferencedResult(m); break;
@@ -48,12 +49,30 @@ public sealed partial class NumaNodeActor
 
     // ---- shrink_zone ------------------------------------------------------------------------------------------
 
-    private sealed class ShrinkZoneJob(ShrinkZone request)
+    /// <summary>kswapd's <c>sc.nr_mapped</c>, read at <c>loop_again</c> and used for the whole run.</summary>
+    private int _kswapdNrMapped;
+
+    /// <summary>The start of a reclaim run: <c>zone-&gt;temp_priority = DEF_PRIORITY</c> (balance_pgdat's loop_again,
+    /// try_to_free_pages' first loop); kswapd reads nr_mapped once per run.</summary>
+    private void BeginReclaimRun(Kswapd.BeginReclaimRun m)
+    {
+        _m.TempPriority = DefPriority;
+        if (m.IsKswapd) _kswapdNrMapped = _m.NrMapped();
+    }
+
+    private sealed class ShrinkZoneJob(ShrinkZone request, int nrMapped)
     {
         public ShrinkZone Request { get; } = request;
+        /// <summary><c>sc-&gt;nr_mapped</c>: kswapd's snapshot of its run, or direct reclaim's of this priority.</summary>
+        public int NrMapped { get; } = nrMapped;
         public long NrActive, NrInactive, NrToReclaim, Scanned, Reclaimed;
     }
 
+    /// <summary>One zone's turn at a priority. kswapd (balance_pgdat) first looks for a zone to scan: above pages_high,
+    /// or all_unreclaimable below DEF_PRIORITY, there is none; then temp_priority and prev_priority. Direct reclaim
+    /// (shrink_caches) sets temp_priority and prev_priority first and then skips an all_unreclaimable zone below
+    /// DEF_PRIORITY ("let kswapd poll it").</summary>
+    /// <remarks>Kernel: 2.6.14 mm/vmscan.c balance_pgdat(), shrink_caches(), shrink_zone().</remarks>
     private void StartShrinkZone(ShrinkZone m)
     {
         if (m.SkipIfAboveHigh && Watermarks.ZoneWatermarkOk(_m.FreePages, _m.Watermarks.PagesHigh))
@@ -61,14 +80,18 @@ public sealed partial class NumaNodeActor
             m.ReplyTo.Tell(new ShrinkZoneResult(m.Token, _node, 0, 0, AboveHigh: true, Skipped: false, _m.FreePages));
             return;
         }
-        if (_m.AllUnreclaimable && m.Priority != DefPriority)
+        var skip = _m.AllUnreclaimable && m.Priority != DefPriority;
+        if (!(skip && m.IsKswapd))
+        {
+            _m.TempPriority = m.Priority;
+            if (_m.PrevPriority > m.Priority) _m.PrevPriority = m.Priority;
+        }
+        if (skip)
         {
             m.ReplyTo.Tell(new ShrinkZoneResult(m.Token, _node, 0, 0, AboveHigh: false, Skipped: true, _m.FreePages));
             return;
         }
-        _m.TempPriority = m.Priority;
-        if (_m.PrevPriority > m.Priority) _m.PrevPriority = m.Priority;
-        var job = new ShrinkZoneJob(m) { NrToReclaim = SwapClusterMax };
+        var job = new ShrinkZoneJob(m, m.IsKswapd ? _kswapdNrMapped : _m.NrMapped()) { NrToReclaim = SwapClusterMax };
         _m.NrScanActive += (_m.NrActive >> m.Priority) + 1;
         job.NrActive = _m.NrScanActive;
         if (job.NrActive >= SwapClusterMax) _m.NrScanActive = 0; else job.NrActive = 0;
@@ -124,7 +147,10 @@ public sealed partial class NumaNodeActor
 
     /// <summary><c>refill_inactive_zone</c>: takes up to <paramref name="nrPages"/> from the active tail; mapped pages
     /// stay active unless <c>reclaim_mapped</c> (swap_tendency = mapped_ratio/2 + distress + vm_swappiness &gt;= 100) and
-    /// they were not referenced; anonymous pages stay active when there is no swap. The rest are deactivated.</summary>
+    /// they were not referenced; anonymous pages stay active when there is no swap. The rest are deactivated. Both
+    /// groups go back to the head of their list in the order they were taken.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/vmscan.c refill_inactive_zone(). mapped_ratio = sc-&gt;nr_mapped * 100 / total_memory,
+    /// where total_memory = nr_free_pagecache_pages() = the sum over the zonelist of present_pages - pages_high.</remarks>
     private void RefillInactiveZone(ShrinkZoneJob job, int nrPages, Action then)
     {
         LocalLruAddDrain(job.Request.DrainCpu);
@@ -133,24 +159,27 @@ public sealed partial class NumaNodeActor
         _m.PagesScanned += scanned;
         _m.Stat.Count(VmEvent.Pgrefill, scanned);
         var distress = 100 >> _m.PrevPriority;
-        // The kernel reads the machine-wide nr_mapped over total_memory; a node only knows its own frames, so it uses its
-        // own share, which is the same ratio when the workload is spread evenly.
-        var mappedRatio = _m.NrMapped() * 100 / _m.Pages;
+        // The kernel reads the machine-wide nr_mapped over the machine's total_memory; a node only knows its own frames,
+        // so it uses its own share of both, which is the same ratio when the workload is spread evenly (and exact on a
+        // single node).
+        var totalMemory = Math.Max(1, _m.Pages - _m.Watermarks.PagesHigh);
+        var mappedRatio = (long)job.NrMapped * 100 / totalMemory;
         var swapTendency = mappedRatio / 2 + distress + _machine.Settings.Swappiness;
         var reclaimMapped = swapTendency >= 100;
         var toCheck = new List<int>();
-        var active = new List<int>();
-        var inactive = new List<int>();
         foreach (var idx in hold)
-        {
-            if (_m.Mapcount(idx) == 0) inactive.Add(idx);
-            else if (!reclaimMapped || _machine.Settings.SwapSlots == 0) active.Add(idx);
-            else toCheck.Add(idx);
-        }
+            if (_m.Mapcount(idx) > 0 && reclaimMapped && _machine.Settings.SwapSlots > 0) toCheck.Add(idx);
         Trace.Emit("mm_vmscan_lru_isolate", $"node={_node} isolator={(job.Request.IsKswapd ? "kswapd" : "direct")} lru=active nr_requested={nrPages} nr_scanned={scanned} nr_taken={hold.Count} swap_tendency={swapTendency}");
         PageReferenced(toCheck, referenced =>
         {
-            foreach (var idx in toCheck) (referenced[idx] > 0 ? active : inactive).Add(idx);
+            var inactive = new List<int>();
+            var active = new List<int>();
+            foreach (var idx in hold)
+            {
+                // page_mapped: stays active unless reclaim_mapped, swap exists for the anon page and it was not referenced.
+                var keep = _m.Mapcount(idx) > 0 && (!reclaimMapped || _machine.Settings.SwapSlots == 0 || referenced.GetValueOrDefault(idx) > 0);
+                (keep ? active : inactive).Add(idx);
+            }
             foreach (var idx in inactive) { _m.ReturnToLru(idx, active: false); PutPage(idx); }
             foreach (var idx in active) { _m.ReturnToLru(idx, active: true); PutPage(idx); }
             _m.Stat.Count(VmEvent.Pgdeactivate, inactive.Count);
@@ -160,11 +189,18 @@ public sealed partial class NumaNodeActor
 
     // ---- shrink_cache -----------------------------------------------------------------------------------------
 
-    /// <summary><c>shrink_cache</c>: batches of up to 32 pages from the inactive tail through shrink_list; survivors go
+    /// <summary><c>shrink_cache</c>: <c>lru_add_drain()</c>, then batches of up to 32 pages from the inactive tail
+    /// through shrink_list until <paramref name="maxScan"/> pages were looked at or the list gives none; survivors go
     /// back to the list PG_active names.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_cache().</remarks>
     private void ShrinkCache(ShrinkZoneJob job, int maxScan, Action then)
     {
         LocalLruAddDrain(job.Request.DrainCpu);
+        ShrinkCacheBatch(job, maxScan, then);
+    }
+
+    private void ShrinkCacheBatch(ShrinkZoneJob job, int maxScan, Action then)
+    {
         if (maxScan <= 0) { then(); return; }
         var list = new List<int>();
         var taken = _m.IsolateLruPages(SwapClusterMax, active: false, list, out var scanned);
@@ -179,7 +215,7 @@ public sealed partial class NumaNodeActor
             _m.Stat.Count(VmEvent.Pgsteal, freed);
             job.NrToReclaim -= freed;
             job.Reclaimed += freed;
-            ShrinkCache(job, maxScan - scanned, then);
+            ShrinkCacheBatch(job, maxScan - scanned, then);
         });
     }
 
@@ -350,27 +386,18 @@ public sealed partial class NumaNodeActor
         if (_shrinks.ContainsKey(m.Token)) ShrinkFlush(m.Token, batch);
     }
 
-    /// <summary>pageout's PAGE_SUCCESS: the page is under writeback, so shrink_list keeps it; it is rotated to the
-    /// inactive tail when the write completes and freed by a later scan.</summary>
+    /// <summary>pageout's answer, after <see cref="HandleSwapWriteStarted"/> did what every swap_writepage answer needs
+    /// (PG_writeback and the unlock for a written page; for a page whose slot only the cache held,
+    /// remove_exclusive_swap_page's work: out of the swap cache, dirty, unlocked). Either way PAGE_SUCCESS: a page
+    /// under writeback, or one that is dirty again, is kept (<c>goto keep</c>: already unlocked). A written page is
+    /// rotated to the inactive tail when the write completes and freed by a later scan; the other one has only the
+    /// isolation reference left and is freed when it is put back.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_list() on PAGE_SUCCESS; mm/page_io.c swap_writepage().</remarks>
     private void HandleReclaimWriteStarted(SwapDevice.SwapWriteStarted m)
     {
         var batch = _shrinks[m.Token];
-        foreach (var pfn in m.Written)
-        {
-            var idx = Idx(pfn);
-            _m.Set(idx, PageFlags.Writeback);
-            Trace.Emit("mm_vmscan_writepage", $"node={_node} pfn={pfn} slot={_m.SwapEntry(idx)} reclaim=1");
-            ShrinkResolve(m.Token, batch, idx, ShrinkVerdict.Keep, unlock: true);
-        }
-        foreach (var pfn in m.Exclusive)
-        {
-            var idx = Idx(pfn);
-            _m.DeleteFromSwapCache(idx);
-            _m.Set(idx, PageFlags.Dirty);
-            _m.Clear(idx, PageFlags.Reclaim);
-            PutPage(idx);
-            ShrinkResolve(m.Token, batch, idx, ShrinkVerdict.Keep, unlock: true);
-        }
+        foreach (var pfn in m.Written.Concat(m.Exclusive))
+            ShrinkResolve(m.Token, batch, Idx(pfn), ShrinkVerdict.Keep, unlock: false);
     }
 
     // ---- page_referenced --------------------------------------------------------------------------------------

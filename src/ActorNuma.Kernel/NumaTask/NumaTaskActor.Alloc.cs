@@ -10,13 +10,19 @@ namespace ActorNuma.Kernel;
 public sealed partial class NumaTaskActor
 {
     /// <summary>After the pages_low pass failed on every node: <c>wakeup_kswapd</c> for each zone of the zonelist, then
-    /// the pages_min pass. After that failed: direct reclaim (<c>try_to_free_pages</c>) and another pages_min pass
-    /// while it makes progress; with none, one try at pages_high, then the OOM path.</summary>
-    /// <remarks>Kernel: mm/page_alloc.c __alloc_pages(). A user page fault is GFP_HIGHUSER: no __GFP_HIGH, and an
-    /// ordinary task cannot try harder, so the pages_min pass checks the plain mark.</remarks>
+    /// the pages_min pass. After that failed: direct reclaim (<c>try_to_free_pages</c>, <c>rebalance</c>). With progress
+    /// (32 pages reclaimed) another pages_min pass, and if that fails too, <c>blk_congestion_wait(WRITE, HZ/50)</c> and
+    /// reclaim again; with none, one try at pages_high, then <c>out_of_memory()</c> and <c>goto restart</c>.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/page_alloc.c __alloc_pages(). A user page fault is GFP_HIGHUSER: order 0, __GFP_WAIT
+    /// and __GFP_FS, no __GFP_HIGH, no __GFP_NORETRY, and an ordinary task cannot try harder, so the pages_min pass
+    /// checks the plain mark and the allocation retries until it gets a page or its task is killed.</remarks>
     private void AllocSlowPath(AllocPlan plan, AllocItem[] items, AllocPurpose purpose, TouchOp op, AllocPass failed,
         Action<AllocatedPage> onPage, Action<SwapCacheMapped> onMapped, Action<SwapInRaced> onRaced, Action<AllocItem[]> onOom)
     {
+        // The pages_min pass after a reclaim that made progress carries its onOom wrapped in an AfterReclaim, which is
+        // how its failure is told from the first pages_min pass.
+        var afterReclaim = onOom.Target as AfterReclaim;
+        if (afterReclaim is not null) onOom = afterReclaim.OnOom;
         switch (failed)
         {
             case AllocPass.Low:
@@ -24,11 +30,14 @@ public sealed partial class NumaTaskActor
                 Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.Min);
                 break;
             case AllocPass.Min:
-                TryToFreePages(plan.Zonelist, progress =>
+                void Rebalance() => TryToFreePages(plan.Zonelist, progress =>
                 {
-                    if (progress > 0) Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.Min);
+                    if (progress > 0)
+                        Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, new AfterReclaim(onOom).Invoke, AllocPass.Min);
                     else Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.High);
                 });
+                if (afterReclaim is not null) AfterDelay(RebalanceWait, Rebalance);   // do_retry: order 0 <= 3
+                else Rebalance();
                 break;
             default:
                 OutOfMemory(
@@ -38,19 +47,31 @@ public sealed partial class NumaTaskActor
         }
     }
 
+    /// <summary>Marks the pages_min pass that follows a direct reclaim with progress.</summary>
+    private sealed class AfterReclaim(Action<AllocItem[]> onOom)
+    {
+        public Action<AllocItem[]> OnOom { get; } = onOom;
+        public void Invoke(AllocItem[] items) => OnOom(items);
+    }
+
     /// <summary>VM_FAULT_OOM on a user fault: 2.6.14 x86 do_page_fault kills the faulting task ("VM: killing process").</summary>
     private void OomKillSelf()
     {
-        _state.OomKilled = true;
-        Count(VmEvent.EmuOomKill);
-        Trace.Emit("oom_kill_process", $"task={Pid} name={_state.Name} reason=fault");
+        if (!_state.OomKilled)
+        {
+            _state.OomKilled = true;
+            Count(VmEvent.EmuOomKill);
+            Trace.Emit("oom_kill_process", $"task={Pid} name={_state.Name} reason=fault");
+        }
         _log.Warning("VM: killing process {Task} ({Name}): out of memory on a page fault", Pid, _state.Name);
         DoExit(SyscallResult.Fail(Errno.ENOMEM));
     }
 
+    /// <summary>The OOM killer's SIGKILL: the task exits once its current syscall is done. A task already killed
+    /// (TIF_MEMDIE) is not killed twice.</summary>
     private void HandleOomKill(OomKill m)
     {
-        if (_state.Exited) return;
+        if (_state.Exited || _state.OomKilled) return;
         _state.OomKilled = true;
         Count(VmEvent.EmuOomKill);
         Trace.Emit("oom_kill_process", $"task={Pid} name={_state.Name} reason=oom_killer");

@@ -10,6 +10,9 @@ public sealed partial class NumaTaskActor
     /// <summary>blk_congestion_wait(WRITE, HZ/10).</summary>
     private static readonly TimeSpan CongestionWait = TimeSpan.FromMilliseconds(100);
 
+    /// <summary>blk_congestion_wait(WRITE, HZ/50), __alloc_pages' nap before it reclaims again.</summary>
+    private static readonly TimeSpan RebalanceWait = TimeSpan.FromMilliseconds(20);
+
     /// <summary><c>wakeup_kswapd()</c> for every zone of the zonelist (each node checks pages_low itself).</summary>
     private void WakeupKswapds(int[] zonelist)
     {
@@ -64,6 +67,8 @@ public sealed partial class NumaTaskActor
             }
             NextZone();
         }
+        // zone->temp_priority = DEF_PRIORITY for every zone of the zonelist; then the priority loop.
+        foreach (var node in zonelist) Directory.Node(node).Tell(new Kswapd.BeginReclaimRun(IsKswapd: false));
         var ownNode = Topology.CpuToNode(_state.Cpu);
         if (zonelist.Contains(ownNode)) Priority();
         else DrainCpus([_state.Cpu], zonelist, Priority);

@@ -16,6 +16,7 @@ public sealed partial class KernelRootActor
     private long _oomToken;
     private readonly Dictionary<int, long> _sizes = new();
     private int _sizesWaiting;
+    private readonly HashSet<int> _exited = new();
 
     private void HandleOutOfMemory(KernelRoot.OutOfMemory m)
     {
@@ -39,17 +40,27 @@ public sealed partial class KernelRootActor
         if (m.Token != _oomToken) return;
         if (!m.Exited) _sizes[m.Pid] = m.Pages;
         if (--_sizesWaiting > 0) return;
+        // A task that finished exiting after it answered is no candidate (its TaskExited came first).
+        foreach (var pid in _exited) _sizes.Remove(pid);
         if (_sizes.Count == 0) { Answer(victim: 0); return; }
         var victim = _sizes.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).First().Key;
         _machine.Trace.Emit("oom_select_bad_process", $"victim={victim} total_vm={_sizes[victim]} candidates={_sizes.Count}");
-        // A requester that is itself the victim fails its own fault and exits (VM_FAULT_OOM); it must not wait for itself.
-        if (_oomWaiting.Any(w => w.Pid == victim)) { Answer(victim); return; }
         _dying = victim;
+        // A requester that is itself the victim fails its own fault and exits (VM_FAULT_OOM): it must not wait for
+        // itself. The others wait for it to exit, as the kernel's retry finds a TIF_MEMDIE task and kills nobody else.
+        var self = _oomWaiting.FirstOrDefault(w => w.Pid == victim);
+        if (self is not null)
+        {
+            _oomWaiting.Remove(self);
+            self.ReplyTo.Tell(new KernelRoot.OomDone(self.Token, victim));
+            return;
+        }
         _tasks[victim].Tell(new NumaTask.OomKill(0));
     }
 
     private void HandleTaskExited(KernelRoot.TaskExited m)
     {
+        _exited.Add(m.Pid);
         if (_dying != m.Pid) return;
         _dying = null;
         Answer(m.Pid);

@@ -19,6 +19,7 @@ public static class Benchmarks
             figures.Add(Median(runs, () => Faults(pages, mode), progress));
             figures.Add(Median(runs, () => Migration(pages, mode), progress));
         }
+        figures.Add(ModelBytesPerPage(pages));
         figures.Add(BytesPerPage(pages));
         return figures.Select(Format);
     }
@@ -110,6 +111,7 @@ public static class Benchmarks
             Run(scenario, "bench-memory", new RunOptions
             {
                 CheckEveryStep = false,
+                TraceKeep = 0,
                 Tune = s => s with { KswapdEnabled = false },
                 AtEnd = _ => bytes = GC.GetTotalMemory(forceFullCollection: true),
             });
@@ -118,11 +120,35 @@ public static class Benchmarks
         var small = With(16, fault: false);
         var big = With(pages / 2, fault: true);
         var perPage = (double)(big - small) / pages;
-        return new Figure("bytes per emulated page", perPage, "B/page",
-            $"{pages} pages faulted, {pages} swap slots: frame + PTE + slot + their share of the tables");
+        return new Figure("machine bytes per emulated page", perPage, "B/page",
+            $"{pages} pages faulted, {pages} swap slots, whole booted machine minus a 32-page one (actors, trace, queues included)");
     }
 
     /// <summary>From the start of step <paramref name="from"/> to the end of the last of steps from..to.</summary>
+    /// <summary>Heap bytes per page of the model's own structures: a node's frames (flags, counts, contents, LRU links,
+    /// rmap), a PTE (and the value its task last wrote) in a page table, and a swap slot (count, contents, swap-cache
+    /// link) for every page.</summary>
+    public static Figure ModelBytesPerPage(int pages)
+    {
+        var before = GC.GetTotalMemory(forceFullCollection: true);
+        var node = new Mm.NodeMemory(0, 0, pages, new Mm.Watermarks(0, 0, 0), holdsZeroPage: false);
+        var swap = new Mm.SwapMap(pages);
+        var table = new Mm.PageTable();
+        for (var i = 0; i < pages; i++)
+        {
+            var idx = node.AllocFrame();
+            node.AddRmap(idx, 1, (uint)i);
+            table.Set((ulong)i, Mm.Pte.Present(node.PfnOf(idx), write: true));
+            table.SetLastWritten((ulong)i, (uint)i + 1);
+        }
+        var after = GC.GetTotalMemory(forceFullCollection: true);
+        GC.KeepAlive(node);
+        GC.KeepAlive(swap);
+        GC.KeepAlive(table);
+        return new Figure("model bytes per emulated page", (double)(after - before) / pages, "B/page",
+            $"{pages} frames + {pages} PTEs + {pages} swap slots (NodeMemory, PageTable, SwapMap)");
+    }
+
     private static TimeSpan Wall(RunReport r, int from, int to)
     {
         var steps = r.Steps.Where(s => s.Index >= from && s.Index <= to).ToList();
