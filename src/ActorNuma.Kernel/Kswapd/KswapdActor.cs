@@ -51,7 +51,7 @@ public sealed class KswapdActor : UntypedActor, IWithTimers
                 if (_running) return;
                 _running = true;
                 _reclaimedSinceWake = 0;
-                _machine.Trace.Emit("mm_vmscan_kswapd_wake", $"nid={_node} order={m.Order}");
+                _machine.Trace.Emit("mm_vmscan_kswapd_wake", $"nid={_node} order={m.Order} free={m.FreePages}");
                 LoopAgain();
                 break;
             case ShrinkZoneResult m when m.Token == _token: OnShrunk(m); break;

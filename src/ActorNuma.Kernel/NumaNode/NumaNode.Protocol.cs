@@ -41,8 +41,8 @@ public static class NumaNode
 
     public sealed record AllocFailed(long Token, AllocItem[] Items, AllocPass Pass);
 
-    /// <summary>A swap-in lost the race to add its page to the swap cache (-EEXIST): the fault retries the lookup.</summary>
-    public sealed record SwapInRaced(long Token, uint Vpn, int Slot);
+    /// <summary>Swap-ins that lost the race to add their page to the swap cache (-EEXIST): the faults look again.</summary>
+    public sealed record SwapInRaced(long Token, uint[] Vpns, int[] Slots);
 
     // ---- per-CPU pagevecs (mm/swap.c) -----------------------------------------------------------------------
 
@@ -139,12 +139,19 @@ public static class NumaNode
 
     // ---- swap cache interplay -------------------------------------------------------------------------------
 
-    /// <summary><c>do_swap_page</c> found the slot in the swap cache (forwarded by the swap device): map the page where
-    /// it is. <see cref="SlotRefs"/> is swap_map[slot] at lookup, for <c>can_share_swap_page</c>.</summary>
-    public sealed record SwapCacheHit(long Token, IActorRef Task, int TaskId, int Slot, int Pfn, uint Vpn, int SlotRefs);
+    /// <summary>A slot <c>lookup_swap_cache</c> found cached by <see cref="Pfn"/>; <see cref="SlotRefs"/> is
+    /// swap_map[slot] at the lookup, for <c>can_share_swap_page</c>.</summary>
+    public readonly record struct SwapHit(int Slot, int Pfn, uint Vpn, int SlotRefs);
 
-    /// <summary>Reply to the task for a swap-cache hit, sent once the page is unlocked.</summary>
-    public sealed record SwapCacheMapped(long Token, int Slot, int Pfn, uint Contents, bool CanWrite);
+    /// <summary><c>do_swap_page</c> found these slots in the swap cache (forwarded by the swap device): map each page
+    /// where it is, after <c>lock_page</c>, if it still caches its slot.</summary>
+    public sealed record SwapCacheHit(long Token, IActorRef Task, int TaskId, SwapHit[] Hits);
+
+    /// <summary>A swap-cache page the fault can map: found in the cache, or read into a new page.</summary>
+    public readonly record struct MappedSwapPage(uint Vpn, int Slot, int Pfn, uint Contents, bool CanWrite);
+
+    /// <summary>The answer to the task for swap-cache hits and for finished reads.</summary>
+    public sealed record SwapCacheMapped(long Token, MappedSwapPage[] Pages);
 
     /// <summary>The swap device asks whether the page may leave the swap cache (<c>remove_exclusive_swap_page</c>).</summary>
     public sealed record TryRemoveExclusive(int Slot, int Pfn, int ExpectedCount);

@@ -32,7 +32,7 @@ public sealed partial class NumaNodeActor
             Trace.Emit("mm_page_alloc", $"node={_node} task={m.Task} cpu={m.Cpu} nr={taken} pass={m.Pass} purpose={m.Purpose} free={_m.FreePages}");
         if (taken < m.Items.Length) ForwardRest(m, m.Items[taken..]);
         if (pages.Count > 0) AddToFaultingCpuPagevec(m.Cpu, pages, m.ReplyTo, new PagesAllocated(m.Token, pages.ToArray()));
-        foreach (var (item, idx) in swapIns) StartSwapIn(m, item, idx);
+        if (swapIns.Count > 0) StartSwapIns(m, swapIns);
     }
 
     private void ForwardRest(AllocPages m, AllocItem[] rest)

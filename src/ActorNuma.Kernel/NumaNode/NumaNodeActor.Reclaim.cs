@@ -44,7 +44,7 @@ public sealed partial class NumaNodeActor
     private void WakeupKswapd(Kswapd.Wakeup m)
     {
         if (_kswapd.IsNobody() || Watermarks.ZoneWatermarkOk(_m.FreePages, _m.Watermarks.PagesLow)) return;
-        _kswapd.Tell(m);
+        _kswapd.Tell(m with { FreePages = _m.FreePages });
     }
 
     // ---- shrink_zone ------------------------------------------------------------------------------------------
@@ -103,6 +103,8 @@ public sealed partial class NumaNodeActor
 
     /// <summary>Alternates refill_inactive_zone and shrink_cache in batches of at most 32 until both amounts are used
     /// up, stopping early once 32 pages were freed (2.6.14's nr_to_reclaim).</summary>
+    private static string IsolatorName(ShrinkZoneJob job) => job.Request.IsKswapd ? "kswapd" : "direct";
+
     private void ShrinkZoneLoop(ShrinkZoneJob job)
     {
         if (job.NrActive == 0 && job.NrInactive == 0) { FinishShrinkZone(job); return; }
@@ -169,7 +171,7 @@ public sealed partial class NumaNodeActor
         var toCheck = new List<int>();
         foreach (var idx in hold)
             if (_m.Mapcount(idx) > 0 && reclaimMapped && _machine.Settings.SwapSlots > 0) toCheck.Add(idx);
-        Trace.Emit("mm_vmscan_lru_isolate", $"node={_node} isolator={(job.Request.IsKswapd ? "kswapd" : "direct")} lru=active nr_requested={nrPages} nr_scanned={scanned} nr_taken={hold.Count} swap_tendency={swapTendency}");
+        Trace.Emit("mm_vmscan_lru_isolate", $"node={_node} isolator={IsolatorName(job)} lru=active nr_requested={nrPages} nr_scanned={scanned} nr_taken={hold.Count}");
         PageReferenced(toCheck, referenced =>
         {
             var inactive = new List<int>();
@@ -183,6 +185,9 @@ public sealed partial class NumaNodeActor
             foreach (var idx in inactive) { _m.ReturnToLru(idx, active: false); PutPage(idx); }
             foreach (var idx in active) { _m.ReturnToLru(idx, active: true); PutPage(idx); }
             _m.Stat.Count(VmEvent.Pgdeactivate, inactive.Count);
+            Trace.Emit("mm_vmscan_lru_shrink_active", $"node={_node} isolator={IsolatorName(job)} priority={job.Request.Priority} " +
+                $"nr_taken={hold.Count} nr_active={active.Count} nr_deactivated={inactive.Count} swap_tendency={swapTendency} " +
+                $"reclaim_mapped={(reclaimMapped ? 1 : 0)}");
             then();
         });
     }
@@ -208,9 +213,11 @@ public sealed partial class NumaNodeActor
         if (taken == 0) { then(); return; }
         var kswapd = job.Request.IsKswapd;
         _m.Stat.Count(kswapd ? VmEvent.PgscanKswapd : VmEvent.PgscanDirect, scanned);
-        Trace.Emit("mm_vmscan_lru_isolate", $"node={_node} isolator={(kswapd ? "kswapd" : "direct")} lru=inactive nr_requested={SwapClusterMax} nr_scanned={scanned} nr_taken={taken}");
+        Trace.Emit("mm_vmscan_lru_isolate", $"node={_node} isolator={IsolatorName(job)} lru=inactive nr_requested={SwapClusterMax} nr_scanned={scanned} nr_taken={taken}");
         ShrinkList(job, list, freed =>
         {
+            Trace.Emit("mm_vmscan_lru_shrink_inactive", $"node={_node} isolator={IsolatorName(job)} priority={job.Request.Priority} " +
+                $"nr_taken={taken} nr_reclaimed={freed}");
             if (kswapd) _m.Stat.Count(VmEvent.KswapdSteal, freed);
             _m.Stat.Count(VmEvent.Pgsteal, freed);
             job.NrToReclaim -= freed;

@@ -8,79 +8,103 @@ namespace ActorNuma.Kernel;
 /// page (<c>read_swap_cache_async</c>).</summary>
 public sealed partial class NumaNodeActor
 {
-    private sealed record SwapInRead(AllocPages Request, AllocItem Item);
+    private sealed record SwapInRead(AllocPages Request, AllocItem[] Items);
 
     private readonly Dictionary<long, SwapInRead> _swapIns = new();
 
-    /// <summary>A new page for a swap-in: locked (the read holds the lock), with the reference the mapping will own;
-    /// the device adds it to the swap cache, or answers that another fault already did (-EEXIST).</summary>
-    private void StartSwapIn(AllocPages m, AllocItem item, int idx)
+    /// <summary>New pages for swap-ins: locked (the read holds the lock), each with the reference its mapping will own;
+    /// the device adds them to the swap cache, or answers that another fault already did (-EEXIST).</summary>
+    private void StartSwapIns(AllocPages m, List<(AllocItem Item, int Idx)> pages)
     {
-        _m.Set(idx, PageFlags.Locked);
+        foreach (var (_, idx) in pages) _m.Set(idx, PageFlags.Locked);
         var token = NextToken();
-        _swapIns[token] = new SwapInRead(m, item);
-        Directory.Swap.Tell(new SwapDevice.ReadSwapCacheAsync(token, Self, item.SwapSlot, Pfn(idx)));
+        _swapIns[token] = new SwapInRead(m, pages.Select(p => p.Item).ToArray());
+        Directory.Swap.Tell(new SwapDevice.ReadSwapCacheAsync(token, Self, pages.Select(p => p.Item.SwapSlot).ToArray(),
+            pages.Select(p => Pfn(p.Idx)).ToArray()));
     }
 
     private void HandleSwapCacheAdded(SwapDevice.SwapCacheAdded m)
     {
         var read = _swapIns[m.Token];
-        var idx = Idx(m.Pfn);
-        if (!m.Exists)
+        var racedVpns = new List<uint>();
+        var racedSlots = new List<int>();
+        for (var k = 0; k < m.Pfns.Length; k++)
         {
-            _m.AddToSwapCache(idx, m.Slot, forWrite: false);
-            return;   // SwapReadDone follows after the read latency.
+            var idx = Idx(m.Pfns[k]);
+            if (!m.Exists[k])
+            {
+                _m.AddToSwapCache(idx, m.Slots[k], forWrite: false);   // SwapReadDone follows after the read latency.
+                continue;
+            }
+            _m.Clear(idx, PageFlags.Locked);
+            PutPage(idx);
+            racedVpns.Add(read.Items[k].Vpn);
+            racedSlots.Add(m.Slots[k]);
         }
-        _swapIns.Remove(m.Token);
-        _m.Clear(idx, PageFlags.Locked);
-        PutPage(idx);
-        read.Request.ReplyTo.Tell(new SwapInRaced(read.Request.Token, read.Item.Vpn, m.Slot));
+        if (racedVpns.Count == m.Pfns.Length) _swapIns.Remove(m.Token);
+        if (racedVpns.Count > 0)
+            read.Request.ReplyTo.Tell(new SwapInRaced(read.Request.Token, racedVpns.ToArray(), racedSlots.ToArray()));
     }
 
-    /// <summary>The read finished: the page is up to date and unlocked, <c>mark_page_accessed</c>, mapped by the faulting
-    /// task, and handed to the faulting CPU's pagevec (the kernel does that before the read; doing it after keeps
-    /// the pagevec free of pages whose data is not there yet, and changes no outcome the checkers or reports see).</summary>
+    /// <summary>The reads finished: each page is up to date and unlocked, <c>mark_page_accessed</c>, mapped by the
+    /// faulting task, and handed to the faulting CPU's pagevec (the kernel does that before the read; doing it after
+    /// keeps the pagevec free of pages whose data is not there yet, and changes no outcome the checkers or reports see).</summary>
     private void HandleSwapReadDone(SwapDevice.SwapReadDone m)
     {
-        _swapIns.Remove(m.Token, out var read);
-        var idx = Idx(m.Pfn);
-        _m.SetContents(idx, m.Contents);
-        _m.Set(idx, PageFlags.Uptodate);
-        UnlockPage(idx);
-        var r = read!.Request;
-        MarkPageAccessed(idx);
-        var canWrite = CanShareSwapPage(idx, m.SlotRefs);
-        _m.AddRmap(idx, r.Task, read.Item.Vpn);
-        _m.GetPage(idx);
-        _m.SetPlace(idx, FramePlace.Pagevec, r.Cpu);
-        var reply = new SwapCacheMapped(r.Token, m.Slot, m.Pfn, m.Contents, canWrite);
+        var read = _swapIns[m.Token];
+        _swapIns.Remove(m.Token);
+        var r = read.Request;
+        var vpnOf = read.Items.ToDictionary(i => i.SwapSlot, i => i.Vpn);
+        var pages = new MappedSwapPage[m.Pfns.Length];
+        for (var k = 0; k < m.Pfns.Length; k++)
+        {
+            var idx = Idx(m.Pfns[k]);
+            _m.SetContents(idx, m.Contents[k]);
+            _m.Set(idx, PageFlags.Uptodate);
+            UnlockPage(idx);
+            MarkPageAccessed(idx);
+            var canWrite = CanShareSwapPage(idx, m.SlotRefs[k]);
+            _m.AddRmap(idx, r.Task, vpnOf[m.Slots[k]]);
+            _m.GetPage(idx);
+            _m.SetPlace(idx, FramePlace.Pagevec, r.Cpu);
+            pages[k] = new MappedSwapPage(vpnOf[m.Slots[k]], m.Slots[k], m.Pfns[k], m.Contents[k], canWrite);
+        }
+        var add = new LruCacheAdd(r.Cpu, m.Pfns, Active: true, r.ReplyTo, new SwapCacheMapped(r.Token, pages));
         var cpuNode = Topology.CpuToNode(r.Cpu);
-        var add = new LruCacheAdd(r.Cpu, [m.Pfn], Active: true, r.ReplyTo, reply);
         if (cpuNode == _node) HandleLruCacheAdd(add);
         else NodeRef(cpuNode).Tell(add);
     }
 
-    /// <summary><c>lookup_swap_cache</c> hit: the page is mapped where it is, after <c>lock_page</c> (a read or an
-    /// eviction step in progress holds it) and a check that it still caches the slot.</summary>
-    private void HandleSwapCacheHit(SwapCacheHit m)
+    /// <summary><c>lookup_swap_cache</c> hits: each page is mapped where it is, after <c>lock_page</c> (a read or an
+    /// eviction step in progress holds it) and a check that it still caches the slot; stale hits go back to the swap
+    /// device, which looks again.</summary>
+    private void HandleSwapCacheHit(NumaNode.SwapCacheHit m)
     {
-        var idx = Idx(m.Pfn);
-        if (!StillCaches(idx, m.Slot))
+        var mapped = new List<MappedSwapPage>();
+        var stale = new List<SwapHit>();
+        foreach (var hit in m.Hits)
         {
-            Directory.Swap.Tell(new SwapDevice.SwapCacheHitStale(m.Token, m.Task, m.TaskId, m.Slot, m.Vpn));
-            return;
+            var idx = Idx(hit.Pfn);
+            if (!StillCaches(idx, hit.Slot)) { stale.Add(hit); continue; }
+            if (_m.Test(idx, PageFlags.Locked))
+            {
+                Enqueue(_lockWaiters, idx, () => HandleSwapCacheHit(m with { Hits = [hit] }));
+                continue;
+            }
+            MarkPageAccessed(idx);
+            var canWrite = CanShareSwapPage(idx, hit.SlotRefs);
+            _m.GetPage(idx);
+            _m.AddRmap(idx, m.TaskId, hit.Vpn);
+            mapped.Add(new MappedSwapPage(hit.Vpn, hit.Slot, hit.Pfn, _m.Contents(idx), canWrite));
         }
-        if (_m.Test(idx, PageFlags.Locked))
+        if (mapped.Count > 0)
         {
-            Enqueue(_lockWaiters, idx, () => HandleSwapCacheHit(m));
-            return;
+            Trace.Emit("mm_swap_cache_hit", $"node={_node} task={m.TaskId} nr={mapped.Count} first_pfn={mapped[0].Pfn}");
+            m.Task.Tell(new SwapCacheMapped(m.Token, mapped.ToArray()));
         }
-        MarkPageAccessed(idx);
-        var canWrite = CanShareSwapPage(idx, m.SlotRefs);
-        _m.GetPage(idx);
-        _m.AddRmap(idx, m.TaskId, m.Vpn);
-        Trace.Emit("mm_swap_cache_hit", $"node={_node} pfn={m.Pfn} slot={m.Slot} task={m.TaskId}");
-        m.Task.Tell(new SwapCacheMapped(m.Token, m.Slot, m.Pfn, _m.Contents(idx), canWrite));
+        if (stale.Count > 0)
+            Directory.Swap.Tell(new SwapDevice.SwapCacheHitStale(m.Token, m.Task, m.TaskId, stale.Select(h => h.Slot).ToArray(),
+                stale.Select(h => h.Vpn).ToArray()));
     }
 
     private bool StillCaches(int idx, int slot) =>

@@ -173,9 +173,9 @@ public sealed partial class NumaNodeActor
                 continue;
             }
             _m.AddToSwapCache(idx, m.Slots[k], forWrite: true);
-            Trace.Emit("mm_add_to_swap", $"node={_node} pfn={m.Pfns[k]} slot={m.Slots[k]}");
             StepUnmap(m.Token, batch, idx);
         }
+        Trace.Emit("mm_add_to_swap", $"node={_node} nr={m.Pfns.Length} got={m.Slots.Count(s => s != 0)} first_slot={m.Slots.FirstOrDefault(s => s != 0)}");
         Flush(m.Token, batch);
     }
 

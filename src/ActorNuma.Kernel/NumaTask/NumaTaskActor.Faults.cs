@@ -85,7 +85,7 @@ public sealed partial class NumaTaskActor
             if (write) batch.Alloc(vma, vpn, NextValue(), AllocPurpose.AnonFault, done);
             else MapZeroPage(vpn, done);
         }
-        else if (pte.IsSwap) DoSwapPage(batch, vma, vpn, pte.SwapSlot, write, done);
+        else if (pte.IsSwap) batch.SwapPte(new SwapFault(vma, vpn, pte.SwapSlot, write, done));
         else DoWpPage(batch, vma, vpn, pte.Pfn, done);
     }
 
@@ -129,37 +129,83 @@ public sealed partial class NumaTaskActor
         });
     }
 
-    /// <summary><c>do_swap_page</c>: look the slot up in the swap cache; a hit maps the page where it is (minor fault), a
-    /// miss allocates under the policy in force now and reads the slot (major fault). Then <c>swap_free</c> and, with
-    /// swap over half full, <c>remove_exclusive_swap_page</c>; a store the page cannot take goes on to do_wp_page.</summary>
-    private void DoSwapPage(FaultBatch batch, Vma vma, ulong vpn, int slot, bool write, Action done)
+    /// <summary>Allocations that can share one AllocPages message: the same zonelist (by content: BIND builds a new one
+    /// for every allocation, as bind_zonelist does), interleave or not, and purpose.</summary>
+    private readonly record struct PlanKey(int[] Zonelist, bool Interleave, AllocPurpose Purpose)
     {
-        var missed = false;
-        void Mapped(SwapCacheMapped m)
+        public bool Equals(PlanKey other) =>
+            Interleave == other.Interleave && Purpose == other.Purpose && Zonelist.AsSpan().SequenceEqual(other.Zonelist);
+
+        public override int GetHashCode()
         {
-            if (missed) { batch.Op.Major++; Count(VmEvent.Pgmajfault); }
-            var canWrite = write && m.CanWrite;
-            _state.PageTable.Set(vpn, Pte.Present(m.Pfn, canWrite, young: true, dirty: canWrite));
-            Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(slot, m.Pfn));
-            CheckRead(vpn, m.Contents);
-            if (!write) { done(); return; }
-            var next = new FaultBatch(this, batch.Op);
-            if (canWrite) next.Access(vpn, m.Pfn, write: true, NextValue(), done);
-            else DoWpPage(next, vma, vpn, m.Pfn, done);
-            next.Flush();
+            var h = new HashCode();
+            foreach (var n in Zonelist) h.Add(n);
+            h.Add(Interleave);
+            h.Add(Purpose);
+            return h.ToHashCode();
         }
-        void Lookup()
-        {
-            RequestOnce(Directory.Swap, t => new SwapDevice.LookupSwapCache(t, Self, Pid, slot, (uint)vpn), r =>
+    }
+
+    private sealed record SwapFault(Vma Vma, ulong Vpn, int Slot, bool Write, Action Done);
+
+    /// <summary><c>do_swap_page</c> for a round of faults on swap PTEs: look the slots up in the swap cache; hits map
+    /// the pages where they are (minor faults), misses allocate under the policy in force now and read the slots (major
+    /// faults). Then <c>swap_free</c> and, with swap over half full, <c>remove_exclusive_swap_page</c>; a store the page
+    /// cannot take goes on to do_wp_page.</summary>
+    private void DoSwapPages(TouchOp op, List<SwapFault> faults)
+    {
+        var byVpn = faults.ToDictionary(f => (uint)f.Vpn);
+        var left = faults.Count;
+        Request(Directory.Swap,
+            t => new SwapDevice.LookupSwapCache(t, Self, Pid, faults.Select(f => f.Slot).ToArray(), faults.Select(f => (uint)f.Vpn).ToArray()),
+            r =>
             {
-                if (r is SwapCacheMapped hit) { Mapped(hit); return; }
-                missed = true;
-                var read = new FaultBatch(this, batch.Op);
-                read.SwapIn(vma, vpn, slot, Mapped, Lookup, done);
-                read.Flush();
+                switch (r)
+                {
+                    case SwapCacheMapped m:
+                        left -= m.Pages.Length;
+                        SwapMapped(op, m.Pages, byVpn, major: false);
+                        break;
+                    case SwapDevice.SwapCacheMiss m:
+                        left -= m.Vpns.Length;
+                        ReadSwapPages(op, m.Vpns.Select(v => byVpn[v]).ToList(), byVpn);
+                        break;
+                }
+                return left == 0;
             });
+    }
+
+    /// <summary>Misses: <c>read_swap_cache_async</c> into pages allocated by <c>alloc_page_vma</c> under the policy in
+    /// force at fault time (the seed's disadvantage C: where a page comes back is decided now, not where it was).</summary>
+    private void ReadSwapPages(TouchOp op, List<SwapFault> misses, Dictionary<uint, SwapFault> byVpn)
+    {
+        foreach (var group in misses.Select(f => (Fault: f, Plan: Plan(f.Vma, f.Vpn))).GroupBy(x => new PlanKey(x.Plan.Zonelist, x.Plan.Interleave, AllocPurpose.SwapIn)))
+        {
+            var items = group.Select(x => new AllocItem((uint)x.Fault.Vpn, 0, x.Fault.Slot)).ToArray();
+            Allocate(group.First().Plan, items, AllocPurpose.SwapIn, op,
+                onPage: _ => { },
+                onMapped: m => SwapMapped(op, m.Pages, byVpn, major: true),
+                onRaced: m => DoSwapPages(op, m.Vpns.Select(v => byVpn[v]).ToList()),
+                onOom: failed => { op.Oom = true; foreach (var i in failed) byVpn[i.Vpn].Done(); });
         }
-        Lookup();
+    }
+
+    private void SwapMapped(TouchOp op, MappedSwapPage[] pages, Dictionary<uint, SwapFault> byVpn, bool major)
+    {
+        var next = new FaultBatch(this, op);
+        foreach (var page in pages)
+        {
+            var f = byVpn[page.Vpn];
+            if (major) { op.Major++; Count(VmEvent.Pgmajfault); }
+            var canWrite = f.Write && page.CanWrite;
+            _state.PageTable.Set(f.Vpn, Pte.Present(page.Pfn, canWrite, young: true, dirty: canWrite));
+            CheckRead(f.Vpn, page.Contents);
+            if (!f.Write) f.Done();
+            else if (canWrite) next.Access(f.Vpn, page.Pfn, write: true, NextValue(), f.Done);
+            else DoWpPage(next, f.Vma, f.Vpn, page.Pfn, f.Done);
+        }
+        Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(pages.Select(p => p.Slot).ToArray(), pages.Select(p => p.Pfn).ToArray()));
+        next.Flush();
     }
 
     /// <summary>The data checker: a load must see what this task last stored to the page (0 if never).</summary>
@@ -207,16 +253,18 @@ public sealed partial class NumaTaskActor
             }, done));
         }
 
-        /// <summary>read_swap_cache_async for a miss: a page allocated under the policy now, filled from the slot.</summary>
-        public void SwapIn(Vma vma, ulong vpn, int slot, Action<SwapCacheMapped> mapped, Action raced, Action done)
-        {
-            var plan = task.Plan(vma, vpn);
-            task.Allocate(plan, [new AllocItem((uint)vpn, 0, slot)], AllocPurpose.SwapIn, Op,
-                onPage: _ => { }, onMapped: mapped, onRaced: _ => raced(), onOom: _ => { Op.Oom = true; done(); });
-        }
+        private readonly List<SwapFault> _swapFaults = new();
+
+        /// <summary>A fault on a swap PTE, handled with the others of the round.</summary>
+        public void SwapPte(SwapFault fault) => _swapFaults.Add(fault);
 
         public void Flush()
         {
+            if (_swapFaults.Count > 0)
+            {
+                task.DoSwapPages(Op, _swapFaults.ToList());
+                _swapFaults.Clear();
+            }
             foreach (var (node, items) in _access)
             {
                 var list = items;
@@ -233,7 +281,7 @@ public sealed partial class NumaTaskActor
                 });
             }
             _access.Clear();
-            foreach (var group in _allocs.GroupBy(a => (a.Plan.Zonelist, a.Plan.Interleave, a.Purpose)))
+            foreach (var group in _allocs.GroupBy(a => new PlanKey(a.Plan.Zonelist, a.Plan.Interleave, a.Purpose)))
             {
                 var members = group.ToList();
                 var byVpn = members.ToDictionary(a => a.Item.Vpn);
@@ -270,8 +318,8 @@ public sealed partial class NumaTaskActor
                         foreach (var p in m.Pages) onPage(p);
                         left -= m.Pages.Length;
                         break;
-                    case SwapCacheMapped m: onMapped(m); left--; break;
-                    case SwapInRaced m: onRaced(m); left--; break;
+                    case SwapCacheMapped m: left -= m.Pages.Length; onMapped(m); break;
+                    case SwapInRaced m: left -= m.Vpns.Length; onRaced(m); break;
                     case AllocFailed m:
                         left -= m.Items.Length;
                         AllocSlowPath(plan, m.Items, purpose, op, m.Pass, onPage, onMapped, onRaced, onOom);

@@ -177,9 +177,9 @@ public sealed partial class NumaTaskActor
     private void LruAddDrainAll(Action then) =>
         DrainCpus(Enumerable.Range(0, Topology.Cpus).ToArray(), Enumerable.Range(0, Topology.Nodes).ToArray(), then);
 
-    private void DrainCpus(int[] cpus, int[] ackNodes, Action then)
+    private void DrainCpus(int[] cpus, int[] ackNodes, Action then, string traceName = "lru_add_drain_all")
     {
-        Trace.Emit("lru_add_drain_all", $"task={Pid} cpus={string.Join(",", cpus)}");
+        Trace.Emit(traceName, $"task={Pid} cpus={string.Join(",", cpus)}");
         var done = Join(cpus.Length * ackNodes.Length, then);
         foreach (var cpu in cpus)
         {
@@ -293,7 +293,10 @@ public sealed partial class NumaTaskActor
         RequestOnce(target, t => new DoMigratePages(t, Self, from, to, flags), r =>
         {
             var done = (MigratePagesDone)r;
-            Complete(SyscallResult.Ok(done.NotMoved) with { Migration = done.Stats });
+            // do_migrate_pages returns a negative errno (2.6.16: -ENODEV from check_range without swap) or the count of
+            // pages not moved; sys_migrate_pages hands either back, so a negative one is a failure (-1, errno).
+            var result = done.NotMoved < 0 ? SyscallResult.Fail((Errno)(-done.NotMoved)) : SyscallResult.Ok(done.NotMoved);
+            Complete(result with { Migration = done.Stats });
         });
     }
 

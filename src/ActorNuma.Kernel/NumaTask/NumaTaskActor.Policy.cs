@@ -31,10 +31,22 @@ public sealed partial class NumaTaskActor
         ZapRange(_state.Vmas.Unmap(m.Addr, end), () => Complete(SyscallResult.Ok()));
     }
 
-    /// <summary><c>unmap_vmas</c> → <c>zap_pte_range</c>: present pages lose this mapping at their nodes (and the node
-    /// offers swap-cache pages back, <c>free_pages_and_swap_cache</c>); swap entries are released with
+    /// <summary><c>unmap_region</c> / <c>exit_mmap</c>: <c>lru_add_drain()</c> of this CPU first, then
+    /// <c>unmap_vmas</c> → <c>zap_pte_range</c>: present pages lose this mapping at their nodes (and the node offers
+    /// swap-cache pages back, <c>free_pages_and_swap_cache</c>); swap entries are released with
     /// <c>free_swap_and_cache</c>. The call returns when the nodes have done it.</summary>
+    /// <remarks>Kernel: mm/mmap.c unmap_region(), exit_mmap(); mm/swap_state.c free_pages_and_swap_cache(). The drain
+    /// matters: a page still in this CPU's pagevec holds the pagevec's reference, so remove_exclusive_swap_page()
+    /// (page_count == 2) would refuse a swap-cache page just faulted back in, and it would linger in the swap cache,
+    /// holding its slot, after the last mapping went away.</remarks>
     private void ZapRange(IEnumerable<(ulong Start, ulong End)> ranges, Action then)
+    {
+        var list = ranges.ToList();
+        if (list.Count == 0) { then(); return; }
+        DrainCpus([_state.Cpu], Enumerable.Range(0, Topology.Nodes).ToArray(), () => ZapPtes(list, then), "lru_add_drain");
+    }
+
+    private void ZapPtes(List<(ulong Start, ulong End)> ranges, Action then)
     {
         var byNode = new Dictionary<int, List<int>>();
         var slots = new List<int>();

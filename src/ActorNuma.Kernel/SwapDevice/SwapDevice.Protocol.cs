@@ -41,29 +41,29 @@ public static class SwapDevice
 
     /// <summary><c>do_swap_page</c>: <c>lookup_swap_cache</c>. A hit is forwarded to the page's node
     /// (<see cref="NumaNode.SwapCacheHit"/>); a miss answers <see cref="SwapCacheMiss"/>.</summary>
-    public sealed record LookupSwapCache(long Token, IActorRef Task, int TaskId, int Slot, uint Vpn);
+    public sealed record LookupSwapCache(long Token, IActorRef Task, int TaskId, int[] Slots, uint[] Vpns);
 
-    public sealed record SwapCacheMiss(long Token, int Slot);
+    public sealed record SwapCacheMiss(long Token, int[] Slots, uint[] Vpns);
 
     /// <summary>The node could not use a forwarded hit (the page left the swap cache meanwhile): look again.</summary>
-    public sealed record SwapCacheHitStale(long Token, IActorRef Task, int TaskId, int Slot, uint Vpn);
+    public sealed record SwapCacheHitStale(long Token, IActorRef Task, int TaskId, int[] Slots, uint[] Vpns);
 
     /// <summary>The slot side of <c>read_swap_cache_async</c>: add the new frame to the swap cache (-EEXIST if another
     /// fault won) and read the slot; the node gets <see cref="SwapReadDone"/> after the read latency.</summary>
-    public sealed record ReadSwapCacheAsync(long Token, IActorRef Node, int Slot, int Pfn);
+    public sealed record ReadSwapCacheAsync(long Token, IActorRef Node, int[] Slots, int[] Pfns);
 
-    public sealed record SwapCacheAdded(long Token, int Slot, int Pfn, bool Exists);
+    public sealed record SwapCacheAdded(long Token, int[] Slots, int[] Pfns, bool[] Exists);
 
     /// <summary>The read of a slot into its new swap-cache page finished. <see cref="SlotRefs"/> is swap_map[slot] now,
     /// for can_share_swap_page.</summary>
-    public sealed record SwapReadDone(long Token, int Slot, int Pfn, uint Contents, int SlotRefs);
+    public sealed record SwapReadDone(long Token, int[] Slots, int[] Pfns, uint[] Contents, int[] SlotRefs);
 
     /// <summary><c>swap_free</c> for PTE references; with <see cref="FreeCache"/> (<c>free_swap_and_cache</c>, from
     /// zap_pte_range) a slot left holding only its cache reference is offered back to the page's node.</summary>
     public sealed record SwapFree(int[] Slots, bool FreeCache);
 
     /// <summary>do_swap_page's <c>swap_free(entry); if (vm_swap_full()) remove_exclusive_swap_page(page)</c>.</summary>
-    public sealed record SwapFreeAfterSwapIn(int Slot, int Pfn);
+    public sealed record SwapFreeAfterSwapIn(int[] Slots, int[] Pfns);
 
     /// <summary><c>can_share_swap_page</c> for a write fault on a read-only swap-cache page: the node forwards it here
     /// because only the device knows the slot's other references; the task gets <see cref="NumaNode.WpPageReply"/>.</summary>

@@ -37,7 +37,7 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
     private TimeSpan Now => _machine.Trace.Now;
 
     private sealed record WriteDone(IActorRef Node, int[] Pfns);
-    private sealed record ReadDone(IActorRef Node, long Token, int Slot, int Pfn);
+    private sealed record ReadDone(IActorRef Node, long Token, int[] Slots, int[] Pfns);
 
     protected override void OnReceive(object message)
     {
@@ -67,12 +67,13 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
                 Trace.Emit("mm_remove_exclusive_swap_page", $"slot={m.Slot} pfn={m.Pfn}");
                 break;
             case ExclusiveRefused: break;
-            case LookupSwapCache m: Lookup(m.Token, m.Task, m.TaskId, m.Slot, m.Vpn); break;
-            case SwapCacheHitStale m: Lookup(m.Token, m.Task, m.TaskId, m.Slot, m.Vpn); break;
+            case LookupSwapCache m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
+            case SwapCacheHitStale m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
             case ReadSwapCacheAsync m: HandleReadSwapCacheAsync(m); break;
             case ReadDone m:
-                _state.ReadsInFlight--;
-                m.Node.Tell(new SwapReadDone(m.Token, m.Slot, m.Pfn, _map.Contents(m.Slot), _map.Count(m.Slot)));
+                _state.ReadsInFlight -= m.Slots.Length;
+                m.Node.Tell(new SwapReadDone(m.Token, m.Slots, m.Pfns, m.Slots.Select(_map.Contents).ToArray(),
+                    m.Slots.Select(_map.Count).ToArray()));
                 break;
             case SwapFree m: HandleSwapFree(m); break;
             case SwapFreeAfterSwapIn m: HandleSwapFreeAfterSwapIn(m); break;
@@ -147,28 +148,49 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
         else Timers.StartSingleTimer(++_timerSeq, message, delay);
     }
 
-    /// <summary><c>lookup_swap_cache</c>: a hit goes to the page's node with swap_map[slot]; a miss back to the task.</summary>
-    private void Lookup(long token, IActorRef task, int taskId, int slot, uint vpn)
+    /// <summary><c>lookup_swap_cache</c> for each slot: hits go to their pages' nodes with swap_map[slot], one message
+    /// per node; misses go back to the task in one message.</summary>
+    private void Lookup(long token, IActorRef task, int taskId, int[] slots, uint[] vpns)
     {
-        var pfn = _map.CachedPfn(slot);
-        if (pfn < 0) task.Tell(new SwapCacheMiss(token, slot));
-        else NodeOf(pfn).Tell(new NumaNode.SwapCacheHit(token, task, taskId, slot, pfn, vpn, _map.Count(slot)));
+        var missSlots = new List<int>();
+        var missVpns = new List<uint>();
+        var hits = new Dictionary<int, List<NumaNode.SwapHit>>();
+        for (var k = 0; k < slots.Length; k++)
+        {
+            var pfn = _map.CachedPfn(slots[k]);
+            if (pfn < 0) { missSlots.Add(slots[k]); missVpns.Add(vpns[k]); continue; }
+            var node = _machine.Topology.PfnToNid(pfn);
+            if (!hits.TryGetValue(node, out var list)) hits[node] = list = new();
+            list.Add(new NumaNode.SwapHit(slots[k], pfn, vpns[k], _map.Count(slots[k])));
+        }
+        foreach (var (node, list) in hits.OrderBy(kv => kv.Key))
+            _machine.Directory.Node(node).Tell(new NumaNode.SwapCacheHit(token, task, taskId, list.ToArray()));
+        if (missSlots.Count > 0) task.Tell(new SwapCacheMiss(token, missSlots.ToArray(), missVpns.ToArray()));
     }
 
-    /// <summary>The slot side of <c>read_swap_cache_async</c>: -EEXIST if another fault's page caches the slot by now;
-    /// else the new page caches it and the read is queued (<c>swap_readpage</c>, pswpin).</summary>
+    /// <summary>The slot side of <c>read_swap_cache_async</c> for each new page: <c>add_to_swap_cache</c> takes the cache's
+    /// reference on the slot (<c>swap_duplicate</c>) and fails with -EEXIST when another fault's page caches it by now;
+    /// the others are read (<c>swap_readpage</c>, pswpin) and complete together after the queue's latency.</summary>
     private void HandleReadSwapCacheAsync(ReadSwapCacheAsync m)
     {
-        // add_to_swap_cache(): the cache's own reference on the slot first (swap_duplicate), dropped again on -EEXIST.
-        if (!_map.SwapDuplicate(m.Slot)) throw new InvalidOperationException($"read_swap_cache_async of free slot {m.Slot}");
-        var exists = _map.AddToSwapCache(m.Slot, m.Pfn) == Errno.EEXIST;
-        if (exists) _map.SwapFree(m.Slot);
-        m.Node.Tell(new SwapCacheAdded(m.Token, m.Slot, m.Pfn, exists));
-        if (exists) return;
-        _state.Stat.Count(VmEvent.Pswpin);
-        _state.Stat.Count(VmEvent.Pgpgin, 4);
-        _state.ReadsInFlight++;
-        Complete(Queue(ref _readBusyUntil, _readLatency, 1), new ReadDone(m.Node, m.Token, m.Slot, m.Pfn));
+        var exists = new bool[m.Slots.Length];
+        var readSlots = new List<int>();
+        var readPfns = new List<int>();
+        for (var k = 0; k < m.Slots.Length; k++)
+        {
+            if (!_map.SwapDuplicate(m.Slots[k])) throw new InvalidOperationException($"read_swap_cache_async of free slot {m.Slots[k]}");
+            exists[k] = _map.AddToSwapCache(m.Slots[k], m.Pfns[k]) == Errno.EEXIST;
+            if (exists[k]) { _map.SwapFree(m.Slots[k]); continue; }
+            readSlots.Add(m.Slots[k]);
+            readPfns.Add(m.Pfns[k]);
+        }
+        m.Node.Tell(new SwapCacheAdded(m.Token, m.Slots, m.Pfns, exists));
+        if (readSlots.Count == 0) return;
+        _state.Stat.Count(VmEvent.Pswpin, readSlots.Count);
+        _state.Stat.Count(VmEvent.Pgpgin, 4L * readSlots.Count);
+        _state.ReadsInFlight += readSlots.Count;
+        Complete(Queue(ref _readBusyUntil, _readLatency, readSlots.Count),
+            new ReadDone(m.Node, m.Token, readSlots.ToArray(), readPfns.ToArray()));
     }
 
     /// <summary><c>swap_free</c> for each entry; with FreeCache, <c>free_swap_and_cache</c>: a slot left with only the
@@ -187,8 +209,11 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
     /// <summary>do_swap_page: <c>swap_free(entry)</c>, then <c>remove_exclusive_swap_page</c> if <c>vm_swap_full()</c>.</summary>
     private void HandleSwapFreeAfterSwapIn(SwapFreeAfterSwapIn m)
     {
-        _map.SwapFree(m.Slot);
-        if (_map.VmSwapFull && _map.Count(m.Slot) == 1 && _map.CachedPfn(m.Slot) == m.Pfn)
-            NodeOf(m.Pfn).Tell(new NumaNode.TryRemoveExclusive(m.Slot, m.Pfn, ExpectedCount: 2));
+        for (var k = 0; k < m.Slots.Length; k++)
+        {
+            _map.SwapFree(m.Slots[k]);
+            if (_map.VmSwapFull && _map.Count(m.Slots[k]) == 1 && _map.CachedPfn(m.Slots[k]) == m.Pfns[k])
+                NodeOf(m.Pfns[k]).Tell(new NumaNode.TryRemoveExclusive(m.Slots[k], m.Pfns[k], ExpectedCount: 2));
+        }
     }
 }
