@@ -54,7 +54,7 @@ public sealed class KernelMachine
     public SwapState? Swap { get; private set; }
 
     /// <summary>The counters of every kswapd (pageoutrun, kswapd_steal, ...).</summary>
-    public IReadOnlyList<VmStat> KswapdStats => _kswapdStats.Values.ToArray();
+    public IReadOnlyList<VmStat> KswapdStats => _kswapdStats.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToArray();
     private readonly ConcurrentDictionary<int, VmStat> _kswapdStats = new();
     internal void RegisterKswapd(int node, VmStat stat) => _kswapdStats[node] = stat;
 

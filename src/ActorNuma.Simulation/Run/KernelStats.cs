@@ -22,6 +22,28 @@ public static class KernelStats
         return result;
     }
 
+    /// <summary>The counters each node (and its kswapd) kept, by node: the per-zone detail 2.6.14's vmstat shows as
+    /// pgscan_kswapd_normal and friends, here one zone per node.</summary>
+    public static SortedDictionary<string, SortedDictionary<string, long>> PerNode(KernelMachine machine)
+    {
+        var result = new SortedDictionary<string, SortedDictionary<string, long>>(StringComparer.Ordinal);
+        var kswapd = machine.KswapdStats;
+        foreach (var node in machine.Nodes)
+        {
+            var totals = VmStat.NewTotals();
+            node.Memory.Stat.AddTo(totals);
+            if (node.Memory.Node < kswapd.Count) kswapd[node.Memory.Node].AddTo(totals);
+            var counters = new SortedDictionary<string, long>(StringComparer.Ordinal);
+            foreach (var e in VmEventNames.All)
+                if (totals[(int)e] != 0 && !VmEventNames.IsNumaStat(e)) counters[VmEventNames.Name(e)] = totals[(int)e];
+            counters["nr_free_pages"] = node.Memory.FreePages;
+            counters["nr_active"] = node.Memory.NrActive;
+            counters["nr_inactive"] = node.Memory.NrInactive;
+            result[$"node{node.Memory.Node}"] = counters;
+        }
+        return result;
+    }
+
     /// <summary><c>/sys/devices/system/node/nodeN/numastat</c> for every node.</summary>
     public static SortedDictionary<string, SortedDictionary<string, long>> Numastat(KernelMachine machine)
     {

@@ -26,14 +26,8 @@ public static class ReportJson
             w.WriteEndArray();
             w.WritePropertyName("vmstat");
             WriteObject(w, r.Vmstat.Select(kv => (kv.Key, (object?)kv.Value)));
-            w.WritePropertyName("numastat");
-            w.WriteStartObject();
-            foreach (var (node, counters) in r.Numastat)
-            {
-                w.WritePropertyName(node);
-                WriteObject(w, counters.Select(kv => (kv.Key, (object?)kv.Value)));
-            }
-            w.WriteEndObject();
+            WriteNodeCounters(w, "numastat", r.Numastat);
+            WriteNodeCounters(w, "node_vmstat", r.NodeVmstat);
             w.WritePropertyName("numa_maps");
             w.WriteStartObject();
             foreach (var (task, lines) in r.NumaMaps)
@@ -69,6 +63,18 @@ public static class ReportJson
             w.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(stream.ToArray()) + "\n";
+    }
+
+    private static void WriteNodeCounters(Utf8JsonWriter w, string name, IReadOnlyDictionary<string, SortedDictionary<string, long>> nodes)
+    {
+        w.WritePropertyName(name);
+        w.WriteStartObject();
+        foreach (var (node, counters) in nodes)
+        {
+            w.WritePropertyName(node);
+            WriteObject(w, counters.Select(kv => (kv.Key, (object?)kv.Value)));
+        }
+        w.WriteEndObject();
     }
 
     private static void WriteStep(Utf8JsonWriter w, StepResult s)

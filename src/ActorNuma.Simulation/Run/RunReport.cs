@@ -14,6 +14,7 @@ public sealed record RunReport
     public required IReadOnlyList<StepResult> Steps { get; init; }
     public required IReadOnlyDictionary<string, long> Vmstat { get; init; }
     public required IReadOnlyDictionary<string, SortedDictionary<string, long>> Numastat { get; init; }
+    public required IReadOnlyDictionary<string, SortedDictionary<string, long>> NodeVmstat { get; init; }
     public required IReadOnlyDictionary<string, IReadOnlyList<string>> NumaMaps { get; init; }
     public required long Checks { get; init; }
     public required IReadOnlyList<string> Violations { get; init; }

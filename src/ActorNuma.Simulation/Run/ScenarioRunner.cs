@@ -241,6 +241,7 @@ public static class ScenarioRunner
                 Steps = _progress.Results,
                 Vmstat = KernelStats.Vmstat(_machine),
                 Numastat = KernelStats.Numastat(_machine),
+                NodeVmstat = KernelStats.PerNode(_machine),
                 NumaMaps = maps,
                 Checks = _checks,
                 Violations = _violations,

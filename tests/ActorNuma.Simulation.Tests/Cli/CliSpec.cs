@@ -1,0 +1,160 @@
+using System.Text.Json;
+using ActorNuma.Cli;
+
+namespace ActorNuma.Simulation.Tests.Cli;
+
+[CollectionDefinition("Console", DisableParallelization = true)]
+public sealed class ConsoleCollection;
+
+/// <summary>The actornuma command: exit codes, one-line errors for bad input, the report file.</summary>
+[Collection("Console")]
+public sealed class CliSpec : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("actornuma-cli").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private static (int Code, string Out, string Err) Run(params string[] args)
+    {
+        var stdout = new StringWriter();
+        var stderr = new StringWriter();
+        var (oldOut, oldErr) = (Console.Out, Console.Error);
+        Console.SetOut(stdout);
+        Console.SetError(stderr);
+        try
+        {
+            return (CliApp.Run(args), stdout.ToString(), stderr.ToString());
+        }
+        finally
+        {
+            Console.SetOut(oldOut);
+            Console.SetError(oldErr);
+        }
+    }
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    private const string Machine = """
+        actornuma {
+          topology { nodes = 2, cpus-per-node = 1, pages-per-node = 256 }
+          swap { slots = 64, write-latency = 10us, read-latency = 10us }
+          run { seed = 3 }
+        }
+
+        """;
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_default_scenario_prints_the_seed_first_and_exits_0()
+    {
+        var (code, output, _) = await Task.Run(() => Run("run"));
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.StartsWith("seed=1 mode=deterministic", output);
+        Assert.Contains("/proc/vmstat:", output);
+        Assert.Contains("pswpout 64", output);
+        Assert.Contains("10000000 bind=1", output);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_missing_scenario_file_is_bad_input_on_one_line()
+    {
+        var missing = Path.Combine(_dir, "missing.conf");
+        var (code, output, error) = await Task.Run(() => Run("run", missing));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal("", output);
+        var line = Assert.Single(error.TrimEnd('\n').Split('\n'));
+        Assert.Contains("missing.conf", line);
+    }
+
+    [Theory(Timeout = 60_000)]
+    [InlineData("--mode", "sometimes")]
+    [InlineData("--seed", "abc")]
+    [InlineData("--frobnicate", "1")]
+    public async Task A_bad_argument_is_bad_input_on_one_line(string option, string value)
+    {
+        var (code, output, error) = await Task.Run(() => Run("run", option, value));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal("", output);
+        Assert.Single(error.TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("actornuma: ", error);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_bad_value_in_a_scenario_names_the_file_and_the_key()
+    {
+        var path = Write("bad.conf", Machine + """
+            scenario {
+              name = bad
+              tasks = [ { name = a, cpu = 0 } ]
+              steps = [ { task = a, op = mbind, addr = "0x10000000", pages = 1, mode = bnd, nodes = [1] } ]
+            }
+            """);
+        var (code, _, error) = await Task.Run(() => Run("run", path));
+        Assert.Equal(ExitCodes.BadInput, code);
+        var line = Assert.Single(error.TrimEnd('\n').Split('\n'));
+        Assert.StartsWith("actornuma: ", line);
+        Assert.EndsWith("bad.conf: scenario.steps[0].mode: expected default, preferred, bind, interleave or a number, got \"bnd\"", line);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_failed_expectation_exits_1_and_the_report_says_which()
+    {
+        var path = Write("expect.conf", Machine + """
+            scenario {
+              name = expect
+              tasks = [ { name = a, cpu = 0 } ]
+              steps = [
+                { task = a, op = mmap, addr = "0x10000000", pages = 4 }
+                { task = a, op = mbind, addr = "0x10000000", pages = 4, mode = -1, expect { ret = 0 } }
+              ]
+            }
+            """);
+        var report = Path.Combine(_dir, "r.json");
+        var (code, _, _) = await Task.Run(() => Run("run", path, "--report", report, "--quiet"));
+        Assert.Equal(ExitCodes.ExpectationFailed, code);
+        using var json = JsonDocument.Parse(File.ReadAllText(report));
+        var step = json.RootElement.GetProperty("steps")[1];
+        Assert.False(step.GetProperty("ok").GetBoolean());
+        Assert.Equal("EINVAL", step.GetProperty("errno").GetString());
+        Assert.Equal(3, json.RootElement.GetProperty("seed").GetInt32());
+        Assert.Equal("v2", json.RootElement.GetProperty("profile").GetString());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_checker_that_fires_exits_3_and_names_the_seed()
+    {
+        // V2 keeps the isolation reference of pages put back: with 4 swap slots for 16 pages, 12 come back leaked.
+        var path = Write("leak.conf", Machine.Replace("slots = 64", "slots = 4") + """
+            scenario {
+              name = leak
+              tasks = [ { name = a, cpu = 0 } ]
+              steps = [
+                { task = a, op = mmap, addr = "0x10000000", pages = 16 }
+                { task = a, op = touch, addr = "0x10000000", pages = 16, write = on }
+                { task = a, op = mbind, addr = "0x10000000", pages = 16, mode = bind, nodes = [1], flags = [move] }
+              ]
+            }
+            """);
+        var (code, output, _) = await Task.Run(() => Run("run", path));
+        Assert.Equal(ExitCodes.CheckerFired, code);
+        Assert.Contains("CHECKER: page-refcount:", output);
+        Assert.Contains("leaked reference", output);
+        Assert.Contains("seed 3", output);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task The_same_seed_writes_the_same_report_and_trace()
+    {
+        var (a, b) = (Path.Combine(_dir, "a.json"), Path.Combine(_dir, "b.json"));
+        var (ta, tb) = (Path.Combine(_dir, "a.log"), Path.Combine(_dir, "b.log"));
+        await Task.Run(() => Run("run", "--seed", "5", "--report", a, "--trace", ta, "--quiet"));
+        await Task.Run(() => Run("run", "--seed", "5", "--report", b, "--trace", tb, "--quiet"));
+        Assert.Equal(File.ReadAllText(a), File.ReadAllText(b));
+        Assert.Equal(File.ReadAllText(ta), File.ReadAllText(tb));
+        Assert.NotEmpty(File.ReadAllLines(ta));
+    }
+}
