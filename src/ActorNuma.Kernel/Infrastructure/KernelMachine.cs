@@ -103,6 +103,9 @@ public sealed class TaskState(int pid, string name)
     public bool SysNice { get; internal set; }
     public bool Exited { get; internal set; }
     public bool OomKilled { get; internal set; }
+    /// <summary>The syscall in progress (for liveness reports), and how many replies it waits for.</summary>
+    public string? Busy { get; internal set; }
+    public int PendingReplies { get; internal set; }
     /// <summary>Pages this task holds isolated for a migration in progress.</summary>
     public HashSet<int> Isolated { get; } = new();
     public VmStat Stat { get; } = new();

@@ -12,6 +12,8 @@ public sealed record KernelSettings
     public TimeSpan SwapWriteLatency { get; init; }
     public TimeSpan SwapReadLatency { get; init; }
     public bool KswapdEnabled { get; init; }
+    /// <summary><c>page_cluster</c>; null means <see cref="EffectivePageCluster"/>'s boot default.</summary>
+    public int? PageCluster { get; init; }
     /// <summary><c>vm_swappiness</c>.</summary>
     public int Swappiness { get; init; } = 60;
     /// <summary>Overrides the boot-time <c>min_free_kbytes</c>.</summary>
@@ -21,6 +23,9 @@ public sealed record KernelSettings
     public int FaultBatch { get; init; } = 16;
     /// <summary>How many pages one isolate or swap-out message carries.</summary>
     public int MigrateBatch { get; init; } = 256;
+
+    /// <summary><c>swap_setup()</c>: 2 when the machine has less than 16 MB of RAM (num_physpages), else 3.</summary>
+    public int EffectivePageCluster => PageCluster ?? (Topology.TotalPages < (16 << 20) >> Watermarks.PageShift ? 2 : 3);
 
     public int EffectiveMinFreeKbytes => MinFreeKbytes ?? Watermarks.MinFreeKbytes(Topology.TotalPages);
 

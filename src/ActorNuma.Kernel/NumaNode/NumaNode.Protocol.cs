@@ -23,8 +23,20 @@ public static class NumaNode
         SwapIn,
     }
 
-    /// <summary>One page to allocate: where it will be mapped and what it will hold.</summary>
-    public readonly record struct AllocItem(uint Vpn, uint Contents, int SwapSlot);
+    /// <summary>How a swap-in page takes part in <c>swapin_readahead</c>.</summary>
+    public enum SwapInKind : byte
+    {
+        /// <summary>Not a swap-in, or the faulting page read alone (<c>read_swap_cache_async(entry)</c> after the drain).</summary>
+        Fault,
+        /// <summary>The faulting page, read as part of its cluster.</summary>
+        ReadaheadFault,
+        /// <summary>Another slot of the cluster: read into the swap cache, not mapped.</summary>
+        Readahead,
+    }
+
+    /// <summary>One page to allocate: where it will be mapped (or, for readahead, the address whose policy places it)
+    /// and what it will hold.</summary>
+    public readonly record struct AllocItem(uint Vpn, uint Contents, int SwapSlot, SwapInKind Kind = SwapInKind.Fault);
 
     /// <summary><c>__alloc_pages</c> walking a zonelist: the node at <see cref="ZonelistIndex"/> allocates what it can
     /// above the watermark of <see cref="Pass"/> and forwards the rest to the next node of the zonelist; the last node
@@ -48,7 +60,13 @@ public static class NumaNode
 
     /// <summary><c>lru_cache_add</c>/<c>lru_cache_add_active</c> on <see cref="Cpu"/>, which this node owns; then
     /// <see cref="Reply"/> goes to <see cref="ReplyTo"/>, so the fault completes after the page is in the pagevec.</summary>
-    public sealed record LruCacheAdd(int Cpu, int[] Pfns, bool Active, IActorRef? ReplyTo, object? Reply);
+    public sealed record LruCacheAdd(int Cpu, int[] Pfns, bool Active, IActorRef? ReplyTo, object? Reply)
+    {
+        /// <summary><c>lru_add_drain()</c> of the CPU after <see cref="Pfns"/> went in (the end of swapin_readahead), then
+        /// <see cref="AfterDrain"/> go in.</summary>
+        public bool DrainAfter { get; init; }
+        public int[] AfterDrain { get; init; } = [];
+    }
 
     /// <summary><c>__pagevec_lru_add[_active]</c> + <c>release_pages</c> at the node that owns the pages.
     /// With <see cref="AckTo"/> set, the node acknowledges with <see cref="LruAddDrained"/>: a drain waits for it.</summary>
@@ -148,7 +166,7 @@ public static class NumaNode
     public sealed record SwapCacheHit(long Token, IActorRef Task, int TaskId, SwapHit[] Hits);
 
     /// <summary>A swap-cache page the fault can map: found in the cache, or read into a new page.</summary>
-    public readonly record struct MappedSwapPage(uint Vpn, int Slot, int Pfn, uint Contents, bool CanWrite);
+    public readonly record struct MappedSwapPage(uint Vpn, int Slot, int Pfn, uint Contents, bool CanWrite, SwapInKind Kind = SwapInKind.Fault);
 
     /// <summary>The answer to the task for swap-cache hits and for finished reads.</summary>
     public sealed record SwapCacheMapped(long Token, MappedSwapPage[] Pages);

@@ -92,6 +92,14 @@ public sealed partial class NumaNodeActor
         var pvec = m.Active ? pvecs.LruAddActive : pvecs.LruAdd;
         foreach (var pfn in m.Pfns)
             if (pvec.Add(pfn) == 0) FlushPagevec(m.Cpu, pvec, m.Active, token: 0, ackTo: null, ackNodes: []);
+        if (m.DrainAfter)
+        {
+            _m.Stat.Count(VmEvent.EmuLruAddDrain);
+            FlushPagevec(m.Cpu, pvecs.LruAdd, active: false, 0, null, []);
+            FlushPagevec(m.Cpu, pvecs.LruAddActive, active: true, 0, null, []);
+            foreach (var pfn in m.AfterDrain)
+                if (pvec.Add(pfn) == 0) FlushPagevec(m.Cpu, pvec, m.Active, token: 0, ackTo: null, ackNodes: []);
+        }
         if (m.ReplyTo is not null && m.Reply is not null) m.ReplyTo.Tell(m.Reply);
     }
 

@@ -38,7 +38,7 @@ public sealed partial class NumaNodeActor
             }
             _m.Clear(idx, PageFlags.Locked);
             PutPage(idx);
-            racedVpns.Add(read.Items[k].Vpn);
+            racedVpns.Add(read.Items.First(i => i.SwapSlot == m.Slots[k]).Vpn);
             racedSlots.Add(m.Slots[k]);
         }
         if (racedVpns.Count == m.Pfns.Length) _swapIns.Remove(m.Token);
@@ -54,22 +54,38 @@ public sealed partial class NumaNodeActor
         var read = _swapIns[m.Token];
         _swapIns.Remove(m.Token);
         var r = read.Request;
-        var vpnOf = read.Items.ToDictionary(i => i.SwapSlot, i => i.Vpn);
+        var itemOf = read.Items.ToDictionary(i => i.SwapSlot);
         var pages = new MappedSwapPage[m.Pfns.Length];
+        var drained = new List<int>();
+        var alone = new List<int>();
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
+            var item = itemOf[m.Slots[k]];
             _m.SetContents(idx, m.Contents[k]);
             _m.Set(idx, PageFlags.Uptodate);
             UnlockPage(idx);
-            MarkPageAccessed(idx);
-            var canWrite = CanShareSwapPage(idx, m.SlotRefs[k]);
-            _m.AddRmap(idx, r.Task, vpnOf[m.Slots[k]]);
-            _m.GetPage(idx);
+            var canWrite = false;
+            if (item.Kind != SwapInKind.Readahead)
+            {
+                // do_swap_page on the faulting page: mark_page_accessed, then the PTE maps it.
+                MarkPageAccessed(idx);
+                canWrite = CanShareSwapPage(idx, m.SlotRefs[k]);
+                _m.AddRmap(idx, r.Task, item.Vpn);
+            }
+            _m.GetPage(idx);                                  // lru_cache_add_active's reference
             _m.SetPlace(idx, FramePlace.Pagevec, r.Cpu);
-            pages[k] = new MappedSwapPage(vpnOf[m.Slots[k]], m.Slots[k], m.Pfns[k], m.Contents[k], canWrite);
+            if (item.Kind == SwapInKind.Readahead) PutPage(idx);   // swapin_readahead: page_cache_release(new_page)
+            (item.Kind == SwapInKind.Fault ? alone : drained).Add(m.Pfns[k]);
+            pages[k] = new MappedSwapPage(item.Vpn, m.Slots[k], m.Pfns[k], m.Contents[k], canWrite, item.Kind);
         }
-        var add = new LruCacheAdd(r.Cpu, m.Pfns, Active: true, r.ReplyTo, new SwapCacheMapped(r.Token, pages));
+        // swapin_readahead() ends with lru_add_drain(), after the cluster's pages went into the pagevec and before the
+        // faulting page, when the cluster did not cover it, is read on its own.
+        var add = new LruCacheAdd(r.Cpu, drained.ToArray(), Active: true, r.ReplyTo, new SwapCacheMapped(r.Token, pages))
+        {
+            DrainAfter = true,
+            AfterDrain = alone.ToArray(),
+        };
         var cpuNode = Topology.CpuToNode(r.Cpu);
         if (cpuNode == _node) HandleLruCacheAdd(add);
         else NodeRef(cpuNode).Tell(add);
@@ -78,22 +94,36 @@ public sealed partial class NumaNodeActor
     /// <summary><c>lookup_swap_cache</c> hits: each page is mapped where it is, after <c>lock_page</c> (a read or an
     /// eviction step in progress holds it) and a check that it still caches the slot; stale hits go back to the swap
     /// device, which looks again.</summary>
-    private void HandleSwapCacheHit(NumaNode.SwapCacheHit m)
+    private void HandleSwapCacheHit(NumaNode.SwapCacheHit m) => SwapCacheHits(m, m.Hits, pinned: false);
+
+    /// <param name="pinned">The hits already hold the reference <c>lookup_swap_cache</c> took: they waited for the
+    /// page lock.</param>
+    /// <remarks>Kernel: mm/memory.c do_swap_page(): <c>lookup_swap_cache()</c> (find_get_page, a page reference) comes
+    /// before <c>lock_page()</c>, so a page the fault sleeps on cannot be freed meanwhile: swapout_pages and shrink_list
+    /// free only at page_count == 2 (cache + isolator), and with the fault's reference they keep the page and unlock
+    /// it, and the fault maps it where it is. That reference becomes the mapping's.</remarks>
+    private void SwapCacheHits(NumaNode.SwapCacheHit m, IEnumerable<SwapHit> hits, bool pinned)
     {
         var mapped = new List<MappedSwapPage>();
         var stale = new List<SwapHit>();
-        foreach (var hit in m.Hits)
+        foreach (var hit in hits)
         {
             var idx = Idx(hit.Pfn);
-            if (!StillCaches(idx, hit.Slot)) { stale.Add(hit); continue; }
+            if (!StillCaches(idx, hit.Slot))
+            {
+                if (pinned) PutPage(idx);
+                stale.Add(hit);
+                continue;
+            }
             if (_m.Test(idx, PageFlags.Locked))
             {
-                Enqueue(_lockWaiters, idx, () => HandleSwapCacheHit(m with { Hits = [hit] }));
+                if (!pinned) _m.GetPage(idx);
+                Enqueue(_lockWaiters, idx, () => SwapCacheHits(m, [hit], pinned: true));
                 continue;
             }
             MarkPageAccessed(idx);
             var canWrite = CanShareSwapPage(idx, hit.SlotRefs);
-            _m.GetPage(idx);
+            if (!pinned) _m.GetPage(idx);
             _m.AddRmap(idx, m.TaskId, hit.Vpn);
             mapped.Add(new MappedSwapPage(hit.Vpn, hit.Slot, hit.Pfn, _m.Contents(idx), canWrite));
         }

@@ -123,7 +123,7 @@ public sealed partial class NumaNodeActor
         _cacheDeleted.Add((slot, Pfn(idx)));
         PutPage(idx);                       // the swap cache's reference
         _m.Clear(idx, PageFlags.Active);   // "ClearPageActive(page)": the free path checks it
-        _m.Clear(idx, PageFlags.Locked);
+        UnlockPage(idx);                    // free_it: unlock_page() wakes whoever sleeps on the lock, then put_page()
         PutPage(idx);                       // the isolation reference: the frame is free now
         Resolve(token, batch, idx, SwapoutVerdict.Freed);
     }

@@ -17,7 +17,8 @@ public sealed partial class NumaTaskActor
     /// and __GFP_FS, no __GFP_HIGH, no __GFP_NORETRY, and an ordinary task cannot try harder, so the pages_min pass
     /// checks the plain mark and the allocation retries until it gets a page or its task is killed.</remarks>
     private void AllocSlowPath(AllocPlan plan, AllocItem[] items, AllocPurpose purpose, TouchOp op, AllocPass failed,
-        Action<AllocatedPage> onPage, Action<SwapCacheMapped> onMapped, Action<SwapInRaced> onRaced, Action<AllocItem[]> onOom)
+        Action<AllocatedPage> onPage, Action<SwapCacheMapped> onMapped, Action<SwapInRaced> onRaced, Action<AllocItem[]> onOom,
+        Action completed)
     {
         // The pages_min pass after a reclaim that made progress carries its onOom wrapped in an AfterReclaim, which is
         // how its failure is told from the first pages_min pass.
@@ -27,22 +28,22 @@ public sealed partial class NumaTaskActor
         {
             case AllocPass.Low:
                 WakeupKswapds(plan.Zonelist);
-                Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.Min);
+                Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.Min, completed);
                 break;
             case AllocPass.Min:
                 void Rebalance() => TryToFreePages(plan.Zonelist, progress =>
                 {
                     if (progress > 0)
-                        Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, new AfterReclaim(onOom).Invoke, AllocPass.Min);
-                    else Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.High);
+                        Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, new AfterReclaim(onOom).Invoke, AllocPass.Min, completed);
+                    else Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.High, completed);
                 });
                 if (afterReclaim is not null) AfterDelay(RebalanceWait, Rebalance);   // do_retry: order 0 <= 3
                 else Rebalance();
                 break;
             default:
                 OutOfMemory(
-                    restart: () => Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.Low),
-                    killed: () => onOom(items));
+                    restart: () => Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.Low, completed),
+                    killed: () => { onOom(items); completed(); });
                 break;
         }
     }

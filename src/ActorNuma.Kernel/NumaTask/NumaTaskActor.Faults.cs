@@ -149,12 +149,13 @@ public sealed partial class NumaTaskActor
     private sealed record SwapFault(Vma Vma, ulong Vpn, int Slot, bool Write, Action Done);
 
     /// <summary><c>do_swap_page</c> for a round of faults on swap PTEs: look the slots up in the swap cache; hits map
-    /// the pages where they are (minor faults), misses allocate under the policy in force now and read the slots (major
-    /// faults). Then <c>swap_free</c> and, with swap over half full, <c>remove_exclusive_swap_page</c>; a store the page
-    /// cannot take goes on to do_wp_page.</summary>
+    /// the pages where they are (minor faults), misses read their slot's cluster (swapin_readahead) into pages
+    /// allocated under the policy in force now (major faults). Then <c>swap_free</c> and, with swap over half full,
+    /// <c>remove_exclusive_swap_page</c>; a store the page cannot take goes on to do_wp_page.</summary>
     private void DoSwapPages(TouchOp op, List<SwapFault> faults)
     {
-        var byVpn = faults.ToDictionary(f => (uint)f.Vpn);
+        if (faults.Count == 0) return;
+        var bySlot = faults.ToDictionary(f => f.Slot);
         var left = faults.Count;
         Request(Directory.Swap,
             t => new SwapDevice.LookupSwapCache(t, Self, Pid, faults.Select(f => f.Slot).ToArray(), faults.Select(f => (uint)f.Vpn).ToArray()),
@@ -164,38 +165,91 @@ public sealed partial class NumaTaskActor
                 {
                     case SwapCacheMapped m:
                         left -= m.Pages.Length;
-                        SwapMapped(op, m.Pages, byVpn, major: false);
+                        SwapMapped(op, m.Pages, bySlot, major: false);
                         break;
                     case SwapDevice.SwapCacheMiss m:
-                        left -= m.Vpns.Length;
-                        ReadSwapPages(op, m.Vpns.Select(v => byVpn[v]).ToList(), byVpn);
+                        left -= m.Slots.Length;
+                        ReadSwapPages(op, m, bySlot);
                         break;
                 }
                 return left == 0;
             });
     }
 
-    /// <summary>Misses: <c>read_swap_cache_async</c> into pages allocated by <c>alloc_page_vma</c> under the policy in
-    /// force at fault time (the seed's disadvantage C: where a page comes back is decided now, not where it was).</summary>
-    private void ReadSwapPages(TouchOp op, List<SwapFault> misses, Dictionary<uint, SwapFault> byVpn)
+    /// <summary>Misses: <c>swapin_readahead</c> reads each miss's cluster (<c>valid_swaphandles</c>), the pages placed
+    /// by <c>alloc_page_vma</c> at the faulting address and the ones after it (the kernel's guess), under the policy in
+    /// force now: the seed's disadvantage C, where a page comes back is decided at fault time. A miss whose slot an
+    /// earlier miss of the round already reads is a later fault in the kernel: it looks the cache up again (a minor
+    /// fault) once the round's reads are in.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(), swapin_readahead(); mm/swap_state.c read_swap_cache_async().</remarks>
+    private void ReadSwapPages(TouchOp op, SwapDevice.SwapCacheMiss m, Dictionary<int, SwapFault> bySlot)
     {
-        foreach (var group in misses.Select(f => (Fault: f, Plan: Plan(f.Vma, f.Vpn))).GroupBy(x => new PlanKey(x.Plan.Zonelist, x.Plan.Interleave, AllocPurpose.SwapIn)))
+        var requested = new HashSet<int>();
+        var later = new List<SwapFault>();
+        var items = new List<(AllocItem Item, AllocPlan Plan)>();
+        for (var k = 0; k < m.Slots.Length; k++)
         {
-            var items = group.Select(x => new AllocItem((uint)x.Fault.Vpn, 0, x.Fault.Slot)).ToArray();
-            Allocate(group.First().Plan, items, AllocPurpose.SwapIn, op,
-                onPage: _ => { },
-                onMapped: m => SwapMapped(op, m.Pages, byVpn, major: true),
-                onRaced: m => DoSwapPages(op, m.Vpns.Select(v => byVpn[v]).ToList()),
-                onOom: failed => { op.Oom = true; foreach (var i in failed) byVpn[i.Vpn].Done(); });
+            var f = bySlot[m.Slots[k]];
+            if (requested.Contains(f.Slot)) { later.Add(f); continue; }
+            var (start, count) = (m.ClusterStart[k], m.ClusterCount[k]);
+            Vma? vma = f.Vma;
+            var addr = f.Vpn << MmConstants.PageShift;
+            for (var slot = start; slot < start + count; slot++)
+            {
+                if (requested.Add(slot))
+                {
+                    var kind = slot == f.Slot ? SwapInKind.ReadaheadFault : SwapInKind.Readahead;
+                    var vpn = kind == SwapInKind.ReadaheadFault ? f.Vpn : addr >> MmConstants.PageShift;
+                    items.Add((new AllocItem((uint)vpn, 0, slot, kind), PlanAt(vma, addr)));
+                }
+                (vma, addr) = NextReadaheadAddress(vma, addr);
+            }
+            if (requested.Add(f.Slot)) items.Add((new AllocItem((uint)f.Vpn, 0, f.Slot, SwapInKind.Fault), Plan(f.Vma, f.Vpn)));
         }
+        var groups = items.GroupBy(x => new PlanKey(x.Plan.Zonelist, x.Plan.Interleave, AllocPurpose.SwapIn)).ToList();
+        var allRead = Join(groups.Count, () => DoSwapPages(op, later));
+        foreach (var group in groups)
+            Allocate(group.First().Plan, group.Select(x => x.Item).ToArray(), AllocPurpose.SwapIn, op,
+                onPage: _ => { },
+                onMapped: mapped => SwapMapped(op, mapped.Pages, bySlot, major: true),
+                onRaced: raced => DoSwapPages(op, raced.Slots.Where(s => bySlot.ContainsKey(s) && IsFaultOf(group, s)).Select(s => bySlot[s]).ToList()),
+                onOom: failed =>
+                {
+                    op.Oom = true;
+                    foreach (var i in failed.Where(i => i.Kind != SwapInKind.Readahead)) bySlot[i.SwapSlot].Done();
+                },
+                completed: allRead);
+        static bool IsFaultOf(IEnumerable<(AllocItem Item, AllocPlan Plan)> group, int slot) =>
+            group.Any(x => x.Item.SwapSlot == slot && x.Item.Kind != SwapInKind.Readahead);
     }
 
-    private void SwapMapped(TouchOp op, MappedSwapPage[] pages, Dictionary<uint, SwapFault> byVpn, bool major)
+    /// <summary>swapin_readahead's walk to the next address (CONFIG_NUMA): past the VMA's end it continues at the next
+    /// VMA's start; with no VMA the allocation follows the task policy.</summary>
+    private (Vma? Vma, ulong Addr) NextReadaheadAddress(Vma? vma, ulong addr)
+    {
+        addr += MmConstants.PageSize;
+        if (vma is not null && addr >= vma.End)
+        {
+            vma = _state.Vmas.FindVma(addr);
+            addr = vma?.Start ?? 0;
+        }
+        return (vma, addr);
+    }
+
+    /// <summary>alloc_page_vma(vma, addr), or alloc_pages_current without a VMA.</summary>
+    private AllocPlan PlanAt(Vma? vma, ulong addr) =>
+        vma is not null ? Plan(vma, addr >> MmConstants.PageShift)
+            : PolicyAllocation.PlanAllocCurrent(_state.Policy, CpuNode, _machine.Zonelists, ref _ilNext);
+
+    private void SwapMapped(TouchOp op, MappedSwapPage[] pages, Dictionary<int, SwapFault> bySlot, bool major)
     {
         var next = new FaultBatch(this, op);
+        var freed = new List<MappedSwapPage>();
         foreach (var page in pages)
         {
-            var f = byVpn[page.Vpn];
+            if (page.Kind == SwapInKind.Readahead) continue;
+            var f = bySlot[page.Slot];
+            freed.Add(page);
             if (major) { op.Major++; Count(VmEvent.Pgmajfault); }
             var canWrite = f.Write && page.CanWrite;
             _state.PageTable.Set(f.Vpn, Pte.Present(page.Pfn, canWrite, young: true, dirty: canWrite));
@@ -204,7 +258,8 @@ public sealed partial class NumaTaskActor
             else if (canWrite) next.Access(f.Vpn, page.Pfn, write: true, NextValue(), f.Done);
             else DoWpPage(next, f.Vma, f.Vpn, page.Pfn, f.Done);
         }
-        Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(pages.Select(p => p.Slot).ToArray(), pages.Select(p => p.Pfn).ToArray()));
+        if (freed.Count > 0)
+            Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(freed.Select(p => p.Slot).ToArray(), freed.Select(p => p.Pfn).ToArray()));
         next.Flush();
     }
 
@@ -304,10 +359,11 @@ public sealed partial class NumaTaskActor
     /// wake their kswapds and go again at pages_min; when that fails too, reclaim directly, then the OOM path.</summary>
     private void Allocate(AllocPlan plan, AllocItem[] items, AllocPurpose purpose, TouchOp op,
         Action<AllocatedPage> onPage, Action<SwapCacheMapped> onMapped, Action<SwapInRaced> onRaced, Action<AllocItem[]> onOom,
-        AllocPass pass = AllocPass.Low)
+        AllocPass pass = AllocPass.Low, Action? completed = null)
     {
-        if (plan.Zonelist.Length == 0) { onOom(items); return; }
+        if (plan.Zonelist.Length == 0) { onOom(items); completed?.Invoke(); return; }
         var left = items.Length;
+        var pendingSlowPaths = 0;
         Request(Directory.Node(plan.Zonelist[0]),
             t => new AllocPages(t, Self, Pid, _state.Cpu, items, plan.Zonelist, 0, pass, plan.Interleave, purpose),
             r =>
@@ -322,9 +378,14 @@ public sealed partial class NumaTaskActor
                     case SwapInRaced m: left -= m.Vpns.Length; onRaced(m); break;
                     case AllocFailed m:
                         left -= m.Items.Length;
-                        AllocSlowPath(plan, m.Items, purpose, op, m.Pass, onPage, onMapped, onRaced, onOom);
+                        pendingSlowPaths++;
+                        AllocSlowPath(plan, m.Items, purpose, op, m.Pass, onPage, onMapped, onRaced, onOom, () =>
+                        {
+                            if (--pendingSlowPaths == 0 && left == 0) completed?.Invoke();
+                        });
                         break;
                 }
+                if (left == 0 && pendingSlowPaths == 0) completed?.Invoke();
                 return left == 0;
             });
     }

@@ -80,6 +80,7 @@ public sealed partial class NumaTaskActor : UntypedActor, IWithTimers
             var (call, replyTo) = _queue.Dequeue();
             _current = call;
             _caller = replyTo;
+            _state.Busy = call.ToString();
             if (_state.Exited) { Complete(SyscallResult.Fail(Errno.ESRCH)); continue; }
             Dispatch(call);
         }
@@ -109,6 +110,7 @@ public sealed partial class NumaTaskActor : UntypedActor, IWithTimers
     {
         var caller = _caller;
         _current = null;
+        _state.Busy = null;
         _caller = null;
         caller?.Tell(result);
         if (_killPending && !_state.Exited)
@@ -137,6 +139,7 @@ public sealed partial class NumaTaskActor : UntypedActor, IWithTimers
     {
         var token = NextToken();
         _pending[token] = onReply;
+        _state.PendingReplies = _pending.Count;
         target.Tell(make(token));
     }
 
@@ -174,6 +177,7 @@ public sealed partial class NumaTaskActor : UntypedActor, IWithTimers
         if (!_pending.TryGetValue(token.Value, out var handler))
             throw new InvalidOperationException($"task {Pid}: reply {message.GetType().Name} for unknown token {token}");
         if (handler(message)) _pending.Remove(token.Value);
+        _state.PendingReplies = _pending.Count;
         return true;
     }
 

@@ -43,7 +43,9 @@ public static class SwapDevice
     /// (<see cref="NumaNode.SwapCacheHit"/>); a miss answers <see cref="SwapCacheMiss"/>.</summary>
     public sealed record LookupSwapCache(long Token, IActorRef Task, int TaskId, int[] Slots, uint[] Vpns);
 
-    public sealed record SwapCacheMiss(long Token, int[] Slots, uint[] Vpns);
+    /// <summary>Misses, each with the readahead window <c>valid_swaphandles()</c> gives for it: the cluster's first slot
+    /// and how many slots from there are in use (0: no readahead).</summary>
+    public sealed record SwapCacheMiss(long Token, int[] Slots, uint[] Vpns, int[] ClusterStart, int[] ClusterCount);
 
     /// <summary>The node could not use a forwarded hit (the page left the swap cache meanwhile): look again.</summary>
     public sealed record SwapCacheHitStale(long Token, IActorRef Task, int TaskId, int[] Slots, uint[] Vpns);

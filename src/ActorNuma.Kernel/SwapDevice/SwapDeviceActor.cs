@@ -165,7 +165,31 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
         }
         foreach (var (node, list) in hits.OrderBy(kv => kv.Key))
             _machine.Directory.Node(node).Tell(new NumaNode.SwapCacheHit(token, task, taskId, list.ToArray()));
-        if (missSlots.Count > 0) task.Tell(new SwapCacheMiss(token, missSlots.ToArray(), missVpns.ToArray()));
+        if (missSlots.Count == 0) return;
+        var windows = missSlots.Select(ValidSwapHandles).ToArray();
+        task.Tell(new SwapCacheMiss(token, missSlots.ToArray(), missVpns.ToArray(), windows.Select(w => w.Start).ToArray(),
+            windows.Select(w => w.Count).ToArray()));
+    }
+
+    /// <summary><c>valid_swaphandles()</c>: the aligned cluster of 2^page_cluster slots holding <paramref name="slot"/>
+    /// (slot 0, the header, left out), cut at the end of the area and at the first free slot.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/swapfile.c valid_swaphandles().</remarks>
+    private (int Start, int Count) ValidSwapHandles(int slot)
+    {
+        var cluster = _machine.Settings.EffectivePageCluster;
+        if (cluster == 0) return (0, 0);
+        var i = 1 << cluster;
+        var toff = (slot >> cluster) << cluster;
+        if (toff == 0) { toff++; i--; }
+        var start = toff;
+        var count = 0;
+        do
+        {
+            if (toff > _map.TotalSwapPages || _map.Count(toff) == 0) break;
+            toff++;
+            count++;
+        } while (--i > 0);
+        return (start, count);
     }
 
     /// <summary>The slot side of <c>read_swap_cache_async</c> for each new page: <c>add_to_swap_cache</c> takes the cache's
@@ -178,7 +202,9 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
         var readPfns = new List<int>();
         for (var k = 0; k < m.Slots.Length; k++)
         {
-            if (!_map.SwapDuplicate(m.Slots[k])) throw new InvalidOperationException($"read_swap_cache_async of free slot {m.Slots[k]}");
+            // -ENOENT: a readahead slot freed since valid_swaphandles looked (swap_duplicate fails); the page is dropped
+            // like a lost -EEXIST race.
+            if (!_map.SwapDuplicate(m.Slots[k])) { exists[k] = true; continue; }
             exists[k] = _map.AddToSwapCache(m.Slots[k], m.Pfns[k]) == Errno.EEXIST;
             if (exists[k]) { _map.SwapFree(m.Slots[k]); continue; }
             readSlots.Add(m.Slots[k]);

@@ -39,6 +39,7 @@ public static class ScenarioRunner
         SwapSlots = m.Swap.Slots,
         SwapWriteLatency = m.Swap.WriteLatency,
         SwapReadLatency = m.Swap.ReadLatency,
+        PageCluster = m.Swap.PageCluster,
         KswapdEnabled = m.Kswapd.Enabled,
         Swappiness = m.Kswapd.Swappiness,
         MinFreeKbytes = m.Kswapd.MinFreeKbytes,
@@ -64,7 +65,7 @@ public static class ScenarioRunner
             $"min_free_kbytes={s.EffectiveMinFreeKbytes} pages_min={wm.PagesMin} pages_low={wm.PagesLow} pages_high={wm.PagesHigh} " +
             $"zonelists={string.Join(" ", zonelists.Select((z, i) => $"{i}:[{string.Join(",", z)}]"))}",
             $"swap_slots={s.SwapSlots} write_latency={s.SwapWriteLatency.TotalMicroseconds}us read_latency={s.SwapReadLatency.TotalMicroseconds}us " +
-            $"kswapd={On(s.KswapdEnabled)} swappiness={s.Swappiness} pagevec_size={Pagevec.PagevecSize} fault_batch={s.FaultBatch} migrate_batch={s.MigrateBatch}",
+            $"page_cluster={s.EffectivePageCluster} kswapd={On(s.KswapdEnabled)} swappiness={s.Swappiness} pagevec_size={Pagevec.PagevecSize} fault_batch={s.FaultBatch} migrate_batch={s.MigrateBatch}",
         ];
     }
 
@@ -183,9 +184,9 @@ public static class ScenarioRunner
 
         private void Stalled()
         {
-            var waiting = _machine.Tasks.Where(t => !t.Exited).Select(t => t.Pid);
+            var busy = _machine.Tasks.Where(t => t.Busy is not null).Select(t => $"task {t.Pid} in {t.Busy} waiting for {t.PendingReplies} replies");
             _violations.Add($"liveness: the run stalled at step {_progress.CurrentStep}: nothing runnable, no timer due, " +
-                            $"steps still outstanding (seed {_seed}, tasks {string.Join(",", waiting)})");
+                            $"steps still outstanding (seed {_seed}; {string.Join("; ", busy)})");
         }
 
         /// <summary>Lets every message in flight land: the deterministic pump runs until idle (without moving time);

@@ -5,20 +5,23 @@ namespace ActorNuma.Simulation.Scenarios;
 
 public enum RunMode { Deterministic, Concurrent }
 
-/// <summary><c>actornuma.swap</c>: the one swap area and its device latencies.</summary>
-public sealed record SwapConfig(int Slots, TimeSpan WriteLatency, TimeSpan ReadLatency)
+/// <summary><c>actornuma.swap</c>: the one swap area, its device latencies, and <c>page_cluster</c> (null: the
+/// kernel's boot-time value for the machine's memory size).</summary>
+public sealed record SwapConfig(int Slots, TimeSpan WriteLatency, TimeSpan ReadLatency, int? PageCluster = null)
 {
-    internal static readonly string[] Keys = ["slots", "write-latency", "read-latency"];
+    internal static readonly string[] Keys = ["slots", "write-latency", "read-latency", "page-cluster"];
 
     public static SwapConfig Create(Config config, string source) => Read(MachineConfig.Actornuma(config, source)["swap"]);
 
     internal static SwapConfig Read(ConfigNode node)
     {
         node.ReadBlock("a block", Keys);
+        var cluster = node["page-cluster"];
         return new SwapConfig(
             node["slots"].ReadInt(min: 0),
             node["write-latency"].ReadDuration(),
-            node["read-latency"].ReadDuration());
+            node["read-latency"].ReadDuration(),
+            cluster.IsSet ? cluster.ReadInt(0, 10) : null);
     }
 }
 
