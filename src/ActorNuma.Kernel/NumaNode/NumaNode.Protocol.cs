@@ -171,8 +171,10 @@ public static class NumaNode
     /// <summary>The answer to the task for swap-cache hits and for finished reads.</summary>
     public sealed record SwapCacheMapped(long Token, MappedSwapPage[] Pages);
 
-    /// <summary>The swap device asks whether the page may leave the swap cache (<c>remove_exclusive_swap_page</c>).</summary>
-    public sealed record TryRemoveExclusive(int Slot, int Pfn, int ExpectedCount);
+    /// <summary>The swap device asks whether the page may leave the swap cache (<c>remove_exclusive_swap_page</c>, or
+    /// <c>free_swap_and_cache</c>, which with <see cref="EvenIfShared"/> — swap over half full — takes it out even while
+    /// other tasks map it).</summary>
+    public sealed record TryRemoveExclusive(int Slot, int Pfn, int ExpectedCount, bool EvenIfShared = false);
 
     // ---- queries --------------------------------------------------------------------------------------------
 

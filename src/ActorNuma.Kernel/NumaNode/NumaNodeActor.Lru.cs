@@ -157,7 +157,8 @@ public sealed partial class NumaNodeActor
     private void HandleTryRemoveExclusive(TryRemoveExclusive m)
     {
         var idx = Idx(m.Pfn);
-        var ok = _m.Test(idx, PageFlags.SwapCache) && _m.SwapEntry(idx) == m.Slot && _m.Count(idx) == m.ExpectedCount
+        var ok = _m.Test(idx, PageFlags.SwapCache) && _m.SwapEntry(idx) == m.Slot
+                 && (_m.Count(idx) == m.ExpectedCount || m.EvenIfShared)
                  && !_m.Test(idx, PageFlags.Writeback) && !_m.Test(idx, PageFlags.Locked);
         if (!ok)
         {

@@ -1,4 +1,5 @@
 using Akka.Actor;
+using ActorNuma.Mm;
 
 namespace ActorNuma.Kernel;
 
@@ -9,6 +10,9 @@ public static class KernelRoot
     public sealed record SpawnTask(string Name, int Cpu, bool SysNice);
 
     public sealed record TaskSpawned(int Pid, string Name, IActorRef Task);
+
+    /// <summary>The task could not be created (no such CPU): nothing else changes.</summary>
+    public sealed record SpawnRefused(string Name, Errno Errno, string Reason);
 
     /// <summary>Creates the actor of a task whose state is already built (fork's child).</summary>
     internal sealed record CreateTask(long Token, IActorRef ReplyTo, TaskState State);

@@ -44,7 +44,12 @@ public sealed partial class KernelRootActor : UntypedActor
         {
             case KernelRoot.SpawnTask m:
                 if (m.Cpu < 0 || m.Cpu >= _machine.Topology.Cpus)
-                    throw new ArgumentOutOfRangeException(nameof(message), $"task {m.Name}: no cpu {m.Cpu}");
+                {
+                    // A bad request from outside must not fail the root: its supervisor would restart it, rebooting the
+                    // machine under every task.
+                    Sender.Tell(new KernelRoot.SpawnRefused(m.Name, Errno.EINVAL, $"no cpu {m.Cpu} (the machine has {_machine.Topology.Cpus})"));
+                    break;
+                }
                 var pid = _machine.AllocPid();
                 var state = new TaskState(pid, m.Name) { Cpu = m.Cpu, SysNice = m.SysNice };
                 Sender.Tell(new KernelRoot.TaskSpawned(pid, m.Name, Create(state)));

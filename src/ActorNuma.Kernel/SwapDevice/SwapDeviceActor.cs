@@ -228,7 +228,8 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
             _map.SwapFree(slot);
             if (!m.FreeCache || _map.Count(slot) != 1) continue;
             var pfn = _map.CachedPfn(slot);
-            if (pfn >= 0) NodeOf(pfn).Tell(new NumaNode.TryRemoveExclusive(slot, pfn, ExpectedCount: 1));
+            // free_swap_and_cache(): "Only cache user (+us), or swap space full? Free it!"
+            if (pfn >= 0) NodeOf(pfn).Tell(new NumaNode.TryRemoveExclusive(slot, pfn, ExpectedCount: 1, EvenIfShared: _map.VmSwapFull));
         }
     }
 

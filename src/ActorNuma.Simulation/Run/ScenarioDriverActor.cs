@@ -48,6 +48,7 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
                 _tasks[m.Name] = (m.Pid, m.Task);
                 if (_tasks.Count == _scenario.Tasks.Count) Checkpoint();
                 break;
+            case KernelRoot.SpawnRefused m: _progress.Fail($"task {m.Name} could not be created: {m.Reason}"); break;
             case CheckpointDone: RunSteps(); break;
             case SyscallResult r: OnStepReply(new StepReply(_inflight[Sender].Dequeue(), r)); break;
             case PagesReport m: OnPagesReport(m); break;

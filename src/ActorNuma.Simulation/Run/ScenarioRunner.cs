@@ -81,7 +81,10 @@ public static class ScenarioRunner
         var mode = options.Mode ?? m.Run.Mode;
         var settings = Tune(Settings(m), options);
         var config = (mode == RunMode.Deterministic ? DeterministicConfig.Create(seed) : DeterministicConfig.Concurrent())
-            .WithFallback(Logging.AkkaConfig(m.LogLevel));
+            .WithFallback(Logging.AkkaConfig(m.LogLevel))
+            // The kernel root is a top-level actor: if it ever fails, stop the machine (the run then reports it) rather
+            // than let the /user guardian restart it, which would reboot the machine under its tasks.
+            .WithFallback(ConfigurationFactory.ParseString("akka.actor.guardian-supervisor-strategy = \"Akka.Actor.StoppingSupervisorStrategy\""));
         Logging.EnsureSerilog();
         var system = ActorSystem.Create("actornuma", config);
         try
