@@ -24,7 +24,6 @@ public sealed partial class NumaTaskActor
         // how its failure is told from the first pages_min pass.
         var afterReclaim = onOom.Target as AfterReclaim;
         if (afterReclaim is not null) onOom = afterReclaim.OnOom;
-        Trace.Emit("debug_slow", $"failed={failed} after={(afterReclaim is not null)} n={items.Length}");
         switch (failed)
         {
             case AllocPass.Low:
@@ -59,7 +58,6 @@ public sealed partial class NumaTaskActor
     /// <summary>VM_FAULT_OOM on a user fault: 2.6.14 x86 do_page_fault kills the faulting task ("VM: killing process").</summary>
     private void OomKillSelf()
     {
-        Trace.Emit("debug_oom", Environment.StackTrace.Replace("\n", " | "));
         if (!_state.OomKilled)
         {
             _state.OomKilled = true;

@@ -193,6 +193,7 @@ public sealed partial class NumaTaskActor
             if (requested.Contains(f.Slot)) { later.Add(f); continue; }
             var (start, count) = (m.ClusterStart[k], m.ClusterCount[k]);
             Vma? vma = f.Vma;
+            var next = VmNext(vma);
             var addr = f.Vpn << MmConstants.PageShift;
             for (var slot = start; slot < start + count; slot++)
             {
@@ -202,7 +203,7 @@ public sealed partial class NumaTaskActor
                     var vpn = kind == SwapInKind.ReadaheadFault ? f.Vpn : addr >> MmConstants.PageShift;
                     items.Add((new AllocItem((uint)vpn, 0, slot, kind), PlanAt(vma, addr)));
                 }
-                (vma, addr) = NextReadaheadAddress(vma, addr);
+                (vma, next, addr) = NextReadaheadAddress(vma, next, addr);
             }
             if (requested.Add(f.Slot)) items.Add((new AllocItem((uint)f.Vpn, 0, f.Slot, SwapInKind.Fault), Plan(f.Vma, f.Vpn)));
         }
@@ -223,18 +224,35 @@ public sealed partial class NumaTaskActor
             group.Any(x => x.Item.SwapSlot == slot && x.Item.Kind != SwapInKind.Readahead);
     }
 
-    /// <summary>swapin_readahead's walk to the next address (CONFIG_NUMA): past the VMA's end it continues at the next
-    /// VMA's start; with no VMA the allocation follows the task policy.</summary>
-    private (Vma? Vma, ulong Addr) NextReadaheadAddress(Vma? vma, ulong addr)
+    /// <summary>swapin_readahead's walk to the next address (CONFIG_NUMA, "Find the next applicable VMA for the NUMA
+    /// policy"): the address always advances by one page. Past the VMA's end the walk takes the next VMA, but drops it
+    /// again (NULL: the task policy) while the address is still below that VMA's start, i.e. in a hole; with no VMA it
+    /// takes the next one once the address reaches its start. As in the kernel, <paramref name="next"/> has already
+    /// moved past a VMA that was dropped for a hole, so that VMA is never taken up again.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/memory.c swapin_readahead().</remarks>
+    private (Vma? Vma, Vma? Next, ulong Addr) NextReadaheadAddress(Vma? vma, Vma? next, ulong addr)
     {
         addr += MmConstants.PageSize;
-        if (vma is not null && addr >= vma.End)
+        if (addr == 0) vma = null;
+        if (vma is not null)
         {
-            vma = _state.Vmas.FindVma(addr);
-            addr = vma?.Start ?? 0;
+            if (addr >= vma.End)
+            {
+                vma = next;
+                next = VmNext(vma);
+            }
+            if (vma is not null && addr < vma.Start) vma = null;
         }
-        return (vma, addr);
+        else if (next is not null && addr >= next.Start)
+        {
+            vma = next;
+            next = VmNext(vma);
+        }
+        return (vma, next, addr);
     }
+
+    /// <summary><c>vma-&gt;vm_next</c>: the VMA after <paramref name="vma"/> in address order.</summary>
+    private Vma? VmNext(Vma? vma) => vma is null ? null : _state.Vmas.FindVma(vma.End);
 
     /// <summary>alloc_page_vma(vma, addr), or alloc_pages_current without a VMA.</summary>
     private AllocPlan PlanAt(Vma? vma, ulong addr) =>

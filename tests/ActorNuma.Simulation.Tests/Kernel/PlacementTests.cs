@@ -1,0 +1,41 @@
+namespace ActorNuma.Simulation.Tests.Kernel;
+
+/// <summary>The seed's disadvantage C: a page evicted by migration comes back where the policy in force at its next
+/// fault puts it, so nodeset-relative placement is lost.</summary>
+public sealed class PlacementTests
+{
+    [Theory]
+    [InlineData("2.6.16")]
+    [InlineData("v2-fixed")]
+    public void Pages_come_back_under_the_policy_of_the_fault_and_lose_their_relative_placement(string profile)
+    {
+        var report = ScenarioRun.RunFile("migrate-placement-lost.conf", seed: 1, profile: profile);
+
+        report.AssertClean();
+        // Interleaved 8/8 over {0,1}; after BIND {2,3} with MOVE all 16 on node 2, none on node 3.
+        report.AssertPages(3, [8, 8, 0, 0], swapped: 0);
+        report.AssertPages(7, [0, 0, 16, 0], swapped: 0);
+        // First touch 8/8 on nodes 0 and 1; migrate_pages {0,1} -> {2,3}: all 16 on node 2.
+        report.AssertPages(12, [8, 8, 0, 0], swapped: 0);
+        report.AssertPages(17, [0, 0, 16, 0], swapped: 0);
+        // Evicted toward node 3, faulted back under INTERLEAVE {2,3}.
+        report.AssertPages(23, [0, 0, 8, 8], swapped: 0);
+        // MOVE does not re-balance pages already on an allowed node.
+        report.AssertPages(28, [16, 0, 0, 0], swapped: 0);
+        Assert.Equal(0, report.Migration(27, "scanned"));
+    }
+
+    [Fact]
+    public void Swap_in_readahead_reads_a_migrated_page_past_its_vma_under_the_task_policy_and_it_lands_on_the_wrong_node()
+    {
+        var report = ScenarioRun.RunFile("swapin-readahead-placement.conf", seed: 1);
+
+        report.AssertClean();
+        // B is bound to node 1, yet its page came back on node 0 (read ahead at B + PAGE_SIZE, in the hole before C).
+        report.AssertPages(11, [1, 0], swapped: 0);
+        Assert.Equal("bind", report.Step(12).Value?["mode"]);
+        // A's page, read ahead with B's address, is on node 1 and A's own fault was a swap-cache hit.
+        report.AssertPages(14, [0, 1], swapped: 0);
+        Assert.Equal(["10000000 bind=1 anon=1 swapcache=1 N1=1", "10100000 bind=1 anon=1 swapcache=1 N0=1", "10200000 bind=1"], report.NumaMaps["t"]);
+    }
+}
