@@ -6,6 +6,7 @@ namespace ActorNuma.Kernel;
 /// <summary>One trace event: a kernel-style name (<c>mm_vmscan_lru_isolate</c>) and its fields.</summary>
 public sealed record TraceEvent(long Seq, TimeSpan Time, string Name, string Fields)
 {
+    // KernelTrace.AppendLine writes the same text for the hash: keep the two formats identical.
     public override string ToString() => $"{Seq,8} {Time.TotalMilliseconds,12:F3}ms {Name} {Fields}";
 }
 
@@ -16,7 +17,9 @@ public sealed record KernelWarning(string Site, string Message, int Pfn);
 /// them. In deterministic mode one thread appends, so the order (and the hash) is a function of the seed.</summary>
 public sealed class KernelTrace
 {
-    private readonly object _gate = new();
+    // A System.Threading.Lock, not a plain object: every trace event takes it, and Monitor on an object fell to its
+    // slow path often enough to show in profiles.
+    private readonly Lock _gate = new();
     private readonly List<TraceEvent> _kept = new();
     private readonly List<KernelWarning> _warnings = new();
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -42,21 +45,45 @@ public sealed class KernelTrace
         if (!Enabled) return;
         lock (_gate)
         {
-            var e = new TraceEvent(++_seq, _clock(), name, fields);
+            var seq = ++_seq;
+            var time = _clock();
             // Lines are hashed a buffer at a time: the digest is the same as hashing each line, at a fraction of the cost.
-            _pending.Append(e.ToString()).Append('\n');
+            // The line is formatted straight into the buffer (the text TraceEvent.ToString gives), and the event object
+            // exists only while the in-memory window keeps events: per-page events cost no garbage beyond their fields.
+            AppendLine(_pending, seq, time, name, fields);
             if (_pending.Length >= 1 << 16) FlushHash();
-            if (_kept.Count < Keep) _kept.Add(e);
+            if (_kept.Count < Keep) _kept.Add(new TraceEvent(seq, time, name, fields));
         }
     }
 
     private readonly StringBuilder _pending = new();
 
+    /// <summary>The event's line as <see cref="TraceEvent.ToString"/> writes it, and the newline.</summary>
+    private static void AppendLine(StringBuilder sb, long seq, TimeSpan time, string name, string fields) =>
+        sb.Append($"{seq,8} {time.TotalMilliseconds,12:F3}ms {name} {fields}").Append('\n');
+
+    private byte[] _utf8 = new byte[1 << 17];
+
+    /// <summary>Hashes the buffer's UTF-8 bytes chunk by chunk, into a reused byte buffer: no string of the whole
+    /// buffer, no fresh byte array per flush. The bytes (and so the digest) are those of the buffer as one string:
+    /// an encoder carries a surrogate pair split across chunks.</summary>
     private void FlushHash()
     {
-        _hash.AppendData(Encoding.UTF8.GetBytes(_pending.ToString()));
+        var encoder = _utf8Encoder;
+        foreach (var chunk in _pending.GetChunks())
+        {
+            var need = Utf8.GetMaxByteCount(chunk.Length);
+            if (_utf8.Length < need) _utf8 = new byte[need];
+            var n = encoder.GetBytes(chunk.Span, _utf8, flush: false);
+            _hash.AppendData(_utf8, 0, n);
+        }
+        var tail = encoder.GetBytes(ReadOnlySpan<char>.Empty, _utf8, flush: true);
+        if (tail > 0) _hash.AppendData(_utf8, 0, tail);
         _pending.Clear();
     }
+
+    private static readonly Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
+    private readonly Encoder _utf8Encoder = Utf8.GetEncoder();
 
     public void Warn(string site, string message, int pfn)
     {

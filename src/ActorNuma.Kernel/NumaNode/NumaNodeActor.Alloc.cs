@@ -75,7 +75,8 @@ public sealed partial class NumaNodeActor
     /// the CPU's node, which then completes the fault.</summary>
     private void AddToFaultingCpuPagevec(int cpu, List<AllocatedPage> pages, IActorRef replyTo, object reply)
     {
-        var pfns = pages.Select(p => p.Pfn).ToArray();
+        var pfns = new int[pages.Count];
+        for (var k = 0; k < pfns.Length; k++) pfns[k] = pages[k].Pfn;
         var cpuNode = Topology.CpuToNode(cpu);
         if (cpuNode == _node) HandleLruCacheAdd(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
         else NodeRef(cpuNode).Tell(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
@@ -108,6 +109,14 @@ public sealed partial class NumaNodeActor
     private void FlushPagevec(int cpu, Pagevec pvec, bool active, long token, IActorRef? ackTo, int[] ackNodes)
     {
         var pages = pvec.Drain();
+        if (ackNodes.Length == 0 && pages.Length > 0 && OnOneNode(pages) is var only and >= 0)
+        {
+            // The usual case, a full vector of one node's pages and nobody to acknowledge: one message, no grouping.
+            var single = new PagevecLruAdd(pages, active, cpu, token, null);
+            if (only == _node) HandlePagevecLruAdd(single);
+            else NodeRef(only).Tell(single);
+            return;
+        }
         var byNode = pages.GroupBy(Topology.PfnToNid).ToDictionary(g => g.Key, g => g.ToArray());
         foreach (var n in ackNodes) byNode.TryAdd(n, []);
         foreach (var (node, pfns) in byNode.OrderBy(kv => kv.Key))
@@ -117,6 +126,15 @@ public sealed partial class NumaNodeActor
             if (node == _node) HandlePagevecLruAdd(msg);
             else NodeRef(node).Tell(msg);
         }
+    }
+
+    /// <summary>The node of every page, or -1 when they span nodes.</summary>
+    private int OnOneNode(int[] pfns)
+    {
+        var node = Topology.PfnToNid(pfns[0]);
+        for (var k = 1; k < pfns.Length; k++)
+            if (Topology.PfnToNid(pfns[k]) != node) return -1;
+        return node;
     }
 
     /// <summary><c>__pagevec_lru_add[_active]</c> then <c>release_pages</c> for this node's pages.</summary>

@@ -101,10 +101,10 @@ public sealed partial class NumaNodeActor
         ShrinkZoneLoop(job);
     }
 
-    /// <summary>Alternates refill_inactive_zone and shrink_cache in batches of at most 32 until both amounts are used
-    /// up, stopping early once 32 pages were freed (2.6.14's nr_to_reclaim).</summary>
     private static string IsolatorName(ShrinkZoneJob job) => job.Request.IsKswapd ? "kswapd" : "direct";
 
+    /// <summary>Alternates refill_inactive_zone and shrink_cache in batches of at most 32 until both amounts are used
+    /// up, stopping early once 32 pages were freed (2.6.14's nr_to_reclaim).</summary>
     private void ShrinkZoneLoop(ShrinkZoneJob job)
     {
         if (job.NrActive == 0 && job.NrInactive == 0) { FinishShrinkZone(job); return; }

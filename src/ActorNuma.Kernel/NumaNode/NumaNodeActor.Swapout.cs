@@ -16,16 +16,49 @@ public sealed partial class NumaNodeActor
 {
     private enum SwapoutVerdict : byte { Pending, Freed, Retry, Failed }
 
-    private sealed class SwapoutBatch(SwapoutPass request)
+    /// <summary>One pass's pages and where each stands. Per-page state lives in arrays indexed by the page's position
+    /// in the request (the order the verdicts are reported in); <see cref="PositionOf"/> maps a frame back to it for
+    /// the answers of the swap device and the mapping tasks, which name pages by pfn.</summary>
+    private sealed class SwapoutBatch
     {
-        public SwapoutPass Request { get; } = request;
-        public Dictionary<int, SwapoutVerdict> Verdicts { get; } = new();
+        public SwapoutBatch(SwapoutPass request, int[] idxs)
+        {
+            Request = request;
+            Idxs = idxs;
+            Verdicts = new SwapoutVerdict[idxs.Length];
+            Unmaps = new (int Waiting, bool Young, bool Again)[idxs.Length];
+            PositionOf = new Dictionary<int, int>(idxs.Length);
+        }
+
+        public SwapoutPass Request { get; }
+        /// <summary>The frame index of each page, in request order.</summary>
+        public int[] Idxs { get; }
+        public SwapoutVerdict[] Verdicts { get; }
         /// <summary>Mapper replies still awaited per page, and whether any said young or not mapped.</summary>
-        public Dictionary<int, (int Waiting, bool Young, bool Again)> Unmaps { get; } = new();
+        public (int Waiting, bool Young, bool Again)[] Unmaps { get; }
+        public Dictionary<int, int> PositionOf { get; }
         public int Pending;
         public List<int> NeedSlot { get; } = new();
         public Dictionary<int, List<NumaTask.UnmapItem>> NeedUnmap { get; } = new();
         public List<SwapDevice.WriteItem> NeedWrite { get; } = new();
+
+        /// <summary>Lists of NeedUnmap go back here after a flush: a pass flushes many times (once per page the lock
+        /// or writeback woke), and growing a fresh list each time cost more than the unmapping itself.</summary>
+        private readonly Stack<List<NumaTask.UnmapItem>> _spareUnmapLists = new();
+
+        public List<NumaTask.UnmapItem> UnmapList() => _spareUnmapLists.TryPop(out var list) ? list : new(Idxs.Length);
+
+        /// <summary>Empties NeedUnmap, keeping its lists for the next round (the dictionary itself is cleared, so the
+        /// tasks are told in the order they first appear in each round, as before).</summary>
+        public void ClearNeedUnmap()
+        {
+            foreach (var list in NeedUnmap.Values)
+            {
+                list.Clear();
+                _spareUnmapLists.Push(list);
+            }
+            NeedUnmap.Clear();
+        }
     }
 
     private readonly Dictionary<long, SwapoutBatch> _swapouts = new();
@@ -33,29 +66,48 @@ public sealed partial class NumaNodeActor
 
     private void HandleSwapoutPass(SwapoutPass m)
     {
-        var batch = new SwapoutBatch(m);
+        var idxs = new int[m.Pfns.Length];
+        for (var k = 0; k < idxs.Length; k++)
+        {
+            var idx = Idx(m.Pfns[k]);
+            if (_m.Place(idx) != FramePlace.Isolated)
+                throw new InvalidOperationException($"swapout_pages: pfn {m.Pfns[k]} is not isolated ({_m.Place(idx)})");
+            idxs[k] = idx;
+        }
+        var batch = new SwapoutBatch(m, idxs);
         var token = NextToken();
         _swapouts[token] = batch;
-        foreach (var pfn in m.Pfns)
+        for (var k = 0; k < idxs.Length; k++)
         {
-            var idx = Idx(pfn);
-            if (_m.Place(idx) != FramePlace.Isolated)
-                throw new InvalidOperationException($"swapout_pages: pfn {pfn} is not isolated ({_m.Place(idx)})");
-            batch.Verdicts[idx] = SwapoutVerdict.Pending;
+            // A pfn named twice is one page (as the dictionary of verdicts this replaced had it).
+            if (!batch.PositionOf.TryAdd(idxs[k], k)) { idxs[k] = -1; continue; }
             batch.Pending++;
         }
-        foreach (var idx in batch.Verdicts.Keys.ToArray()) StepLock(token, batch, idx);
+        foreach (var idx in idxs)
+            if (idx >= 0) StepLock(token, batch, idx);
         Flush(token, batch);
     }
 
     private void Resolve(long token, SwapoutBatch batch, int idx, SwapoutVerdict verdict)
     {
-        batch.Verdicts[idx] = verdict;
+        batch.Verdicts[batch.PositionOf[idx]] = verdict;
         if (--batch.Pending > 0) return;
         _swapouts.Remove(token);
         var r = batch.Request;
-        int[] Of(SwapoutVerdict v) => batch.Verdicts.Where(kv => kv.Value == v).Select(kv => Pfn(kv.Key)).ToArray();
-        var result = new SwapoutPassResult(r.Token, _node, Of(SwapoutVerdict.Freed), Of(SwapoutVerdict.Retry), Of(SwapoutVerdict.Failed));
+        // One walk in request order sorts the pages by verdict.
+        var counts = new int[4];
+        foreach (var v in batch.Verdicts) counts[(int)v]++;
+        var byVerdict = new int[4][];
+        for (var v = 0; v < 4; v++) byVerdict[v] = new int[counts[v]];
+        Array.Clear(counts);
+        for (var k = 0; k < batch.Idxs.Length; k++)
+        {
+            if (batch.Idxs[k] < 0) continue;
+            var v = (int)batch.Verdicts[k];
+            byVerdict[v][counts[v]++] = Pfn(batch.Idxs[k]);
+        }
+        var result = new SwapoutPassResult(r.Token, _node, byVerdict[(int)SwapoutVerdict.Freed],
+            byVerdict[(int)SwapoutVerdict.Retry], byVerdict[(int)SwapoutVerdict.Failed]);
         Trace.Emit("mm_migrate_swapout_pass", $"node={_node} pass={r.Pass} freed={result.Freed.Length} retry={result.Retry.Length} failed={result.Failed.Length}");
         r.ReplyTo.Tell(result);
     }
@@ -75,14 +127,14 @@ public sealed partial class NumaNodeActor
             StepWriteback(token, batch, idx);
             return;
         }
-        LockPage(idx, () => { StepWriteback(token, batch, idx); Flush(token, batch); });
+        LockPage(idx, () => { StepWriteback(token, batch, idx); FlushAfterMessage(token, batch); });
     }
 
     private void StepWriteback(long token, SwapoutBatch batch, int idx)
     {
         if (!_m.Test(idx, PageFlags.Writeback)) { StepAddToSwap(token, batch, idx); return; }
         if (batch.Request.Pass == 0) { RetryLater(token, batch, idx); return; }
-        WaitOnPageWriteback(idx, () => { StepAddToSwap(token, batch, idx); Flush(token, batch); });
+        WaitOnPageWriteback(idx, () => { StepAddToSwap(token, batch, idx); FlushAfterMessage(token, batch); });
     }
 
     private void StepAddToSwap(long token, SwapoutBatch batch, int idx)
@@ -94,13 +146,14 @@ public sealed partial class NumaNodeActor
     private void StepUnmap(long token, SwapoutBatch batch, int idx)
     {
         if (_m.Mapcount(idx) == 0) { StepPageout(token, batch, idx); return; }
-        var mappers = _m.Mappers(idx).ToArray();
-        batch.Unmaps[idx] = (mappers.Length, false, false);
-        foreach (var task in mappers)
+        var mappers = 0;
+        foreach (var task in _m.Mappers(idx))
         {
-            if (!batch.NeedUnmap.TryGetValue(task, out var list)) batch.NeedUnmap[task] = list = new();
+            mappers++;
+            if (!batch.NeedUnmap.TryGetValue(task, out var list)) batch.NeedUnmap[task] = list = batch.UnmapList();
             list.Add(new NumaTask.UnmapItem(Pfn(idx), _m.RmapVpn(idx), _m.SwapEntry(idx)));
         }
+        batch.Unmaps[batch.PositionOf[idx]] = (mappers, false, false);
     }
 
     /// <summary><c>pageout()</c>: only a page that nobody but the swap cache and the isolator holds is written.</summary>
@@ -142,13 +195,35 @@ public sealed partial class NumaNodeActor
             if (target is null) throw new InvalidOperationException($"rmap of node {_node} names task {task}, which is gone");
             target.Tell(new NumaTask.TryToUnmap(token, Self, items.ToArray(), batch.Request.UnmapIgnoresYoung));
         }
-        batch.NeedUnmap.Clear();
+        batch.ClearNeedUnmap();
         if (batch.NeedWrite.Count > 0)
         {
             Directory.Swap.Tell(new SwapDevice.SwapWritepage(token, Self, batch.NeedWrite.ToArray()));
             batch.NeedWrite.Clear();
         }
         FlushCacheDeleted();
+    }
+
+    /// <summary>Batches that pages woken from lock_page or wait_on_page_writeback moved on: one message (end_page_writeback
+    /// of a whole write, an unlock) wakes many pages, and flushing after each sent a message per page to the swap device.
+    /// They are flushed once, in the order first woken, when the message that woke them is handled; other actors
+    /// cannot tell, since they see this node only between messages.</summary>
+    private readonly List<(long Token, SwapoutBatch Batch)> _wokenBatches = new();
+
+    private void FlushAfterMessage(long token, SwapoutBatch batch)
+    {
+        foreach (var (t, _) in _wokenBatches)
+            if (t == token) return;
+        _wokenBatches.Add((token, batch));
+    }
+
+    /// <summary>Runs at the end of every message: the flushes <see cref="FlushAfterMessage"/> put off.</summary>
+    private void FlushWokenBatches()
+    {
+        if (_wokenBatches.Count == 0) return;
+        // A flush does not wake pages (it only sends), so the list cannot grow while it is walked.
+        foreach (var (token, batch) in _wokenBatches) Flush(token, batch);
+        _wokenBatches.Clear();
     }
 
     private void FlushCacheDeleted()
@@ -196,11 +271,13 @@ public sealed partial class NumaNodeActor
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
-            var (waiting, young, again) = batch.Unmaps[idx];
+            var pos = batch.PositionOf[idx];
+            var (waiting, young, again) = batch.Unmaps[pos];
+            if (waiting == 0) throw new KeyNotFoundException($"try_to_unmap answer for pfn {m.Pfns[k]}, which awaits none");
             young |= m.Outcomes[k] == NumaTask.UnmapOutcome.Young;
             again |= m.Outcomes[k] == NumaTask.UnmapOutcome.NotMapped;
-            if (--waiting > 0) { batch.Unmaps[idx] = (waiting, young, again); continue; }
-            batch.Unmaps.Remove(idx);
+            batch.Unmaps[pos] = (waiting - 1, young, again);
+            if (waiting > 1) continue;
             if (young || again || _m.Mapcount(idx) > 0) RetryLater(m.Token, batch, idx);   // SWAP_FAIL / SWAP_AGAIN
             else StepPageout(m.Token, batch, idx);
         }

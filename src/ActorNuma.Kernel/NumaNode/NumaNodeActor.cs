@@ -74,6 +74,7 @@ public sealed partial class NumaNodeActor : UntypedActor, IWithTimers
                 HandleReclaim(message);
                 break;
         }
+        FlushWokenBatches();
     }
 
     // ---- helpers shared by every concern ----------------------------------------------------------------------
@@ -128,19 +129,22 @@ public sealed partial class NumaNodeActor : UntypedActor, IWithTimers
         Enqueue(_writebackWaiters, idx, () => WaitOnPageWriteback(idx, then));
     }
 
-    private readonly Dictionary<int, List<Action>> _lockWaiters = new();
-    private readonly Dictionary<int, List<Action>> _writebackWaiters = new();
+    // A frame's waiters are one delegate: almost always a single waiter, so no list per waiting page; more than one
+    // combine into a multicast delegate, which runs them in the order they queued, as the list did.
+    private readonly Dictionary<int, Action> _lockWaiters = new();
+    private readonly Dictionary<int, Action> _writebackWaiters = new();
 
-    private static void Enqueue(Dictionary<int, List<Action>> waiters, int idx, Action a)
+    private static void Enqueue(Dictionary<int, Action> waiters, int idx, Action a)
     {
-        if (!waiters.TryGetValue(idx, out var list)) waiters[idx] = list = new List<Action>(1);
-        list.Add(a);
+        ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(waiters, idx, out _);
+        slot = slot is null ? a : slot + a;
     }
 
-    private static void Wake(Dictionary<int, List<Action>> waiters, int idx)
+    /// <summary>Runs the frame's waiters; one that waits again queues anew (the entry is gone before they run).</summary>
+    private static void Wake(Dictionary<int, Action> waiters, int idx)
     {
-        if (!waiters.Remove(idx, out var list)) return;
-        foreach (var a in list) a();
+        if (!waiters.Remove(idx, out var all)) return;
+        all();
     }
 
     /// <summary>Frames that something waits on, for the liveness view of the checkers.</summary>

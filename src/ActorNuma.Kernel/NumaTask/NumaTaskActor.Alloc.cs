@@ -24,6 +24,16 @@ public sealed partial class NumaTaskActor
         // how its failure is told from the first pages_min pass.
         var afterReclaim = onOom.Target as AfterReclaim;
         if (afterReclaim is not null) onOom = afterReclaim.OnOom;
+        // A task the OOM killer chose (TIF_MEMDIE), or one of whose faults already ended in VM_FAULT_OOM (it dies on
+        // the way back to user space; the emulator only runs its other faults of the round in parallel), never
+        // reclaims: after the pages_min pass __alloc_pages lets it take a page below the watermarks, and without one
+        // the allocation fails. (The reserve below pages_min is not modelled: the fault fails at once.)
+        if (failed != AllocPass.Low && (_state.OomKilled || op.Oom))
+        {
+            onOom(items);
+            completed();
+            return;
+        }
         switch (failed)
         {
             case AllocPass.Low:

@@ -48,10 +48,13 @@ public sealed partial class NumaTaskActor
             return;
         }
         var chunkEnd = Math.Min(op.End, op.Next + (ulong)_machine.Settings.FaultBatch);
-        var pages = new List<(ulong Vpn, Vma Vma)>();
+        var pages = new List<(ulong Vpn, Vma Vma)>((int)(chunkEnd - op.Next));
+        Vma? vma = null;
         for (var vpn = op.Next; vpn < chunkEnd; vpn++)
         {
-            var vma = _state.Vmas.FindVma(vpn << MmConstants.PageShift);
+            // find_vma gives the VMA that holds the address when one does, so the previous page's VMA is the answer
+            // as long as it still contains the address: the search runs once per VMA, not once per page.
+            if (vma is null || !vma.Contains(vpn << MmConstants.PageShift)) vma = _state.Vmas.FindVma(vpn << MmConstants.PageShift);
             if (vma is null || !vma.Contains(vpn << MmConstants.PageShift))
             {
                 op.Error = Errno.EFAULT;
@@ -63,7 +66,7 @@ public sealed partial class NumaTaskActor
         op.Next = Math.Min(chunkEnd, op.End);
         var batch = new FaultBatch(this, op);
         var done = Join(pages.Count, () => TouchChunk(op, finished));
-        foreach (var (vpn, vma) in pages) AccessPage(batch, vma, vpn, op.Call.Write, done);
+        foreach (var (vpn, pageVma) in pages) AccessPage(batch, pageVma, vpn, op.Call.Write, done);
         batch.Flush();
     }
 
@@ -155,10 +158,19 @@ public sealed partial class NumaTaskActor
     private void DoSwapPages(TouchOp op, List<SwapFault> faults)
     {
         if (faults.Count == 0) return;
-        var bySlot = faults.ToDictionary(f => f.Slot);
+        var bySlot = new Dictionary<int, SwapFault>(faults.Count);
+        var slots = new int[faults.Count];
+        var vpns = new uint[faults.Count];
+        for (var k = 0; k < faults.Count; k++)
+        {
+            var f = faults[k];
+            bySlot.Add(f.Slot, f);   // Add: one fault per slot in a round (ToDictionary's rule)
+            slots[k] = f.Slot;
+            vpns[k] = (uint)f.Vpn;
+        }
         var left = faults.Count;
         Request(Directory.Swap,
-            t => new SwapDevice.LookupSwapCache(t, Self, Pid, faults.Select(f => f.Slot).ToArray(), faults.Select(f => (uint)f.Vpn).ToArray()),
+            t => new SwapDevice.LookupSwapCache(t, Self, Pid, slots, vpns),
             r =>
             {
                 switch (r)
@@ -207,10 +219,21 @@ public sealed partial class NumaTaskActor
             }
             if (requested.Add(f.Slot)) items.Add((new AllocItem((uint)f.Vpn, 0, f.Slot, SwapInKind.Fault), Plan(f.Vma, f.Vpn)));
         }
-        var groups = items.GroupBy(x => new PlanKey(x.Plan.Zonelist, x.Plan.Interleave, AllocPurpose.SwapIn)).ToList();
+        // Grouped by plan in order of first appearance (as GroupBy did), by linear search: a round has few plans.
+        var groups = new List<(PlanKey Key, List<(AllocItem Item, AllocPlan Plan)> Members)>();
+        foreach (var x in items)
+        {
+            var key = new PlanKey(x.Plan.Zonelist, x.Plan.Interleave, AllocPurpose.SwapIn);
+            var g = groups.FindIndex(e => e.Key.Equals(key));
+            if (g < 0) groups.Add((key, [x]));
+            else groups[g].Members.Add(x);
+        }
         var allRead = Join(groups.Count, () => DoSwapPages(op, later));
-        foreach (var group in groups)
-            Allocate(group.First().Plan, group.Select(x => x.Item).ToArray(), AllocPurpose.SwapIn, op,
+        foreach (var (_, group) in groups)
+        {
+            var groupItems = new AllocItem[group.Count];
+            for (var k = 0; k < groupItems.Length; k++) groupItems[k] = group[k].Item;
+            Allocate(group[0].Plan, groupItems, AllocPurpose.SwapIn, op,
                 onPage: _ => { },
                 onMapped: mapped => SwapMapped(op, mapped.Pages, bySlot, major: true),
                 onRaced: raced => DoSwapPages(op, raced.Slots.Where(s => bySlot.ContainsKey(s) && IsFaultOf(group, s)).Select(s => bySlot[s]).ToList()),
@@ -220,6 +243,7 @@ public sealed partial class NumaTaskActor
                     foreach (var i in failed.Where(i => i.Kind != SwapInKind.Readahead)) bySlot[i.SwapSlot].Done();
                 },
                 completed: allRead);
+        }
         static bool IsFaultOf(IEnumerable<(AllocItem Item, AllocPlan Plan)> group, int slot) =>
             group.Any(x => x.Item.SwapSlot == slot && x.Item.Kind != SwapInKind.Readahead);
     }
@@ -262,7 +286,7 @@ public sealed partial class NumaTaskActor
     private void SwapMapped(TouchOp op, MappedSwapPage[] pages, Dictionary<int, SwapFault> bySlot, bool major)
     {
         var next = new FaultBatch(this, op);
-        var freed = new List<MappedSwapPage>();
+        var freed = new List<MappedSwapPage>(pages.Length);
         foreach (var page in pages)
         {
             if (page.Kind == SwapInKind.Readahead) continue;
@@ -277,7 +301,12 @@ public sealed partial class NumaTaskActor
             else DoWpPage(next, f.Vma, f.Vpn, page.Pfn, f.Done);
         }
         if (freed.Count > 0)
-            Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(freed.Select(p => p.Slot).ToArray(), freed.Select(p => p.Pfn).ToArray()));
+        {
+            var slots = new int[freed.Count];
+            var pfns = new int[freed.Count];
+            for (var k = 0; k < freed.Count; k++) (slots[k], pfns[k]) = (freed[k].Slot, freed[k].Pfn);
+            Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(slots, pfns));
+        }
         next.Flush();
     }
 
@@ -303,7 +332,9 @@ public sealed partial class NumaTaskActor
     private sealed class FaultBatch(NumaTaskActor task, TouchOp op)
     {
         private readonly Dictionary<int, List<(ulong Vpn, AccessItem Item, Action Done)>> _access = new();
-        private readonly List<(AllocPlan Plan, AllocItem Item, AllocPurpose Purpose, Action<AllocatedPage> OnPage, Action Done)> _allocs = new();
+        /// <summary>The round's allocations grouped by <see cref="PlanKey"/> as they come, in order of each key's first
+        /// page (what GroupBy gave): one AllocPages message per group.</summary>
+        private readonly List<AllocGroup> _allocGroups = new();
 
         public TouchOp Op { get; } = op;
 
@@ -318,12 +349,13 @@ public sealed partial class NumaTaskActor
         public void Alloc(Vma vma, ulong vpn, uint value, AllocPurpose purpose, Action done)
         {
             var plan = task.Plan(vma, vpn);
-            _allocs.Add((plan, new AllocItem((uint)vpn, value, 0), purpose, page =>
-            {
-                task._state.PageTable.Set(vpn, Pte.Present(page.Pfn, write: true, young: true, dirty: true));
-                task._state.PageTable.SetLastWritten(vpn, value);
-                done();
-            }, done));
+            var key = new PlanKey(plan.Zonelist, plan.Interleave, purpose);
+            AllocGroup? group = null;
+            // Few distinct plans per round (at most one per zonelist), so a linear search beats hashing every page.
+            foreach (var g in _allocGroups)
+                if (g.Key.Equals(key)) { group = g; break; }
+            if (group is null) _allocGroups.Add(group = new AllocGroup(task, key, plan));
+            group.Add(new AllocItem((uint)vpn, value, 0), vpn, done);
         }
 
         private readonly List<SwapFault> _swapFaults = new();
@@ -354,15 +386,59 @@ public sealed partial class NumaTaskActor
                 });
             }
             _access.Clear();
-            foreach (var group in _allocs.GroupBy(a => new PlanKey(a.Plan.Zonelist, a.Plan.Interleave, a.Purpose)))
+            foreach (var group in _allocGroups)
             {
-                var members = group.ToList();
-                var byVpn = members.ToDictionary(a => a.Item.Vpn);
-                task.Allocate(group.First().Plan, members.Select(a => a.Item).ToArray(), group.Key.Purpose, Op,
-                    onPage: p => byVpn[p.Vpn].OnPage(p), onMapped: _ => { }, onRaced: _ => { },
-                    onOom: items => { Op.Oom = true; foreach (var i in items) byVpn[i.Vpn].Done(); });
+                var g = group;
+                task.Allocate(g.Plan, g.Items.ToArray(), g.Key.Purpose, Op,
+                    onPage: g.Mapped, onMapped: _ => { }, onRaced: _ => { },
+                    onOom: items => { Op.Oom = true; foreach (var i in items) g.DoneOf(i.Vpn)(); });
             }
-            _allocs.Clear();
+            _allocGroups.Clear();
+        }
+
+        /// <summary>The pages of one AllocPages message and what each fault does once its page is there. Replies name
+        /// pages by vpn; they come in item order within a reply, so a cursor finds the page without a lookup, and a
+        /// vpn-to-position map is built only when a reply starts elsewhere (another node's share, a slow path).</summary>
+        private sealed class AllocGroup(NumaTaskActor task, PlanKey key, AllocPlan plan)
+        {
+            public PlanKey Key { get; } = key;
+            public AllocPlan Plan { get; } = plan;
+            public List<AllocItem> Items { get; } = new();
+            private readonly List<(ulong Vpn, Action Done)> _faults = new();
+            private Dictionary<uint, int>? _positionOf;
+            private int _cursor;
+
+            public void Add(AllocItem item, ulong vpn, Action done)
+            {
+                Items.Add(item);
+                _faults.Add((vpn, done));
+            }
+
+            private int PositionOf(uint vpn)
+            {
+                if (_cursor < Items.Count && Items[_cursor].Vpn == vpn) return _cursor++;
+                if (_positionOf is null)
+                {
+                    _positionOf = new Dictionary<uint, int>(Items.Count);
+                    // Add, not the indexer: two faults on one vpn in a round are a bug, as ToDictionary had it.
+                    for (var k = 0; k < Items.Count; k++) _positionOf.Add(Items[k].Vpn, k);
+                }
+                var pos = _positionOf[vpn];
+                _cursor = pos + 1;
+                return pos;
+            }
+
+            public Action DoneOf(uint vpn) => _faults[PositionOf(vpn)].Done;
+
+            /// <summary>do_anonymous_page's end: the PTE maps the new page, writable, young and dirty.</summary>
+            public void Mapped(AllocatedPage page)
+            {
+                var pos = PositionOf(page.Vpn);
+                var (vpn, done) = _faults[pos];
+                task._state.PageTable.Set(vpn, Pte.Present(page.Pfn, write: true, young: true, dirty: true));
+                task._state.PageTable.SetLastWritten(vpn, Items[pos].Contents);
+                done();
+            }
         }
     }
 

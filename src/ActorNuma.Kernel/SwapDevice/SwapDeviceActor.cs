@@ -160,7 +160,7 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
             var pfn = _map.CachedPfn(slots[k]);
             if (pfn < 0) { missSlots.Add(slots[k]); missVpns.Add(vpns[k]); continue; }
             var node = _machine.Topology.PfnToNid(pfn);
-            if (!hits.TryGetValue(node, out var list)) hits[node] = list = new();
+            if (!hits.TryGetValue(node, out var list)) hits[node] = list = new(slots.Length);
             list.Add(new NumaNode.SwapHit(slots[k], pfn, vpns[k], _map.Count(slots[k])));
         }
         foreach (var (node, list) in hits.OrderBy(kv => kv.Key))

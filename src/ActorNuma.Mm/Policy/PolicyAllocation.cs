@@ -71,7 +71,10 @@ public static class PolicyAllocation
     /// <remarks>Kernel: mm/mempolicy.c bind_zonelist()</remarks>
     public static int[] BindZonelist(NodeMask nodes, int onlineNodes)
     {
-        var zl = nodes.Nodes().ToArray();
+        // Filled by bit walk, not Nodes().ToArray(): this runs for every page a BIND policy allocates.
+        var zl = new int[nodes.Weight];
+        var k = 0;
+        for (var bits = nodes.Bits; bits != 0; bits &= bits - 1) zl[k++] = System.Numerics.BitOperations.TrailingZeroCount(bits);
         if (zl.Length > 0 && zl[^1] >= onlineNodes)
             throw new InvalidOperationException($"a BIND policy over {nodes} on a machine with {onlineNodes} nodes");
         return zl;

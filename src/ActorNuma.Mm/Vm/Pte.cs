@@ -41,26 +41,42 @@ public sealed class PageTable
     private const int PerPage = 1 << Bits;
     private readonly Dictionary<ulong, Chunk> _chunks = new();
 
-    private sealed class Chunk
+    private sealed class Chunk(ulong key)
     {
+        public readonly ulong Key = key;
         public readonly ulong[] Ptes = new ulong[PerPage];
         public readonly uint[] Written = new uint[PerPage];
         public int Used;
     }
 
+    /// <summary>The chunk last looked up: faults, unmaps and swap-ins walk pages in address order, so most lookups
+    /// hit it and skip the dictionary. One reference (the chunk carries its key), so a reader never sees a torn pair.</summary>
+    private Chunk? _last;
+
     public int Chunks => _chunks.Count;
 
+    private Chunk? Find(ulong key)
+    {
+        var last = _last;
+        if (last is not null && last.Key == key) return last;
+        if (!_chunks.TryGetValue(key, out var c)) return null;
+        _last = c;
+        return c;
+    }
+
     public Pte Get(ulong vpn) =>
-        _chunks.TryGetValue(vpn >> Bits, out var c) ? new Pte(c.Ptes[(int)(vpn & (PerPage - 1))]) : Pte.None;
+        Find(vpn >> Bits) is { } c ? new Pte(c.Ptes[(int)(vpn & (PerPage - 1))]) : Pte.None;
 
     public void Set(ulong vpn, Pte pte)
     {
         var key = vpn >> Bits;
         var idx = (int)(vpn & (PerPage - 1));
-        if (!_chunks.TryGetValue(key, out var c))
+        var c = Find(key);
+        if (c is null)
         {
             if (pte.IsNone) return;
-            _chunks[key] = c = new Chunk();
+            _chunks[key] = c = new Chunk(key);
+            _last = c;
         }
         var wasNone = c.Ptes[idx] == 0;
         c.Ptes[idx] = pte.Raw;
@@ -68,17 +84,21 @@ public sealed class PageTable
         else if (!wasNone && pte.IsNone)
         {
             c.Written[idx] = 0;
-            if (--c.Used == 0) _chunks.Remove(key);
+            if (--c.Used == 0)
+            {
+                _chunks.Remove(key);
+                if (ReferenceEquals(_last, c)) _last = null;
+            }
         }
     }
 
     /// <summary>The value the task last wrote to the page; 0 for a page never written (reads see zeroes).</summary>
     public uint LastWritten(ulong vpn) =>
-        _chunks.TryGetValue(vpn >> Bits, out var c) ? c.Written[(int)(vpn & (PerPage - 1))] : 0;
+        Find(vpn >> Bits) is { } c ? c.Written[(int)(vpn & (PerPage - 1))] : 0;
 
     public void SetLastWritten(ulong vpn, uint value)
     {
-        if (_chunks.TryGetValue(vpn >> Bits, out var c)) c.Written[(int)(vpn & (PerPage - 1))] = value;
+        if (Find(vpn >> Bits) is { } c) c.Written[(int)(vpn & (PerPage - 1))] = value;
         else throw new InvalidOperationException($"write to vpn {vpn:x} without a pte");
     }
 
@@ -98,7 +118,7 @@ public sealed class PageTable
     {
         for (var vpn = startVpn; vpn < endVpn;)
         {
-            if (!_chunks.TryGetValue(vpn >> Bits, out var c))
+            if (Find(vpn >> Bits) is not { } c)
             {
                 vpn = ((vpn >> Bits) + 1) << Bits;
                 continue;

@@ -1,0 +1,48 @@
+namespace ActorNuma.Simulation.Tests.Reclaim;
+
+/// <summary>Issue 4 §2, §6: out_of_memory() when reclaim frees nothing (no swap): the largest task by total_vm is
+/// killed, its memory freed, the others finish (reclaim-oom.conf, reclaim-oom-self.conf).</summary>
+public sealed class OomTests
+{
+    private const int Seed = 1;
+
+    [Fact]
+    public void The_largest_task_is_killed_when_another_task_runs_out_and_the_others_finish()
+    {
+        var report = ReclaimRun.Load("reclaim-oom.conf").Run(Seed);
+
+        report.AssertClean();
+        var select = Assert.Single(report.Events("oom_select_bad_process"));
+        Assert.Equal(800, select.Field("total_vm"));
+        var kill = Assert.Single(report.Events("oom_kill_process"));
+        Assert.True(kill.Has("name=big") && kill.Has("reason=oom_killer"), kill.ToString());
+        Assert.Equal(select.Field("victim"), kill.Field("task"));
+        // small2's fault that ran out got its pages after the kill; big's next step finds it gone.
+        Assert.Equal(200, report.Step(5).Ret);
+        Assert.Equal(ActorNuma.Mm.Errno.ESRCH, report.Step(6).Errno);
+        Assert.Contains(report.Events("sched_process_exit"), e => e.Has("name=big") && e.Has("oom=1"));
+        Assert.False(report.NumaMaps.ContainsKey("big"));
+        Assert.Equal(1, report.Vm("emu_oom_kill"));
+        // Reclaim had nothing to give: no swap, so no page left the active list and kswapd gave the zone up.
+        Assert.True(report.Vm("allocstall") > 0);
+        Assert.Equal(0, report.Vm("pgdeactivate"));
+        Assert.NotEmpty(report.Events("mm_vmscan_zone_unreclaimable"));
+    }
+
+    [Fact]
+    public void A_faulting_task_that_is_itself_the_largest_gets_enomem_from_its_touch_and_esrch_afterwards()
+    {
+        var report = ReclaimRun.Load("reclaim-oom-self.conf").Run(Seed);
+
+        report.AssertClean();
+        Assert.Equal(ActorNuma.Mm.Errno.ENOMEM, report.Step(3).Errno);
+        Assert.Equal(ActorNuma.Mm.Errno.ESRCH, report.Step(4).Errno);
+        var select = Assert.Single(report.Events("oom_select_bad_process"));
+        Assert.Equal(1000, select.Field("total_vm"));
+        // Killed once, by its own fault (VM_FAULT_OOM), although several of its allocations ran out.
+        var kill = Assert.Single(report.Events("oom_kill_process"));
+        Assert.True(kill.Has("name=big") && kill.Has("reason=fault"), kill.ToString());
+        Assert.Equal(1, report.Vm("emu_oom_kill"));
+        Assert.Equal(200, report.Step(5).Ret);
+    }
+}
