@@ -44,11 +44,7 @@ public static class Benchmarks
               name = "bench-faults"
               tasks = [ { name = a, cpu = 0 }, { name = b, cpu = 1 } ]
               steps = [
-                { task = a, op = mmap, addr = "0x100000000", pages = {{half}} }
-                { task = b, op = mmap, addr = "0x100000000", pages = {{half}} }
-                { task = a, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
-                { task = b, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
-                { op = wait }
+            {{TwoTasksFault(half)}}
               ]
             }
             """;
@@ -69,11 +65,7 @@ public static class Benchmarks
               name = "bench-migration"
               tasks = [ { name = a, cpu = 0 }, { name = b, cpu = 1 } ]
               steps = [
-                { task = a, op = mmap, addr = "0x100000000", pages = {{half}} }
-                { task = b, op = mmap, addr = "0x100000000", pages = {{half}} }
-                { task = a, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
-                { task = b, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
-                { op = wait }
+            {{TwoTasksFault(half)}}
                 { task = a, op = mbind, addr = "0x100000000", pages = {{half}}, mode = bind, nodes = [1], flags = [move], async = on }
                 { task = b, op = mbind, addr = "0x100000000", pages = {{half}}, mode = bind, nodes = [0], flags = [move], async = on }
                 { op = wait }
@@ -148,6 +140,15 @@ public static class Benchmarks
         return new Figure("model bytes per emulated page", (double)(after - before) / pages, "B/page",
             $"{pages} frames + {pages} PTEs + {pages} swap slots (NodeMemory, PageTable, SwapMap)");
     }
+
+    /// <summary>Steps 0-4 of both runs: each task maps its half and write-faults it, at the same time.</summary>
+    private static string TwoTasksFault(int half) => $$"""
+        { task = a, op = mmap, addr = "0x100000000", pages = {{half}} }
+        { task = b, op = mmap, addr = "0x100000000", pages = {{half}} }
+        { task = a, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
+        { task = b, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
+        { op = wait }
+        """;
 
     private static TimeSpan Wall(RunReport r, int from, int to)
     {
