@@ -26,6 +26,24 @@ public static class Logging
         }
     }
 
+    /// <summary>At DEBUG, every kernel trace event also goes to the log as a structured event: its name, the virtual
+    /// time, and each <c>key=value</c> of its fields (node, pfn, task, ...) as a property.</summary>
+    public static Action<ActorNuma.Kernel.TraceEvent>? TraceSink(string level)
+    {
+        if (!string.Equals(level, "DEBUG", StringComparison.OrdinalIgnoreCase)) return null;
+        var log = Log.ForContext("LogSource", "kernel");
+        return e =>
+        {
+            var properties = log.ForContext("Event", e.Name).ForContext("TimeUs", (long)e.Time.TotalMicroseconds);
+            foreach (var field in e.Fields.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                var eq = field.IndexOf('=');
+                if (eq > 0) properties = properties.ForContext(field[..eq], field[(eq + 1)..]);
+            }
+            properties.Debug("{Event} {Fields}", e.Name, e.Fields);
+        };
+    }
+
     /// <summary>The Akka side: Serilog as the logger, at the scenario's level.</summary>
     public static Config AkkaConfig(string level) => ConfigurationFactory.ParseString($$"""
         akka {

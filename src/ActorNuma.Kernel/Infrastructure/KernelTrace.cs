@@ -40,6 +40,10 @@ public sealed class KernelTrace
     public long Events { get { lock (_gate) return _seq; } }
     public bool Enabled { get; set; } = true;
 
+    /// <summary>Also hands each event to the log (set only when the log level is DEBUG; called under the trace's
+    /// lock, in trace order).</summary>
+    public Action<TraceEvent>? Log { get; set; }
+
     public void Emit(string name, string fields)
     {
         if (!Enabled) return;
@@ -53,6 +57,7 @@ public sealed class KernelTrace
             AppendLine(_pending, seq, time, name, fields);
             if (_pending.Length >= 1 << 16) FlushHash();
             if (_kept.Count < Keep) _kept.Add(new TraceEvent(seq, time, name, fields));
+            Log?.Invoke(new TraceEvent(seq, time, name, fields));
         }
     }
 

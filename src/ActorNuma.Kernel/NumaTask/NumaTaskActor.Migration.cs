@@ -161,7 +161,8 @@ public sealed partial class NumaTaskActor
         run.Warnings++;
         Count(VmEvent.EmuWarnOn);
         Trace.Warn("mm/mempolicy.c:check_pte_range", $"WARN_ON(rc == 0): isolate_lru_page failed ({outcome}) task={Pid}", pfn);
-        _log.Warning("WARNING at mm/mempolicy.c check_pte_range: isolate_lru_page(pfn {Pfn}) returned 0 ({Reason})", pfn, outcome);
+        _log.Warning("WARNING at mm/mempolicy.c check_pte_range: task {Task} node {Node} isolate_lru_page(pfn {Pfn}) returned 0 ({Reason})",
+            Pid, Topology.PfnToNid(pfn), pfn, outcome);
     }
 
     /// <summary>The drain inside V1/V2 <c>isolate_lru_page</c>: <c>smp_call_function(lru_add_drain_per_cpu)</c> runs on

@@ -123,6 +123,7 @@ public static class ScenarioRunner
             _options = options;
             _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
             var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, options.TraceKeep);
+            trace.Log = Logging.TraceSink(scenario.Machine.LogLevel);
             _machine = new KernelMachine(settings, trace);
         }
 
