@@ -2,7 +2,6 @@ using System.CommandLine;
 using System.Globalization;
 using ActorNuma.Simulation.Run;
 using ActorNuma.Simulation.Scenarios;
-using Spectre.Console;
 
 namespace ActorNuma.Cli;
 
@@ -77,12 +76,14 @@ public static class RunCommand
                       $"virtual time {r.VirtualTime.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture)} ms";
         if (quiet) { Console.WriteLine(summary); return; }
         Console.WriteLine();
-        var table = new Table().Border(TableBorder.Simple)
-            .AddColumns("#", "task", "op", "ret", "errno", "ok", "note");
-        foreach (var s in r.Steps)
-            table.AddRow(s.Index.ToString(CultureInfo.InvariantCulture), s.Task ?? "", s.Op, s.Ret?.ToString(CultureInfo.InvariantCulture) ?? "",
-                s.Errno is { } e && e != Mm.Errno.None ? e.ToString() : "", s.Ok ? "ok" : "FAILED", Markup.Escape(Note(s)));
-        AnsiConsole.Write(table);
+        // One line a step, never wrapped: kernel people grep these.
+        foreach (var st in r.Steps)
+        {
+            var errno = st.Errno is { } e && e != Mm.Errno.None ? e.ToString() : "";
+            var ret = st.Ret?.ToString(CultureInfo.InvariantCulture) ?? "";
+            Console.WriteLine($"{st.Index,4} {st.Task ?? "",-8} {st.Op,-16} {ret,12} {errno,-7} {(st.Ok ? "ok" : "FAILED"),-6} {Note(st)}".TrimEnd());
+        }
+        Console.WriteLine();
         Console.WriteLine(summary);
         foreach (var w in r.Warnings) Console.WriteLine($"WARNING: {w.Site}: {w.Message} (pfn {w.Pfn})");
         foreach (var v in r.Violations) Console.WriteLine($"CHECKER: {v}");
@@ -110,7 +111,7 @@ public static class RunCommand
     private static string Format(object? v) => v switch
     {
         null => "null",
-        IReadOnlyDictionary<string, object?> d => "{" + string.Join(",", d.Select(kv => $"{kv.Key}:{Format(kv.Value)}")) + "}",
+        IReadOnlyDictionary<string, object?> d => "{" + string.Join(" ", d.Select(kv => $"{kv.Key}={Format(kv.Value)}")) + "}",
         System.Collections.IEnumerable e and not string => "[" + string.Join(",", e.Cast<object?>().Select(Format)) + "]",
         _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
     };
