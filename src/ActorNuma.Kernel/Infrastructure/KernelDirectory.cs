@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using Akka.Actor;
-using ActorNuma.Mm;
 
 namespace ActorNuma.Kernel;
 

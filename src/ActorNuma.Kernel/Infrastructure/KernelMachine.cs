@@ -1,5 +1,4 @@
 using System.Collections.Concurrent;
-using ActorNuma.Mm;
 
 namespace ActorNuma.Kernel;
 

@@ -1,4 +1,3 @@
-using ActorNuma.Mm;
 
 namespace ActorNuma.Kernel;
 

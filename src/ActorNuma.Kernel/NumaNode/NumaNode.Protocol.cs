@@ -1,5 +1,3 @@
-using Akka.Actor;
-using ActorNuma.Mm;
 
 namespace ActorNuma.Kernel;
 

@@ -1,6 +1,3 @@
-using Akka.Actor;
-using Akka.Event;
-using ActorNuma.Mm;
 using static ActorNuma.Kernel.NumaNode;
 
 namespace ActorNuma.Kernel;

@@ -1,5 +1,3 @@
-using Akka.Actor;
-using ActorNuma.Mm;
 using static ActorNuma.Kernel.NumaTask;
 
 namespace ActorNuma.Kernel;

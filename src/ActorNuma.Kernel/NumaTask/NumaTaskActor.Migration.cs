@@ -1,6 +1,3 @@
-using Akka.Event;
-using Akka.Actor;
-using ActorNuma.Mm;
 using static ActorNuma.Kernel.NumaTask;
 using static ActorNuma.Kernel.NumaNode;
 

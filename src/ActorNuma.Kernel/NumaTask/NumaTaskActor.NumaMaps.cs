@@ -1,7 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Akka.Actor;
-using ActorNuma.Mm;
 using static ActorNuma.Kernel.NumaTask;
 
 namespace ActorNuma.Kernel;

@@ -1,4 +1,3 @@
-using Akka.Actor;
 
 namespace ActorNuma.Kernel;
 
