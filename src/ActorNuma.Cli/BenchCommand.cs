@@ -1,5 +1,6 @@
 using System.CommandLine;
 using ActorNuma.Simulation.Bench;
+using ActorNuma.Simulation.Scenarios;
 
 namespace ActorNuma.Cli;
 
@@ -11,7 +12,19 @@ public static class BenchCommand
     {
         var pages = new Option<int>("--pages") { Description = "Pages per run (default 262144 = 1 GiB)", DefaultValueFactory = _ => 262_144 };
         var runs = new Option<int>("--runs") { Description = "Measured runs per figure (the median is reported)", DefaultValueFactory = _ => 3 };
-        var command = new Command("bench", "Measure faults/s, bytes per page and migration pages/s") { pages, runs };
+        var only = new Option<string[]>("--figure")
+        {
+            Description = $"Measure only these figures ({string.Join(", ", Benchmarks.FigureNames)}); default all",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        only.AcceptOnlyFromAmong([.. Benchmarks.FigureNames]);
+        var mode = new Option<string[]>("--mode")
+        {
+            Description = "Run modes for the faults and migration figures (concurrent, deterministic); default both",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        mode.AcceptOnlyFromAmong("concurrent", "deterministic");
+        var command = new Command("bench", "Measure faults/s, bytes per page and migration pages/s") { pages, runs, only, mode };
         command.SetAction(p =>
         {
             var n = p.GetValue(pages);
@@ -21,7 +34,8 @@ public static class BenchCommand
                 Console.Error.WriteLine("actornuma: bench --pages must be at least 1024 and --runs at least 1");
                 return ExitCodes.BadInput;
             }
-            foreach (var line in Benchmarks.RunAll(n, r, Console.WriteLine)) Console.WriteLine(line);
+            var modes = (p.GetValue(mode) ?? []).Select(m => Enum.Parse<RunMode>(m, ignoreCase: true)).ToArray();
+            foreach (var line in Benchmarks.RunAll(n, r, Console.WriteLine, p.GetValue(only), modes)) Console.WriteLine(line);
             return ExitCodes.Ok;
         });
         return command;

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 
@@ -49,23 +51,87 @@ public sealed class KernelTrace
         if (!Enabled) return;
         lock (_gate)
         {
-            var seq = ++_seq;
-            var time = _clock();
-            // Lines are hashed a buffer at a time: the digest is the same as hashing each line, at a fraction of the cost.
-            // The line is formatted straight into the buffer (the text TraceEvent.ToString gives), and the event object
-            // exists only while the in-memory window keeps events: per-page events cost no garbage beyond their fields.
-            AppendLine(_pending, seq, time, name, fields);
-            if (_pending.Length >= 1 << 16) FlushHash();
-            if (_kept.Count < Keep) _kept.Add(new TraceEvent(seq, time, name, fields));
-            Log?.Invoke(new TraceEvent(seq, time, name, fields));
+            var (seq, time) = BeginLine(name);
+            _pending.Append(fields);
+            EndLine(seq, time, name, fields);
         }
+    }
+
+    /// <summary>An event whose fields are an interpolated string: they are formatted straight into the hash buffer,
+    /// and become a string only while the in-memory window keeps events or a log sink wants them. Per-page events
+    /// (writepage, for one) cost no garbage.</summary>
+    public void Emit(string name, [InterpolatedStringHandlerArgument("", "name")] ref FieldsHandler fields)
+    {
+        if (!fields.Started) return;
+        try
+        {
+            var fieldsText = _kept.Count < Keep || Log is not null
+                ? _pending.ToString(fields.FieldsStart, _pending.Length - fields.FieldsStart)
+                : null;
+            EndLine(fields.Seq, fields.Time, name, fieldsText);
+        }
+        finally
+        {
+            _gate.Exit();
+        }
+    }
+
+    /// <summary>Formats an event's fields into the trace's buffer, under the trace's lock, which it takes when the
+    /// trace is enabled and <see cref="Emit(string, ref FieldsHandler)"/> releases.</summary>
+    [InterpolatedStringHandler]
+    public ref struct FieldsHandler
+    {
+        private readonly StringBuilder? _sb;
+        private StringBuilder.AppendInterpolatedStringHandler _inner;
+
+        public FieldsHandler(int literalLength, int formattedCount, KernelTrace trace, string name, out bool shouldAppend)
+        {
+            shouldAppend = trace.Enabled;
+            if (!shouldAppend) return;
+            trace._gate.Enter();
+            Started = true;
+            (Seq, Time) = trace.BeginLine(name);
+            _sb = trace._pending;
+            FieldsStart = _sb.Length;
+            _inner = new StringBuilder.AppendInterpolatedStringHandler(literalLength, formattedCount, _sb, CultureInfo.InvariantCulture);
+        }
+
+        internal bool Started { get; }
+        internal long Seq { get; }
+        internal TimeSpan Time { get; }
+        internal int FieldsStart { get; }
+
+        public void AppendLiteral(string value) => _inner.AppendLiteral(value);
+        public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);
+        public void AppendFormatted<T>(T value, string? format) => _inner.AppendFormatted(value, format);
+        public void AppendFormatted(string? value) => _inner.AppendFormatted(value);
     }
 
     private readonly StringBuilder _pending = new();
 
-    /// <summary>The event's line as <see cref="TraceEvent.ToString"/> writes it, and the newline.</summary>
-    private static void AppendLine(StringBuilder sb, long seq, TimeSpan time, string name, string fields) =>
-        sb.Append($"{seq,8} {time.TotalMilliseconds,12:F3}ms {name} {fields}").Append('\n');
+    // Lines are hashed a buffer at a time: the digest is the same as hashing each line, at a fraction of the cost. The
+    // line is formatted straight into the buffer (the text TraceEvent.ToString gives), and the event object exists only
+    // while the in-memory window keeps events.
+
+    /// <summary>The start of the event's line as <see cref="TraceEvent.ToString"/> writes it, up to its fields.
+    /// Called under the lock.</summary>
+    private (long Seq, TimeSpan Time) BeginLine(string name)
+    {
+        var seq = ++_seq;
+        var time = _clock();
+        _pending.Append(CultureInfo.InvariantCulture, $"{seq,8} {time.TotalMilliseconds,12:F3}ms {name} ");
+        return (seq, time);
+    }
+
+    /// <summary>Ends the line whose fields are in the buffer. Called under the lock.</summary>
+    private void EndLine(long seq, TimeSpan time, string name, string? fields)
+    {
+        _pending.Append('\n');
+        if (_pending.Length >= 1 << 16) FlushHash();
+        if (fields is null) return;
+        if (_kept.Count < Keep) _kept.Add(new TraceEvent(seq, time, name, fields));
+        Log?.Invoke(new TraceEvent(seq, time, name, fields));
+    }
 
     private byte[] _utf8 = new byte[1 << 17];
 

@@ -19,8 +19,9 @@ public sealed partial class NumaNodeActor
     /// the answers of the swap device and the mapping tasks, which name pages by pfn.</summary>
     private sealed class SwapoutBatch
     {
-        public SwapoutBatch(SwapoutPass request, int[] idxs)
+        public SwapoutBatch(long token, SwapoutPass request, int[] idxs)
         {
+            Token = token;
             Request = request;
             Idxs = idxs;
             Verdicts = new SwapoutVerdict[idxs.Length];
@@ -28,6 +29,7 @@ public sealed partial class NumaNodeActor
             PositionOf = new Dictionary<int, int>(idxs.Length);
         }
 
+        public long Token { get; }
         public SwapoutPass Request { get; }
         /// <summary>The frame index of each page, in request order.</summary>
         public int[] Idxs { get; }
@@ -72,8 +74,8 @@ public sealed partial class NumaNodeActor
                 throw new InvalidOperationException($"swapout_pages: pfn {m.Pfns[k]} is not isolated ({_m.Place(idx)})");
             idxs[k] = idx;
         }
-        var batch = new SwapoutBatch(m, idxs);
         var token = NextToken();
+        var batch = new SwapoutBatch(token, m, idxs);
         _swapouts[token] = batch;
         for (var k = 0; k < idxs.Length; k++)
         {
@@ -125,14 +127,30 @@ public sealed partial class NumaNodeActor
             StepWriteback(token, batch, idx);
             return;
         }
-        LockPage(idx, () => { StepWriteback(token, batch, idx); FlushAfterMessage(token, batch); });
+        SwapoutLocked(batch, idx);
+    }
+
+    /// <summary>lock_page in a blocking pass, and where a page woken on the lock goes on from.</summary>
+    private void SwapoutLocked(SwapoutBatch batch, int idx)
+    {
+        if (_m.TestAndSet(idx, PageFlags.Locked)) { _lockWaiters.Add(idx, new Waiter(null, batch)); return; }
+        StepWriteback(batch.Token, batch, idx);
+        FlushAfterMessage(batch.Token, batch);
+    }
+
+    /// <summary>wait_on_page_writeback, and where a page woken by end_page_writeback goes on from.</summary>
+    private void SwapoutWritebackDone(SwapoutBatch batch, int idx)
+    {
+        if (_m.Test(idx, PageFlags.Writeback)) { _writebackWaiters.Add(idx, new Waiter(null, batch)); return; }
+        StepAddToSwap(batch.Token, batch, idx);
+        FlushAfterMessage(batch.Token, batch);
     }
 
     private void StepWriteback(long token, SwapoutBatch batch, int idx)
     {
         if (!_m.Test(idx, PageFlags.Writeback)) { StepAddToSwap(token, batch, idx); return; }
         if (batch.Request.Pass == 0) { RetryLater(token, batch, idx); return; }
-        WaitOnPageWriteback(idx, () => { StepAddToSwap(token, batch, idx); FlushAfterMessage(token, batch); });
+        _writebackWaiters.Add(idx, new Waiter(null, batch));
     }
 
     private void StepAddToSwap(long token, SwapoutBatch batch, int idx)

@@ -23,6 +23,8 @@ public sealed partial class NumaNodeActor : UntypedActor, IWithTimers
             holdsZeroPage: node == t.PfnToNid(t.ZeroPfn));
         _pagevecs = t.CpusOf(node).ToDictionary(c => c, c => new CpuPagevecs(c));
         _state = new NodeState(_m, _pagevecs.Values.OrderBy(p => p.Cpu).ToArray());
+        _lockWaiters = new FrameWaitQueue(SwapoutLocked);
+        _writebackWaiters = new FrameWaitQueue(SwapoutWritebackDone);
         machine.Register(_state);
     }
 
@@ -112,36 +114,54 @@ public sealed partial class NumaNodeActor : UntypedActor, IWithTimers
         Wake(_lockWaiters, idx);
     }
 
-    /// <summary><c>lock_page</c>: takes the lock now, or runs <paramref name="then"/> once it can be taken.</summary>
-    private void LockPage(int idx, Action then)
+    /// <summary>One sleeper on a frame: a continuation, or a page of a swapout pass, which resumes its pass where the
+    /// queue says (after lock_page, after wait_on_page_writeback) without a closure per page.</summary>
+    private readonly record struct Waiter(Action? Then, SwapoutBatch? Batch);
+
+    /// <summary>A <c>wait_queue_head_t</c> per frame, for one kind of wait. Almost every waiting frame has a single
+    /// sleeper, so the first one is kept inline and only further ones get a list; they wake in the order they queued.</summary>
+    private sealed class FrameWaitQueue(Action<SwapoutBatch, int> resumeSwapout)
     {
-        if (!_m.TestAndSet(idx, PageFlags.Locked)) { then(); return; }
-        Enqueue(_lockWaiters, idx, () => LockPage(idx, then));
+        private readonly Dictionary<int, Waiter> _first = new();
+        private readonly Dictionary<int, List<Waiter>> _more = new();
+
+        public Action<SwapoutBatch, int> ResumeSwapout { get; } = resumeSwapout;
+        public int Count => _first.Count;
+
+        public void Add(int idx, Waiter w)
+        {
+            if (_first.TryAdd(idx, w)) return;
+            if (!_more.TryGetValue(idx, out var list)) _more[idx] = list = new();
+            list.Add(w);
+        }
+
+        /// <summary>Takes every sleeper of the frame off the queue (one that waits again queues anew).</summary>
+        public bool TryTake(int idx, out Waiter first, out List<Waiter>? more)
+        {
+            more = null;
+            if (!_first.Remove(idx, out first)) return false;
+            _more.Remove(idx, out more);
+            return true;
+        }
     }
 
-    /// <summary><c>wait_on_page_writeback</c>.</summary>
-    private void WaitOnPageWriteback(int idx, Action then)
-    {
-        if (!_m.Test(idx, PageFlags.Writeback)) { then(); return; }
-        Enqueue(_writebackWaiters, idx, () => WaitOnPageWriteback(idx, then));
-    }
+    private readonly FrameWaitQueue _lockWaiters;
+    private readonly FrameWaitQueue _writebackWaiters;
 
-    // A frame's waiters are one delegate: almost always a single waiter, so no list per waiting page; more than one
-    // combine into a multicast delegate, which runs them in the order they queued, as the list did.
-    private readonly Dictionary<int, Action> _lockWaiters = new();
-    private readonly Dictionary<int, Action> _writebackWaiters = new();
-
-    private static void Enqueue(Dictionary<int, Action> waiters, int idx, Action a)
+    /// <summary>Runs the frame's waiters in the order they queued; one that waits again queues anew (they are all off
+    /// the queue before the first runs).</summary>
+    private static void Wake(FrameWaitQueue waiters, int idx)
     {
-        ref var slot = ref System.Runtime.InteropServices.CollectionsMarshal.GetValueRefOrAddDefault(waiters, idx, out _);
-        slot = slot is null ? a : slot + a;
-    }
+        if (!waiters.TryTake(idx, out var first, out var more)) return;
+        Run(first);
+        if (more is null) return;
+        foreach (var w in more) Run(w);
 
-    /// <summary>Runs the frame's waiters; one that waits again queues anew (the entry is gone before they run).</summary>
-    private static void Wake(Dictionary<int, Action> waiters, int idx)
-    {
-        if (!waiters.Remove(idx, out var all)) return;
-        all();
+        void Run(Waiter w)
+        {
+            if (w.Batch is { } batch) waiters.ResumeSwapout(batch, idx);
+            else w.Then!();
+        }
     }
 
     /// <summary>Frames that something waits on, for the liveness view of the checkers.</summary>

@@ -248,13 +248,42 @@ public sealed class NodeMemory
     /// <summary>The page offset at which every mapper maps the page (anon pages keep their address across fork).</summary>
     public uint RmapVpn(int i) => _rmapVpn[i];
 
-    /// <summary>Every task that maps the page: the anon_vma walk of <c>try_to_unmap_anon</c>.</summary>
-    public IEnumerable<int> Mappers(int i)
+    /// <summary>Every task that maps the page: the anon_vma walk of <c>try_to_unmap_anon</c>. A struct, so the walk
+    /// that every eviction does per page allocates nothing.</summary>
+    public MapperSet Mappers(int i) =>
+        _mapcount[i] == 0 ? default
+            : new MapperSet(_rmapTask[i], _sharedRmap is not null && _sharedRmap.TryGetValue(i, out var list) ? list : null);
+
+    /// <summary>The tasks that map one page: the first mapper, then the shared ones in the order they mapped it.</summary>
+    public readonly struct MapperSet : IEnumerable<int>
     {
-        if (_mapcount[i] == 0) yield break;
-        yield return _rmapTask[i];
-        if (_sharedRmap is not null && _sharedRmap.TryGetValue(i, out var list))
-            foreach (var t in list) yield return t;
+        private readonly int _first;
+        private readonly List<int>? _more;
+        private readonly bool _any;
+
+        internal MapperSet(int first, List<int>? more) => (_first, _more, _any) = (first, more, true);
+
+        public Enumerator GetEnumerator() => new(this);
+        IEnumerator<int> IEnumerable<int>.GetEnumerator() => GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public struct Enumerator(MapperSet set) : IEnumerator<int>
+        {
+            private int _pos = -1;
+
+            public readonly int Current => _pos == 0 ? set._first : set._more![_pos - 1];
+            readonly object System.Collections.IEnumerator.Current => Current;
+
+            public bool MoveNext()
+            {
+                if (!set._any) return false;
+                _pos++;
+                return _pos == 0 || (set._more is not null && _pos - 1 < set._more.Count);
+            }
+
+            public void Reset() => _pos = -1;
+            public readonly void Dispose() { }
+        }
     }
 
     // ---- swap cache flags ------------------------------------------------------------------------------------

@@ -42,6 +42,18 @@ public sealed record MemPolicy(MpolMode Mode, NodeMask Nodes)
     /// <summary><c>preferred_node</c>: the first node of the mask, -1 when empty.</summary>
     public int PreferredNode => Mode == MpolMode.Preferred ? Nodes.First : -1;
 
+    private int[]? _bindZonelist;
+
+    /// <summary><c>v.zonelist</c> of a BIND policy: 2.6.14 <c>mpol_new</c> builds it once with <c>bind_zonelist</c>
+    /// and every allocation under the policy uses that one.</summary>
+    public int[] BindZonelist(int onlineNodes) => _bindZonelist ??= PolicyAllocation.BindZonelist(Nodes, onlineNodes);
+
+    // The cached zonelist is derived from Mode and Nodes: a copy made by `with` builds its own, and it takes no part in
+    // equality.
+    private MemPolicy(MemPolicy original) => (Mode, Nodes) = (original.Mode, original.Nodes);
+    public bool Equals(MemPolicy? other) => other is not null && Mode == other.Mode && Nodes.Equals(other.Nodes);
+    public override int GetHashCode() => HashCode.Combine(Mode, Nodes);
+
     public static string ModeName(MpolMode mode) => mode switch
     {
         MpolMode.Default => "default",

@@ -58,7 +58,7 @@ public static class PolicyAllocation
     public static int[] ZonelistPolicy(MemPolicy policy, int cpuNode, int[][] zonelists) => policy.Mode switch
     {
         MpolMode.Preferred => ZonelistOf(zonelists, policy.PreferredNode >= 0 ? policy.PreferredNode : cpuNode),
-        MpolMode.Bind => BindZonelist(policy.Nodes, zonelists.Length),
+        MpolMode.Bind => policy.BindZonelist(zonelists.Length),
         MpolMode.Default => ZonelistOf(zonelists, cpuNode),
         // "MPOL_INTERLEAVE: should not happen": alloc_page_vma takes the interleave path first.
         _ => ZonelistOf(zonelists, cpuNode),
@@ -71,7 +71,6 @@ public static class PolicyAllocation
     /// <remarks>Kernel: mm/mempolicy.c bind_zonelist()</remarks>
     public static int[] BindZonelist(NodeMask nodes, int onlineNodes)
     {
-        // Filled by bit walk, not Nodes().ToArray(): this runs for every page a BIND policy allocates.
         var zl = new int[nodes.Weight];
         var k = 0;
         for (var bits = nodes.Bits; bits != 0; bits &= bits - 1) zl[k++] = System.Numerics.BitOperations.TrailingZeroCount(bits);

@@ -11,24 +11,36 @@ public static class Benchmarks
 {
     public sealed record Figure(string Name, double Value, string Unit, string Detail);
 
-    public static IEnumerable<string> RunAll(int pages, int runs, Action<string>? progress = null)
+    /// <summary>The figures <c>actornuma bench</c> can measure; <see cref="RunAll"/> takes any subset.</summary>
+    public static readonly IReadOnlyList<string> FigureNames = ["faults", "migration", "memory"];
+
+    public static IEnumerable<string> RunAll(int pages, int runs, Action<string>? progress = null,
+        IReadOnlyCollection<string>? only = null, IReadOnlyCollection<RunMode>? modes = null)
     {
+        bool Wanted(string name) => only is null || only.Count == 0 || only.Contains(name);
         var figures = new List<Figure>();
         foreach (var mode in new[] { RunMode.Concurrent, RunMode.Deterministic })
         {
-            figures.Add(Median(runs, () => Faults(pages, mode), progress));
-            figures.Add(Median(runs, () => Migration(pages, mode), progress));
+            if (modes is { Count: > 0 } && !modes.Contains(mode)) continue;
+            if (Wanted("faults")) figures.Add(Median(runs, () => Faults(pages, mode), progress));
+            if (Wanted("migration")) figures.Add(Median(runs, () => Migration(pages, mode), progress));
         }
-        figures.Add(ModelBytesPerPage(pages));
-        figures.Add(BytesPerPage(pages));
+        if (Wanted("memory"))
+        {
+            figures.Add(ModelBytesPerPage(pages));
+            figures.Add(BytesPerPage(pages));
+        }
         return figures.Select(Format);
     }
 
     public static string Format(Figure f) =>
         $"{f.Name,-34} {f.Value.ToString(f.Value >= 1000 ? "N0" : "F1", CultureInfo.InvariantCulture),14} {f.Unit,-8} {f.Detail}";
 
+    /// <summary>The median of <paramref name="runs"/> measured runs, after one warm-up run that is not counted: the first
+    /// run of a process executes tier-0 JIT code and pays for growing the heap.</summary>
     private static Figure Median(int runs, Func<Figure> measure, Action<string>? progress)
     {
+        measure();
         var all = Enumerable.Range(0, runs).Select(_ => measure()).OrderBy(f => f.Value).ToList();
         var median = all[all.Count / 2];
         progress?.Invoke($"  ({median.Name}: runs {string.Join(", ", all.Select(f => f.Value.ToString("N0", CultureInfo.InvariantCulture)))})");
@@ -80,7 +92,8 @@ public static class Benchmarks
             throw new InvalidOperationException($"migration benchmark run failed: {string.Join("; ", r.Steps.Where(s => !s.Ok).Select(s => s.Message))} {string.Join("; ", r.Violations)}");
         var wall = Wall(r, 5, 7) + Wall(r, 8, 10);
         return new Figure($"migrated pages/s ({Mode(mode)})", 2.0 * half / wall.TotalSeconds, "pages/s",
-            $"{2 * half} pages evicted and faulted back on the other node in {wall.TotalMilliseconds:F0} ms (swap latency 0)");
+            $"{2 * half} pages evicted and faulted back on the other node in {wall.TotalMilliseconds:F0} ms " +
+            $"(evict {Wall(r, 5, 7).TotalMilliseconds:F0} ms, fault back {Wall(r, 8, 10).TotalMilliseconds:F0} ms; swap latency 0)");
     }
 
     /// <summary>Heap bytes per emulated page: a machine with every page faulted and as many swap slots as pages, minus a

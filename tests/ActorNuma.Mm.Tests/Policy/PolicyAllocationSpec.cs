@@ -24,6 +24,24 @@ public sealed class PolicyAllocationSpec
     }
 
     [Fact]
+    public void A_bind_policy_builds_its_zonelist_once_as_mpol_new_does()
+    {
+        var vma = new Vma(Base, Base + 4 * P, Base / P, VmFlags.Read);
+        var bind = new MemPolicy(MpolMode.Bind, NodeMask.Of(1, 3));
+        var ilNext = 0;
+        var first = PolicyAllocation.PlanAllocVma(bind, vma, Base, cpuNode: 0, FourZonelists, ref ilNext);
+        var second = PolicyAllocation.PlanAllocVma(bind, vma, Base + P, cpuNode: 2, FourZonelists, ref ilNext);
+
+        Assert.Equal([1, 3], first.Zonelist);
+        Assert.Same(first.Zonelist, second.Zonelist);
+        // Equality and copies ignore the cached list: `with` builds its own, for the nodes it has.
+        var other = bind with { Nodes = NodeMask.Of(2) };
+        Assert.Equal([2], other.BindZonelist(4));
+        Assert.Equal(new MemPolicy(MpolMode.Bind, NodeMask.Of(1, 3)), bind);
+        Assert.Equal(new MemPolicy(MpolMode.Bind, NodeMask.Of(1, 3)).GetHashCode(), bind.GetHashCode());
+    }
+
+    [Fact]
     public void The_vma_policy_wins_over_the_task_policy()
     {
         var vma = new Vma(Base, Base + P, Base / P, VmFlags.Read) { Policy = new MemPolicy(MpolMode.Bind, NodeMask.Of(1)) };

@@ -71,16 +71,31 @@ public sealed class CliSpec : IDisposable
     }
 
     [Theory(Timeout = 60_000)]
-    [InlineData("--mode", "sometimes")]
-    [InlineData("--seed", "abc")]
-    [InlineData("--frobnicate", "1")]
-    public async Task A_bad_argument_is_bad_input_on_one_line(string option, string value)
+    [InlineData("run", "--mode", "sometimes")]
+    [InlineData("run", "--seed", "abc")]
+    [InlineData("run", "--frobnicate", "1")]
+    [InlineData("bench", "--figure", "latency")]
+    [InlineData("bench", "--mode", "sometimes")]
+    [InlineData("bench", "--pages", "12")]
+    public async Task A_bad_argument_is_bad_input_on_one_line(string command, string option, string value)
     {
-        var (code, output, error) = await Task.Run(() => Run("run", option, value));
+        var (code, output, error) = await Task.Run(() => Run(command, option, value));
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.Equal("", output);
         Assert.Single(error.TrimEnd('\n').Split('\n'));
         Assert.StartsWith("actornuma: ", error);
+    }
+
+    [Fact(Timeout = 120_000)]
+    public async Task Bench_measures_only_the_figures_and_modes_asked_for()
+    {
+        var (code, output, _) = await Task.Run(() => Run("bench", "--figure", "migration", "--mode", "deterministic",
+            "--pages", "2048", "--runs", "1"));
+        Assert.Equal(ExitCodes.Ok, code);
+        var figures = output.Split('\n').Where(l => l.Length > 0 && !l.StartsWith("  (")).ToArray();
+        var line = Assert.Single(figures);
+        Assert.StartsWith("migrated pages/s (deterministic)", line);
+        Assert.Contains("2048 pages evicted and faulted back", line);
     }
 
     [Fact(Timeout = 60_000)]

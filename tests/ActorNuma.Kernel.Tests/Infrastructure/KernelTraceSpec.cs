@@ -1,0 +1,69 @@
+namespace ActorNuma.Kernel.Tests.Infrastructure;
+
+/// <summary>The trace buffer: an event's line is the same whether its fields come as a string or as an interpolated
+/// string formatted straight into the hash buffer.</summary>
+public sealed class KernelTraceSpec
+{
+    private static KernelTrace At(double ms, int keep = 100) => new(() => TimeSpan.FromMilliseconds(ms), keep);
+
+    [Fact]
+    public void Interpolated_fields_hash_and_keep_the_same_lines_as_string_fields()
+    {
+        var (node, pfn, slot) = (1, 4242, 17);
+        var byString = At(1.5);
+        var byHandler = At(1.5);
+        for (var k = 0; k < 3; k++)
+        {
+            byString.Emit("mm_vmscan_writepage", "node=" + node + " pfn=" + (pfn + k) + " slot=" + slot);
+            byHandler.Emit("mm_vmscan_writepage", $"node={node} pfn={pfn + k} slot={slot}");
+        }
+
+        Assert.Equal(byString.Sha256(), byHandler.Sha256());
+        Assert.Equal(byString.Snapshot(), byHandler.Snapshot());
+        Assert.Equal("node=1 pfn=4244 slot=17", byHandler.Snapshot()[2].Fields);
+        Assert.Equal(3, byHandler.Events);
+    }
+
+    [Fact]
+    public void Events_past_the_kept_window_are_hashed_but_not_kept()
+    {
+        var small = At(0, keep: 2);
+        var large = At(0, keep: 10);
+        for (var k = 0; k < 5; k++)
+        {
+            small.Emit("e", $"k={k}");
+            large.Emit("e", $"k={k}");
+        }
+
+        Assert.Equal(2, small.Snapshot().Count);
+        Assert.Equal(5, large.Snapshot().Count);
+        Assert.Equal(large.Sha256(), small.Sha256());
+    }
+
+    [Fact]
+    public void A_disabled_trace_formats_nothing_and_counts_nothing()
+    {
+        var trace = At(0);
+        trace.Enabled = false;
+        var formatted = 0;
+        trace.Emit("e", $"x={Count()}");
+
+        Assert.Equal(0, formatted);
+        Assert.Equal(0, trace.Events);
+        Assert.Empty(trace.Snapshot());
+        int Count() => ++formatted;
+    }
+
+    [Fact]
+    public void The_log_sink_sees_each_interpolated_event_once_in_order()
+    {
+        var trace = At(2, keep: 0);
+        var seen = new List<TraceEvent>();
+        trace.Log = seen.Add;
+        trace.Emit("a", $"n={1}");
+        trace.Emit("b", "n=2");
+
+        Assert.Equal(["a n=1", "b n=2"], seen.Select(e => $"{e.Name} {e.Fields}"));
+        Assert.Equal([1L, 2L], seen.Select(e => e.Seq));
+    }
+}
