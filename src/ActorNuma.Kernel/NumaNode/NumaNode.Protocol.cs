@@ -169,10 +169,12 @@ public static class NumaNode
     /// <summary>The answer to the task for swap-cache hits and for finished reads.</summary>
     public sealed record SwapCacheMapped(long Token, MappedSwapPage[] Pages);
 
-    /// <summary>The swap device asks whether the page may leave the swap cache (<c>remove_exclusive_swap_page</c>, or
-    /// <c>free_swap_and_cache</c>, which with <see cref="EvenIfShared"/> — swap over half full — takes it out even while
-    /// other tasks map it).</summary>
-    public sealed record TryRemoveExclusive(int Slot, int Pfn, int ExpectedCount, bool EvenIfShared = false);
+    /// <summary>The swap device asks whether pages may leave the swap cache (<c>remove_exclusive_swap_page</c>, or
+    /// <c>free_swap_and_cache</c>, which with <see cref="EvenIfShared"/> — swap over half full — takes them out even
+    /// while other tasks map them): slot k, cached by pfn k, which should have <see cref="ExpectedCount"/> references.
+    /// The node answers with one <see cref="SwapDevice.ExclusiveRemoved"/> and one <see cref="SwapDevice.ExclusiveRefused"/>
+    /// for the pages each applies to (none when it applies to none).</summary>
+    public sealed record TryRemoveExclusive(int[] Slots, int[] Pfns, int ExpectedCount, bool EvenIfShared = false);
 
     // ---- queries --------------------------------------------------------------------------------------------
 

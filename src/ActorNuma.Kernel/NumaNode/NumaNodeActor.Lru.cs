@@ -154,18 +154,27 @@ public sealed partial class NumaNodeActor
     /// slot; if the page has no other user either, it leaves the swap cache (dirty, since the slot goes away).</summary>
     private void HandleTryRemoveExclusive(TryRemoveExclusive m)
     {
-        var idx = Idx(m.Pfn);
-        var ok = _m.Test(idx, PageFlags.SwapCache) && _m.SwapEntry(idx) == m.Slot
-                 && (_m.Count(idx) == m.ExpectedCount || m.EvenIfShared)
-                 && !_m.Test(idx, PageFlags.Writeback) && !_m.Test(idx, PageFlags.Locked);
-        if (!ok)
+        List<int>? removed = null, refused = null;
+        for (var k = 0; k < m.Slots.Length; k++)
         {
-            Directory.Swap.Tell(new SwapDevice.ExclusiveRefused(m.Slot, m.Pfn));
-            return;
+            var (slot, pfn) = (m.Slots[k], m.Pfns[k]);
+            var idx = Idx(pfn);
+            var ok = _m.Test(idx, PageFlags.SwapCache) && _m.SwapEntry(idx) == slot
+                     && (_m.Count(idx) == m.ExpectedCount || m.EvenIfShared)
+                     && !_m.Test(idx, PageFlags.Writeback) && !_m.Test(idx, PageFlags.Locked);
+            if (!ok)
+            {
+                (refused ??= new()).Add(k);
+                continue;
+            }
+            _m.DeleteFromSwapCache(idx);
+            _m.Set(idx, PageFlags.Dirty);
+            (removed ??= new()).Add(k);
+            PutPage(idx);
         }
-        _m.DeleteFromSwapCache(idx);
-        _m.Set(idx, PageFlags.Dirty);
-        Directory.Swap.Tell(new SwapDevice.ExclusiveRemoved(m.Slot, m.Pfn));
-        PutPage(idx);
+        if (refused is not null)
+            Directory.Swap.Tell(new SwapDevice.ExclusiveRefused(refused.Select(k => m.Slots[k]).ToArray(), refused.Select(k => m.Pfns[k]).ToArray()));
+        if (removed is not null)
+            Directory.Swap.Tell(new SwapDevice.ExclusiveRemoved(removed.Select(k => m.Slots[k]).ToArray(), removed.Select(k => m.Pfns[k]).ToArray()));
     }
 }

@@ -32,11 +32,12 @@ public static class SwapDevice
     /// (<c>__delete_from_swap_cache</c> + <c>swap_free</c>).</summary>
     public sealed record SwapCacheDeleted(int[] Slots, int[] Pfns);
 
-    /// <summary>The node agreed to <c>remove_exclusive_swap_page</c>: same effect as <see cref="SwapCacheDeleted"/>.</summary>
-    public sealed record ExclusiveRemoved(int Slot, int Pfn);
+    /// <summary>The node agreed to <c>remove_exclusive_swap_page</c> for these pages (slot k is cached by pfn k): same
+    /// effect as <see cref="SwapCacheDeleted"/>.</summary>
+    public sealed record ExclusiveRemoved(int[] Slots, int[] Pfns);
 
-    /// <summary>The node refused: the page has other users now.</summary>
-    public sealed record ExclusiveRefused(int Slot, int Pfn);
+    /// <summary>The node refused for these pages: they have other users now (or are locked, or under writeback).</summary>
+    public sealed record ExclusiveRefused(int[] Slots, int[] Pfns);
 
     /// <summary><c>do_swap_page</c>: <c>lookup_swap_cache</c>. A hit is forwarded to the page's node
     /// (<see cref="NumaNode.SwapCacheHit"/>); a miss answers <see cref="SwapCacheMiss"/>.</summary>

@@ -60,9 +60,12 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
                 }
                 break;
             case ExclusiveRemoved m:
-                _map.DeleteFromSwapCache(m.Slot, m.Pfn);
-                _map.SwapFree(m.Slot);
-                Trace.Emit("mm_remove_exclusive_swap_page", $"slot={m.Slot} pfn={m.Pfn}");
+                for (var k = 0; k < m.Slots.Length; k++)
+                {
+                    _map.DeleteFromSwapCache(m.Slots[k], m.Pfns[k]);
+                    _map.SwapFree(m.Slots[k]);
+                    Trace.Emit("mm_remove_exclusive_swap_page", $"slot={m.Slots[k]} pfn={m.Pfns[k]}");
+                }
                 break;
             case ExclusiveRefused: break;
             case LookupSwapCache m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
@@ -77,7 +80,7 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
             case SwapFreeAfterSwapIn m: HandleSwapFreeAfterSwapIn(m); break;
             case OfferSwapCache m:
                 if (_map.Count(m.Slot) == 1 && _map.CachedPfn(m.Slot) == m.Pfn)
-                    NodeOf(m.Pfn).Tell(new NumaNode.TryRemoveExclusive(m.Slot, m.Pfn, m.ExpectedCount));
+                    NodeOf(m.Pfn).Tell(new NumaNode.TryRemoveExclusive([m.Slot], [m.Pfn], m.ExpectedCount));
                 break;
             case CanShareSwapPage m:
                 var share = m.Mapcount + (_map.Count(m.Slot) - 1) == 1;
@@ -221,24 +224,52 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
     /// cache's reference asks the page's node to drop the page from the cache.</summary>
     private void HandleSwapFree(SwapFree m)
     {
+        var offers = new ExclusiveOffers(this, expectedCount: 1);
         foreach (var slot in m.Slots)
         {
             _map.SwapFree(slot);
             if (!m.FreeCache || _map.Count(slot) != 1) continue;
             var pfn = _map.CachedPfn(slot);
             // free_swap_and_cache(): "Only cache user (+us), or swap space full? Free it!"
-            if (pfn >= 0) NodeOf(pfn).Tell(new NumaNode.TryRemoveExclusive(slot, pfn, ExpectedCount: 1, EvenIfShared: _map.VmSwapFull));
+            if (pfn >= 0) offers.Add(slot, pfn, evenIfShared: _map.VmSwapFull);
         }
+        offers.Send();
     }
 
     /// <summary>do_swap_page: <c>swap_free(entry)</c>, then <c>remove_exclusive_swap_page</c> if <c>vm_swap_full()</c>.</summary>
     private void HandleSwapFreeAfterSwapIn(SwapFreeAfterSwapIn m)
     {
+        var offers = new ExclusiveOffers(this, expectedCount: 2);
         for (var k = 0; k < m.Slots.Length; k++)
         {
             _map.SwapFree(m.Slots[k]);
             if (_map.VmSwapFull && _map.Count(m.Slots[k]) == 1 && _map.CachedPfn(m.Slots[k]) == m.Pfns[k])
-                NodeOf(m.Pfns[k]).Tell(new NumaNode.TryRemoveExclusive(m.Slots[k], m.Pfns[k], ExpectedCount: 2));
+                offers.Add(m.Slots[k], m.Pfns[k], evenIfShared: false);
+        }
+        offers.Send();
+    }
+
+    /// <summary>The remove_exclusive_swap_page requests of one message, one TryRemoveExclusive per node (and per
+    /// EvenIfShared, which vm_swap_full can change between two slots), each in slot order.</summary>
+    private sealed class ExclusiveOffers(SwapDeviceActor device, int expectedCount)
+    {
+        private List<(int Node, bool EvenIfShared, List<int> Slots, List<int> Pfns)>? _groups;
+
+        public void Add(int slot, int pfn, bool evenIfShared)
+        {
+            var node = device._machine.Topology.PfnToNid(pfn);
+            _groups ??= new();
+            foreach (var g in _groups)
+                if (g.Node == node && g.EvenIfShared == evenIfShared) { g.Slots.Add(slot); g.Pfns.Add(pfn); return; }
+            _groups.Add((node, evenIfShared, [slot], [pfn]));
+        }
+
+        public void Send()
+        {
+            if (_groups is null) return;
+            foreach (var g in _groups)
+                device._machine.Directory.Node(g.Node).Tell(
+                    new NumaNode.TryRemoveExclusive(g.Slots.ToArray(), g.Pfns.ToArray(), expectedCount, g.EvenIfShared));
         }
     }
 }

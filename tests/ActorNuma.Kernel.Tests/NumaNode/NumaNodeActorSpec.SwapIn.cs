@@ -130,9 +130,11 @@ public sealed partial class NumaNodeActorSpec
         var node = NewNode();
         var pfn = MappedSwapCachePage(node);
 
-        node.Send(new TryRemoveExclusive(Slot, pfn, ExpectedCount: 2));
+        node.Send(new TryRemoveExclusive([Slot], [pfn], ExpectedCount: 2));
 
-        Assert.Equal(new SwapDevice.ExclusiveRemoved(Slot, pfn), node.Rig.SwapProbe.ExpectMsg<SwapDevice.ExclusiveRemoved>());
+        var removed = node.Rig.SwapProbe.ExpectMsg<SwapDevice.ExclusiveRemoved>();
+        Assert.Equal([Slot], removed.Slots);
+        Assert.Equal([pfn], removed.Pfns);
         Assert.Equal(PageFlags.Dirty, node.Flags(pfn) & (PageFlags.Dirty | PageFlags.SwapCache));
         Assert.Equal((1, 1, 0), (node.Count(pfn), node.Mapcount(pfn), node.SwapEntry(pfn)));
     }
@@ -143,9 +145,11 @@ public sealed partial class NumaNodeActorSpec
         var node = NewNode();
         var pfn = MappedSwapCachePage(node);
 
-        node.Send(new TryRemoveExclusive(Slot, pfn, ExpectedCount: 1));
+        node.Send(new TryRemoveExclusive([Slot], [pfn], ExpectedCount: 1));
 
-        Assert.Equal(new SwapDevice.ExclusiveRefused(Slot, pfn), node.Rig.SwapProbe.ExpectMsg<SwapDevice.ExclusiveRefused>());
+        var refused = node.Rig.SwapProbe.ExpectMsg<SwapDevice.ExclusiveRefused>();
+        Assert.Equal([Slot], refused.Slots);
+        Assert.Equal([pfn], refused.Pfns);
         Assert.True(node.Test(pfn, PageFlags.SwapCache));
     }
 
@@ -155,10 +159,29 @@ public sealed partial class NumaNodeActorSpec
         var node = NewNode();
         var pfn = PageUnderWriteback(node);
 
-        node.Send(new TryRemoveExclusive(Slot, pfn, ExpectedCount: 2));
+        node.Send(new TryRemoveExclusive([Slot], [pfn], ExpectedCount: 2));
 
         node.Rig.SwapProbe.ExpectMsg<SwapDevice.ExclusiveRefused>();
         Assert.True(node.Test(pfn, PageFlags.SwapCache));
+    }
+
+    [Fact]
+    public void TryRemoveExclusive_answers_a_batch_with_one_message_for_the_removed_and_one_for_the_refused()
+    {
+        var node = NewNode();
+        var pfn = MappedSwapCachePage(node);
+
+        // The second entry names the page again, under a slot it no longer caches once the first entry took it out.
+        node.Send(new TryRemoveExclusive([Slot, Slot + 1], [pfn, pfn], ExpectedCount: 2));
+
+        var refused = node.Rig.SwapProbe.ExpectMsg<SwapDevice.ExclusiveRefused>();
+        var removed = node.Rig.SwapProbe.ExpectMsg<SwapDevice.ExclusiveRemoved>();
+        Assert.Equal([Slot + 1], refused.Slots);
+        Assert.Equal([pfn], refused.Pfns);
+        Assert.Equal([Slot], removed.Slots);
+        Assert.Equal([pfn], removed.Pfns);
+        Assert.False(node.Test(pfn, PageFlags.SwapCache));
+        node.Rig.SwapProbe.ExpectNoMsg(TimeSpan.Zero);
     }
 
     /// <remarks>Regression: a hit waiting for the lock once held no page reference, so the pass freed the page under it,

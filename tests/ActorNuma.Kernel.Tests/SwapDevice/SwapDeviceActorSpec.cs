@@ -247,8 +247,7 @@ public sealed class SwapDeviceActorSpec : KernelSpec
         Assert.False(swap.Rig.NodeProbes[1].HasMessages);   // another PTE still holds it
         swap.Send(new SwapFree([slot], FreeCache: true));
 
-        Assert.Equal(new NumaNode.TryRemoveExclusive(slot, 70, ExpectedCount: 1),
-            swap.Rig.NodeProbes[1].ExpectMsg<NumaNode.TryRemoveExclusive>());
+        AssertTryRemove(swap.Rig.NodeProbes[1], [slot], [70], expectedCount: 1);
         Assert.Equal(1, swap.Map.Count(slot));
     }
 
@@ -271,8 +270,8 @@ public sealed class SwapDeviceActorSpec : KernelSpec
         var swap = NewSwap();
         var (kept, removed) = (swap.AddToSwap(5).Single(), swap.AddToSwap(6).Single());
 
-        swap.Send(new ExclusiveRefused(kept, 5));
-        swap.Send(new ExclusiveRemoved(removed, 6));
+        swap.Send(new ExclusiveRefused([kept], [5]));
+        swap.Send(new ExclusiveRemoved([removed], [6]));
 
         Assert.Equal((1, 5), (swap.Map.Count(kept), swap.Map.CachedPfn(kept)));
         Assert.Equal((0, -1), (swap.Map.Count(removed), swap.Map.CachedPfn(removed)));
@@ -288,8 +287,31 @@ public sealed class SwapDeviceActorSpec : KernelSpec
 
         swap.Send(new SwapFreeAfterSwapIn([slots[0]], [5]));
 
-        Assert.Equal(new NumaNode.TryRemoveExclusive(slots[0], 5, ExpectedCount: 2),
-            swap.Rig.NodeProbes[0].ExpectMsg<NumaNode.TryRemoveExclusive>());
+        AssertTryRemove(swap.Rig.NodeProbes[0], [slots[0]], [5], expectedCount: 2);
+    }
+
+    [Fact]
+    public void Swap_ins_of_one_message_ask_each_node_once_for_all_its_pages()
+    {
+        const int OnNode1 = SmallMachine.PagesPerNode + 3;
+        var swap = NewSwap(swapSlots: 4);
+        var slots = swap.AddToSwap(5, OnNode1, 6, 7);
+        swap.Send(new SwapDuplicateAndForward(slots[..3], swap.Replies.Ref, "dup"));
+        Assert.True(swap.Map.VmSwapFull);
+
+        swap.Send(new SwapFreeAfterSwapIn(slots[..3], [5, OnNode1, 6]));
+
+        AssertTryRemove(swap.Rig.NodeProbes[0], [slots[0], slots[2]], [5, 6], expectedCount: 2);
+        AssertTryRemove(swap.Rig.NodeProbes[1], [slots[1]], [OnNode1], expectedCount: 2);
+        Assert.False(swap.Rig.NodeProbes[0].HasMessages);
+    }
+
+    private static void AssertTryRemove(TestProbe node, int[] slots, int[] pfns, int expectedCount, bool evenIfShared = false)
+    {
+        var m = node.ExpectMsg<NumaNode.TryRemoveExclusive>();
+        Assert.Equal(slots, m.Slots);
+        Assert.Equal(pfns, m.Pfns);
+        Assert.Equal((expectedCount, evenIfShared), (m.ExpectedCount, m.EvenIfShared));
     }
 
     [Fact]
@@ -315,7 +337,7 @@ public sealed class SwapDeviceActorSpec : KernelSpec
         swap.Send(new OfferSwapCache(held, 6, ExpectedCount: 1));
         swap.Send(new OfferSwapCache(alone, 5, ExpectedCount: 1));
 
-        Assert.Equal(new NumaNode.TryRemoveExclusive(alone, 5, 1), swap.Rig.NodeProbes[0].ExpectMsg<NumaNode.TryRemoveExclusive>());
+        AssertTryRemove(swap.Rig.NodeProbes[0], [alone], [5], expectedCount: 1);
         Assert.False(swap.Rig.NodeProbes[0].HasMessages);
     }
 
