@@ -25,20 +25,33 @@ public sealed class KernelMachine
     public int[][] Zonelists { get; }
     public KernelDirectory Directory { get; } = new();
     public KernelTrace Trace { get; }
+    /// <summary>Messages the kernel actors have started and finished handling (concurrent mode's test for rest).</summary>
+    public KernelActivity Activity { get; } = new();
 
     /// <summary>Pids are handed out like the kernel's: increasing from 1 (0 means "self" in syscalls).</summary>
     public int AllocPid() => Interlocked.Increment(ref _nextPid);
 
+    // Actors register from their constructors, which run in parallel in concurrent mode: each add and the rebuild of
+    // its sorted list happen under one lock, or a registration that rebuilds from an older view of the dictionary
+    // could publish its list last and drop a task (the checkers then saw its pages as mapped by no PTE).
+    private readonly Lock _registry = new();
+
     internal void Register(NodeState node)
     {
-        _nodes[node.Memory.Node] = node;
-        _nodeList = _nodes.Values.OrderBy(n => n.Memory.Node).ToArray();
+        lock (_registry)
+        {
+            _nodes[node.Memory.Node] = node;
+            _nodeList = _nodes.Values.OrderBy(n => n.Memory.Node).ToArray();
+        }
     }
 
     internal void Register(TaskState task)
     {
-        _tasks[task.Pid] = task;
-        _taskList = _tasks.Values.OrderBy(t => t.Pid).ToArray();
+        lock (_registry)
+        {
+            _tasks[task.Pid] = task;
+            _taskList = _tasks.Values.OrderBy(t => t.Pid).ToArray();
+        }
     }
 
     internal void Register(SwapState swap) => Swap = swap;

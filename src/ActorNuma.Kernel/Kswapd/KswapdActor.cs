@@ -6,7 +6,7 @@ namespace ActorNuma.Kernel;
 /// <c>balance_pgdat</c> — priorities 12 down to 0, a shrink_zone of its node's zone at each, until the zone is above
 /// pages_high — and sleeps again. The zone's lists belong to the node, so kswapd drives and the node shrinks.</summary>
 /// <remarks>Kernel: 2.6.14 mm/vmscan.c kswapd(), balance_pgdat().</remarks>
-public sealed class KswapdActor : UntypedActor, IWithTimers
+public sealed class KswapdActor : KernelActor, IWithTimers
 {
     /// <summary>blk_congestion_wait(WRITE, HZ/10).</summary>
     private static readonly TimeSpan CongestionWait = TimeSpan.FromMilliseconds(100);
@@ -24,7 +24,7 @@ public sealed class KswapdActor : UntypedActor, IWithTimers
     private long _reclaimedSinceWake;
     private int _lastFree;
 
-    public KswapdActor(KernelMachine machine, int node, IActorRef nodeRef)
+    public KswapdActor(KernelMachine machine, int node, IActorRef nodeRef) : base(machine)
     {
         _machine = machine;
         _node = node;

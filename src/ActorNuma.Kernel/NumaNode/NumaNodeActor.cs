@@ -4,7 +4,7 @@ namespace ActorNuma.Kernel;
 
 /// <summary>One NUMA node: <c>pg_data_t</c> with its single zone, <c>zone-&gt;lru_lock</c> and the per-CPU pagevecs of
 /// the CPUs on the node. Every change to one of its frames happens in this actor.</summary>
-public sealed partial class NumaNodeActor : UntypedActor, IWithTimers
+public sealed partial class NumaNodeActor : KernelActor, IWithTimers
 {
     private readonly KernelMachine _machine;
     private readonly int _node;
@@ -14,7 +14,7 @@ public sealed partial class NumaNodeActor : UntypedActor, IWithTimers
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private long _nextToken;
 
-    public NumaNodeActor(KernelMachine machine, int node)
+    public NumaNodeActor(KernelMachine machine, int node) : base(machine)
     {
         _machine = machine;
         _node = node;

@@ -5,7 +5,7 @@ namespace ActorNuma.Kernel;
 /// <summary>A task and its mm: VMAs with their policies, the page table, the task policy, the CPU it runs on, and what
 /// it last wrote to each page. It runs one syscall at a time (mmap_sem for the emulator's purposes); the page-table
 /// requests of other actors (try_to_unmap, page_referenced) are served at once, as the PTE lock allows in the kernel.</summary>
-public sealed partial class NumaTaskActor : UntypedActor, IWithTimers
+public sealed partial class NumaTaskActor : KernelActor, IWithTimers
 {
     private readonly KernelMachine _machine;
     private readonly TaskState _state;
@@ -18,7 +18,7 @@ public sealed partial class NumaTaskActor : UntypedActor, IWithTimers
     private int _ilNext;
     private uint _writeSeq;
 
-    public NumaTaskActor(KernelMachine machine, TaskState state)
+    public NumaTaskActor(KernelMachine machine, TaskState state) : base(machine)
     {
         _machine = machine;
         _state = state;

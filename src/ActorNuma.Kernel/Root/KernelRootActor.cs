@@ -3,11 +3,11 @@ namespace ActorNuma.Kernel;
 
 /// <summary>Boots the machine: one <see cref="NumaNodeActor"/> per node, the <see cref="SwapDeviceActor"/>, and the tasks
 /// asked for; all are its children, so that in deterministic mode they are created synchronously.</summary>
-public sealed partial class KernelRootActor : UntypedActor
+public sealed partial class KernelRootActor : KernelActor
 {
     private readonly KernelMachine _machine;
 
-    public KernelRootActor(KernelMachine machine) => _machine = machine;
+    public KernelRootActor(KernelMachine machine) : base(machine) => _machine = machine;
 
     public static Props Props(KernelMachine machine) =>
         Akka.Actor.Props.Create(() => new KernelRootActor(machine)).OnKernelDispatcher();

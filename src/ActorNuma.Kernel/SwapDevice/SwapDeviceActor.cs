@@ -4,7 +4,7 @@ namespace ActorNuma.Kernel;
 
 /// <summary>The swap area and its block device: <c>swap_map</c>, the swap cache (<c>swapper_space</c>), what each slot
 /// holds, and a write and a read queue that serve one page per configured latency, in order.</summary>
-public sealed class SwapDeviceActor : UntypedActor, IWithTimers
+public sealed class SwapDeviceActor : KernelActor, IWithTimers
 {
     private readonly KernelMachine _machine;
     private readonly SwapMap _map;
@@ -15,7 +15,7 @@ public sealed class SwapDeviceActor : UntypedActor, IWithTimers
     private TimeSpan _readBusyUntil;
     private long _timerSeq;
 
-    public SwapDeviceActor(KernelMachine machine)
+    public SwapDeviceActor(KernelMachine machine) : base(machine)
     {
         _machine = machine;
         _map = new SwapMap(machine.Settings.SwapSlots);

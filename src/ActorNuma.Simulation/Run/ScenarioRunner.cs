@@ -137,8 +137,7 @@ public static class ScenarioRunner
             driver.Tell(new ScenarioDriverActor.Start());
             if (_pump is not null) PlayDeterministic(driver);
             else PlayConcurrent(driver);
-            Settle();
-            Checkpoint(final: true);
+            if (Settle()) Checkpoint(final: true);
             _options.AtEnd?.Invoke(_machine);
             return BuildReport();
         }
@@ -173,8 +172,7 @@ public static class ScenarioRunner
                 _progress.Signal.WaitOne(TimeSpan.FromMilliseconds(200));
                 if (_progress.CheckpointRequested)
                 {
-                    Settle();
-                    if (_options.CheckEveryStep) Checkpoint(final: false);
+                    if (Settle() && _options.CheckEveryStep) Checkpoint(final: false);
                     _progress.CheckpointServed();
                     driver.Tell(new ScenarioDriverActor.CheckpointDone());
                 }
@@ -194,12 +192,19 @@ public static class ScenarioRunner
         }
 
         /// <summary>Lets every message in flight land: the deterministic pump runs until idle (without moving time);
-        /// the concurrent system is polled until no kernel mailbox holds anything.</summary>
-        private void Settle()
+        /// the concurrent system is polled until it is at rest (<see cref="Quiescence"/>). False when a concurrent
+        /// machine does not come to rest: that is a liveness violation, and its state must not be checked.</summary>
+        private bool Settle()
         {
-            if (_pump is not null) { _pump.RunUntilIdle(_options.MaxSteps); return; }
-            Quiescence.WaitUntilQuiet(KernelActors(), TimeSpan.FromSeconds(30));
+            if (_pump is not null) { _pump.RunUntilIdle(_options.MaxSteps); return true; }
+            if (Quiescence.WaitUntilQuiet(KernelActors(), _machine.Activity, SettleTimeout)) return true;
+            var message = $"liveness: the machine did not come to rest within {SettleTimeout.TotalSeconds:F0} s " +
+                          $"(step {_progress.CurrentStep}, seed {_seed}); its invariants were not checked";
+            if (!_violations.Contains(message)) _violations.Add(message);
+            return false;
         }
+
+        private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
 
         private IEnumerable<IActorRef> KernelActors()
         {

@@ -1,0 +1,76 @@
+using ActorNuma.Kernel;
+using ActorNuma.Mm;
+using ActorNuma.Simulation.Run;
+using Akka.Actor;
+using Akka.TestKit.Xunit2;
+
+namespace ActorNuma.Simulation.Tests.Scheduling;
+
+/// <summary>Concurrent mode's rest test: a machine is at rest only when no kernel actor is inside a handler and no
+/// kernel mailbox holds a message.</summary>
+public sealed class QuiescenceSpec : TestKit
+{
+    private readonly KernelMachine _machine =
+        new(new KernelSettings { Topology = new Topology(1, 1, 16), Profile = KernelProfile.V2 }, new KernelTrace(() => TimeSpan.Zero));
+    private readonly ManualResetEventSlim _entered = new();
+    private readonly ManualResetEventSlim _gate = new();
+
+    protected override void Dispose(bool disposing)
+    {
+        _gate.Set();
+        base.Dispose(disposing);
+        _entered.Dispose();
+        _gate.Dispose();
+    }
+
+    /// <summary>A kernel actor whose handler blocks until the test opens the gate: an actor inside a long handler.</summary>
+    private sealed class Blocking(KernelMachine machine, ManualResetEventSlim entered, ManualResetEventSlim gate) : KernelActor(machine)
+    {
+        protected override void OnReceive(object message)
+        {
+            entered.Set();
+            gate.Wait();
+            Sender.Tell("done");
+        }
+    }
+
+    /// <summary>A blocking actor, inside the handler of its first message.</summary>
+    private async Task<IActorRef> BlockedActor()
+    {
+        var actor = Sys.ActorOf(Props.Create(() => new Blocking(_machine, _entered, _gate)));
+        actor.Tell("first", TestActor);
+        await Task.Run(() => _entered.Wait());
+        return actor;
+    }
+
+    private bool Quiet(IActorRef actor, TimeSpan timeout) => Quiescence.WaitUntilQuiet([actor], _machine.Activity, timeout);
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_actor_inside_a_handler_with_every_mailbox_empty_is_not_rest()
+    {
+        var actor = await BlockedActor();
+
+        // The mailbox is empty (the message is being handled); the old test, empty mailboxes alone, called this rest.
+        Assert.False(((ActorRefWithCell)actor).Underlying.HasMessages);
+        Assert.False(Quiet(actor, TimeSpan.FromMilliseconds(100)));
+
+        _gate.Set();
+        ExpectMsg("done");
+        Assert.True(Quiet(actor, TimeSpan.FromSeconds(30)));
+        Assert.Equal((1L, 1L), _machine.Activity.Snapshot());
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task A_message_waiting_in_a_mailbox_is_not_rest()
+    {
+        var actor = await BlockedActor();
+        actor.Tell("second", TestActor);   // waits in the mailbox behind the blocked handler
+
+        Assert.False(Quiet(actor, TimeSpan.FromMilliseconds(100)));
+        _gate.Set();
+        ExpectMsg("done");
+        ExpectMsg("done");
+        Assert.True(Quiet(actor, TimeSpan.FromSeconds(30)));
+        Assert.Equal((2L, 2L), _machine.Activity.Snapshot());
+    }
+}
