@@ -117,10 +117,38 @@ public sealed class KernelTrace
     /// Called under the lock.</summary>
     private (long Seq, TimeSpan Time) BeginLine(string name)
     {
-        var seq = ++_seq;
         var time = _clock();
+        return (BeginLine(name, time), time);
+    }
+
+    private long BeginLine(string name, TimeSpan time)
+    {
+        var seq = ++_seq;
         _pending.Append(CultureInfo.InvariantCulture, $"{seq,8} {time.TotalMilliseconds,12:F3}ms {name} ");
-        return (seq, time);
+        return seq;
+    }
+
+    /// <summary>Writes the fields of event <c>k</c> of an <see cref="EmitEach{TState}"/> batch.</summary>
+    public delegate void FieldsWriter<in TState>(StringBuilder fields, TState state, int k);
+
+    /// <summary><paramref name="count"/> events of one name, as a batch handled in one message emits them (one per
+    /// page, like <c>mm_vmscan_writepage</c>): under one acquisition of the lock and at one timestamp, so the events of
+    /// a batch neither contend with other actors' events one by one nor interleave with them. Each line is what
+    /// <see cref="Emit(string, string)"/> would write; pass a static lambda and the batch allocates nothing.</summary>
+    public void EmitEach<TState>(string name, int count, TState state, FieldsWriter<TState> fields)
+    {
+        if (!Enabled || count == 0) return;
+        lock (_gate)
+        {
+            var time = _clock();
+            for (var k = 0; k < count; k++)
+            {
+                var seq = BeginLine(name, time);
+                var start = _pending.Length;
+                fields(_pending, state, k);
+                EndLine(seq, time, name, _kept.Count < Keep || Log is not null ? _pending.ToString(start, _pending.Length - start) : null);
+            }
+        }
     }
 
     /// <summary>Ends the line whose fields are in the buffer. Called under the lock.</summary>

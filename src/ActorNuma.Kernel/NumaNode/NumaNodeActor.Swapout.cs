@@ -1,3 +1,4 @@
+using System.Globalization;
 using static ActorNuma.Kernel.NumaNode;
 
 namespace ActorNuma.Kernel;
@@ -305,11 +306,13 @@ public sealed partial class NumaNodeActor
     private void HandleSwapWriteStarted(SwapDevice.SwapWriteStarted m)
     {
         _swapouts.TryGetValue(m.Token, out var batch);
+        Trace.EmitEach("mm_vmscan_writepage", m.Written.Length, (Node: _node, Pfns: m.Written, Memory: _m),
+            static (fields, s, k) => fields.Append(CultureInfo.InvariantCulture,
+                $"node={s.Node} pfn={s.Pfns[k]} slot={s.Memory.SwapEntry(s.Memory.Index(s.Pfns[k]))}"));
         foreach (var pfn in m.Written)
         {
             var idx = Idx(pfn);
             _m.Set(idx, PageFlags.Writeback);
-            Trace.Emit("mm_vmscan_writepage", $"node={_node} pfn={pfn} slot={_m.SwapEntry(idx)}");
             UnlockPage(idx);
             if (batch is not null) Resolve(m.Token, batch, idx, SwapoutVerdict.Retry);
         }

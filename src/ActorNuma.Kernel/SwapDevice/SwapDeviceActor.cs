@@ -1,3 +1,4 @@
+using System.Globalization;
 using static ActorNuma.Kernel.SwapDevice;
 
 namespace ActorNuma.Kernel;
@@ -64,8 +65,9 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 {
                     _map.DeleteFromSwapCache(m.Slots[k], m.Pfns[k]);
                     _map.SwapFree(m.Slots[k]);
-                    Trace.Emit("mm_remove_exclusive_swap_page", $"slot={m.Slots[k]} pfn={m.Pfns[k]}");
                 }
+                Trace.EmitEach("mm_remove_exclusive_swap_page", m.Slots.Length, m,
+                    static (fields, m, k) => fields.Append(CultureInfo.InvariantCulture, $"slot={m.Slots[k]} pfn={m.Pfns[k]}"));
                 break;
             case ExclusiveRefused: break;
             case LookupSwapCache m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;

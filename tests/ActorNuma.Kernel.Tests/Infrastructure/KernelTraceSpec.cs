@@ -25,6 +25,21 @@ public sealed class KernelTraceSpec
     }
 
     [Fact]
+    public void A_batch_of_events_writes_the_lines_single_events_would()
+    {
+        int[] pfns = [7, 8, 9];
+        var single = At(3.25);
+        var batch = At(3.25);
+        foreach (var pfn in pfns) single.Emit("mm_vmscan_writepage", $"node=1 pfn={pfn}");
+        batch.EmitEach("mm_vmscan_writepage", pfns.Length, pfns, static (fields, p, k) => fields.Append("node=1 pfn=").Append(p[k]));
+        batch.EmitEach("none", 0, pfns, static (_, _, _) => throw new InvalidOperationException("no event, no fields"));
+
+        Assert.Equal(single.Sha256(), batch.Sha256());
+        Assert.Equal(single.Snapshot(), batch.Snapshot());
+        Assert.Equal([1L, 2L, 3L], batch.Snapshot().Select(e => e.Seq));
+    }
+
+    [Fact]
     public void Events_past_the_kept_window_are_hashed_but_not_kept()
     {
         var small = At(0, keep: 2);
