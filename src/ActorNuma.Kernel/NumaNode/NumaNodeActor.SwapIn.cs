@@ -116,7 +116,7 @@ public sealed partial class NumaNodeActor
             if (_m.Test(idx, PageFlags.Locked))
             {
                 if (!pinned) _m.GetPage(idx);
-                _lockWaiters.Add(idx, new Waiter(() => SwapCacheHits(m, [hit], pinned: true), null));
+                Sleep(idx, PageFlags.Locked, new Waiter(() => SwapCacheHits(m, [hit], pinned: true), null));
                 continue;
             }
             MarkPageAccessed(idx);

@@ -134,7 +134,7 @@ public sealed partial class NumaNodeActor
     /// <summary>lock_page in a blocking pass, and where a page woken on the lock goes on from.</summary>
     private void SwapoutLocked(SwapoutBatch batch, int idx)
     {
-        if (_m.TestAndSet(idx, PageFlags.Locked)) { _lockWaiters.Add(idx, new Waiter(null, batch)); return; }
+        if (_m.TestAndSet(idx, PageFlags.Locked)) { Sleep(idx, PageFlags.Locked, new Waiter(null, batch)); return; }
         StepWriteback(batch.Token, batch, idx);
         FlushAfterMessage(batch.Token, batch);
     }
@@ -142,7 +142,7 @@ public sealed partial class NumaNodeActor
     /// <summary>wait_on_page_writeback, and where a page woken by end_page_writeback goes on from.</summary>
     private void SwapoutWritebackDone(SwapoutBatch batch, int idx)
     {
-        if (_m.Test(idx, PageFlags.Writeback)) { _writebackWaiters.Add(idx, new Waiter(null, batch)); return; }
+        if (_m.Test(idx, PageFlags.Writeback)) { Sleep(idx, PageFlags.Writeback, new Waiter(null, batch)); return; }
         StepAddToSwap(batch.Token, batch, idx);
         FlushAfterMessage(batch.Token, batch);
     }
@@ -151,7 +151,7 @@ public sealed partial class NumaNodeActor
     {
         if (!_m.Test(idx, PageFlags.Writeback)) { StepAddToSwap(token, batch, idx); return; }
         if (batch.Request.Pass == 0) { RetryLater(token, batch, idx); return; }
-        _writebackWaiters.Add(idx, new Waiter(null, batch));
+        Sleep(idx, PageFlags.Writeback, new Waiter(null, batch));
     }
 
     private void StepAddToSwap(long token, SwapoutBatch batch, int idx)
@@ -343,7 +343,7 @@ public sealed partial class NumaNodeActor
                 _m.Stat.Count(VmEvent.Pgrotated);
             }
             _m.Clear(idx, PageFlags.Writeback);
-            Wake(_writebackWaiters, idx);
+            Wake(idx, PageFlags.Writeback);
         }
     }
 }

@@ -23,8 +23,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
             holdsZeroPage: node == t.PfnToNid(t.ZeroPfn));
         _pagevecs = t.CpusOf(node).ToDictionary(c => c, c => new CpuPagevecs(c));
         _state = new NodeState(_m, _pagevecs.Values.OrderBy(p => p.Cpu).ToArray());
-        _lockWaiters = new FrameWaitQueue(SwapoutLocked);
-        _writebackWaiters = new FrameWaitQueue(SwapoutWritebackDone);
+        _waitTable = new WaitTable(t.PagesPerNode);
         machine.Register(_state);
     }
 
@@ -111,59 +110,89 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
     private void UnlockPage(int idx)
     {
         _m.Clear(idx, PageFlags.Locked);
-        Wake(_lockWaiters, idx);
+        Wake(idx, PageFlags.Locked);
     }
 
-    /// <summary>One sleeper on a frame: a continuation, or a page of a swapout pass, which resumes its pass where the
-    /// queue says (after lock_page, after wait_on_page_writeback) without a closure per page.</summary>
+    /// <summary>One sleeper on a page bit: a continuation, or a page of a swapout pass, which resumes its pass where the
+    /// bit says (after lock_page, after wait_on_page_writeback) without a closure per page.</summary>
     private readonly record struct Waiter(Action? Then, SwapoutBatch? Batch);
 
-    /// <summary>A <c>wait_queue_head_t</c> per frame, for one kind of wait. Almost every waiting frame has a single
-    /// sleeper, so the first one is kept inline and only further ones get a list; they wake in the order they queued.</summary>
-    private sealed class FrameWaitQueue(Action<SwapoutBatch, int> resumeSwapout)
+    /// <summary><c>zone-&gt;wait_table</c>: sleepers on a page bit (PG_locked, PG_writeback) hash by page into a fixed
+    /// table of queues, as <c>page_waitqueue()</c> does; a wake-up runs the sleepers of that page and bit in the order
+    /// they slept and leaves the rest of the queue asleep (the filter <c>wake_bit_function</c> applies).</summary>
+    /// <remarks>2.6.14 <c>wait_table_size()</c> gives one queue per 256 pages, 4 to 4096 of them. Which queue a page
+    /// hashes to never changes who wakes, so the emulator keeps one per 16 pages (up to 64K): a migration that puts
+    /// most of a node to sleep on writeback at once then still finds a page's sleepers in a short scan. A fixed table
+    /// also keeps that sleep from growing a dictionary as large as the node, which cost a full GC each time it grew.</remarks>
+    private sealed class WaitTable
     {
-        private readonly Dictionary<int, Waiter> _first = new();
-        private readonly Dictionary<int, List<Waiter>> _more = new();
+        private readonly List<(int Idx, PageFlags Bit, Waiter W)>?[] _queues;
+        private readonly int _shift;
 
-        public Action<SwapoutBatch, int> ResumeSwapout { get; } = resumeSwapout;
-        public int Count => _first.Count;
-
-        public void Add(int idx, Waiter w)
+        public WaitTable(int pages)
         {
-            if (_first.TryAdd(idx, w)) return;
-            if (!_more.TryGetValue(idx, out var list)) _more[idx] = list = new();
-            list.Add(w);
+            var size = 4;
+            while (size < pages / 16 && size < 1 << 16) size <<= 1;
+            _queues = new List<(int, PageFlags, Waiter)>?[size];
+            _shift = 32 - System.Numerics.BitOperations.Log2((uint)size);
         }
 
-        /// <summary>Takes every sleeper of the frame off the queue (one that waits again queues anew).</summary>
-        public bool TryTake(int idx, out Waiter first, out List<Waiter>? more)
+        /// <summary>Sleepers in the table, for the liveness view.</summary>
+        public int Count { get; private set; }
+
+        private ref List<(int Idx, PageFlags Bit, Waiter W)>? Queue(int idx) => ref _queues[(int)((uint)idx * 0x9E3779B1u >> _shift)];
+
+        public void Add(int idx, PageFlags bit, Waiter w)
         {
+            (Queue(idx) ??= new(4)).Add((idx, bit, w));
+            Count++;
+        }
+
+        /// <summary>Takes the sleepers of (page, bit) off their queue, in the order they slept (one that sleeps again
+        /// queues anew).</summary>
+        public bool Take(int idx, PageFlags bit, out Waiter first, out List<Waiter>? more)
+        {
+            first = default;
             more = null;
-            if (!_first.Remove(idx, out first)) return false;
-            _more.Remove(idx, out more);
+            var queue = Queue(idx);
+            if (queue is null || queue.Count == 0) return false;
+            var entries = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(queue);
+            var kept = 0;
+            var found = false;
+            for (var k = 0; k < entries.Length; k++)
+            {
+                var e = entries[k];
+                if (e.Idx != idx || e.Bit != bit) { entries[kept++] = e; continue; }
+                if (!found) { first = e.W; found = true; }
+                else (more ??= new()).Add(e.W);
+            }
+            if (!found) return false;
+            Count -= queue.Count - kept;
+            queue.RemoveRange(kept, queue.Count - kept);
             return true;
         }
     }
 
-    private readonly FrameWaitQueue _lockWaiters;
-    private readonly FrameWaitQueue _writebackWaiters;
+    private readonly WaitTable _waitTable;
 
-    /// <summary>Runs the frame's waiters in the order they queued; one that waits again queues anew (they are all off
-    /// the queue before the first runs).</summary>
-    private static void Wake(FrameWaitQueue waiters, int idx)
+    private void Sleep(int idx, PageFlags bit, Waiter w) => _waitTable.Add(idx, bit, w);
+
+    /// <summary><c>wake_up_page(page, bit)</c>: runs the sleepers of the page and bit in the order they slept.</summary>
+    private void Wake(int idx, PageFlags bit)
     {
-        if (!waiters.TryTake(idx, out var first, out var more)) return;
+        if (!_waitTable.Take(idx, bit, out var first, out var more)) return;
         Run(first);
         if (more is null) return;
         foreach (var w in more) Run(w);
 
         void Run(Waiter w)
         {
-            if (w.Batch is { } batch) waiters.ResumeSwapout(batch, idx);
-            else w.Then!();
+            if (w.Batch is not { } batch) w.Then!();
+            else if (bit == PageFlags.Locked) SwapoutLocked(batch, idx);
+            else SwapoutWritebackDone(batch, idx);
         }
     }
 
     /// <summary>Frames that something waits on, for the liveness view of the checkers.</summary>
-    internal int Waiters => _lockWaiters.Count + _writebackWaiters.Count;
+    internal int Waiters => _waitTable.Count;
 }

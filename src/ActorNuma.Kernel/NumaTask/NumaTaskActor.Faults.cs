@@ -38,7 +38,9 @@ public sealed partial class NumaTaskActor
     /// after the last chunk, after a bad address (SIGSEGV, reported as EFAULT) or after the OOM kill.</summary>
     private void TouchChunk(TouchOp op, Action finished)
     {
-        if (op.Next >= op.End || op.Error != Errno.None)
+        // A fault that ended in VM_FAULT_OOM kills the task on its way back to user space (2.6.14 do_page_fault's
+        // out_of_memory label): no round starts after it.
+        if (op.Next >= op.End || op.Error != Errno.None || op.Oom)
         {
             if (op.Oom) { OomKillSelf(); return; }
             finished();
@@ -193,9 +195,21 @@ public sealed partial class NumaTaskActor
     /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(), swapin_readahead(); mm/swap_state.c read_swap_cache_async().</remarks>
     private void ReadSwapPages(TouchOp op, SwapDevice.SwapCacheMiss m, Dictionary<int, SwapFault> bySlot)
     {
-        var requested = new HashSet<int>();
+        var window = 1 << _machine.Settings.EffectivePageCluster;
+        var requested = new HashSet<int>(m.Slots.Length * window);
         var later = new List<SwapFault>();
-        var items = new List<(AllocItem Item, AllocPlan Plan)>();
+        // The pages to read, grouped as they come by plan in order of each plan's first page (as GroupBy did), by linear
+        // search: a round has few plans. Items go straight into their group (no list of every item with its plan:
+        // at a few thousand pages that list was a large-object array, and each one cost a full GC).
+        var groups = new List<(PlanKey Key, AllocPlan Plan, List<AllocItem> Items)>();
+        void Add(AllocItem item, AllocPlan plan)
+        {
+            var key = new PlanKey(plan.Zonelist, plan.Interleave, AllocPurpose.SwapIn);
+            var g = 0;
+            while (g < groups.Count && !groups[g].Key.Equals(key)) g++;
+            if (g == groups.Count) groups.Add((key, plan, []));
+            groups[g].Items.Add(item);
+        }
         for (var k = 0; k < m.Slots.Length; k++)
         {
             var f = bySlot[m.Slots[k]];
@@ -210,27 +224,16 @@ public sealed partial class NumaTaskActor
                 {
                     var kind = slot == f.Slot ? SwapInKind.ReadaheadFault : SwapInKind.Readahead;
                     var vpn = kind == SwapInKind.ReadaheadFault ? f.Vpn : addr >> MmConstants.PageShift;
-                    items.Add((new AllocItem((uint)vpn, 0, slot, kind), PlanAt(vma, addr)));
+                    Add(new AllocItem((uint)vpn, 0, slot, kind), PlanAt(vma, addr));
                 }
                 (vma, next, addr) = NextReadaheadAddress(vma, next, addr);
             }
-            if (requested.Add(f.Slot)) items.Add((new AllocItem((uint)f.Vpn, 0, f.Slot, SwapInKind.Fault), Plan(f.Vma, f.Vpn)));
-        }
-        // Grouped by plan in order of first appearance (as GroupBy did), by linear search: a round has few plans.
-        var groups = new List<(PlanKey Key, List<(AllocItem Item, AllocPlan Plan)> Members)>();
-        foreach (var x in items)
-        {
-            var key = new PlanKey(x.Plan.Zonelist, x.Plan.Interleave, AllocPurpose.SwapIn);
-            var g = groups.FindIndex(e => e.Key.Equals(key));
-            if (g < 0) groups.Add((key, [x]));
-            else groups[g].Members.Add(x);
+            if (requested.Add(f.Slot)) Add(new AllocItem((uint)f.Vpn, 0, f.Slot, SwapInKind.Fault), Plan(f.Vma, f.Vpn));
         }
         var allRead = Join(groups.Count, () => DoSwapPages(op, later));
-        foreach (var (_, group) in groups)
+        foreach (var (_, plan, group) in groups)
         {
-            var groupItems = new AllocItem[group.Count];
-            for (var k = 0; k < groupItems.Length; k++) groupItems[k] = group[k].Item;
-            Allocate(group[0].Plan, groupItems, AllocPurpose.SwapIn, op,
+            Allocate(plan, group.ToArray(), AllocPurpose.SwapIn, op,
                 onPage: _ => { },
                 onMapped: mapped => SwapMapped(op, mapped.Pages, bySlot, major: true),
                 onRaced: raced => DoSwapPages(op, raced.Slots.Where(s => bySlot.ContainsKey(s) && IsFaultOf(group, s)).Select(s => bySlot[s]).ToList()),
@@ -241,8 +244,8 @@ public sealed partial class NumaTaskActor
                 },
                 completed: allRead);
         }
-        static bool IsFaultOf(IEnumerable<(AllocItem Item, AllocPlan Plan)> group, int slot) =>
-            group.Any(x => x.Item.SwapSlot == slot && x.Item.Kind != SwapInKind.Readahead);
+        static bool IsFaultOf(List<AllocItem> group, int slot) =>
+            group.Exists(i => i.SwapSlot == slot && i.Kind != SwapInKind.Readahead);
     }
 
     /// <summary>swapin_readahead's walk to the next address (CONFIG_NUMA, "Find the next applicable VMA for the NUMA

@@ -18,6 +18,8 @@ public sealed partial class NumaTaskActor
         public long Scanned, Isolated, FailPagevec, FailElsewhere, FailFreeing, FailNotLru, Shared, Evicted, Failed, PutBack, Warnings;
         public int Passes;
         public List<int> Pagelist { get; } = new();
+        /// <summary>The pages a swapout pass freed (one set for every pass of the run).</summary>
+        public HashSet<int> Freed { get; } = new();
         public Dictionary<int, IsolateOutcome> LastFailure { get; } = new();
 
         public MigrationStats Stats(TimeSpan now) => new(Scanned, Isolated, FailPagevec, FailElsewhere, FailFreeing,
@@ -91,6 +93,8 @@ public sealed partial class NumaTaskActor
     /// page; one drain per round covers them all, since nothing refills a drained pagevec while mmap_sem is held.</summary>
     private void IsolateCandidates(MigrationRun run, List<int> candidates, bool skipShared, Action then)
     {
+        run.Pagelist.EnsureCapacity(candidates.Count);
+        _state.Isolated.EnsureCapacity(_state.Isolated.Count + candidates.Count);
         run.Scanned += candidates.Count;
         Count(VmEvent.EmuMigrateScanned, candidates.Count);
         IsolateRound(run, candidates, skipShared, firstTry: true, then);
@@ -99,7 +103,7 @@ public sealed partial class NumaTaskActor
     private void IsolateRound(MigrationRun run, List<int> pfns, bool skipShared, bool firstTry, Action then)
     {
         var notOnLru = new List<int>();
-        var batches = Batches(pfns).ToList();
+        var batches = Batches(pfns);
         var done = Join(batches.Count, () =>
         {
             if (notOnLru.Count > 0 && firstTry && Profile.IsolateDrain != IsolateDrain.None)
@@ -202,8 +206,9 @@ public sealed partial class NumaTaskActor
         Count(VmEvent.EmuMigratePasses);
         var retry = 0;
         var failed = 0;
-        var freed = new HashSet<int>();
-        var batches = Batches(run.Pagelist).ToList();
+        var freed = run.Freed;
+        freed.Clear();
+        var batches = Batches(run.Pagelist);
         var done = Join(batches.Count, () =>
         {
             run.Pagelist.RemoveAll(freed.Contains);
@@ -231,7 +236,7 @@ public sealed partial class NumaTaskActor
     /// <summary><c>putback_lru_pages</c> for what is left on the list, then the migration's trace event.</summary>
     private void FinishMigration(MigrationRun run, Action then)
     {
-        var batches = Batches(run.Pagelist).ToList();
+        var batches = Batches(run.Pagelist);
         var cpu = Profile.PutbackThroughPagevec ? _state.Cpu : -1;
         var done = Join(batches.Count, () =>
         {
@@ -253,10 +258,30 @@ public sealed partial class NumaTaskActor
             });
     }
 
-    /// <summary>The pages of a list grouped by node, in list order, at most MigrateBatch to a message.</summary>
-    private IEnumerable<(int Node, int[] Pfns)> Batches(IEnumerable<int> pfns) =>
-        pfns.GroupBy(Topology.PfnToNid).OrderBy(g => g.Key)
-            .SelectMany(g => g.Chunk(_machine.Settings.MigrateBatch).Select(c => (g.Key, c)));
+    /// <summary>The pages of a list grouped by node (nodes in order), in list order, at most MigrateBatch to a message.
+    /// Two passes, counting then filling: a list of a whole node's pages never exists, so a large migration allocates
+    /// only the messages' arrays.</summary>
+    private List<(int Node, int[] Pfns)> Batches(List<int> pfns)
+    {
+        var perNode = new int[Topology.Nodes];
+        foreach (var pfn in pfns) perNode[Topology.PfnToNid(pfn)]++;
+        var size = _machine.Settings.MigrateBatch;
+        var batches = new List<(int Node, int[] Pfns)>();
+        var first = new int[Topology.Nodes];   // each node's first batch in the result
+        for (var node = 0; node < perNode.Length; node++)
+        {
+            first[node] = batches.Count;
+            for (var left = perNode[node]; left > 0; left -= size) batches.Add((node, new int[Math.Min(size, left)]));
+        }
+        var filled = new int[Topology.Nodes];
+        foreach (var pfn in pfns)
+        {
+            var node = Topology.PfnToNid(pfn);
+            var k = filled[node]++;
+            batches[first[node] + k / size].Pfns[k % size] = pfn;
+        }
+        return batches;
+    }
 
     // ---- the swapout operation ----------------------------------------------------------------------------------
 

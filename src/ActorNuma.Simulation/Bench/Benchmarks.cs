@@ -33,17 +33,22 @@ public static class Benchmarks
         return figures.Select(Format);
     }
 
+    private const int WarmupRuns = 2;
+
     public static string Format(Figure f) =>
         $"{f.Name,-34} {f.Value.ToString(f.Value >= 1000 ? "N0" : "F1", CultureInfo.InvariantCulture),14} {f.Unit,-8} {f.Detail}";
 
-    /// <summary>The median of <paramref name="runs"/> measured runs, after one warm-up run that is not counted: the first
-    /// run of a process executes tier-0 JIT code and pays for growing the heap.</summary>
+    /// <summary>The median of <paramref name="runs"/> measured runs, after warm-up runs that are not counted: the first
+    /// runs of a process execute tier-0 JIT code (on two cores the tier-1 compiles compete with the run) and pay for
+    /// growing the heap.</summary>
     private static Figure Median(int runs, Func<Figure> measure, Action<string>? progress)
     {
-        measure();
-        var all = Enumerable.Range(0, runs).Select(_ => measure()).OrderBy(f => f.Value).ToList();
+        for (var k = 0; k < WarmupRuns; k++) measure();
+        var inOrder = Enumerable.Range(0, runs).Select(_ => measure()).ToList();
+        var all = inOrder.OrderBy(f => f.Value).ToList();
         var median = all[all.Count / 2];
         progress?.Invoke($"  ({median.Name}: runs {string.Join(", ", all.Select(f => f.Value.ToString("N0", CultureInfo.InvariantCulture)))})");
+        if (Environment.GetEnvironmentVariable("ACTORNUMA_BENCH_VERBOSE") == "1") foreach (var f in inOrder) progress?.Invoke("    " + Format(f));
         return median;
     }
 
@@ -60,10 +65,12 @@ public static class Benchmarks
               ]
             }
             """;
+        var gc = GcCounts.Now();
         var r = Run(scenario, "bench-faults");
+        gc = GcCounts.Now() - gc;
         var wall = Wall(r, 2, 4);
         return new Figure($"faults/s ({Mode(mode)})", 2.0 * half / wall.TotalSeconds, "faults/s",
-            $"{2 * half} new-page write faults by 2 tasks in {wall.TotalMilliseconds:F0} ms");
+            $"{2 * half} new-page write faults by 2 tasks in {wall.TotalMilliseconds:F0} ms; run's {gc}");
     }
 
     /// <summary>Two tasks each move their half from their node to the other through swap: mbind(MPOL_MF_MOVE) evicts,
@@ -87,13 +94,15 @@ public static class Benchmarks
               ]
             }
             """;
+        var gc = GcCounts.Now();
         var r = Run(scenario, "bench-migration");
+        gc = GcCounts.Now() - gc;
         if (r.Steps.Any(s => !s.Ok) || r.Violations.Count > 0)
             throw new InvalidOperationException($"migration benchmark run failed: {string.Join("; ", r.Steps.Where(s => !s.Ok).Select(s => s.Message))} {string.Join("; ", r.Violations)}");
         var wall = Wall(r, 5, 7) + Wall(r, 8, 10);
         return new Figure($"migrated pages/s ({Mode(mode)})", 2.0 * half / wall.TotalSeconds, "pages/s",
             $"{2 * half} pages evicted and faulted back on the other node in {wall.TotalMilliseconds:F0} ms " +
-            $"(evict {Wall(r, 5, 7).TotalMilliseconds:F0} ms, fault back {Wall(r, 8, 10).TotalMilliseconds:F0} ms; swap latency 0)");
+            $"(evict {Wall(r, 5, 7).TotalMilliseconds:F0} ms, fault back {Wall(r, 8, 10).TotalMilliseconds:F0} ms; swap latency 0); run's {gc}");
     }
 
     /// <summary>Heap bytes per emulated page: a machine with every page faulted and as many swap slots as pages, minus a
@@ -162,6 +171,19 @@ public static class Benchmarks
         { task = b, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
         { op = wait }
         """;
+
+    /// <summary>Collections and the time the GC paused the process, over a whole run (boot and report included).</summary>
+    private readonly record struct GcCounts(int Gen0, int Gen1, int Gen2, TimeSpan Pause, long Allocated)
+    {
+        public static GcCounts Now() => new(GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2),
+            GC.GetTotalPauseDuration(), GC.GetTotalAllocatedBytes(precise: true));
+
+        public static GcCounts operator -(GcCounts a, GcCounts b) =>
+            new(a.Gen0 - b.Gen0, a.Gen1 - b.Gen1, a.Gen2 - b.Gen2, a.Pause - b.Pause, a.Allocated - b.Allocated);
+
+        public override string ToString() =>
+            $"allocated {Allocated / 1e6:F0} MB, GC paused {Pause.TotalMilliseconds:F0} ms (collections: {Gen0} gen0, {Gen1} gen1, {Gen2} gen2)";
+    }
 
     private static TimeSpan Wall(RunReport r, int from, int to)
     {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using ActorNuma.Kernel;
 using ActorNuma.Mm;
 
@@ -200,37 +201,83 @@ public sealed class PteChecker : IInvariantChecker
     public void Check(KernelMachine machine, ICollection<string> violations)
     {
         var t = machine.Topology;
-        var mapped = new Dictionary<int, List<int>>();
-        foreach (var task in machine.Tasks.Where(x => !x.Exited))
-            foreach (var (vpn, pte) in task.PageTable.Entries())
-            {
-                if (!pte.IsPresent) continue;
-                if (pte.Pfn == t.ZeroPfn)
-                {
-                    if (pte.Writable) violations.Add($"task {task.Pid} maps the zero page writable at vpn {vpn:x}");
-                    continue;
-                }
-                var m = machine.Nodes[t.PfnToNid(pte.Pfn)].Memory;
-                var i = m.Index(pte.Pfn);
-                if (m.Place(i) == FramePlace.Free) violations.Add($"task {task.Pid} vpn {vpn:x} maps free pfn {pte.Pfn}");
-                else if (m.RmapVpn(i) != (uint)vpn)
-                    violations.Add($"task {task.Pid} maps pfn {pte.Pfn} at vpn {vpn:x}, its rmap says {m.RmapVpn(i):x}");
-                if (!mapped.TryGetValue(pte.Pfn, out var list)) mapped[pte.Pfn] = list = new();
-                list.Add(task.Pid);
-            }
-        foreach (var node in machine.Nodes)
+        // Per frame of each node: the first task whose PTE maps it and how many PTEs do; the tasks after the first
+        // (shared pages only) in a dictionary. Pooled arrays, not a list per mapped page: this runs at every checkpoint
+        // of a soak run, over every page.
+        var nodes = machine.Nodes;
+        var firstPid = new int[nodes.Count][];
+        var ptes = new int[nodes.Count][];
+        for (var n = 0; n < nodes.Count; n++)
         {
-            var m = node.Memory;
-            for (var i = 0; i < m.Pages; i++)
+            firstPid[n] = ArrayPool<int>.Shared.Rent(nodes[n].Memory.Pages);
+            ptes[n] = ArrayPool<int>.Shared.Rent(nodes[n].Memory.Pages);
+            Array.Clear(ptes[n], 0, nodes[n].Memory.Pages);
+        }
+        var more = new Dictionary<int, List<int>>();
+        try
+        {
+            foreach (var task in machine.Tasks)
             {
-                if (m.Place(i) is FramePlace.Free or FramePlace.Reserved) continue;
-                var ptes = mapped.GetValueOrDefault(m.PfnOf(i)) ?? [];
-                if (m.Mapcount(i) != ptes.Count)
-                    violations.Add($"pfn {m.PfnOf(i)}: mapcount {m.Mapcount(i)}, mapped by {ptes.Count} ptes");
-                else if (!m.Mappers(i).OrderBy(x => x).SequenceEqual(ptes.OrderBy(x => x)))
-                    violations.Add($"pfn {m.PfnOf(i)}: rmap names tasks {string.Join(",", m.Mappers(i))}, ptes in {string.Join(",", ptes)}");
+                if (task.Exited) continue;
+                foreach (var (vpn, pte) in task.PageTable.Entries())
+                {
+                    if (!pte.IsPresent) continue;
+                    if (pte.Pfn == t.ZeroPfn)
+                    {
+                        if (pte.Writable) violations.Add($"task {task.Pid} maps the zero page writable at vpn {vpn:x}");
+                        continue;
+                    }
+                    var nid = t.PfnToNid(pte.Pfn);
+                    var m = nodes[nid].Memory;
+                    var i = m.Index(pte.Pfn);
+                    if (m.Place(i) == FramePlace.Free) violations.Add($"task {task.Pid} vpn {vpn:x} maps free pfn {pte.Pfn}");
+                    else if (m.RmapVpn(i) != (uint)vpn)
+                        violations.Add($"task {task.Pid} maps pfn {pte.Pfn} at vpn {vpn:x}, its rmap says {m.RmapVpn(i):x}");
+                    if (ptes[nid][i]++ == 0) firstPid[nid][i] = task.Pid;
+                    else
+                    {
+                        if (!more.TryGetValue(pte.Pfn, out var list)) more[pte.Pfn] = list = new();
+                        list.Add(task.Pid);
+                    }
+                }
+            }
+            for (var n = 0; n < nodes.Count; n++)
+            {
+                var m = nodes[n].Memory;
+                for (var i = 0; i < m.Pages; i++)
+                {
+                    if (m.Place(i) is FramePlace.Free or FramePlace.Reserved) continue;
+                    var count = ptes[n][i];
+                    if (m.Mapcount(i) != count)
+                        violations.Add($"pfn {m.PfnOf(i)}: mapcount {m.Mapcount(i)}, mapped by {count} ptes");
+                    else if (count > 0 && !SameTasks(m.Mappers(i), firstPid[n][i], more.GetValueOrDefault(m.PfnOf(i))))
+                        violations.Add($"pfn {m.PfnOf(i)}: rmap names tasks {string.Join(",", m.Mappers(i))}, ptes in " +
+                                       string.Join(",", new[] { firstPid[n][i] }.Concat(more.GetValueOrDefault(m.PfnOf(i)) ?? [])));
+                }
             }
         }
+        finally
+        {
+            foreach (var a in firstPid) ArrayPool<int>.Shared.Return(a);
+            foreach (var a in ptes) ArrayPool<int>.Shared.Return(a);
+        }
+    }
+
+    /// <summary>The rmap's tasks and the PTEs' tasks are the same multiset; the common case (one mapper) without sorting.</summary>
+    private static bool SameTasks(NodeMemory.MapperSet rmap, int first, List<int>? rest)
+    {
+        if (rest is null)
+        {
+            var e = rmap.GetEnumerator();
+            return e.MoveNext() && e.Current == first && !e.MoveNext();
+        }
+        var fromPtes = new List<int>(rest.Count + 1) { first };
+        fromPtes.AddRange(rest);
+        fromPtes.Sort();
+        var fromRmap = new List<int>(fromPtes.Count);
+        foreach (var pid in rmap) fromRmap.Add(pid);
+        fromRmap.Sort();
+        return fromRmap.SequenceEqual(fromPtes);
     }
 }
 

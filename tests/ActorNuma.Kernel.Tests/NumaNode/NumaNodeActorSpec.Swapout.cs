@@ -193,6 +193,31 @@ public sealed partial class NumaNodeActorSpec
         AssertPassResult(node, pass1, freed: [pfn]);
     }
 
+    /// <remarks>Sleepers hash into a table of queues shared by many pages (four on this 64-page node, so some of the
+    /// six pages share one): the end of one page's write wakes that page alone, whatever else sleeps in its queue.</remarks>
+    [Fact]
+    public void A_later_pass_over_many_pages_under_writeback_frees_each_as_its_own_write_ends()
+    {
+        var node = NewNode();
+        var task = node.Rig.StandInTask(Task1);
+        var pfns = node.FaultAndIsolate(Task1, node.Cpu(), 6);
+        var pass0 = StartPass(node, 0, pfns);
+        GrantSlots(node, [.. Enumerable.Range(Slot, pfns.Length)]);
+        AnswerUnmap(node, task, Task1, Unmap.Unmapped);
+        var write = node.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapWritepage>();
+        node.Send(new SwapDevice.SwapWriteStarted(write.Token, pfns, []));
+        AssertPassResult(node, pass0, retry: pfns);
+
+        var pass1 = StartPass(node, 1, pfns);
+        foreach (var pfn in pfns.Skip(1).Reverse()) node.Send(new SwapDevice.EndSwapWrite([pfn]));
+
+        Assert.False(node.Replies.HasMessages);   // the first page still waits for its write
+        Assert.All(pfns.Skip(1), pfn => Assert.Equal(FramePlace.Free, node.Place(pfn)));
+        Assert.True(node.Test(pfns[0], PageFlags.Writeback));
+        node.Send(new SwapDevice.EndSwapWrite([pfns[0]]));
+        AssertPassResult(node, pass1, freed: pfns);
+    }
+
     [Fact]
     public void A_page_whose_slot_only_the_swap_cache_holds_leaves_the_swap_cache_dirty_instead_of_being_written()
     {
