@@ -24,7 +24,8 @@ public static class BenchCommand
             AllowMultipleArgumentsPerToken = true,
         };
         mode.AcceptOnlyFromAmong("concurrent", "deterministic");
-        var command = new Command("bench", "Measure faults/s, bytes per page and migration pages/s") { pages, runs, only, mode };
+        var each = new Option<bool>("--each") { Description = "Also print every measured run, in the order run (with its allocation and GC pauses)" };
+        var command = new Command("bench", "Measure faults/s, bytes per page and migration pages/s") { pages, runs, only, mode, each };
         command.SetAction(p =>
         {
             var n = p.GetValue(pages);
@@ -35,7 +36,7 @@ public static class BenchCommand
                 return ExitCodes.BadInput;
             }
             var modes = (p.GetValue(mode) ?? []).Select(m => Enum.Parse<RunMode>(m, ignoreCase: true)).ToArray();
-            foreach (var line in Benchmarks.RunAll(n, r, Console.WriteLine, p.GetValue(only), modes)) Console.WriteLine(line);
+            foreach (var line in Benchmarks.RunAll(n, r, Console.WriteLine, p.GetValue(only), modes, p.GetValue(each))) Console.WriteLine(line);
             return ExitCodes.Ok;
         });
         return command;

@@ -14,16 +14,17 @@ public static class Benchmarks
     /// <summary>The figures <c>actornuma bench</c> can measure; <see cref="RunAll"/> takes any subset.</summary>
     public static readonly IReadOnlyList<string> FigureNames = ["faults", "migration", "memory"];
 
+    /// <param name="eachRun">Also report every measured run (in the order run) through <paramref name="progress"/>.</param>
     public static IEnumerable<string> RunAll(int pages, int runs, Action<string>? progress = null,
-        IReadOnlyCollection<string>? only = null, IReadOnlyCollection<RunMode>? modes = null)
+        IReadOnlyCollection<string>? only = null, IReadOnlyCollection<RunMode>? modes = null, bool eachRun = false)
     {
         bool Wanted(string name) => only is null || only.Count == 0 || only.Contains(name);
         var figures = new List<Figure>();
         foreach (var mode in new[] { RunMode.Concurrent, RunMode.Deterministic })
         {
             if (modes is { Count: > 0 } && !modes.Contains(mode)) continue;
-            if (Wanted("faults")) figures.Add(Median(runs, () => Faults(pages, mode), progress));
-            if (Wanted("migration")) figures.Add(Median(runs, () => Migration(pages, mode), progress));
+            if (Wanted("faults")) figures.Add(Median(runs, () => Faults(pages, mode), progress, eachRun));
+            if (Wanted("migration")) figures.Add(Median(runs, () => Migration(pages, mode), progress, eachRun));
         }
         if (Wanted("memory"))
         {
@@ -41,14 +42,14 @@ public static class Benchmarks
     /// <summary>The median of <paramref name="runs"/> measured runs, after warm-up runs that are not counted: the first
     /// runs of a process execute tier-0 JIT code (on two cores the tier-1 compiles compete with the run) and pay for
     /// growing the heap.</summary>
-    private static Figure Median(int runs, Func<Figure> measure, Action<string>? progress)
+    private static Figure Median(int runs, Func<Figure> measure, Action<string>? progress, bool eachRun)
     {
         for (var k = 0; k < WarmupRuns; k++) measure();
         var inOrder = Enumerable.Range(0, runs).Select(_ => measure()).ToList();
         var all = inOrder.OrderBy(f => f.Value).ToList();
         var median = all[all.Count / 2];
         progress?.Invoke($"  ({median.Name}: runs {string.Join(", ", all.Select(f => f.Value.ToString("N0", CultureInfo.InvariantCulture)))})");
-        if (Environment.GetEnvironmentVariable("ACTORNUMA_BENCH_VERBOSE") == "1") foreach (var f in inOrder) progress?.Invoke("    " + Format(f));
+        if (eachRun) foreach (var f in inOrder) progress?.Invoke("    " + Format(f));
         return median;
     }
 
