@@ -208,6 +208,7 @@ public sealed partial class NumaTaskActor
         var failed = 0;
         var freed = run.Freed;
         freed.Clear();
+        freed.EnsureCapacity(run.Pagelist.Count);
         var batches = Batches(run.Pagelist);
         var done = Join(batches.Count, () =>
         {

@@ -9,68 +9,96 @@ namespace ActorNuma.Kernel;
 /// <remarks>Kernel: 2.6.18 mm/mempolicy.c show_numa_map(), gather_stats(), mpol_to_str().</remarks>
 public sealed partial class NumaTaskActor
 {
-    private void GatherNumaMaps(IActorRef replyTo)
+    /// <summary>The <c>gather_stats</c> counts of one VMA.</summary>
+    private sealed class NumaStats(int nodes)
     {
-        var present = new List<(Vma Vma, ulong Vpn, Pte Pte)>();
-        foreach (var vma in _state.Vmas.All)
-            foreach (var (vpn, pte) in _state.PageTable.Range(vma.Start >> MmConstants.PageShift, vma.End >> MmConstants.PageShift))
-                if (pte.IsPresent && pte.Pfn != Topology.ZeroPfn) present.Add((vma, vpn, pte));
-        var flags = new Dictionary<int, (PageFlags Flags, int Mapcount)>();
-        var byNode = present.GroupBy(p => Topology.PfnToNid(p.Pte.Pfn)).ToList();
-        var done = Join(byNode.Count, () => replyTo.Tell(new NumaMapsReport(FormatNumaMaps(present, flags))));
-        foreach (var group in byNode)
-        {
-            var pfns = group.Select(p => p.Pte.Pfn).Distinct().ToArray();
-            RequestOnce(Directory.Node(group.Key), t => new NumaNode.DescribePages(t, Self, pfns), r =>
-            {
-                var d = (NumaNode.PagesDescribed)r;
-                for (var k = 0; k < pfns.Length; k++) flags[pfns[k]] = (d.Flags[k], d.Mapcounts[k]);
-                done();
-            });
-        }
+        public long Pages, Dirty, SwapCache, Active, Writeback, MapMax;
+        public long[] PerNode { get; } = new long[nodes];
     }
 
-    private IReadOnlyList<string> FormatNumaMaps(List<(Vma Vma, ulong Vpn, Pte Pte)> present,
-        Dictionary<int, (PageFlags Flags, int Mapcount)> flags)
+    /// <summary>Pages described per DescribePages message: the arrays stay small (no large-object allocation per
+    /// report), however large a VMA is.</summary>
+    private const int DescribeChunk = 8192;
+
+    /// <summary>Walks each VMA's present PTEs and asks the pages' nodes for their flags and mapcounts, a chunk at a time
+    /// per node, adding each answer into the VMA's counts as it comes; the lines are written when the last is in.</summary>
+    private void GatherNumaMaps(IActorRef replyTo)
+    {
+        var vmas = _state.Vmas.All;
+        var stats = new NumaStats?[vmas.Count];
+        var requests = new List<(int Node, int Vma, int[] Pfns, bool[] PteDirty)>();
+        var pending = new (List<int> Pfns, List<bool> Dirty)?[Topology.Nodes];
+        void Send(int node, int vma)
+        {
+            if (pending[node] is not { } p || p.Pfns.Count == 0) return;
+            requests.Add((node, vma, p.Pfns.ToArray(), p.Dirty.ToArray()));
+            p.Pfns.Clear();
+            p.Dirty.Clear();
+        }
+        for (var v = 0; v < vmas.Count; v++)
+        {
+            var vma = vmas[v];
+            foreach (var (_, pte) in _state.PageTable.Range(vma.Start >> MmConstants.PageShift, vma.End >> MmConstants.PageShift))
+            {
+                if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn) continue;
+                stats[v] ??= new NumaStats(Topology.Nodes);
+                var node = Topology.PfnToNid(pte.Pfn);
+                var p = pending[node] ??= (new List<int>(), new List<bool>());
+                p.Pfns.Add(pte.Pfn);
+                p.Dirty.Add(pte.Dirty);
+                if (p.Pfns.Count == DescribeChunk) Send(node, v);
+            }
+            for (var node = 0; node < pending.Length; node++) Send(node, v);
+        }
+        var done = Join(requests.Count, () => replyTo.Tell(new NumaMapsReport(FormatNumaMaps(stats))));
+        foreach (var (node, v, pfns, pteDirty) in requests)
+            RequestOnce(Directory.Node(node), t => new NumaNode.DescribePages(t, Self, pfns), r =>
+            {
+                var d = (NumaNode.PagesDescribed)r;
+                var s = stats[v]!;
+                for (var k = 0; k < pfns.Length; k++)
+                {
+                    var f = d.Flags[k];
+                    s.Pages++;
+                    if (pteDirty[k] || f.HasFlag(PageFlags.Dirty)) s.Dirty++;
+                    if (f.HasFlag(PageFlags.SwapCache)) s.SwapCache++;
+                    if (f.HasFlag(PageFlags.Active)) s.Active++;
+                    if (f.HasFlag(PageFlags.Writeback)) s.Writeback++;
+                    s.MapMax = Math.Max(s.MapMax, d.Mapcounts[k]);
+                    s.PerNode[node]++;
+                }
+                done();
+            });
+    }
+
+    private IReadOnlyList<string> FormatNumaMaps(NumaStats?[] stats)
     {
         var lines = new List<string>();
-        var byVma = present.GroupBy(p => p.Vma).ToDictionary(g => g.Key, g => g.ToList());
-        foreach (var vma in _state.Vmas.All)
+        var vmas = _state.Vmas.All;
+        for (var v = 0; v < vmas.Count; v++)
         {
-            var policy = PolicyAllocation.EffectivePolicy(vma, _state.Policy);
+            var policy = PolicyAllocation.EffectivePolicy(vmas[v], _state.Policy);
             var sb = new StringBuilder();
-            sb.Append(vma.Start.ToString("x8", CultureInfo.InvariantCulture)).Append(' ').Append(policy);
-            if (byVma.TryGetValue(vma, out var pages)) AppendStats(sb, pages, flags);
+            sb.Append(vmas[v].Start.ToString("x8", CultureInfo.InvariantCulture)).Append(' ').Append(policy);
+            if (stats[v] is { } s) AppendStats(sb, s);
             lines.Add(sb.ToString());
         }
         return lines;
     }
 
-    private void AppendStats(StringBuilder sb, List<(Vma Vma, ulong Vpn, Pte Pte)> pages,
-        Dictionary<int, (PageFlags Flags, int Mapcount)> flags)
+    /// <summary>show_numa_map's fields: every page here is anonymous, so anon counts them all and mapped is never
+    /// printed apart.</summary>
+    private static void AppendStats(StringBuilder sb, NumaStats s)
     {
-        long n = 0, anon = 0, dirty = 0, swapcache = 0, active = 0, writeback = 0, mapmax = 0;
-        var perNode = new long[Topology.Nodes];
-        foreach (var (_, _, pte) in pages)
-        {
-            var (f, mapcount) = flags[pte.Pfn];
-            n++;
-            anon++;
-            if (pte.Dirty || f.HasFlag(PageFlags.Dirty)) dirty++;
-            if (f.HasFlag(PageFlags.SwapCache)) swapcache++;
-            if (f.HasFlag(PageFlags.Active)) active++;
-            if (f.HasFlag(PageFlags.Writeback)) writeback++;
-            mapmax = Math.Max(mapmax, mapcount);
-            perNode[Topology.PfnToNid(pte.Pfn)]++;
-        }
+        var (n, anon) = (s.Pages, s.Pages);
         if (anon > 0) sb.Append(" anon=").Append(anon);
-        if (dirty > 0) sb.Append(" dirty=").Append(dirty);
-        if (n != anon && n != dirty) sb.Append(" mapped=").Append(n);
-        if (mapmax > 1) sb.Append(" mapmax=").Append(mapmax);
-        if (swapcache > 0) sb.Append(" swapcache=").Append(swapcache);
-        if (active < n) sb.Append(" active=").Append(active);
-        if (writeback > 0) sb.Append(" writeback=").Append(writeback);
-        for (var node = 0; node < perNode.Length; node++)
-            if (perNode[node] > 0) sb.Append(" N").Append(node).Append('=').Append(perNode[node]);
+        if (s.Dirty > 0) sb.Append(" dirty=").Append(s.Dirty);
+        if (n != anon && n != s.Dirty) sb.Append(" mapped=").Append(n);
+        if (s.MapMax > 1) sb.Append(" mapmax=").Append(s.MapMax);
+        if (s.SwapCache > 0) sb.Append(" swapcache=").Append(s.SwapCache);
+        if (s.Active < n) sb.Append(" active=").Append(s.Active);
+        if (s.Writeback > 0) sb.Append(" writeback=").Append(s.Writeback);
+        for (var node = 0; node < s.PerNode.Length; node++)
+            if (s.PerNode[node] > 0) sb.Append(" N").Append(node).Append('=').Append(s.PerNode[node]);
     }
 }
