@@ -107,7 +107,7 @@ public sealed class KernelTrace
         public void AppendFormatted(string? value) => _inner.AppendFormatted(value);
     }
 
-    private readonly StringBuilder _pending = new();
+    private StringBuilder _pending = new(1 << 17);
 
     // Lines are hashed a buffer at a time: the digest is the same as hashing each line, at a fraction of the cost. The
     // line is formatted straight into the buffer (the text TraceEvent.ToString gives), and the event object exists only
@@ -124,9 +124,18 @@ public sealed class KernelTrace
     private long BeginLine(string name, TimeSpan time)
     {
         var seq = ++_seq;
-        _pending.Append(CultureInfo.InvariantCulture, $"{seq,8} {time.TotalMilliseconds,12:F3}ms {name} ");
+        // The events of one message share a time (always, on the virtual clock): its text is formatted once.
+        if (time != _lastTime || _lastTimeText is null)
+        {
+            _lastTime = time;
+            _lastTimeText = time.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture).PadLeft(12);
+        }
+        _pending.Append(CultureInfo.InvariantCulture, $"{seq,8} ").Append(_lastTimeText).Append("ms ").Append(name).Append(' ');
         return seq;
     }
+
+    private TimeSpan _lastTime;
+    private string? _lastTimeText;
 
     /// <summary>Writes the fields of event <c>k</c> of an <see cref="EmitEach{TState}"/> batch.</summary>
     public delegate void FieldsWriter<in TState>(StringBuilder fields, TState state, int k);
@@ -161,15 +170,56 @@ public sealed class KernelTrace
         Log?.Invoke(new TraceEvent(seq, time, name, fields));
     }
 
+    // Hashing runs off the emitting threads: a full buffer goes to a queue that one pool task at a time drains in
+    // order (the digest is the same as hashing inline), and the emitters carry on in a fresh buffer. In deterministic
+    // mode that moves SHA-256 off the pump's thread onto the otherwise idle core.
+    private readonly Lock _hashGate = new();
+    private readonly Queue<StringBuilder> _toHash = new();
+    private readonly Stack<StringBuilder> _spareBuffers = new();
+    private Task _hashing = Task.CompletedTask;
+    private bool _hashingRuns;
     private byte[] _utf8 = new byte[1 << 17];
 
-    /// <summary>Hashes the buffer's UTF-8 bytes chunk by chunk, into a reused byte buffer: no string of the whole
-    /// buffer, no fresh byte array per flush. The bytes (and so the digest) are those of the buffer as one string:
-    /// an encoder carries a surrogate pair split across chunks.</summary>
+    /// <summary>Hands the buffer to the hashing queue. Called under the trace's lock.</summary>
     private void FlushHash()
     {
+        if (_pending.Length == 0) return;
+        lock (_hashGate)
+        {
+            _toHash.Enqueue(_pending);
+            _pending = _spareBuffers.TryPop(out var spare) ? spare : new StringBuilder(1 << 17);
+            if (_hashingRuns) return;
+            _hashingRuns = true;
+            _hashing = Task.Run(HashQueued);
+        }
+    }
+
+    private void HashQueued()
+    {
+        while (true)
+        {
+            StringBuilder buffer;
+            lock (_hashGate)
+            {
+                if (!_toHash.TryDequeue(out buffer!))
+                {
+                    _hashingRuns = false;
+                    return;
+                }
+            }
+            Hash(buffer);
+            buffer.Clear();
+            lock (_hashGate) _spareBuffers.Push(buffer);
+        }
+    }
+
+    /// <summary>Hashes a buffer's UTF-8 bytes chunk by chunk, into a reused byte buffer: no string of the whole buffer,
+    /// no fresh byte array per flush. The bytes (and so the digest) are those of the buffer as one string: an encoder
+    /// carries a surrogate pair split across chunks. Only one hashing task runs at a time.</summary>
+    private void Hash(StringBuilder buffer)
+    {
         var encoder = _utf8Encoder;
-        foreach (var chunk in _pending.GetChunks())
+        foreach (var chunk in buffer.GetChunks())
         {
             var need = Utf8.GetMaxByteCount(chunk.Length);
             if (_utf8.Length < need) _utf8 = new byte[need];
@@ -178,7 +228,6 @@ public sealed class KernelTrace
         }
         var tail = encoder.GetBytes(ReadOnlySpan<char>.Empty, _utf8, flush: true);
         if (tail > 0) _hash.AppendData(_utf8, 0, tail);
-        _pending.Clear();
     }
 
     private static readonly Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
@@ -198,7 +247,11 @@ public sealed class KernelTrace
     {
         lock (_gate)
         {
+            // Under the trace's lock nothing is emitted, so the task that runs now is the last that will.
             FlushHash();
+            Task hashing;
+            lock (_hashGate) hashing = _hashing;
+            hashing.Wait();
             var copy = _hash.GetCurrentHash();
             return Convert.ToHexString(copy).ToLowerInvariant();
         }

@@ -40,6 +40,25 @@ public sealed class KernelTraceSpec
     }
 
     [Fact]
+    public void The_digest_is_sha256_of_the_trace_lines_however_many_buffers_were_hashed_in_the_background()
+    {
+        var ms = 0.0;
+        var trace = new KernelTrace(() => TimeSpan.FromMilliseconds(ms), keep: 100_000);
+        for (var k = 0; k < 20_000; k++)   // about 1.2 MB of lines: many buffers, hashed by the background task
+        {
+            ms = k / 7 * 0.125;
+            if (k % 3 == 0) trace.Emit("mm_vmscan_writepage", $"node={k % 2} pfn={k} slot={k + 1}");
+            else trace.Emit("mm_add_to_swap", "nr=" + k + " é");   // a non-ASCII field: the digest is of UTF-8
+        }
+        var text = string.Concat(trace.Snapshot().Select(e => e + "\n"));
+        var expected = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
+        Assert.True(text.Length > 1 << 20);
+        Assert.Equal(expected.ToLowerInvariant(), trace.Sha256());
+        Assert.Equal(trace.Sha256(), trace.Sha256());
+    }
+
+    [Fact]
     public void Events_past_the_kept_window_are_hashed_but_not_kept()
     {
         var small = At(0, keep: 2);
