@@ -16,14 +16,15 @@ public sealed partial class NumaNodeActor
             _ => _m.Watermarks.PagesHigh,
         };
         var taken = 0;
-        var pages = new List<AllocatedPage>(m.Items.Length);
-        var swapIns = new List<(AllocItem Item, int Idx)>();
+        var swapIn = m.Purpose == AllocPurpose.SwapIn;
+        var pages = new List<AllocatedPage>(swapIn ? 0 : m.Items.Length);
+        var swapIns = new List<(AllocItem Item, int Idx)>(swapIn ? m.Items.Length : 0);
         while (taken < m.Items.Length && Watermarks.ZoneWatermarkOk(_m.FreePages, mark))
         {
             var item = m.Items[taken++];
             var idx = _m.AllocFrame();
             CountZoneStatistics(m);
-            if (m.Purpose == AllocPurpose.SwapIn) swapIns.Add((item, idx));
+            if (swapIn) swapIns.Add((item, idx));
             else pages.Add(PrepareAnonPage(m, item, idx));
         }
         if (taken > 0)

@@ -102,7 +102,7 @@ public sealed partial class NumaNodeActor
     /// it, and the fault maps it where it is. That reference becomes the mapping's.</remarks>
     private void SwapCacheHits(NumaNode.SwapCacheHit m, IEnumerable<SwapHit> hits, bool pinned)
     {
-        var mapped = new List<MappedSwapPage>();
+        var mapped = new List<MappedSwapPage>(hits is SwapHit[] all ? all.Length : 1);
         var stale = new List<SwapHit>();
         foreach (var hit in hits)
         {

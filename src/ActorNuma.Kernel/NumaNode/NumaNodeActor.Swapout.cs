@@ -24,6 +24,8 @@ public sealed partial class NumaNodeActor
         {
             Token = token;
             Request = request;
+            NeedSlot = new(idxs.Length);
+            NeedWrite = new(idxs.Length);
             Idxs = idxs;
             Verdicts = new SwapoutVerdict[idxs.Length];
             Unmaps = new (int Waiting, bool Young, bool Again)[idxs.Length];
@@ -39,9 +41,11 @@ public sealed partial class NumaNodeActor
         public (int Waiting, bool Young, bool Again)[] Unmaps { get; }
         public Dictionary<int, int> PositionOf { get; }
         public int Pending;
-        public List<int> NeedSlot { get; } = new();
+        // Sized for the whole pass up front (in the constructor): they refill once per round of the pass, and growing
+        // them each time was copying.
+        public List<int> NeedSlot { get; }
         public Dictionary<int, List<NumaTask.UnmapItem>> NeedUnmap { get; } = new();
-        public List<SwapDevice.WriteItem> NeedWrite { get; } = new();
+        public List<SwapDevice.WriteItem> NeedWrite { get; }
 
         /// <summary>Lists of NeedUnmap go back here after a flush: a pass flushes many times (once per page the lock
         /// or writeback woke), and growing a fresh list each time cost more than the unmapping itself.</summary>
