@@ -93,11 +93,31 @@ public sealed class CliSpec : IDisposable
             "--pages", "2048", "--runs", "2", "--each"));
         Assert.Equal(ExitCodes.Ok, code);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        var figure = Assert.Single(lines, l => !l.StartsWith(' '));
+        Assert.StartsWith("gc: ", lines[0]);
+        var figure = Assert.Single(lines.Skip(1), l => !l.StartsWith(' '));
         Assert.StartsWith("migrated pages/s (deterministic)", figure);
         Assert.Contains("2048 pages evicted and faulted back", figure);
         Assert.Contains("GC paused", figure);
         Assert.Equal(2, lines.Count(l => l.StartsWith("    migrated pages/s (deterministic)")));
+    }
+
+    /// <summary>The actornuma executable measures in a child process that has the gen0 budget (the runtime reads it
+    /// from the environment only); the child's first line says so.</summary>
+    [Fact(Timeout = 120_000)]
+    public async Task The_bench_executable_measures_in_a_process_with_the_gen0_budget()
+    {
+        var dll = Path.Combine(AppContext.BaseDirectory, "actornuma.dll");
+        Assert.True(File.Exists(dll), dll);
+        var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
+        foreach (var arg in new[] { dll, "bench", "--figure", "memory", "--pages", "1024", "--runs", "1" }) start.ArgumentList.Add(arg);
+        start.Environment.Remove(BenchCommand.Gen0BudgetVariable);
+        using var bench = System.Diagnostics.Process.Start(start)!;
+        var output = await bench.StandardOutput.ReadToEndAsync();
+        await bench.WaitForExitAsync();
+
+        Assert.Equal(ExitCodes.Ok, bench.ExitCode);
+        Assert.StartsWith($"gc: workstation, non-concurrent, gen0 budget {BenchCommand.Gen0Budget};", output);
+        Assert.Contains("model bytes per emulated page", output);
     }
 
     [Fact(Timeout = 60_000)]
