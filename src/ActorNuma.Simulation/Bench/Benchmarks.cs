@@ -103,7 +103,8 @@ public static class Benchmarks
         var wall = Wall(r, 5, 7) + Wall(r, 8, 10);
         return new Figure($"migrated pages/s ({Mode(mode)})", 2.0 * half / wall.TotalSeconds, "pages/s",
             $"{2 * half} pages evicted and faulted back on the other node in {wall.TotalMilliseconds:F0} ms " +
-            $"(evict {Wall(r, 5, 7).TotalMilliseconds:F0} ms, fault back {Wall(r, 8, 10).TotalMilliseconds:F0} ms; swap latency 0); run's {gc}");
+            $"(evict {Wall(r, 5, 7).TotalMilliseconds:F0} ms, fault back {Wall(r, 8, 10).TotalMilliseconds:F0} ms; swap latency 0; " +
+            $"passes {Passes(r, 5)}+{Passes(r, 6)}, major faults {r.Vmstat.GetValueOrDefault("pgmajfault")}); run's {gc}");
     }
 
     /// <summary>Heap bytes per emulated page: a machine with every page faulted and as many swap slots as pages, minus a
@@ -185,6 +186,9 @@ public static class Benchmarks
         public override string ToString() =>
             $"allocated {Allocated / 1e6:F0} MB, GC paused {Pause.TotalMilliseconds:F0} ms (collections: {Gen0} gen0, {Gen1} gen1, {Gen2} gen2)";
     }
+
+    private static object? Passes(RunReport r, int step) =>
+        r.Steps.Single(s => s.Index == step).Value?["migration"] is IReadOnlyDictionary<string, object?> m ? m["passes"] : null;
 
     private static TimeSpan Wall(RunReport r, int from, int to)
     {
