@@ -55,14 +55,16 @@ public static class BenchCommand
     public static string GcDescription() =>
         $"gc: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, " +
         $"{(System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "non-concurrent" : "concurrent")}, " +
-        $"gen0 budget {Environment.GetEnvironmentVariable(Gen0BudgetVariable) ?? "runtime default"}; {Environment.ProcessorCount} cpus";
+        $"gen0 budget {Environment.GetEnvironmentVariable(Gen0BudgetVariable) ?? Environment.GetEnvironmentVariable("COMPlus_GCgen0size") ?? "runtime default"}; " +
+        $"{Environment.ProcessorCount} cpus";
 
     /// <summary>Runs this same bench command line in a child process with <see cref="Gen0Budget"/> and returns its exit
     /// code; null when this process should measure itself: the budget is set already, or the entry point is not the
     /// actornuma executable (a test host calling <see cref="CliApp.Run"/>).</summary>
     private static int? MeasureInConfiguredProcess()
     {
-        if (Environment.GetEnvironmentVariable(Gen0BudgetVariable) is not null) return null;
+        if (Environment.GetEnvironmentVariable(Gen0BudgetVariable) is not null
+            || Environment.GetEnvironmentVariable("COMPlus_GCgen0size") is not null) return null;
         if (System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name != "actornuma") return null;
         var host = Environment.ProcessPath;
         var argv = Environment.GetCommandLineArgs();

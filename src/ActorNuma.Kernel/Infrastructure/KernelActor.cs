@@ -7,6 +7,20 @@ public abstract class KernelActor(KernelMachine machine) : UntypedActor
 {
     protected KernelMachine Machine { get; } = machine;
 
+    /// <summary>A kernel timer's message, as the timer delivers it: work that sits in no mailbox until it fires.</summary>
+    private sealed record TimerFired(object Key, object Message);
+
+    private readonly HashSet<object> _pendingTimers = new();
+
+    /// <summary><c>ITimerScheduler.StartSingleTimer</c>, counted as pending work until it fires: a machine with a swap
+    /// write or a congestion wait in flight is not at rest. Starting a timer under a key that is pending replaces it,
+    /// as the scheduler does.</summary>
+    protected void StartKernelTimer(ITimerScheduler timers, object key, object message, TimeSpan delay)
+    {
+        if (_pendingTimers.Add(key)) Machine.Activity.TimerStarted();
+        timers.StartSingleTimer(key, new TimerFired(key, message), delay);
+    }
+
     protected override bool AroundReceive(Receive receive, object message)
     {
         Machine.Activity.Enter();
@@ -19,17 +33,46 @@ public abstract class KernelActor(KernelMachine machine) : UntypedActor
             Machine.Activity.Exit();
         }
     }
+
+    /// <summary>Unwraps a kernel timer's message (the timer scheduler has already unwrapped its own envelope by now).</summary>
+    protected sealed override void OnReceive(object message)
+    {
+        if (message is TimerFired fired)
+        {
+            if (_pendingTimers.Remove(fired.Key)) Machine.Activity.TimerDone();
+            message = fired.Message;
+        }
+        OnKernelMessage(message);
+    }
+
+    /// <summary>What the actor does with a message: a kernel actor's <c>OnReceive</c>.</summary>
+    protected abstract void OnKernelMessage(object message);
+
+    protected override void PostStop()
+    {
+        // A stopped actor's timers never fire.
+        foreach (var _ in _pendingTimers) Machine.Activity.TimerDone();
+        _pendingTimers.Clear();
+        base.PostStop();
+    }
 }
 
-/// <summary>How many messages kernel actors have started and finished handling. Equal counts that stay equal while
-/// every mailbox is empty mean the machine is at rest: the checkers may read it.</summary>
+/// <summary>How many messages kernel actors have started and finished handling, and how many of their timers are
+/// pending. Equal counts that stay equal while every mailbox is empty and no timer is pending mean the machine is at
+/// rest: the checkers may read it.</summary>
 public sealed class KernelActivity
 {
     private long _entered;
     private long _exited;
+    private long _timers;
 
     internal void Enter() => Interlocked.Increment(ref _entered);
     internal void Exit() => Interlocked.Increment(ref _exited);
+    internal void TimerStarted() => Interlocked.Increment(ref _timers);
+    internal void TimerDone() => Interlocked.Decrement(ref _timers);
+
+    /// <summary>Kernel timers started and not yet fired (swap I/O completions, congestion waits, retry delays).</summary>
+    public long TimersPending => Interlocked.Read(ref _timers);
 
     /// <summary>Finished is read before started: a handler that starts between the reads makes them differ, never
     /// hides.</summary>

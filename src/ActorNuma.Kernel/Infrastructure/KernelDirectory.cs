@@ -24,6 +24,12 @@ public sealed class KernelDirectory
     /// <summary>The node actor that owns the pagevecs of <paramref name="cpu"/>.</summary>
     public IActorRef NodeOfCpu(int cpu, Topology topology) => _nodes[topology.CpuToNode(cpu)];
 
+    private readonly ConcurrentDictionary<int, IActorRef> _kswapds = new();
+
+    /// <summary>Each node's kswapd (a child of the node, which registers it): for the run's rest test, not for messages.</summary>
+    public IReadOnlyCollection<IActorRef> Kswapds => _kswapds.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToArray();
+    internal void AddKswapd(int node, IActorRef kswapd) => _kswapds[node] = kswapd;
+
     internal void AddTask(int pid, IActorRef task) => _tasks[pid] = task;
     internal void RemoveTask(int pid) => _tasks.TryRemove(pid, out _);
     /// <summary><c>find_task_by_pid()</c>.</summary>

@@ -57,49 +57,46 @@ public sealed class KernelTrace
         }
     }
 
-    /// <summary>An event whose fields are an interpolated string: they are formatted straight into the hash buffer,
-    /// and become a string only while the in-memory window keeps events or a log sink wants them. Per-page events
-    /// (writepage, for one) cost no garbage.</summary>
-    public void Emit(string name, [InterpolatedStringHandlerArgument("", "name")] ref FieldsHandler fields)
+    /// <summary>An event whose fields are an interpolated string: they are formatted into a per-thread scratch buffer
+    /// (outside the lock, so a field that throws or emits an event itself leaves the trace as it was), copied into the
+    /// hash buffer under the lock, and become a string only while the in-memory window keeps events or a log sink
+    /// wants them. Per-page events cost no garbage.</summary>
+    public void Emit(string name, [InterpolatedStringHandlerArgument("")] ref FieldsHandler fields)
     {
-        if (!fields.Started) return;
-        try
+        if (fields.Builder is not { } scratch) return;
+        lock (_gate)
         {
-            var fieldsText = _kept.Count < Keep || Log is not null
-                ? _pending.ToString(fields.FieldsStart, _pending.Length - fields.FieldsStart)
-                : null;
-            EndLine(fields.Seq, fields.Time, name, fieldsText);
+            var (seq, time) = BeginLine(name);
+            _pending.Append(scratch);
+            EndLine(seq, time, name, _kept.Count < Keep || Log is not null ? scratch.ToString() : null);
         }
-        finally
-        {
-            _gate.Exit();
-        }
+        FieldsHandler.Return(scratch);
     }
 
-    /// <summary>Formats an event's fields into the trace's buffer, under the trace's lock, which it takes when the
-    /// trace is enabled and <see cref="Emit(string, ref FieldsHandler)"/> releases.</summary>
+    /// <summary>Formats an event's fields, when the trace is enabled, into a scratch buffer of the calling thread.</summary>
     [InterpolatedStringHandler]
     public ref struct FieldsHandler
     {
-        private readonly StringBuilder? _sb;
+        [ThreadStatic] private static StringBuilder? _spare;
         private StringBuilder.AppendInterpolatedStringHandler _inner;
 
-        public FieldsHandler(int literalLength, int formattedCount, KernelTrace trace, string name, out bool shouldAppend)
+        public FieldsHandler(int literalLength, int formattedCount, KernelTrace trace, out bool shouldAppend)
         {
             shouldAppend = trace.Enabled;
             if (!shouldAppend) return;
-            trace._gate.Enter();
-            Started = true;
-            (Seq, Time) = trace.BeginLine(name);
-            _sb = trace._pending;
-            FieldsStart = _sb.Length;
-            _inner = new StringBuilder.AppendInterpolatedStringHandler(literalLength, formattedCount, _sb, CultureInfo.InvariantCulture);
+            // An event emitted while another's fields are being formatted (on this thread) gets a buffer of its own.
+            Builder = _spare ?? new StringBuilder(256);
+            _spare = null;
+            _inner = new StringBuilder.AppendInterpolatedStringHandler(literalLength, formattedCount, Builder, CultureInfo.InvariantCulture);
         }
 
-        internal bool Started { get; }
-        internal long Seq { get; }
-        internal TimeSpan Time { get; }
-        internal int FieldsStart { get; }
+        internal StringBuilder? Builder { get; }
+
+        internal static void Return(StringBuilder scratch)
+        {
+            scratch.Clear();
+            _spare = scratch;
+        }
 
         public void AppendLiteral(string value) => _inner.AppendLiteral(value);
         public void AppendFormatted<T>(T value) => _inner.AppendFormatted(value);

@@ -40,7 +40,7 @@ public sealed class KswapdActor : KernelActor, IWithTimers
 
     private sealed record CongestionWaitDone(long Token);
 
-    protected override void OnReceive(object message)
+    protected override void OnKernelMessage(object message)
     {
         switch (message)
         {
@@ -93,7 +93,7 @@ public sealed class KswapdActor : KernelActor, IWithTimers
         _reclaimedSinceWake += m.Reclaimed;
         if (_totalScanned > 0 && _priority < NumaNodeActor.DefPriority - 2)
         {
-            Timers.StartSingleTimer("congestion", new CongestionWaitDone(_token), CongestionWait);
+            StartKernelTimer(Timers, "congestion", new CongestionWaitDone(_token), CongestionWait);
             return;
         }
         AfterNap();

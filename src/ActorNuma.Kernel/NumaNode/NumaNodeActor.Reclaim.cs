@@ -21,6 +21,7 @@ public sealed partial class NumaNodeActor
     {
         if (_machine.Settings.KswapdEnabled)
             _kswapd = Context.ActorOf(KswapdActor.Props(_machine, _node, Self), $"kswapd{_node}");
+            Directory.AddKswapd(_node, _kswapd);
     }
 
     protected override SupervisorStrategy SupervisorStrategy() => KernelRootActor.KernelBugStrategy(_machine);

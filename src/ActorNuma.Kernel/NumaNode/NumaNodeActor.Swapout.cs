@@ -310,6 +310,7 @@ public sealed partial class NumaNodeActor
     private void HandleSwapWriteStarted(SwapDevice.SwapWriteStarted m)
     {
         _swapouts.TryGetValue(m.Token, out var batch);
+        foreach (var pfn in m.Written) Idx(pfn);   // a foreign pfn is a BUG before anything is traced
         Trace.EmitEach("mm_vmscan_writepage", m.Written.Length, (Node: _node, Pfns: m.Written, Memory: _m),
             static (fields, s, k) => fields.Append(CultureInfo.InvariantCulture,
                 $"node={s.Node} pfn={s.Pfns[k]} slot={s.Memory.SwapEntry(s.Memory.Index(s.Pfns[k]))}"));

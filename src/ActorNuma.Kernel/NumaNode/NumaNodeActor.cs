@@ -37,7 +37,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
     private KernelTrace Trace => _machine.Trace;
     private long NextToken() => ++_nextToken;
 
-    protected override void OnReceive(object message)
+    protected override void OnKernelMessage(object message)
     {
         switch (message)
         {

@@ -266,7 +266,7 @@ public sealed partial class NumaTaskActor
     {
         var perNode = new int[Topology.Nodes];
         foreach (var pfn in pfns) perNode[Topology.PfnToNid(pfn)]++;
-        var size = _machine.Settings.MigrateBatch;
+        var size = Math.Max(1, _machine.Settings.MigrateBatch);
         var batches = new List<(int Node, int[] Pfns)>();
         var first = new int[Topology.Nodes];   // each node's first batch in the result
         for (var node = 0; node < perNode.Length; node++)

@@ -24,8 +24,10 @@ public sealed partial class NumaTaskActor
     /// per node, adding each answer into the VMA's counts as it comes; the lines are written when the last is in.</summary>
     private void GatherNumaMaps(IActorRef replyTo)
     {
-        var vmas = _state.Vmas.All;
-        var stats = new NumaStats?[vmas.Count];
+        // A snapshot: the counts are matched to VMAs by position, and a syscall in flight may change the list before
+        // the nodes answer.
+        var vmas = _state.Vmas.All.ToArray();
+        var stats = new NumaStats?[vmas.Length];
         var requests = new List<(int Node, int Vma, int[] Pfns, bool[] PteDirty)>();
         var pending = new (List<int> Pfns, List<bool> Dirty)?[Topology.Nodes];
         void Send(int node, int vma)
@@ -35,7 +37,7 @@ public sealed partial class NumaTaskActor
             p.Pfns.Clear();
             p.Dirty.Clear();
         }
-        for (var v = 0; v < vmas.Count; v++)
+        for (var v = 0; v < vmas.Length; v++)
         {
             var vma = vmas[v];
             foreach (var (_, pte) in _state.PageTable.Range(vma.Start >> MmConstants.PageShift, vma.End >> MmConstants.PageShift))
@@ -50,7 +52,7 @@ public sealed partial class NumaTaskActor
             }
             for (var node = 0; node < pending.Length; node++) Send(node, v);
         }
-        var done = Join(requests.Count, () => replyTo.Tell(new NumaMapsReport(FormatNumaMaps(stats))));
+        var done = Join(requests.Count, () => replyTo.Tell(new NumaMapsReport(FormatNumaMaps(vmas, stats))));
         foreach (var (node, v, pfns, pteDirty) in requests)
             RequestOnce(Directory.Node(node), t => new NumaNode.DescribePages(t, Self, pfns), r =>
             {
@@ -71,11 +73,10 @@ public sealed partial class NumaTaskActor
             });
     }
 
-    private IReadOnlyList<string> FormatNumaMaps(NumaStats?[] stats)
+    private IReadOnlyList<string> FormatNumaMaps(Vma[] vmas, NumaStats?[] stats)
     {
         var lines = new List<string>();
-        var vmas = _state.Vmas.All;
-        for (var v = 0; v < vmas.Count; v++)
+        for (var v = 0; v < vmas.Length; v++)
         {
             var policy = PolicyAllocation.EffectivePolicy(vmas[v], _state.Policy);
             var sb = new StringBuilder();

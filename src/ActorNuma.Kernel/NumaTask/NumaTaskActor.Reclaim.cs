@@ -93,7 +93,7 @@ public sealed partial class NumaTaskActor
     {
         var token = NextToken();
         _delays[token] = then;
-        Timers.StartSingleTimer(token, new DelayDone(token), delay);
+        StartKernelTimer(Timers, token, new DelayDone(token), delay);
     }
 
     private void HandleDelayDone(DelayDone m)

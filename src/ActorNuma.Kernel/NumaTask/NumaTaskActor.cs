@@ -38,7 +38,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
     private KernelTrace Trace => _machine.Trace;
     private int CpuNode => Topology.CpuToNode(_state.Cpu);
 
-    protected override void OnReceive(object message)
+    protected override void OnKernelMessage(object message)
     {
         switch (message)
         {

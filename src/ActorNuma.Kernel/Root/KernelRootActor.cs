@@ -36,7 +36,7 @@ public sealed partial class KernelRootActor : KernelActor
             $"watermarks={_machine.Settings.WatermarksOf(0)}");
     }
 
-    protected override void OnReceive(object message)
+    protected override void OnKernelMessage(object message)
     {
         switch (message)
         {
@@ -66,6 +66,9 @@ public sealed partial class KernelRootActor : KernelActor
 
     private IActorRef Create(TaskState state)
     {
+        // Registered before the actor exists (its constructor registers again, for actors made outside the root): a
+        // checkpoint right after fork must see the child's page table, and the constructor runs later.
+        _machine.Register(state);
         var task = Context.ActorOf(NumaTaskActor.Props(_machine, state), $"task{state.Pid}");
         _machine.Directory.AddTask(state.Pid, task);
         _tasks[state.Pid] = task;

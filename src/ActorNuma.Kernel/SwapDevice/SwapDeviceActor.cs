@@ -38,7 +38,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     private sealed record WriteDone(IActorRef Node, int[] Pfns);
     private sealed record ReadDone(IActorRef Node, long Token, int[] Slots, int[] Pfns);
 
-    protected override void OnReceive(object message)
+    protected override void OnKernelMessage(object message)
     {
         switch (message)
         {
@@ -148,7 +148,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     private void Complete(TimeSpan delay, object message)
     {
         if (delay <= TimeSpan.Zero) Self.Tell(message);
-        else Timers.StartSingleTimer(++_timerSeq, message, delay);
+        else StartKernelTimer(Timers, ++_timerSeq, message, delay);
     }
 
     /// <summary><c>lookup_swap_cache</c> for each slot: hits go to their pages' nodes with swap_map[slot], one message

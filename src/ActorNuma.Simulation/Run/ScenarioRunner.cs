@@ -212,15 +212,22 @@ public static class ScenarioRunner
             yield return d.Kernel;
             yield return d.Swap;
             foreach (var n in d.Nodes) yield return n;
+            foreach (var k in d.Kswapds) yield return k;
             foreach (var pid in d.Pids) if (d.Task(pid) is { } t) yield return t;
+        }
+
+        /// <summary>Kernel BUGs become violations (once each), whether or not the machine could be checked.</summary>
+        private void CollectBugs()
+        {
+            foreach (var bug in _machine.Bugs)
+                if (!_violations.Any(x => x.StartsWith(bug, StringComparison.Ordinal)))
+                    _violations.Add($"{bug} (seed {_seed}, step {_progress.CurrentStep})");
         }
 
         private void Checkpoint(bool final)
         {
             _checks++;
-            foreach (var bug in _machine.Bugs)
-                if (!_violations.Any(x => x.StartsWith(bug, StringComparison.Ordinal)))
-                    _violations.Add($"{bug} (seed {_seed}, step {_progress.CurrentStep})");
+            CollectBugs();
             foreach (var v in InvariantCheckers.RunAll(_machine))
             {
                 var message = $"{v} (seed {_seed}, {(final ? "end of run" : $"after step {_progress.CurrentStep}")})";
@@ -240,6 +247,7 @@ public static class ScenarioRunner
                 if (ask.Wait(TimeSpan.FromSeconds(30))) maps[task.Name] = ask.Result.Lines;
             }
             Settle();
+            CollectBugs();
             if (_progress.Fatal is { } fatal) _violations.Add(fatal);
             return new RunReport
             {

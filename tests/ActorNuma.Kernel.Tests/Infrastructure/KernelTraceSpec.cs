@@ -59,6 +59,38 @@ public sealed class KernelTraceSpec
     }
 
     [Fact]
+    public async Task A_field_that_throws_leaves_no_partial_line_and_no_lock_held()
+    {
+        var trace = At(1);
+        var clean = At(1);
+        trace.Emit("a", $"n={1}");
+        clean.Emit("a", $"n={1}");
+
+        Assert.Throws<InvalidOperationException>(() => trace.Emit("b", $"n={Fail()}"));
+        // Another thread: the lock must be free.
+        await Task.Run(() => trace.Emit("c", $"n={3}")).WaitAsync(TimeSpan.FromSeconds(10));
+        clean.Emit("c", $"n={3}");
+
+        Assert.Equal(clean.Snapshot(), trace.Snapshot());
+        Assert.Equal(clean.Sha256(), trace.Sha256());
+        static int Fail() => throw new InvalidOperationException("field");
+    }
+
+    [Fact]
+    public void An_event_emitted_while_another_events_fields_are_formatted_is_a_whole_line_of_its_own()
+    {
+        var trace = At(1);
+        trace.Emit("outer", $"inner_seq={Inner()}");
+
+        Assert.Equal(["1 inner x=1", "2 outer inner_seq=1"], trace.Snapshot().Select(e => $"{e.Seq} {e.Name} {e.Fields}"));
+        long Inner()
+        {
+            trace.Emit("inner", $"x={1}");
+            return trace.Events;
+        }
+    }
+
+    [Fact]
     public void Events_past_the_kept_window_are_hashed_but_not_kept()
     {
         var small = At(0, keep: 2);

@@ -26,11 +26,31 @@ public sealed class QuiescenceSpec : TestKit
     /// <summary>A kernel actor whose handler blocks until the test opens the gate: an actor inside a long handler.</summary>
     private sealed class Blocking(KernelMachine machine, ManualResetEventSlim entered, ManualResetEventSlim gate) : KernelActor(machine)
     {
-        protected override void OnReceive(object message)
+        protected override void OnKernelMessage(object message)
         {
             entered.Set();
             gate.Wait();
             Sender.Tell("done");
+        }
+    }
+
+    /// <summary>A kernel actor that arms a kernel timer on "arm" and reports when it fires.</summary>
+    private sealed class Sleeper(KernelMachine machine, IActorRef report) : KernelActor(machine), IWithTimers
+    {
+        public ITimerScheduler Timers { get; set; } = null!;
+
+        protected override void OnKernelMessage(object message)
+        {
+            switch (message)
+            {
+                case "arm":
+                    StartKernelTimer(Timers, "nap", "fired", TimeSpan.FromSeconds(2));
+                    report.Tell("armed");
+                    break;
+                case "fired":
+                    report.Tell("fired");
+                    break;
+            }
         }
     }
 
@@ -58,6 +78,22 @@ public sealed class QuiescenceSpec : TestKit
         ExpectMsg("done");
         Assert.True(Quiet(actor, TimeSpan.FromSeconds(30)));
         Assert.Equal((1L, 1L), _machine.Activity.Snapshot());
+    }
+
+    /// <summary>A swap write completing after its latency, or kswapd's congestion wait, is work in no mailbox and no
+    /// handler; the checkers must not run until it is done, or it lands while they read.</summary>
+    [Fact(Timeout = 60_000)]
+    public async Task A_pending_kernel_timer_is_not_rest_until_it_fires()
+    {
+        var sleeper = Sys.ActorOf(Props.Create(() => new Sleeper(_machine, TestActor)));
+        sleeper.Tell("arm");
+        await ExpectMsgAsync("armed");
+
+        Assert.Equal(1, _machine.Activity.TimersPending);
+        Assert.False(Quiet(sleeper, TimeSpan.FromMilliseconds(50)));
+        await ExpectMsgAsync("fired", TimeSpan.FromSeconds(30));
+        Assert.True(Quiet(sleeper, TimeSpan.FromSeconds(30)));
+        Assert.Equal(0, _machine.Activity.TimersPending);
     }
 
     [Fact(Timeout = 60_000)]
