@@ -35,17 +35,40 @@ public sealed partial class NumaTaskActor
     }
 
     /// <summary>Faults one chunk of pages, all in flight at once, then the next chunk; <paramref name="finished"/> runs
-    /// after the last chunk, after a bad address (SIGSEGV, reported as EFAULT) or after the OOM kill.</summary>
+    /// after the last chunk, after a bad address (SIGSEGV, reported as EFAULT) or after the OOM kill. A chunk whose
+    /// faults all completed at once (loads of never-touched pages map the zero page without a message) goes on to the
+    /// next in a loop, not by recursion, so a read of millions of such pages keeps a flat stack.</summary>
     private void TouchChunk(TouchOp op, Action finished)
     {
-        // A fault that ended in VM_FAULT_OOM kills the task on its way back to user space (2.6.14 do_page_fault's
-        // out_of_memory label): no round starts after it.
-        if (op.Next >= op.End || op.Error != Errno.None || op.Oom)
+        while (true)
         {
-            if (op.Oom) { OomKillSelf(); return; }
-            finished();
-            return;
+            // A fault that ended in VM_FAULT_OOM kills the task on its way back to user space (2.6.14 do_page_fault's
+            // out_of_memory label): no round starts after it.
+            if (op.Next >= op.End || op.Error != Errno.None || op.Oom)
+            {
+                if (op.Oom) { OomKillSelf(); return; }
+                finished();
+                return;
+            }
+            var pages = ChunkPages(op);
+            var batch = new FaultBatch(this, op);
+            var inLoop = true;
+            var doneInLoop = false;
+            var done = Join(pages.Count, () =>
+            {
+                if (inLoop) doneInLoop = true;
+                else TouchChunk(op, finished);
+            });
+            foreach (var (vpn, pageVma) in pages) AccessPage(batch, pageVma, vpn, op.Call.Write, done);
+            batch.Flush();
+            inLoop = false;
+            if (!doneInLoop) return;
         }
+    }
+
+    /// <summary>The next chunk's pages with their VMAs; a page outside every VMA ends the touch there with EFAULT.</summary>
+    private List<(ulong Vpn, Vma Vma)> ChunkPages(TouchOp op)
+    {
         var chunkEnd = Math.Min(op.End, op.Next + (ulong)_machine.Settings.FaultBatch);
         var pages = new List<(ulong Vpn, Vma Vma)>((int)(chunkEnd - op.Next));
         Vma? vma = null;
@@ -63,10 +86,7 @@ public sealed partial class NumaTaskActor
             pages.Add((vpn, vma));
         }
         op.Next = Math.Min(chunkEnd, op.End);
-        var batch = new FaultBatch(this, op);
-        var done = Join(pages.Count, () => TouchChunk(op, finished));
-        foreach (var (vpn, pageVma) in pages) AccessPage(batch, pageVma, vpn, op.Call.Write, done);
-        batch.Flush();
+        return pages;
     }
 
     /// <summary>One load or store to one page, as <c>handle_pte_fault</c> dispatches it.</summary>
