@@ -174,7 +174,12 @@ public static class NumaNode
     /// while other tasks map them): slot k, cached by pfn k, which should have <see cref="ExpectedCount"/> references.
     /// The node answers with one <see cref="SwapDevice.ExclusiveRemoved"/> and one <see cref="SwapDevice.ExclusiveRefused"/>
     /// for the pages each applies to (none when it applies to none).</summary>
-    public sealed record TryRemoveExclusive(int[] Slots, int[] Pfns, int ExpectedCount, bool EvenIfShared = false);
+    /// <remarks><see cref="FromSwapIn"/> marks do_swap_page's request, whose answer the device waits for before it
+    /// asks <c>vm_swap_full()</c> for the next fault; the answers carry it back.</remarks>
+    public sealed record TryRemoveExclusive(int[] Slots, int[] Pfns, int ExpectedCount, bool EvenIfShared = false)
+    {
+        public bool FromSwapIn { get; init; }
+    }
 
     // ---- queries --------------------------------------------------------------------------------------------
 

@@ -173,8 +173,10 @@ public sealed partial class NumaNodeActor
             PutPage(idx);
         }
         if (refused is not null)
-            Directory.Swap.Tell(new SwapDevice.ExclusiveRefused(refused.Select(k => m.Slots[k]).ToArray(), refused.Select(k => m.Pfns[k]).ToArray()));
+            Directory.Swap.Tell(new SwapDevice.ExclusiveRefused(refused.Select(k => m.Slots[k]).ToArray(), refused.Select(k => m.Pfns[k]).ToArray())
+                { FromSwapIn = m.FromSwapIn });
         if (removed is not null)
-            Directory.Swap.Tell(new SwapDevice.ExclusiveRemoved(removed.Select(k => m.Slots[k]).ToArray(), removed.Select(k => m.Pfns[k]).ToArray()));
+            Directory.Swap.Tell(new SwapDevice.ExclusiveRemoved(removed.Select(k => m.Slots[k]).ToArray(), removed.Select(k => m.Pfns[k]).ToArray())
+                { FromSwapIn = m.FromSwapIn });
     }
 }

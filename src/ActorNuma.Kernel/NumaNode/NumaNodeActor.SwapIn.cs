@@ -10,8 +10,9 @@ public sealed partial class NumaNodeActor
 
     private readonly Dictionary<long, SwapInRead> _swapIns = new();
 
-    /// <summary>New pages for swap-ins: locked (the read holds the lock), each with the reference its mapping will own;
-    /// the device adds them to the swap cache, or answers that another fault already did (-EEXIST).</summary>
+    /// <summary>New pages for swap-ins: locked (<c>__add_to_swap_cache</c> sets PG_locked, and the read holds it), each
+    /// with the allocation's reference; the device adds them to the swap cache, or answers that another fault already
+    /// did (-EEXIST).</summary>
     private void StartSwapIns(AllocPages m, List<(AllocItem Item, int Idx)> pages)
     {
         foreach (var (_, idx) in pages) _m.Set(idx, PageFlags.Locked);
@@ -21,32 +22,54 @@ public sealed partial class NumaNodeActor
             pages.Select(p => Pfn(p.Idx)).ToArray()));
     }
 
+    /// <summary>The rest of <c>read_swap_cache_async</c> once the page is in the swap cache, as 2.6.14 orders it:
+    /// <c>lru_cache_add_active</c> before the read is submitted, so a page under read I/O sits in the faulting CPU's
+    /// pagevec and, after <c>swapin_readahead</c>'s closing <c>lru_add_drain()</c>, on the active list, locked until the
+    /// read completes. A readahead page then drops the allocation's reference (<c>page_cache_release(new_page)</c>) and
+    /// keeps only the swap cache's; the faulting page's reference is the fault's, held until the read is in and the PTE
+    /// maps the page.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/swap_state.c read_swap_cache_async(); mm/memory.c swapin_readahead().</remarks>
     private void HandleSwapCacheAdded(SwapDevice.SwapCacheAdded m)
     {
         var read = _swapIns[m.Token];
+        var r = read.Request;
         var racedVpns = new List<uint>();
         var racedSlots = new List<int>();
+        var cluster = new List<int>(m.Pfns.Length);
+        var alone = new List<int>();
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
-            if (!m.Exists[k])
+            var item = read.Items.First(i => i.SwapSlot == m.Slots[k]);
+            if (m.Exists[k])
             {
-                _m.AddToSwapCache(idx, m.Slots[k], forWrite: false);   // SwapReadDone follows after the read latency.
+                _m.Clear(idx, PageFlags.Locked);
+                PutPage(idx);
+                racedVpns.Add(item.Vpn);
+                racedSlots.Add(m.Slots[k]);
                 continue;
             }
-            _m.Clear(idx, PageFlags.Locked);
-            PutPage(idx);
-            racedVpns.Add(read.Items.First(i => i.SwapSlot == m.Slots[k]).Vpn);
-            racedSlots.Add(m.Slots[k]);
+            _m.AddToSwapCache(idx, m.Slots[k], forWrite: false);   // SwapReadDone follows after the read latency.
+            _m.GetPage(idx);                                       // lru_cache_add_active's reference
+            _m.SetPlace(idx, FramePlace.Pagevec, r.Cpu);
+            if (item.Kind == SwapInKind.Readahead) PutPage(idx);
+            else _m.Hold(idx, new NodeMemory.PageHold(r.Task, "do_swap_page waiting for the read"));
+            (item.Kind == SwapInKind.Fault ? alone : cluster).Add(m.Pfns[k]);
         }
         if (racedVpns.Count == m.Pfns.Length) _swapIns.Remove(m.Token);
         if (racedVpns.Count > 0)
-            read.Request.ReplyTo.Tell(new SwapInRaced(read.Request.Token, racedVpns.ToArray(), racedSlots.ToArray()));
+            r.ReplyTo.Tell(new SwapInRaced(r.Token, racedVpns.ToArray(), racedSlots.ToArray()));
+        if (cluster.Count + alone.Count == 0) return;
+        // swapin_readahead() ends with lru_add_drain(), after the cluster's pages went into the pagevec and before the
+        // faulting page, when the cluster did not cover it, is read on its own.
+        var add = new LruCacheAdd(r.Cpu, cluster.ToArray(), Active: true, null, null) { DrainAfter = true, AfterDrain = alone.ToArray() };
+        var cpuNode = Topology.CpuToNode(r.Cpu);
+        if (cpuNode == _node) HandleLruCacheAdd(add);
+        else NodeRef(cpuNode).Tell(add);
     }
 
-    /// <summary>The reads finished: each page is up to date and unlocked, <c>mark_page_accessed</c>, mapped by the
-    /// faulting task, and handed to the faulting CPU's pagevec (the kernel does that before the read; doing it after
-    /// keeps the pagevec free of pages whose data is not there yet, and changes no outcome the checkers or reports see).</summary>
+    /// <summary>The reads finished (<c>end_swap_bio_read</c>): each page is up to date and unlocked; the faulting pages
+    /// then go on in do_swap_page (<c>mark_page_accessed</c>, the PTE maps the page with the fault's reference).</summary>
     private void HandleSwapReadDone(SwapDevice.SwapReadDone m)
     {
         var read = _swapIns[m.Token];
@@ -54,8 +77,6 @@ public sealed partial class NumaNodeActor
         var r = read.Request;
         var itemOf = read.Items.ToDictionary(i => i.SwapSlot);
         var pages = new MappedSwapPage[m.Pfns.Length];
-        var drained = new List<int>();
-        var alone = new List<int>();
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
@@ -66,27 +87,14 @@ public sealed partial class NumaNodeActor
             var canWrite = false;
             if (item.Kind != SwapInKind.Readahead)
             {
-                // do_swap_page on the faulting page: mark_page_accessed, then the PTE maps it.
+                _m.ReleaseHold(idx);
                 MarkPageAccessed(idx);
                 canWrite = CanShareSwapPage(idx, m.SlotRefs[k]);
                 _m.AddRmap(idx, r.Task, item.Vpn);
             }
-            _m.GetPage(idx);                                  // lru_cache_add_active's reference
-            _m.SetPlace(idx, FramePlace.Pagevec, r.Cpu);
-            if (item.Kind == SwapInKind.Readahead) PutPage(idx);   // swapin_readahead: page_cache_release(new_page)
-            (item.Kind == SwapInKind.Fault ? alone : drained).Add(m.Pfns[k]);
             pages[k] = new MappedSwapPage(item.Vpn, m.Slots[k], m.Pfns[k], m.Contents[k], canWrite, item.Kind);
         }
-        // swapin_readahead() ends with lru_add_drain(), after the cluster's pages went into the pagevec and before the
-        // faulting page, when the cluster did not cover it, is read on its own.
-        var add = new LruCacheAdd(r.Cpu, drained.ToArray(), Active: true, r.ReplyTo, new SwapCacheMapped(r.Token, pages))
-        {
-            DrainAfter = true,
-            AfterDrain = alone.ToArray(),
-        };
-        var cpuNode = Topology.CpuToNode(r.Cpu);
-        if (cpuNode == _node) HandleLruCacheAdd(add);
-        else NodeRef(cpuNode).Tell(add);
+        r.ReplyTo.Tell(new SwapCacheMapped(r.Token, pages));
     }
 
     /// <summary><c>lookup_swap_cache</c> hits: each page is mapped where it is, after <c>lock_page</c> (a read or an
@@ -107,6 +115,7 @@ public sealed partial class NumaNodeActor
         foreach (var hit in hits)
         {
             var idx = Idx(hit.Pfn);
+            if (pinned) _m.ReleaseHold(idx);
             if (!StillCaches(idx, hit.Slot))
             {
                 if (pinned) PutPage(idx);
@@ -116,6 +125,7 @@ public sealed partial class NumaNodeActor
             if (_m.Test(idx, PageFlags.Locked))
             {
                 if (!pinned) _m.GetPage(idx);
+                _m.Hold(idx, new NodeMemory.PageHold(m.TaskId, "do_swap_page sleeping in lock_page"));
                 Sleep(idx, PageFlags.Locked, new Waiter(() => SwapCacheHits(m, [hit], pinned: true), null));
                 continue;
             }

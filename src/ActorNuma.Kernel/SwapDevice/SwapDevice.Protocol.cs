@@ -34,10 +34,17 @@ public static class SwapDevice
 
     /// <summary>The node agreed to <c>remove_exclusive_swap_page</c> for these pages (slot k is cached by pfn k): same
     /// effect as <see cref="SwapCacheDeleted"/>.</summary>
-    public sealed record ExclusiveRemoved(int[] Slots, int[] Pfns);
+    public sealed record ExclusiveRemoved(int[] Slots, int[] Pfns)
+    {
+        /// <summary>The answer to do_swap_page's request (<see cref="NumaNode.TryRemoveExclusive.FromSwapIn"/>).</summary>
+        public bool FromSwapIn { get; init; }
+    }
 
     /// <summary>The node refused for these pages: they have other users now (or are locked, or under writeback).</summary>
-    public sealed record ExclusiveRefused(int[] Slots, int[] Pfns);
+    public sealed record ExclusiveRefused(int[] Slots, int[] Pfns)
+    {
+        public bool FromSwapIn { get; init; }
+    }
 
     /// <summary><c>do_swap_page</c>: <c>lookup_swap_cache</c>. A hit is forwarded to the page's node
     /// (<see cref="NumaNode.SwapCacheHit"/>); a miss answers <see cref="SwapCacheMiss"/>.</summary>
@@ -64,7 +71,8 @@ public static class SwapDevice
     /// zap_pte_range) a slot left holding only its cache reference is offered back to the page's node.</summary>
     public sealed record SwapFree(int[] Slots, bool FreeCache);
 
-    /// <summary>do_swap_page's <c>swap_free(entry); if (vm_swap_full()) remove_exclusive_swap_page(page)</c>.</summary>
+    /// <summary>do_swap_page's <c>swap_free(entry); if (vm_swap_full()) remove_exclusive_swap_page(page)</c> for each
+    /// fault of a round, in fault order: each fault's <c>vm_swap_full()</c> sees the slots the faults before it freed.</summary>
     public sealed record SwapFreeAfterSwapIn(int[] Slots, int[] Pfns);
 
     /// <summary><c>can_share_swap_page</c> for a write fault on a read-only swap-cache page: the node forwards it here

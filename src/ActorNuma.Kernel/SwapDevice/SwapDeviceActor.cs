@@ -68,8 +68,11 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 }
                 Trace.EmitEach("mm_remove_exclusive_swap_page", m.Slots.Length, m,
                     static (fields, m, k) => fields.Append(CultureInfo.InvariantCulture, $"slot={m.Slots[k]} pfn={m.Pfns[k]}"));
+                if (m.FromSwapIn) SwapInExclusiveAnswered();
                 break;
-            case ExclusiveRefused: break;
+            case ExclusiveRefused m:
+                if (m.FromSwapIn) SwapInExclusiveAnswered();
+                break;
             case LookupSwapCache m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
             case SwapCacheHitStale m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
             case ReadSwapCacheAsync m: HandleReadSwapCacheAsync(m); break;
@@ -238,17 +241,36 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         offers.Send();
     }
 
-    /// <summary>do_swap_page: <c>swap_free(entry)</c>, then <c>remove_exclusive_swap_page</c> if <c>vm_swap_full()</c>.</summary>
+    /// <summary>Swap-ins whose <c>swap_free</c> and <c>vm_swap_full()</c> test have not run yet, in fault order, and
+    /// whether a <c>remove_exclusive_swap_page</c> is out at a node.</summary>
+    private readonly Queue<(int Slot, int Pfn)> _swapInFrees = new();
+    private bool _swapInExclusivePending;
+
+    /// <summary>do_swap_page: <c>swap_free(entry)</c>, then <c>remove_exclusive_swap_page</c> if <c>vm_swap_full()</c>. The
+    /// kernel asks vm_swap_full() once per fault, after the previous fault's remove_exclusive_swap_page has freed its
+    /// slot, so the faults are taken one at a time: while a node decides one page, the faults after it wait.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(); mm/swapfile.c remove_exclusive_swap_page().</remarks>
     private void HandleSwapFreeAfterSwapIn(SwapFreeAfterSwapIn m)
     {
-        var offers = new ExclusiveOffers(this, expectedCount: 2);
-        for (var k = 0; k < m.Slots.Length; k++)
+        for (var k = 0; k < m.Slots.Length; k++) _swapInFrees.Enqueue((m.Slots[k], m.Pfns[k]));
+        SwapFreeAfterSwapIns();
+    }
+
+    private void SwapFreeAfterSwapIns()
+    {
+        while (!_swapInExclusivePending && _swapInFrees.TryDequeue(out var fault))
         {
-            _map.SwapFree(m.Slots[k]);
-            if (_map.VmSwapFull && _map.Count(m.Slots[k]) == 1 && _map.CachedPfn(m.Slots[k]) == m.Pfns[k])
-                offers.Add(m.Slots[k], m.Pfns[k], evenIfShared: false);
+            _map.SwapFree(fault.Slot);
+            if (!_map.VmSwapFull || _map.Count(fault.Slot) != 1 || _map.CachedPfn(fault.Slot) != fault.Pfn) continue;
+            _swapInExclusivePending = true;
+            NodeOf(fault.Pfn).Tell(new NumaNode.TryRemoveExclusive([fault.Slot], [fault.Pfn], ExpectedCount: 2) { FromSwapIn = true });
         }
-        offers.Send();
+    }
+
+    private void SwapInExclusiveAnswered()
+    {
+        _swapInExclusivePending = false;
+        SwapFreeAfterSwapIns();
     }
 
     /// <summary>The remove_exclusive_swap_page requests of one message, one TryRemoveExclusive per node (and per

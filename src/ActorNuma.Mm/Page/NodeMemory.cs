@@ -113,6 +113,34 @@ public sealed class NodeMemory
 
     public int Count(int i) => _count[i];
     public void GetPage(int i) => _count[i]++;
+
+    // ---- references held by work in progress ------------------------------------------------------------------
+
+    /// <summary>Who holds a page reference across a wait: a fault that sleeps on PG_locked (lookup_swap_cache's
+    /// find_get_page), or a fault whose page is still being read (read_swap_cache_async's reference, which becomes the
+    /// PTE's). Such a reference is legal at any quiescent point; the checkers count it as a user and name its holder.</summary>
+    public readonly record struct PageHold(int Task, string What);
+
+    private Dictionary<int, (int Count, PageHold Last)>? _holds;
+
+    /// <summary>Records that <paramref name="hold"/> holds one of the page's references (taken by the caller).</summary>
+    public void Hold(int i, PageHold hold)
+    {
+        _holds ??= new();
+        _holds[i] = (_holds.TryGetValue(i, out var h) ? h.Count + 1 : 1, hold);
+    }
+
+    /// <summary>The holder's reference now belongs to someone else (a mapping) or is dropped by the caller.</summary>
+    public void ReleaseHold(int i)
+    {
+        if (_holds is null || !_holds.TryGetValue(i, out var h)) throw new InvalidOperationException($"pfn {PfnOf(i)} has no hold to release");
+        if (h.Count == 1) _holds.Remove(i);
+        else _holds[i] = (h.Count - 1, h.Last);
+    }
+
+    /// <summary>How many references work in progress holds on the page, and the last holder.</summary>
+    public (int Count, PageHold Last) Holds(int i) =>
+        _holds is not null && _holds.TryGetValue(i, out var h) ? h : (0, default);
     public int Mapcount(int i) => _mapcount[i];
     public FramePlace Place(int i) => _place[i];
     /// <summary>For <see cref="FramePlace.Pagevec"/>: the CPU; for <see cref="FramePlace.Isolated"/>: the <see cref="Isolator"/>.</summary>

@@ -118,7 +118,8 @@ public sealed class LruFlagsChecker : IInvariantChecker
 }
 
 /// <summary>A frame's reference count is exactly its users: one per mapping PTE, the swap cache, the pagevec that holds
-/// it, its isolator. One more is a leaked reference (a frame that can never be freed, as V2's putback leaves it);
+/// it, its isolator, and work in progress that holds it across a wait (a fault sleeping on the page lock or waiting for
+/// its read: <see cref="NodeMemory.Holds"/>). One more is a leaked reference (a frame that can never be freed, as V2's putback leaves it);
 /// one less is a use after free waiting to happen.</summary>
 public sealed class PageRefcountChecker : IInvariantChecker
 {
@@ -133,17 +134,19 @@ public sealed class PageRefcountChecker : IInvariantChecker
             {
                 var place = m.Place(i);
                 if (place is FramePlace.Free or FramePlace.Reserved) continue;
+                var (held, holder) = m.Holds(i);
                 var expected = m.Mapcount(i) + (m.Test(i, PageFlags.SwapCache) ? 1 : 0)
-                               + (place is FramePlace.Pagevec or FramePlace.Isolated ? 1 : 0);
+                               + (place is FramePlace.Pagevec or FramePlace.Isolated ? 1 : 0) + held;
                 var count = m.Count(i);
                 if (count == expected) continue;
+                var holders = held == 0 ? "" : $", {held} held by task {holder.Task}'s {holder.What}";
                 var what = count > expected
                     ? m.Mapcount(i) == 0 && !m.Test(i, PageFlags.SwapCache) && place == FramePlace.Lru
                         ? "a leaked reference: no task maps it and nothing else holds it, so it can never be freed"
                         : "a leaked reference"
                     : "a missing reference";
                 violations.Add($"pfn {m.PfnOf(i)} (node {m.Node}, {place}, {PageFlagNames.Format(m.Flags(i))}): count {count}, " +
-                               $"users {expected} (mapcount {m.Mapcount(i)}): {what}");
+                               $"users {expected} (mapcount {m.Mapcount(i)}{holders}): {what}");
             }
         }
     }

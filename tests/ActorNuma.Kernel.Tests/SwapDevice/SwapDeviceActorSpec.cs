@@ -290,20 +290,42 @@ public sealed class SwapDeviceActorSpec : KernelSpec
         AssertTryRemove(swap.Rig.NodeProbes[0], [slots[0]], [5], expectedCount: 2);
     }
 
+    /// <summary>2.6.14 do_swap_page asks vm_swap_full() for each fault after the previous fault's
+    /// remove_exclusive_swap_page freed its slot: 4 slots all in use; fault 1 frees one (3 of 4 used, still over half),
+    /// fault 2 frees another (2 of 4: not over half), so fault 3 keeps its page in the swap cache.</summary>
     [Fact]
-    public void Swap_ins_of_one_message_ask_each_node_once_for_all_its_pages()
+    public void Vm_swap_full_is_asked_per_fault_after_the_previous_fault_freed_its_slot()
     {
         const int OnNode1 = SmallMachine.PagesPerNode + 3;
         var swap = NewSwap(swapSlots: 4);
         var slots = swap.AddToSwap(5, OnNode1, 6, 7);
         swap.Send(new SwapDuplicateAndForward(slots[..3], swap.Replies.Ref, "dup"));
-        Assert.True(swap.Map.VmSwapFull);
 
         swap.Send(new SwapFreeAfterSwapIn(slots[..3], [5, OnNode1, 6]));
 
-        AssertTryRemove(swap.Rig.NodeProbes[0], [slots[0], slots[2]], [5, 6], expectedCount: 2);
+        AssertTryRemove(swap.Rig.NodeProbes[0], [slots[0]], [5], expectedCount: 2);
+        Assert.False(swap.Rig.NodeProbes[1].HasMessages);     // fault 2 waits for fault 1's answer
+        swap.Send(new ExclusiveRemoved([slots[0]], [5]) { FromSwapIn = true });
         AssertTryRemove(swap.Rig.NodeProbes[1], [slots[1]], [OnNode1], expectedCount: 2);
+        swap.Send(new ExclusiveRemoved([slots[1]], [OnNode1]) { FromSwapIn = true });
         Assert.False(swap.Rig.NodeProbes[0].HasMessages);
+        Assert.Equal((1, 6), (swap.Map.Count(slots[2]), swap.Map.CachedPfn(slots[2])));
+        Assert.Equal(2, swap.Map.NrSwapPages);
+    }
+
+    [Fact]
+    public void A_refused_removal_leaves_swap_as_full_for_the_next_fault()
+    {
+        var swap = NewSwap(swapSlots: 4);
+        var slots = swap.AddToSwap(5, 6, 7, 8);
+        swap.Send(new SwapDuplicateAndForward(slots[..2], swap.Replies.Ref, "dup"));
+
+        swap.Send(new SwapFreeAfterSwapIn(slots[..2], [5, 6]));
+        AssertTryRemove(swap.Rig.NodeProbes[0], [slots[0]], [5], expectedCount: 2);
+        swap.Send(new ExclusiveRefused([slots[0]], [5]) { FromSwapIn = true });
+
+        AssertTryRemove(swap.Rig.NodeProbes[0], [slots[1]], [6], expectedCount: 2);
+        Assert.Equal(0, swap.Map.NrSwapPages);
     }
 
     private static void AssertTryRemove(TestProbe node, int[] slots, int[] pfns, int expectedCount, bool evenIfShared = false)
