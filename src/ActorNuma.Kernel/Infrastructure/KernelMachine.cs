@@ -113,7 +113,17 @@ public sealed class TaskState(int pid, string name)
     public MemPolicy? Policy { get; internal set; }
     public int Cpu { get; internal set; }
     public bool SysNice { get; internal set; }
+    /// <summary>Real, effective and saved user ids (<c>task_struct</c> uid, euid, suid): sys_migrate_pages compares
+    /// them. Capabilities are <see cref="SysNice"/> alone: uid 0 does not imply them here.</summary>
+    public int Uid { get; internal set; }
+    public int Euid { get; internal set; }
+    public int Suid { get; internal set; }
+    /// <summary>The parent that reaps this task with waitpid; 0 is init, which reaps at once.</summary>
+    public int ParentPid { get; internal set; }
+    /// <summary>The task has exited (<c>exit_mm</c> done): a zombie until its parent reaps it.</summary>
     public bool Exited { get; internal set; }
+    /// <summary>Reaped by its parent (or init): <c>find_task_by_pid</c> no longer finds it.</summary>
+    public bool Reaped { get; internal set; }
     public bool OomKilled { get; internal set; }
     /// <summary>The syscall in progress (for liveness reports), and how many replies it waits for.</summary>
     public string? Busy { get; internal set; }

@@ -31,12 +31,17 @@ public static class NumaTask
     /// the seed's "suspending an application by swapping it out". Returns the number of pages not evicted.</summary>
     public sealed record Swapout(ulong Addr, long Pages) : Syscall;
 
-    public sealed record Exit : Syscall;
+    /// <summary>exit(status): the task's memory is released; it stays a zombie until its parent reaps it.</summary>
+    public sealed record Exit(int Status = 0) : Syscall;
+
+    /// <summary>waitpid(pid, &amp;status, nohang ? WNOHANG : 0): reaps an exited child (pid -1: any child). Returns the
+    /// child's pid with its wait status, 0 with WNOHANG while no child has exited, ECHILD without such a child.</summary>
+    public sealed record Waitpid(int Pid, bool NoHang) : Syscall;
 
     /// <summary>fork(): the child gets a copy-on-write copy of the address space and the task policy.</summary>
     public sealed record Fork(string ChildName) : Syscall;
 
-    /// <summary>migrate_pages(pid, maxnode, old_nodes, new_nodes) (2.6.16, swap-based form).</summary>
+    /// <summary>migrate_pages(pid, maxnode, old_nodes, new_nodes) (2.6.16, swap-based form). ENOSYS before 2.6.16.</summary>
     public sealed record MigratePages(int Pid, int MaxNode, NodeMask? OldNodes, NodeMask? NewNodes, bool NodemaskFault)
         : Syscall;
 
@@ -54,6 +59,8 @@ public static class NumaTask
         public MigrationStats? Migration { get; init; }
         /// <summary>For fork: the child's pid.</summary>
         public int? ChildPid { get; init; }
+        /// <summary>For waitpid: the reaped child's wait status (exit code &lt;&lt; 8, or the signal that killed it).</summary>
+        public int? WaitStatus { get; init; }
         public long Faults { get; init; }
         public long MajorFaults { get; init; }
 
@@ -63,10 +70,12 @@ public static class NumaTask
 
     // ---- queries (read-only, answered at once even in the middle of a syscall) -------------------------------
 
-    /// <summary>Per-node counts of present pages (the zero page not counted) and of swapped-out pages in a range.</summary>
-    public sealed record QueryPages(ulong Addr, long Pages);
+    /// <summary>Per-node counts of present pages (the zero page not counted) and of swapped-out pages in a range; with
+    /// <see cref="SwapCache"/>, also how many present pages are in the swap cache (asked of their nodes).</summary>
+    public sealed record QueryPages(ulong Addr, long Pages, bool SwapCache = false);
 
-    public sealed record PagesReport(IReadOnlyDictionary<int, long> PerNode, long Swapped, long NotPresent);
+    /// <summary><see cref="SwapCache"/> is null unless asked for.</summary>
+    public sealed record PagesReport(IReadOnlyDictionary<int, long> PerNode, long Swapped, long NotPresent, long? SwapCache = null);
 
     /// <summary>/proc/pid/numa_maps.</summary>
     public sealed record GetNumaMaps;

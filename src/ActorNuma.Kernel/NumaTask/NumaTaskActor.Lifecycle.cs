@@ -2,7 +2,7 @@ using static ActorNuma.Kernel.NumaTask;
 
 namespace ActorNuma.Kernel;
 
-/// <summary>fork and exit.</summary>
+/// <summary>fork, exit and waitpid.</summary>
 public sealed partial class NumaTaskActor
 {
     private bool _forking;
@@ -22,6 +22,10 @@ public sealed partial class NumaTaskActor
             Policy = _state.Policy,
             Cpu = _state.Cpu,
             SysNice = _state.SysNice,
+            Uid = _state.Uid,
+            Euid = _state.Euid,
+            Suid = _state.Suid,
+            ParentPid = Pid,
         };
         var byNode = new Dictionary<int, List<int>>();
         var slots = new List<int>();
@@ -59,17 +63,22 @@ public sealed partial class NumaTaskActor
         });
     }
 
-    /// <summary><c>do_exit</c> → <c>exit_mmap</c>: every mapping is torn down, pages and swap slots released. The actor
-    /// stays as a zombie that answers rmap requests still in flight with "not mapped".</summary>
+    /// <summary><c>do_exit</c> → <c>exit_mmap</c>: every mapping is torn down, pages and swap slots released; then
+    /// <c>exit_notify</c> tells the task list, where the task is a zombie until its parent reaps it. The actor stays and
+    /// answers rmap requests still in flight with "not mapped".</summary>
+    /// <remarks>The wait status is the exit code in bits 8-15, or the signal that killed the task (SIGKILL, 9, from the
+    /// OOM killer or do_page_fault's VM_FAULT_OOM).</remarks>
     private void DoExit(SyscallResult result)
     {
+        const int sigkill = 9;
+        var status = _state.OomKilled ? sigkill : (((_current as Exit)?.Status ?? 0) & 0xff) << 8;
         var ranges = _state.Vmas.All.Select(v => (v.Start, v.End)).ToArray();
         ZapRange(ranges, () =>
         {
             foreach (var (start, end) in ranges) _state.Vmas.Unmap(start, end);
             _state.Policy = null;
             _state.Exited = true;
-            Directory.Kernel.Tell(new KernelRoot.TaskExited(Pid));
+            Directory.Kernel.Tell(new KernelRoot.TaskExited(Pid, status));
             Trace.Emit("sched_process_exit", $"task={Pid} name={_state.Name} oom={(_state.OomKilled ? 1 : 0)}");
             var queued = _queue.ToArray();
             _queue.Clear();
@@ -77,4 +86,14 @@ public sealed partial class NumaTaskActor
             foreach (var (_, replyTo) in queued) replyTo.Tell(SyscallResult.Fail(Errno.ESRCH));
         });
     }
+
+    /// <summary><c>sys_wait4</c>: the task list reaps a zombie child or puts this task to sleep until one exits.</summary>
+    private void DoWaitpid(Waitpid m) =>
+        RequestOnce(Directory.Kernel, t => new KernelRoot.Wait4(t, Self, Pid, m.Pid, m.NoHang), r =>
+        {
+            var done = (KernelRoot.Wait4Done)r;
+            Complete(done.Errno != Errno.None ? SyscallResult.Fail(done.Errno)
+                : done.Pid == 0 ? SyscallResult.Ok(0)
+                : SyscallResult.Ok(done.Pid) with { WaitStatus = done.Status });
+        });
 }

@@ -97,7 +97,25 @@ public sealed partial class NumaTaskActor
         _state.Isolated.EnsureCapacity(_state.Isolated.Count + candidates.Count);
         run.Scanned += candidates.Count;
         Count(VmEvent.EmuMigrateScanned, candidates.Count);
-        IsolateRound(run, candidates, skipShared, firstTry: true, then);
+        IsolateRound(run, candidates, skipShared, firstTry: true, () =>
+        {
+            OrderPagelist(run.Pagelist, candidates);
+            then();
+        });
+    }
+
+    /// <summary>Puts the isolated pages in the order the kernel's list holds them. check_pte_range isolates page by page
+    /// in walk order (a retry after the drain happens at the page's own turn), and V1/V2 <c>isolate_lru_page</c> adds
+    /// each at the head (<c>list_add</c>), so the list runs from the last page walked to the first; 2.6.16 adds at the
+    /// tail. Here the nodes answer batch by batch, so the list is rebuilt from the walk.</summary>
+    private void OrderPagelist(List<int> pagelist, List<int> walk)
+    {
+        if (pagelist.Count < 2) return;
+        var isolated = new HashSet<int>(pagelist);
+        pagelist.Clear();
+        foreach (var pfn in walk)
+            if (isolated.Remove(pfn)) pagelist.Add(pfn);
+        if (Profile.IsolateListOrder == IsolateListOrder.Head) pagelist.Reverse();
     }
 
     private void IsolateRound(MigrationRun run, List<int> pfns, bool skipShared, bool firstTry, Action then)
@@ -301,26 +319,35 @@ public sealed partial class NumaTaskActor
 
     // ---- migrate_pages(2) ---------------------------------------------------------------------------------------
 
-    /// <summary><c>sys_migrate_pages</c>: node masks, the target (0 = self; ESRCH if none), permission, then the target
-    /// runs do_migrate_pages on its mm; the return value is the number of pages not moved.</summary>
+    /// <summary><c>sys_migrate_pages</c>: ENOSYS before 2.6.16 (no such syscall: sys_ni_syscall); the node masks; the
+    /// target from the task list (0 = self; ESRCH if no task has the pid, EINVAL if it has no mm: a zombie); the
+    /// caller's uid or euid against the target's uid or suid unless CAP_SYS_NICE (EPERM); the target nodes; then the
+    /// target runs do_migrate_pages on its mm. The return value is the number of pages not moved.</summary>
+    /// <remarks>Kernel: 2.6.16 mm/mempolicy.c sys_migrate_pages(); kernel/sys_ni.c (cond_syscall before 2.6.16).</remarks>
     private void DoMigratePagesCall(MigratePages m)
     {
+        if (!Profile.MigratePagesSyscall) { Complete(SyscallResult.Fail(Errno.ENOSYS)); return; }
         var err = SyscallChecks.CheckMigratePagesNodes(m.MaxNode, m.OldNodes, m.NodemaskFault, m.NewNodes, m.NodemaskFault, out var from, out var to);
         if (err != Errno.None) { Complete(SyscallResult.Fail(err)); return; }
         var pid = m.Pid == 0 ? Pid : m.Pid;
-        var target = m.Pid < 0 ? null : Directory.Task(pid);
-        var targetState = _machine.Tasks.FirstOrDefault(t => t.Pid == pid);
-        if (target is null || targetState is null || targetState.Exited) { Complete(SyscallResult.Fail(Errno.ESRCH)); return; }
-        err = SyscallChecks.CheckMigratePagesTargetNodes(to, Topology.OnlineNodes, _state.SysNice, Topology.OnlineNodes);
-        if (err != Errno.None) { Complete(SyscallResult.Fail(err)); return; }
-        var flags = SyscallChecks.MigratePagesFlags(_state.SysNice);
-        RequestOnce(target, t => new DoMigratePages(t, Self, from, to, flags), r =>
+        RequestOnce(Directory.Kernel, t => new KernelRoot.FindTaskMm(t, pid), r =>
         {
-            var done = (MigratePagesDone)r;
-            // do_migrate_pages returns a negative errno (2.6.16: -ENODEV from check_range without swap) or the count of
-            // pages not moved; sys_migrate_pages hands either back, so a negative one is a failure (-1, errno).
-            var result = done.NotMoved < 0 ? SyscallResult.Fail((Errno)(-done.NotMoved)) : SyscallResult.Ok(done.NotMoved);
-            Complete(result with { Migration = done.Stats });
+            var found = (KernelRoot.TaskMm)r;
+            if (found.Task is null) { Complete(SyscallResult.Fail(Errno.ESRCH)); return; }
+            if (!found.HasMm) { Complete(SyscallResult.Fail(Errno.EINVAL)); return; }
+            var sameUid = _state.Euid == found.Suid || _state.Euid == found.Uid || _state.Uid == found.Suid || _state.Uid == found.Uid;
+            var denied = SyscallChecks.CheckMigratePagesPermission(pid == Pid, sameUid, _state.SysNice);
+            if (denied == Errno.None) denied = SyscallChecks.CheckMigratePagesTargetNodes(to, Topology.OnlineNodes, _state.SysNice, Topology.OnlineNodes);
+            if (denied != Errno.None) { Complete(SyscallResult.Fail(denied)); return; }
+            var flags = SyscallChecks.MigratePagesFlags(_state.SysNice);
+            RequestOnce(found.Task, t => new DoMigratePages(t, Self, from, to, flags), reply =>
+            {
+                var done = (MigratePagesDone)reply;
+                // do_migrate_pages returns a negative errno (2.6.16: -ENODEV from check_range without swap) or the count
+                // of pages not moved; sys_migrate_pages hands either back, so a negative one is a failure (-1, errno).
+                var result = done.NotMoved < 0 ? SyscallResult.Fail((Errno)(-done.NotMoved)) : SyscallResult.Ok(done.NotMoved);
+                Complete(result with { Migration = done.Stats });
+            });
         });
     }
 

@@ -51,7 +51,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
                 break;
             case TryToUnmap m: HandleTryToUnmap(m); break;
             case PageReferenced m: HandlePageReferenced(m); break;
-            case QueryPages m: Sender.Tell(QueryRange(m)); break;
+            case QueryPages m: QueryRange(m, Sender); break;
             case GetNumaMaps: GatherNumaMaps(Sender); break;
             case DoMigratePages m when HoldsMmapSemForWrite:
                 _deferredMigrations.Enqueue(m);
@@ -98,6 +98,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             case Exit: DoExit(SyscallResult.Ok()); break;
             case Fork m: DoFork(m); break;
             case MigratePages m: DoMigratePagesCall(m); break;
+            case Waitpid m: DoWaitpid(m); break;
             default: Complete(SyscallResult.Fail(Errno.EINVAL)); break;
         }
     }
@@ -168,6 +169,8 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             StepDone m => m.Token,
             KernelRoot.TaskCreated m => m.Token,
             KernelRoot.OomDone m => m.Token,
+            KernelRoot.TaskMm m => m.Token,
+            KernelRoot.Wait4Done m => m.Token,
             _ => null,
         };
         if (token is null) return false;
@@ -234,23 +237,40 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
 
     // ---- queries ----------------------------------------------------------------------------------------------
 
-    private PagesReport QueryRange(QueryPages m)
+    /// <summary>Counts the range's pages by where they are. Only the entries that exist are walked, so a huge range costs
+    /// what its page table holds. The swap-cache count asks each node about its present pages (PG_swapcache lives
+    /// with the frame), as numa_maps' gather_stats reads it.</summary>
+    private void QueryRange(QueryPages m, IActorRef replyTo)
     {
         var perNode = new SortedDictionary<int, long>();
-        long swapped = 0, none = 0;
+        long swapped = 0, present = 0;
         var start = m.Addr >> MmConstants.PageShift;
-        for (var vpn = start; vpn < start + (ulong)m.Pages; vpn++)
+        var end = start + (ulong)Math.Max(0, m.Pages);
+        if (end < start) end = ulong.MaxValue;
+        var byNode = m.SwapCache ? new Dictionary<int, List<int>>() : null;
+        foreach (var (_, pte) in _state.PageTable.Range(start, end))
         {
-            var pte = _state.PageTable.Get(vpn);
-            if (pte.IsSwap) swapped++;
-            else if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn) none++;
-            else
-            {
-                var nid = Topology.PfnToNid(pte.Pfn);
-                perNode[nid] = perNode.GetValueOrDefault(nid) + 1;
-            }
+            if (pte.IsSwap) { swapped++; continue; }
+            if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn) continue;
+            present++;
+            var nid = Topology.PfnToNid(pte.Pfn);
+            perNode[nid] = perNode.GetValueOrDefault(nid) + 1;
+            if (byNode is null) continue;
+            if (!byNode.TryGetValue(nid, out var list)) byNode[nid] = list = new();
+            list.Add(pte.Pfn);
         }
-        return new PagesReport(perNode, swapped, none);
+        var report = new PagesReport(perNode, swapped, (long)(end - start) - present - swapped);
+        if (byNode is null) { replyTo.Tell(report); return; }
+        long inCache = 0;
+        var chunks = byNode.SelectMany(kv => kv.Value.Chunk(DescribeChunk).Select(c => (Node: kv.Key, Pfns: c))).ToList();
+        var done = Join(chunks.Count, () => replyTo.Tell(report with { SwapCache = inCache }));
+        foreach (var (node, pfns) in chunks)
+            RequestOnce(Directory.Node(node), t => new NumaNode.DescribePages(t, Self, pfns), r =>
+            {
+                foreach (var f in ((NumaNode.PagesDescribed)r).Flags)
+                    if (f.HasFlag(PageFlags.SwapCache)) inCache++;
+                done();
+            });
     }
 
     private void Count(VmEvent e, long n = 1) => _state.Stat.Count(e, n);

@@ -4,8 +4,10 @@ namespace ActorNuma.Kernel;
 /// <summary>The public protocol of <see cref="KernelRootActor"/>, which boots the machine and creates tasks.</summary>
 public static class KernelRoot
 {
-    /// <summary>Creates a task on a CPU, with or without CAP_SYS_NICE; answered with <see cref="TaskSpawned"/>.</summary>
-    public sealed record SpawnTask(string Name, int Cpu, bool SysNice);
+    /// <summary>Creates a task on a CPU, with or without CAP_SYS_NICE, with a real and an effective uid (the saved uid
+    /// is the effective one, as after exec); answered with <see cref="TaskSpawned"/>. Its parent is init, which reaps
+    /// it as soon as it exits.</summary>
+    public sealed record SpawnTask(string Name, int Cpu, bool SysNice, int Uid = 0, int Euid = 0);
 
     public sealed record TaskSpawned(int Pid, string Name, IActorRef Task);
 
@@ -23,6 +25,19 @@ public static class KernelRoot
 
     internal sealed record OomDone(long Token, int Victim);
 
-    /// <summary>A task finished exiting (its memory is free).</summary>
-    internal sealed record TaskExited(int Pid);
+    /// <summary>A task finished exiting (its memory is free), with its wait status: a zombie from now on.</summary>
+    internal sealed record TaskExited(int Pid, int Status);
+
+    /// <summary><c>find_task_by_pid()</c> and <c>get_task_mm()</c> under tasklist_lock: whether the pid names a task,
+    /// whether it still has an mm (a zombie has none), and the ids sys_migrate_pages compares.</summary>
+    internal sealed record FindTaskMm(long Token, int Pid);
+
+    internal sealed record TaskMm(long Token, IActorRef? Task, bool HasMm, int Uid, int Suid);
+
+    /// <summary><c>do_wait()</c> for <paramref name="Parent"/>: reap a zombie child (<paramref name="Pid"/> -1: any), or
+    /// wait for one to exit unless <paramref name="NoHang"/>.</summary>
+    internal sealed record Wait4(long Token, IActorRef ReplyTo, int Parent, int Pid, bool NoHang);
+
+    /// <summary>The reaped child's pid and wait status; pid 0 for WNOHANG with no zombie; ECHILD for no such child.</summary>
+    internal sealed record Wait4Done(long Token, int Pid, int Status, Errno Errno);
 }

@@ -59,6 +59,7 @@ public sealed partial class KernelRootActor
     private void HandleTaskExited(KernelRoot.TaskExited m)
     {
         _exited.Add(m.Pid);
+        ExitNotify(m.Pid, m.Status);
         if (_dying != m.Pid) return;
         _dying = null;
         Answer(m.Pid);

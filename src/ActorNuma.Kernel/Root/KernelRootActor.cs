@@ -49,7 +49,7 @@ public sealed partial class KernelRootActor : KernelActor
                     break;
                 }
                 var pid = _machine.AllocPid();
-                var state = new TaskState(pid, m.Name) { Cpu = m.Cpu, SysNice = m.SysNice };
+                var state = new TaskState(pid, m.Name) { Cpu = m.Cpu, SysNice = m.SysNice, Uid = m.Uid, Euid = m.Euid, Suid = m.Euid };
                 Sender.Tell(new KernelRoot.TaskSpawned(pid, m.Name, Create(state)));
                 break;
             case KernelRoot.CreateTask m:
@@ -58,6 +58,8 @@ public sealed partial class KernelRootActor : KernelActor
             case KernelRoot.OutOfMemory m: HandleOutOfMemory(m); break;
             case NumaTask.TotalVm m: HandleTotalVm(m); break;
             case KernelRoot.TaskExited m: HandleTaskExited(m); break;
+            case KernelRoot.FindTaskMm m: HandleFindTaskMm(m); break;
+            case KernelRoot.Wait4 m: HandleWait4(m); break;
             default:
                 Unhandled(message);
                 break;
@@ -72,6 +74,7 @@ public sealed partial class KernelRootActor : KernelActor
         var task = Context.ActorOf(NumaTaskActor.Props(_machine, state), $"task{state.Pid}");
         _machine.Directory.AddTask(state.Pid, task);
         _tasks[state.Pid] = task;
+        AddProc(state, task);
         _machine.Trace.Emit("task_new", $"pid={state.Pid} name={state.Name} cpu={state.Cpu} sys_nice={(state.SysNice ? 1 : 0)}");
         return task;
     }

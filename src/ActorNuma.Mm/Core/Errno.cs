@@ -1,6 +1,7 @@
 namespace ActorNuma.Mm;
 
-/// <summary>The errno values the emulated syscalls return, with Linux's numbers (include/asm-generic/errno-base.h).</summary>
+/// <summary>The errno values the emulated syscalls return, with Linux's numbers (include/asm-generic/errno-base.h; ENOSYS from
+/// include/asm-generic/errno.h).</summary>
 public enum Errno
 {
     None = 0,
@@ -9,6 +10,7 @@ public enum Errno
     ESRCH = 3,
     EIO = 5,
     E2BIG = 7,
+    ECHILD = 10,
     EAGAIN = 11,
     ENOMEM = 12,
     EACCES = 13,
@@ -18,6 +20,7 @@ public enum Errno
     ENODEV = 19,
     EINVAL = 22,
     ENOSPC = 28,
+    ENOSYS = 38,
 }
 
 public static class ErrnoParsing

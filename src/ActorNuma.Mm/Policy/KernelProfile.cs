@@ -11,6 +11,18 @@ public enum IsolateDrain
     RemoteAndLocal,
 }
 
+/// <summary>Where <c>isolate_lru_page</c>'s caller puts an isolated page on the migration list, which decides the order
+/// <c>swapout_pages</c> walks it (and so which pages get swap slots first).</summary>
+public enum IsolateListOrder
+{
+    /// <summary>V1/V2 <c>list_add(&amp;page-&gt;lru, l)</c>: each page goes to the head, so the list runs from the highest
+    /// address of the walk down.</summary>
+    Head,
+    /// <summary>2.6.16 <c>list_add_tail</c> in migrate_page_add (Lameter, 16 Feb 2006, "page migration: Fix
+    /// MPOL_INTERLEAVE behavior for migration via mbind()"): the list keeps the walk's ascending order.</summary>
+    Tail,
+}
+
 /// <summary>A kernel version as a named set of switches. A scenario picks a profile and may set switches one by one.</summary>
 public sealed record KernelProfile
 {
@@ -18,6 +30,13 @@ public sealed record KernelProfile
 
     /// <summary>Which CPUs isolate_lru_page drains (V1 remote, V2 remote and local, 2.6.16 none).</summary>
     public IsolateDrain IsolateDrain { get; init; }
+
+    /// <summary>Head (V1/V2: <c>list_add</c>) or tail (2.6.16: <c>list_add_tail</c>) of the migration list.</summary>
+    public IsolateListOrder IsolateListOrder { get; init; } = IsolateListOrder.Head;
+
+    /// <summary>migrate_pages(2) exists (2.6.16-rc1, commit 39743889aaf7 "sys_migrate_pages"); before it the syscall
+    /// number is unassigned and returns ENOSYS.</summary>
+    public bool MigratePagesSyscall { get; init; }
 
     /// <summary><c>lru_add_drain_all()</c> in check_range before the page walk (Nick Piggin, Jan 2006; 2.6.16).</summary>
     public bool DrainAllBeforeWalk { get; init; }
@@ -116,6 +135,8 @@ public sealed record KernelProfile
     {
         Name = "2.6.16",
         IsolateDrain = IsolateDrain.None,
+        IsolateListOrder = IsolateListOrder.Tail,
+        MigratePagesSyscall = true,
         DrainAllBeforeWalk = true,
         PutbackDropsReference = true,
         PutbackThroughPagevec = true,

@@ -113,9 +113,24 @@ public sealed class PageTable
         }
     }
 
-    /// <summary>Entries within [startVpn, endVpn).</summary>
+    /// <summary>Entries within [startVpn, endVpn), in ascending order. A range wider than the table (a sparse one: an
+    /// expect over 10^11 pages) walks only the chunks that exist instead of every chunk-sized step of the range.</summary>
     public IEnumerable<(ulong Vpn, Pte Pte)> Range(ulong startVpn, ulong endVpn)
     {
+        if (endVpn <= startVpn) yield break;
+        if ((endVpn - startVpn) / PerPage > (ulong)_chunks.Count * 4)
+        {
+            foreach (var key in _chunks.Keys.Where(k => k >= startVpn >> Bits && k <= (endVpn - 1) >> Bits).OrderBy(k => k))
+            {
+                var c = _chunks[key];
+                for (var i = 0; i < PerPage; i++)
+                {
+                    var vpn = (key << Bits) | (uint)i;
+                    if (vpn >= startVpn && vpn < endVpn && c.Ptes[i] != 0) yield return (vpn, new Pte(c.Ptes[i]));
+                }
+            }
+            yield break;
+        }
         for (var vpn = startVpn; vpn < endVpn;)
         {
             if (Find(vpn >> Bits) is not { } c)

@@ -60,7 +60,7 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
     private void SpawnTasks()
     {
         if (_scenario.Tasks.Count == 0) { Checkpoint(); return; }
-        foreach (var t in _scenario.Tasks) _machine.Directory.Kernel.Tell(new KernelRoot.SpawnTask(t.Name, t.Cpu, t.SysNice));
+        foreach (var t in _scenario.Tasks) _machine.Directory.Kernel.Tell(new KernelRoot.SpawnTask(t.Name, t.Cpu, t.SysNice, t.Uid, t.Euid));
     }
 
     private void Checkpoint() => _progress.RequestCheckpoint();
@@ -99,7 +99,7 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
                 return;
             case StepOp.ExpectPages:
                 _waitingFor = step;
-                Task(step).Ref.Tell(new QueryPages(step.Addr ?? 0, step.Pages ?? 0));
+                Task(step).Ref.Tell(new QueryPages(step.Addr ?? 0, step.Pages ?? 0, SwapCache: step.ExpectSwapCache is not null));
                 return;
             case StepOp.ExpectVmstat:
                 CheckVmstat(step);
@@ -139,7 +139,8 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
             StepOp.GetMempolicy => new GetMempolicy(s.Flags, addr, s.MaxNode ?? maxnode, NodemaskGiven: true),
             StepOp.SchedSetaffinity => new SchedSetaffinity(s.Cpu ?? 0),
             StepOp.Swapout => new Swapout(addr, s.Pages ?? 0),
-            StepOp.Exit => new Exit(),
+            StepOp.Exit => new Exit(s.ExitStatus ?? 0),
+            StepOp.Waitpid => new Waitpid(s.TargetTask is null ? s.TargetPid ?? -1 : TargetPid(s), s.NoHang),
             StepOp.Fork => new Fork(s.Child ?? "child"),
             StepOp.MigratePages => new MigratePages(TargetPid(s), s.MaxNode ?? maxnode, s.OldNodes, s.NewNodes, s.NodemaskFault),
             _ => throw new StepError($"{s.Location}: op {s.OpName} is not a syscall"),
@@ -197,22 +198,30 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
     {
         var step = _waitingFor!;
         var problems = new List<string>();
-        foreach (var (node, want) in step.ExpectNodes ?? new Dictionary<int, long>())
+        if (step.ExpectNodes is { } nodes)
         {
-            var got = m.PerNode.GetValueOrDefault(node);
-            if (got != want) problems.Add($"node {node} has {got} pages, expected {want}");
+            // The nodes listed are all the nodes the range's present pages may be on: one on a node left out fails too.
+            foreach (var node in nodes.Keys.Union(m.PerNode.Keys).Order())
+            {
+                var got = m.PerNode.GetValueOrDefault(node);
+                var want = nodes.GetValueOrDefault(node);
+                if (got != want) problems.Add($"node {node} has {got} pages, expected {want}{(nodes.ContainsKey(node) ? "" : " (not listed)")}");
+            }
         }
         if (step.ExpectSwapped is { } sw && m.Swapped != sw) problems.Add($"{m.Swapped} pages swapped out, expected {sw}");
+        if (step.ExpectSwapCache is { } sc && m.SwapCache != sc) problems.Add($"{m.SwapCache} pages in the swap cache, expected {sc}");
         var value = new Dictionary<string, object?>
         {
             ["nodes"] = m.PerNode.ToDictionary(kv => kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), kv => (object?)kv.Value),
             ["swapped"] = m.Swapped,
             ["not_present"] = m.NotPresent,
         };
+        if (m.SwapCache is { } inCache) value["swapcache"] = inCache;
         var expected = new Dictionary<string, object?>();
         if (step.ExpectNodes is not null)
             expected["nodes"] = step.ExpectNodes.ToDictionary(kv => kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), kv => (object?)kv.Value);
         if (step.ExpectSwapped is not null) expected["swapped"] = step.ExpectSwapped;
+        if (step.ExpectSwapCache is not null) expected["swapcache"] = step.ExpectSwapCache;
         Record(step, null, null, problems.Count == 0, problems.Count == 0 ? null : string.Join("; ", problems), value, expected);
         StepDone(step.Index);
     }
@@ -247,6 +256,13 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
         if (r.Nodes is { } nodes) v["nodes"] = nodes.Nodes().ToArray();
         if (r.Node is { } node) v["node"] = node;
         if (r.ChildPid is { } child) v["child_pid"] = child;
+        if (r.WaitStatus is { } status)
+        {
+            // WIFEXITED / WEXITSTATUS / WTERMSIG of the wait status.
+            v["status"] = status;
+            if ((status & 0x7f) == 0) v["exit_status"] = (status >> 8) & 0xff;
+            else v["signal"] = status & 0x7f;
+        }
         if (r.Faults > 0) v["faults"] = r.Faults;
         if (r.MajorFaults > 0) v["major_faults"] = r.MajorFaults;
         if (r.Migration is { } s)

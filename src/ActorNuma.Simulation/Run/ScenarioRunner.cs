@@ -56,7 +56,8 @@ public static class ScenarioRunner
         return
         [
             $"seed={options.Seed ?? m.Run.Seed} mode={(options.Mode ?? m.Run.Mode).ToString().ToLowerInvariant()} scenario={scenario.Scenario.Name} source={scenario.Source}",
-            $"profile={s.Profile.Name} isolate_drain={s.Profile.IsolateDrain} drain_all_before_walk={On(s.Profile.DrainAllBeforeWalk)} " +
+            $"profile={s.Profile.Name} isolate_drain={s.Profile.IsolateDrain} isolate_list_order={s.Profile.IsolateListOrder.ToString().ToLowerInvariant()} " +
+            $"migrate_pages_syscall={On(s.Profile.MigratePagesSyscall)} drain_all_before_walk={On(s.Profile.DrainAllBeforeWalk)} " +
             $"putback_drops_reference={On(s.Profile.PutbackDropsReference)} putback_through_pagevec={On(s.Profile.PutbackThroughPagevec)} " +
             $"valid_mbind_flags={s.Profile.ValidMbindFlags} move_shared_pages={On(s.Profile.MoveSharedPages)} " +
             $"enodev_without_swap={On(s.Profile.EnodevWithoutSwap)} warn_on_isolate_failure={On(s.Profile.WarnOnIsolateFailure)}",

@@ -144,13 +144,16 @@ public static class KernelProfileConfig
         ("enodev-without-swap", (p, v) => p with { EnodevWithoutSwap = v }),
         ("warn-on-isolate-failure", (p, v) => p with { WarnOnIsolateFailure = v }),
         ("migration-unmap-ignores-young", (p, v) => p with { MigrationUnmapIgnoresYoung = v }),
+        ("migrate-pages-syscall", (p, v) => p with { MigratePagesSyscall = v }),
     ];
+
+    private static readonly (string, IsolateListOrder)[] ListOrders = [("head", IsolateListOrder.Head), ("tail", IsolateListOrder.Tail)];
 
     private static readonly (string, IsolateDrain)[] Drains =
         [("none", IsolateDrain.None), ("remote", IsolateDrain.Remote), ("remote-and-local", IsolateDrain.RemoteAndLocal)];
 
     internal static readonly string[] Keys =
-        ["profile", "isolate-drain", .. Switches.Select(s => s.Key), "valid-mbind-flags"];
+        ["profile", "isolate-drain", "isolate-list-order", .. Switches.Select(s => s.Key), "valid-mbind-flags"];
 
     public static KernelProfile Create(Config config, string source) => Read(MachineConfig.Actornuma(config, source)["kernel"]);
 
@@ -160,6 +163,8 @@ public static class KernelProfileConfig
         var profile = node["profile"].ReadChoice(KernelProfile.All.Select(p => (p.Name, p)).ToList());
         var drain = node["isolate-drain"];
         if (drain.IsSet) profile = profile with { IsolateDrain = drain.ReadChoice(Drains) };
+        var order = node["isolate-list-order"];
+        if (order.IsSet) profile = profile with { IsolateListOrder = order.ReadChoice(ListOrders) };
         foreach (var (key, apply) in Switches)
             if (node[key].IsSet) profile = apply(profile, node[key].ReadBool());
         var flags = node["valid-mbind-flags"];

@@ -5,8 +5,8 @@ namespace ActorNuma.Simulation.Scenarios;
 /// <summary>Reads <c>scenario</c>: its name, the tasks, then the steps in order.</summary>
 internal static class ScenarioReader
 {
-    private static readonly string[] Keys = ["name", "tasks", "steps"];
-    private static readonly string[] TaskKeys = ["name", "cpu", "caps"];
+    private static readonly string[] Keys = ["name", "tasks", "steps", "shows-bug"];
+    private static readonly string[] TaskKeys = ["name", "cpu", "caps", "uid", "euid"];
 
     public static ScenarioSpec Read(ConfigNode node, Topology topology)
     {
@@ -21,8 +21,16 @@ internal static class ScenarioReader
         var reader = new StepReader(topology, registry);
         var steps = node["steps"].ReadList("a list of steps such as [ { task = a, op = mmap, addr = \"0x10000000\", pages = 16 } ]")
             .Select(reader.Read).ToList();
-        return new ScenarioSpec(name, tasks, steps);
+        var showsBug = node["shows-bug"].IsSet
+            ? node["shows-bug"].ReadList("a list of the checkers the scenario makes fire, such as [page-refcount]")
+                .Select(c => c.ReadChoice(ShowableCheckers)).Distinct().ToList()
+            : [];
+        return new ScenarioSpec(name, tasks, steps) { ShowsBug = showsBug };
     }
+
+    /// <summary>The checkers a scenario may say it makes fire: each invariant checker, and liveness.</summary>
+    private static readonly (string, string)[] ShowableCheckers =
+        [.. Checkers.InvariantCheckers.All.Select(c => (c.Name, c.Name)), ("liveness", "liveness")];
 
     private static TaskSpec ReadTask(ConfigNode node, Topology topology, TaskRegistry registry)
     {
@@ -32,6 +40,9 @@ internal static class ScenarioReader
         var caps = node["caps"];
         var sysNice = caps.IsSet && caps.ReadList("a list of capabilities: [] or [sys_nice]")
             .Select(c => c.ReadChoice(SyscallNames.Caps)).ToList().Count > 0;
-        return new TaskSpec(name, cpu, sysNice);
+        // The effective uid defaults to the real one, as for a process that never ran a setuid program.
+        var uid = node["uid"].IsSet ? node["uid"].ReadInt(0, int.MaxValue, "a user id >= 0") : 0;
+        var euid = node["euid"].IsSet ? node["euid"].ReadInt(0, int.MaxValue, "a user id >= 0") : uid;
+        return new TaskSpec(name, cpu, sysNice, uid, euid);
     }
 }

@@ -2,10 +2,11 @@ using ActorNuma.Mm;
 
 namespace ActorNuma.Simulation.Scenarios;
 
-/// <summary>A task of <c>scenario.tasks</c>: its name, the CPU it starts on, and whether it holds CAP_SYS_NICE.</summary>
-public sealed record TaskSpec(string Name, int Cpu, bool SysNice);
+/// <summary>A task of <c>scenario.tasks</c>: its name, the CPU it starts on, whether it holds CAP_SYS_NICE, and its real
+/// and effective uid.</summary>
+public sealed record TaskSpec(string Name, int Cpu, bool SysNice, int Uid = 0, int Euid = 0);
 
-public enum StepOp { Mmap, Munmap, Touch, Mbind, SetMempolicy, GetMempolicy, SchedSetaffinity, Swapout, Exit, Wait, Advance, ExpectPages, ExpectVmstat, Fork, MigratePages }
+public enum StepOp { Mmap, Munmap, Touch, Mbind, SetMempolicy, GetMempolicy, SchedSetaffinity, Swapout, Exit, Waitpid, Wait, Advance, ExpectPages, ExpectVmstat, Fork, MigratePages }
 
 /// <summary>What a syscall step expects back; null members are not checked. <see cref="Mode"/>, <see cref="Nodes"/>
 /// and <see cref="Node"/> are get_mempolicy's outputs.</summary>
@@ -41,11 +42,16 @@ public sealed record StepSpec
     public ExpectSpec? Expect { get; init; }
     public IReadOnlyDictionary<int, long>? ExpectNodes { get; init; }
     public long? ExpectSwapped { get; init; }
+    /// <summary>expect-pages: present pages of the range that are in the swap cache (numa_maps' swapcache=).</summary>
+    public long? ExpectSwapCache { get; init; }
+    /// <summary>exit's status; waitpid's WNOHANG.</summary>
+    public int? ExitStatus { get; init; }
+    public bool NoHang { get; init; }
     public IReadOnlyDictionary<string, long>? ExpectVmstat { get; init; }
     public string? Child { get; init; }
-    /// <summary>migrate_pages pid given by name.</summary>
+    /// <summary>migrate_pages' or waitpid's pid given by name.</summary>
     public string? TargetTask { get; init; }
-    /// <summary>migrate_pages pid given by number (0 is the caller).</summary>
+    /// <summary>migrate_pages' pid given by number (0 is the caller), or waitpid's (-1: any child).</summary>
     public int? TargetPid { get; init; }
     public NodeMask? OldNodes { get; init; }
     public NodeMask? NewNodes { get; init; }
@@ -53,6 +59,11 @@ public sealed record StepSpec
     public string Location { get; init; } = "";
 }
 
-public sealed record ScenarioSpec(string Name, IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<StepSpec> Steps);
+public sealed record ScenarioSpec(string Name, IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<StepSpec> Steps)
+{
+    /// <summary><c>shows-bug</c>: the checkers this scenario makes fire on purpose, because it demonstrates a kernel bug
+    /// (V2's putback reference leak: page-refcount). Empty for a scenario that must run clean.</summary>
+    public IReadOnlyList<string> ShowsBug { get; init; } = [];
+}
 
 public sealed record LoadedScenario(string Source, MachineConfig Machine, ScenarioSpec Scenario);

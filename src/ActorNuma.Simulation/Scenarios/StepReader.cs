@@ -51,6 +51,9 @@ internal sealed partial class StepReader(Topology topology, TaskRegistry tasks)
         "old-nodes" => step with { OldNodes = ReadNodeMask(value) },
         "new-nodes" => step with { NewNodes = ReadNodeMask(value) },
         "swapped" => step with { ExpectSwapped = value.ReadLong(min: 0) },
+        "swapcache" => step with { ExpectSwapCache = value.ReadLong(min: 0) },
+        "status" => step with { ExitStatus = value.ReadInt(0, 255, "an exit status from 0 to 255") },
+        "nohang" => step with { NoHang = value.ReadBool() },
         "async" => step with { Async = value.ReadBool() },
         "expect" => step with { Expect = ReadExpect(value, step.Op) },
         _ => throw new InvalidOperationException($"StepOps lists the key {key}, which StepReader does not read."),
@@ -101,7 +104,8 @@ internal sealed partial class StepReader(Topology topology, TaskRegistry tasks)
         NodeMask.Of(value.ReadList("a list of node numbers such as [0, 1]")
             .Select(n => n.ReadInt(0, NodeMask.MaxNumNodes - 1, $"a node number from 0 to {NodeMask.MaxNumNodes - 1}")));
 
-    /// <summary>expect-pages' <c>nodes { "0" = 16, "1" = 0 }</c>: present pages per node of the topology.</summary>
+    /// <summary>expect-pages' <c>nodes { "0" = 16, "1" = 0 }</c>: present pages per node of the topology. The list is
+    /// exhaustive: a node it leaves out must hold none of the range's pages.</summary>
     private IReadOnlyDictionary<int, long> ReadNodeCounts(ConfigNode value)
     {
         value.ReadBlock("a block of page counts per node such as { \"0\" = 16, \"1\" = 0 }");

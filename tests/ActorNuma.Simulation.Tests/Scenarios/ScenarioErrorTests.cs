@@ -6,7 +6,7 @@ namespace ActorNuma.Simulation.Tests.Scenarios;
 /// <summary>Every bad input is one line: <c>file: key path: expected ..., got ...</c>.</summary>
 public sealed class ScenarioErrorTests
 {
-    private const string Ops = "mmap, munmap, touch, mbind, set_mempolicy, get_mempolicy, sched_setaffinity, swapout, exit, wait, " +
+    private const string Ops = "mmap, munmap, touch, mbind, set_mempolicy, get_mempolicy, sched_setaffinity, swapout, exit, waitpid, wait, " +
                                "advance, expect-pages, expect-vmstat, fork or migrate_pages";
 
     [Fact]
@@ -43,7 +43,7 @@ public sealed class ScenarioErrorTests
         Assert.Equal("exp.conf: scenario.steps[0].write: expected a key of mmap (op, task, addr, pages, len, async or expect), " +
                      "got an unknown key",
             StepError("{ task = a, op = mmap, addr = 0, pages = 1, write = on }"));
-        Assert.Equal("exp.conf: scenario.steps[0].async: expected a key of expect-pages (op, task, addr, pages, len, nodes or swapped), " +
+        Assert.Equal("exp.conf: scenario.steps[0].async: expected a key of expect-pages (op, task, addr, pages, len, nodes, swapped or swapcache), " +
                      "got an unknown key",
             StepError("{ op = expect-pages, task = a, addr = 0, pages = 1, async = on }"));
         Assert.Equal("exp.conf: scenario.steps[0].task: expected a key of wait (op), got an unknown key",
@@ -183,7 +183,7 @@ public sealed class ScenarioErrorTests
     [InlineData("{ name = a, cpu = 0 }, { name = a, cpu = 1 }", "scenario.tasks[1].name: expected a name no other task has, got \"a\"")]
     [InlineData("{ cpu = 0 }", "scenario.tasks[0].name: expected a task name such as a, got nothing")]
     [InlineData("{ name = 12, cpu = 0 }", "scenario.tasks[0].name: expected a task name that is not a number, got 12")]
-    [InlineData("{ name = a, cpu = 0, nice = 5 }", "scenario.tasks[0].nice: expected one of name, cpu or caps, got an unknown key")]
+    [InlineData("{ name = a, cpu = 0, nice = 5 }", "scenario.tasks[0].nice: expected one of name, cpu, caps, uid or euid, got an unknown key")]
     public void Each_bad_task_is_one_exact_line(string tasks, string message)
     {
         Assert.Equal($"exp.conf: {message}", Error(Document("{ op = wait }", tasks: tasks)));
@@ -209,7 +209,7 @@ public sealed class ScenarioErrorTests
     [InlineData("kernel.isolate-drain = local", "actornuma.kernel.isolate-drain: expected none, remote or remote-and-local, got \"local\"")]
     [InlineData("kernel.putback-drops-reference = sometimes", "actornuma.kernel.putback-drops-reference: expected on or off, got \"sometimes\"")]
     [InlineData("kernel.valid-mbind-flags = [strict, move-all]", "actornuma.kernel.valid-mbind-flags[1]: expected strict, move or move_all, got \"move-all\"")]
-    [InlineData("kernel.blocking-lock-from-pass = 2", "actornuma.kernel.blocking-lock-from-pass: expected one of profile, isolate-drain, drain-all-before-walk, putback-drops-reference, putback-through-pagevec, move-shared-pages, enodev-without-swap, warn-on-isolate-failure, migration-unmap-ignores-young or valid-mbind-flags, got an unknown key")]
+    [InlineData("kernel.blocking-lock-from-pass = 2", "actornuma.kernel.blocking-lock-from-pass: expected one of profile, isolate-drain, isolate-list-order, drain-all-before-walk, putback-drops-reference, putback-through-pagevec, move-shared-pages, enodev-without-swap, warn-on-isolate-failure, migration-unmap-ignores-young, migrate-pages-syscall or valid-mbind-flags, got an unknown key")]
     [InlineData("run.mode = random", "actornuma.run.mode: expected deterministic or concurrent, got \"random\"")]
     [InlineData("run.seed = 1.5", "actornuma.run.seed: expected a whole number from -2147483648 to 2147483647, got 1.5")]
     [InlineData("run.seed = 99999999999", "actornuma.run.seed: expected a whole number from -2147483648 to 2147483647, got 99999999999")]
@@ -240,7 +240,7 @@ public sealed class ScenarioErrorTests
             Error("scenario { steps = [] }"));
         Assert.Equal("exp.conf: scenario.steps: expected a list of steps such as [ { task = a, op = mmap, addr = \"0x10000000\", pages = 16 } ], got nothing",
             Error("scenario { name = x }"));
-        Assert.Equal("exp.conf: scenario.step: expected one of name, tasks or steps, got an unknown key",
+        Assert.Equal("exp.conf: scenario.step: expected one of name, tasks, steps or shows-bug, got an unknown key",
             Error("scenario { name = x, steps = [], step = [] }"));
         Assert.Equal("exp.conf: scenario: expected a block with name, tasks and steps, got nothing", Error(""));
     }
