@@ -145,11 +145,20 @@ public sealed class PageRefcountChecker : IInvariantChecker
                         ? "a leaked reference: no task maps it and nothing else holds it, so it can never be freed"
                         : "a leaked reference"
                     : "a missing reference";
-                violations.Add($"pfn {m.PfnOf(i)} (node {m.Node}, {place}, {PageFlagNames.Format(m.Flags(i))}): count {count}, " +
+                violations.Add($"pfn {m.PfnOf(i)} (node {m.Node}, {Where(m, i)}, {PageFlagNames.Format(m.Flags(i))}): count {count}, " +
                                $"users {expected} (mapcount {m.Mapcount(i)}{holders}): {what}");
             }
         }
     }
+
+    /// <summary>Where the frame is and who holds it there: the CPU whose pagevec, the isolator, the list.</summary>
+    internal static string Where(NodeMemory m, int i) => m.Place(i) switch
+    {
+        FramePlace.Pagevec => $"in cpu {m.Owner(i)}'s pagevec",
+        FramePlace.Isolated => $"isolated by {((Isolator)m.Owner(i) == Isolator.Reclaim ? "reclaim" : "migration")}",
+        FramePlace.Lru => m.Test(i, PageFlags.Active) ? "on the active list" : "on the inactive list",
+        var place => place.ToString(),
+    };
 }
 
 /// <summary>Each slot's count equals its swap-cache reference plus the PTEs that hold it; the swap cache and the frames'
