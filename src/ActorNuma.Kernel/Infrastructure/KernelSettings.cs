@@ -24,7 +24,7 @@ public sealed record KernelSettings
     public int MigrateBatch { get; init; } = 256;
 
     /// <summary><c>swap_setup()</c>: 2 when the machine has less than 16 MB of RAM (num_physpages), else 3.</summary>
-    public int EffectivePageCluster => PageCluster ?? (Topology.TotalPages < (16 << 20) >> Watermarks.PageShift ? 2 : 3);
+    public int EffectivePageCluster => PageCluster ?? (Topology.TotalPages < (16 << 20) >> MmConstants.PageShift ? 2 : 3);
 
     public int EffectiveMinFreeKbytes => MinFreeKbytes ?? Watermarks.MinFreeKbytes(Topology.TotalPages);
 

@@ -8,8 +8,6 @@ namespace ActorNuma.Kernel;
 /// <remarks>Kernel: 2.6.14 mm/vmscan.c kswapd(), balance_pgdat().</remarks>
 public sealed class KswapdActor : KernelActor, IWithTimers
 {
-    /// <summary>blk_congestion_wait(WRITE, HZ/10).</summary>
-    private static readonly TimeSpan CongestionWait = TimeSpan.FromMilliseconds(100);
 
     private readonly KernelMachine _machine;
     private readonly int _node;
@@ -65,7 +63,7 @@ public sealed class KswapdActor : KernelActor, IWithTimers
         _stat.Count(VmEvent.Pageoutrun);
         _totalScanned = 0;
         _totalReclaimed = 0;
-        _priority = NumaNodeActor.DefPriority;
+        _priority = VmScan.DefPriority;
         _nodeRef.Tell(new Kswapd.BeginReclaimRun(IsKswapd: true));
         Shrink();
     }
@@ -91,9 +89,9 @@ public sealed class KswapdActor : KernelActor, IWithTimers
         _totalScanned += m.Scanned;
         _totalReclaimed += m.Reclaimed;
         _reclaimedSinceWake += m.Reclaimed;
-        if (_totalScanned > 0 && _priority < NumaNodeActor.DefPriority - 2)
+        if (VmScan.CongestionWaitAfter(_totalScanned, _priority))
         {
-            StartKernelTimer(Timers, "congestion", new CongestionWaitDone(_token), CongestionWait);
+            StartKernelTimer(Timers, "congestion", new CongestionWaitDone(_token), VmScan.CongestionWait);
             return;
         }
         AfterNap();
@@ -101,7 +99,7 @@ public sealed class KswapdActor : KernelActor, IWithTimers
 
     private void AfterNap()
     {
-        if (_totalReclaimed >= NumaNodeActor.SwapClusterMax) { EndRun(balanced: false); return; }
+        if (_totalReclaimed >= VmScan.SwapClusterMax) { EndRun(balanced: false); return; }
         if (--_priority >= 0) { Shrink(); return; }
         // The priorities ran out with the zone still below pages_high: out, then goto loop_again. A zone with nothing
         // reclaimable becomes all_unreclaimable (pages_scanned >= 4 x its LRU pages, even 0 >= 0 on empty lists), and

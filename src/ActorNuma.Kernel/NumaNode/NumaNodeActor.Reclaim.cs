@@ -9,12 +9,6 @@ namespace ActorNuma.Kernel;
 /// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_zone(), refill_inactive_zone(), shrink_cache(), shrink_list().</remarks>
 public sealed partial class NumaNodeActor
 {
-    /// <summary><c>SWAP_CLUSTER_MAX</c>.</summary>
-    public const int SwapClusterMax = 32;
-
-    /// <summary><c>DEF_PRIORITY</c>.</summary>
-    public const int DefPriority = 12;
-
     private IActorRef _kswapd = ActorRefs.Nobody;
 
     protected override void PreStart()
@@ -55,7 +49,7 @@ public sealed partial class NumaNodeActor
     /// try_to_free_pages' first loop); kswapd reads nr_mapped once per run.</summary>
     private void BeginReclaimRun(Kswapd.BeginReclaimRun m)
     {
-        _m.TempPriority = DefPriority;
+        _m.TempPriority = VmScan.DefPriority;
         if (m.IsKswapd) _kswapdNrMapped = _m.NrMapped();
     }
 
@@ -79,7 +73,7 @@ public sealed partial class NumaNodeActor
             m.ReplyTo.Tell(new ShrinkZoneResult(m.Token, _node, 0, 0, AboveHigh: true, Skipped: false, _m.FreePages));
             return;
         }
-        var skip = _m.AllUnreclaimable && m.Priority != DefPriority;
+        var skip = _m.AllUnreclaimable && m.Priority != VmScan.DefPriority;
         if (!(skip && m.IsKswapd))
         {
             _m.TempPriority = m.Priority;
@@ -90,13 +84,9 @@ public sealed partial class NumaNodeActor
             m.ReplyTo.Tell(new ShrinkZoneResult(m.Token, _node, 0, 0, AboveHigh: false, Skipped: true, _m.FreePages));
             return;
         }
-        var job = new ShrinkZoneJob(m, m.IsKswapd ? _kswapdNrMapped : _m.NrMapped()) { NrToReclaim = SwapClusterMax };
-        _m.NrScanActive += (_m.NrActive >> m.Priority) + 1;
-        job.NrActive = _m.NrScanActive;
-        if (job.NrActive >= SwapClusterMax) _m.NrScanActive = 0; else job.NrActive = 0;
-        _m.NrScanInactive += (_m.NrInactive >> m.Priority) + 1;
-        job.NrInactive = _m.NrScanInactive;
-        if (job.NrInactive >= SwapClusterMax) _m.NrScanInactive = 0; else job.NrInactive = 0;
+        var job = new ShrinkZoneJob(m, m.IsKswapd ? _kswapdNrMapped : _m.NrMapped()) { NrToReclaim = VmScan.SwapClusterMax };
+        (job.NrActive, _m.NrScanActive) = VmScan.ShrinkZoneScan(_m.NrScanActive, _m.NrActive, m.Priority);
+        (job.NrInactive, _m.NrScanInactive) = VmScan.ShrinkZoneScan(_m.NrScanInactive, _m.NrInactive, m.Priority);
         ShrinkZoneLoop(job);
     }
 
@@ -110,7 +100,7 @@ public sealed partial class NumaNodeActor
         void Inactive()
         {
             if (job.NrInactive == 0) { ShrinkZoneLoop(job); return; }
-            var n = (int)Math.Min(job.NrInactive, SwapClusterMax);
+            var n = (int)Math.Min(job.NrInactive, VmScan.SwapClusterMax);
             job.NrInactive -= n;
             ShrinkCache(job, n, () =>
             {
@@ -119,7 +109,7 @@ public sealed partial class NumaNodeActor
             });
         }
         if (job.NrActive == 0) { Inactive(); return; }
-        var nr = (int)Math.Min(job.NrActive, SwapClusterMax);
+        var nr = (int)Math.Min(job.NrActive, VmScan.SwapClusterMax);
         job.NrActive -= nr;
         RefillInactiveZone(job, nr, Inactive);
     }
@@ -159,14 +149,13 @@ public sealed partial class NumaNodeActor
         _m.IsolateLruPages(nrPages, active: true, hold, out var scanned);
         _m.PagesScanned += scanned;
         _m.Stat.Count(VmEvent.Pgrefill, scanned);
-        var distress = 100 >> _m.PrevPriority;
         // The kernel reads the machine-wide nr_mapped over the machine's total_memory; a node only knows its own frames,
         // so it uses its own share of both, which is the same ratio when the workload is spread evenly (and exact on a
         // single node).
         var totalMemory = Math.Max(1, _m.Pages - _m.Watermarks.PagesHigh);
         var mappedRatio = (long)job.NrMapped * 100 / totalMemory;
-        var swapTendency = mappedRatio / 2 + distress + _machine.Settings.Swappiness;
-        var reclaimMapped = swapTendency >= 100;
+        var swapTendency = VmScan.SwapTendency(mappedRatio, _m.PrevPriority, _machine.Settings.Swappiness);
+        var reclaimMapped = VmScan.ReclaimMapped(swapTendency);
         var toCheck = new List<int>();
         foreach (var idx in hold)
             if (_m.Mapcount(idx) > 0 && reclaimMapped && _machine.Settings.SwapSlots > 0) toCheck.Add(idx);
@@ -207,12 +196,12 @@ public sealed partial class NumaNodeActor
     {
         if (maxScan <= 0) { then(); return; }
         var list = new List<int>();
-        var taken = _m.IsolateLruPages(SwapClusterMax, active: false, list, out var scanned);
+        var taken = _m.IsolateLruPages(VmScan.SwapClusterMax, active: false, list, out var scanned);
         _m.PagesScanned += scanned;
         if (taken == 0) { then(); return; }
         var kswapd = job.Request.IsKswapd;
         _m.Stat.Count(kswapd ? VmEvent.PgscanKswapd : VmEvent.PgscanDirect, scanned);
-        Trace.Emit("mm_vmscan_lru_isolate", $"node={_node} isolator={IsolatorName(job)} lru=inactive nr_requested={SwapClusterMax} nr_scanned={scanned} nr_taken={taken}");
+        Trace.Emit("mm_vmscan_lru_isolate", $"node={_node} isolator={IsolatorName(job)} lru=inactive nr_requested={VmScan.SwapClusterMax} nr_scanned={scanned} nr_taken={taken}");
         ShrinkList(job, list, freed =>
         {
             Trace.Emit("mm_vmscan_lru_shrink_inactive", $"node={_node} isolator={IsolatorName(job)} priority={job.Request.Priority} " +

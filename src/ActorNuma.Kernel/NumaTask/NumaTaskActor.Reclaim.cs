@@ -5,8 +5,6 @@ namespace ActorNuma.Kernel;
 /// <summary>The allocating task's part of reclaim: waking kswapd, direct reclaim, and the OOM killer.</summary>
 public sealed partial class NumaTaskActor
 {
-    /// <summary>blk_congestion_wait(WRITE, HZ/10).</summary>
-    private static readonly TimeSpan CongestionWait = TimeSpan.FromMilliseconds(100);
 
     /// <summary>blk_congestion_wait(WRITE, HZ/50), __alloc_pages' nap before it reclaims again.</summary>
     private static readonly TimeSpan RebalanceWait = TimeSpan.FromMilliseconds(20);
@@ -28,7 +26,7 @@ public sealed partial class NumaTaskActor
         Count(VmEvent.Allocstall);
         Trace.Emit("mm_vmscan_direct_reclaim_begin", $"task={Pid} zonelist={string.Join(",", zonelist)}");
         long totalScanned = 0, totalReclaimed = 0;
-        var priority = NumaNodeActor.DefPriority;
+        var priority = VmScan.DefPriority;
         void End(long progress)
         {
             foreach (var node in zonelist) Directory.Node(node).Tell(new EndReclaimRun());
@@ -44,10 +42,10 @@ public sealed partial class NumaTaskActor
             {
                 if (zone == zonelist.Length)
                 {
-                    if (totalReclaimed >= NumaNodeActor.SwapClusterMax) { End(totalReclaimed); return; }
-                    var wait = scannedNow > 0 && priority < NumaNodeActor.DefPriority - 2;
+                    if (totalReclaimed >= VmScan.SwapClusterMax) { End(totalReclaimed); return; }
+                    var wait = VmScan.CongestionWaitAfter(scannedNow, priority);
                     priority--;
-                    if (wait) AfterDelay(CongestionWait, Priority);
+                    if (wait) AfterDelay(VmScan.CongestionWait, Priority);
                     else Priority();
                     return;
                 }

@@ -3,7 +3,6 @@ namespace ActorNuma.Mm;
 /// <summary>A zone's free-page watermarks.</summary>
 public readonly record struct Watermarks(int PagesMin, int PagesLow, int PagesHigh)
 {
-    public const int PageShift = 12;
 
     /// <summary><c>min_free_kbytes</c> as <c>init_per_zone_pages_min()</c> computes it: int_sqrt(lowmem_kbytes * 16)
     /// clamped to [128, 65536].</summary>
@@ -11,7 +10,7 @@ public readonly record struct Watermarks(int PagesMin, int PagesLow, int PagesHi
     /// which at boot (pages_high still 0) is every present lowmem page.</remarks>
     public static int MinFreeKbytes(long lowmemPages)
     {
-        var lowmemKbytes = lowmemPages * ((1 << PageShift) >> 10);
+        var lowmemKbytes = lowmemPages * ((1 << MmConstants.PageShift) >> 10);
         var v = (int)IntSqrt(lowmemKbytes * 16);
         return Math.Clamp(v, 128, 65536);
     }
@@ -21,7 +20,7 @@ public readonly record struct Watermarks(int PagesMin, int PagesLow, int PagesHi
     /// lowmem, pages_low = min*5/4, pages_high = min*6/4.</remarks>
     public static Watermarks For(int presentPages, long lowmemPages, int minFreeKbytes)
     {
-        long pagesMin = minFreeKbytes >> (PageShift - 10);
+        long pagesMin = minFreeKbytes >> (MmConstants.PageShift - 10);
         var min = (int)(pagesMin * presentPages / lowmemPages);
         return new Watermarks(min, min * 5 / 4, min * 6 / 4);
     }

@@ -8,7 +8,7 @@ namespace ActorNuma.Simulation.Scenarios;
 internal sealed partial class StepReader(Topology topology, TaskRegistry tasks)
 {
     /// <summary>PAGE_SIZE: a <c>len</c> is rounded up to whole pages of this size.</summary>
-    private const int PageSize = 1 << Watermarks.PageShift;
+    private const int PageSize = 1 << MmConstants.PageShift;
 
     private const string AddrExpected = "an address such as \"0x10000000\"";
     private static readonly string OpExpected = ConfigNode.Alternatives(StepOps.All.Select(o => o.Name).ToList());
