@@ -235,17 +235,28 @@ public static class ScenarioRunner
             }
         }
 
+        /// <summary>numa_maps of every live task, asked of all tasks at once. A task that crashed never answers: the
+        /// deterministic pump finds nothing left to run and its map is left out at once; a concurrent run gives all
+        /// tasks together one <see cref="NumaMapsTimeout"/>, not one each.</summary>
+        private SortedDictionary<string, IReadOnlyList<string>> CollectNumaMaps()
+        {
+            var asks = new List<(string Name, Task<NumaTask.NumaMapsReport> Ask)>();
+            foreach (var task in _machine.Tasks.Where(t => !t.Exited))
+                if (_machine.Directory.Task(task.Pid) is { } r)
+                    asks.Add((task.Name, r.Ask<NumaTask.NumaMapsReport>(new NumaTask.GetNumaMaps())));
+            if (_pump is not null) _pump.RunUntil(() => asks.All(a => a.Ask.IsCompleted), _options.MaxSteps);
+            else Task.WaitAll(asks.Select(a => (Task)a.Ask).ToArray(), NumaMapsTimeout);
+            var maps = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            foreach (var (name, ask) in asks)
+                if (ask.IsCompletedSuccessfully) maps[name] = ask.Result.Lines;
+            return maps;
+        }
+
+        private static readonly TimeSpan NumaMapsTimeout = TimeSpan.FromSeconds(30);
+
         private RunReport BuildReport()
         {
-            var maps = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-            foreach (var task in _machine.Tasks.Where(t => !t.Exited))
-            {
-                var r = _machine.Directory.Task(task.Pid);
-                if (r is null) continue;
-                var ask = r.Ask<NumaTask.NumaMapsReport>(new NumaTask.GetNumaMaps());
-                if (_pump is not null) _pump.RunUntil(() => ask.IsCompleted, _options.MaxSteps);
-                if (ask.Wait(TimeSpan.FromSeconds(30))) maps[task.Name] = ask.Result.Lines;
-            }
+            var maps = CollectNumaMaps();
             Settle();
             CollectBugs();
             if (_progress.Fatal is { } fatal) _violations.Add(fatal);

@@ -10,6 +10,10 @@ internal sealed partial class StepReader(Topology topology, TaskRegistry tasks)
     /// <summary>PAGE_SIZE: a <c>len</c> is rounded up to whole pages of this size.</summary>
     private const int PageSize = 1 << Watermarks.PageShift;
 
+    /// <summary>The most pages a 64-bit length covers, so that <c>pages</c> reaches every length <c>len</c> can give and
+    /// the kernel, not the loader, refuses what the address space cannot hold (mmap: ENOMEM above TASK_SIZE).</summary>
+    private const long MaxPages = (long)(ulong.MaxValue >> Watermarks.PageShift);
+
     private const string AddrExpected = "an address such as \"0x10000000\"";
     private static readonly string OpExpected = ConfigNode.Alternatives(StepOps.All.Select(o => o.Name).ToList());
 
@@ -34,7 +38,7 @@ internal sealed partial class StepReader(Topology topology, TaskRegistry tasks)
     {
         "task" => step with { Task = tasks.ReadKnownName(value) },
         "addr" => step with { Addr = value.ReadULong(AddrExpected) },
-        "pages" => step with { Pages = value.ReadLong(0, long.MaxValue / PageSize, "a page count >= 0") },
+        "pages" => step with { Pages = value.ReadLong(0, MaxPages, $"a page count from 0 to {MaxPages}") },
         "len" => ReadLen(step, value),
         "write" => step with { Write = value.ReadBool() },
         "mode" => step with { Mode = ReadMode(value) },
