@@ -10,6 +10,10 @@ namespace ActorNuma.Simulation.Scenarios;
 /// (<c>nodes { "0" = 16 }, swapped = 0</c>), valid HOCON that the scan turns into a newline.</summary>
 internal static partial class HoconDocument
 {
+    /// <summary>How deep blocks and lists may nest. Akka's parser and the loader recurse once per level, and a few
+    /// thousand levels overflow the stack; a scenario needs about six.</summary>
+    public const int MaxDepth = 64;
+
     public static Config Parse(string text, string source)
     {
         // Same length as text, so the positions Akka reports still index the original.
@@ -60,7 +64,11 @@ internal static partial class HoconDocument
                 i = end + 2;
             }
             else if (c == '"') i = EndOfString(text, i) ?? throw Fail("a closing \" on the same line", "an unterminated string");
-            else if (c is '{' or '[') open.Push((c, line, column));
+            else if (c is '{' or '[')
+            {
+                if (open.Count == MaxDepth) throw Fail($"at most {MaxDepth} nested blocks and lists", $"'{c}' one level deeper");
+                open.Push((c, line, column));
+            }
             else if (c is '}' or ']')
             {
                 if (open.Count == 0) throw Fail("a value or key", $"an unmatched '{c}'");

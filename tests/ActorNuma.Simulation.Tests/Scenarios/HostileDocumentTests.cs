@@ -1,0 +1,45 @@
+using ActorNuma.Simulation.Scenarios;
+using static ActorNuma.Simulation.Tests.Scenarios.ScenarioText;
+
+namespace ActorNuma.Simulation.Tests.Scenarios;
+
+/// <summary>Documents built to exhaust the loader (substitutions that refer to themselves, nesting thousands deep)
+/// are one line of bad input, not a stack overflow.</summary>
+public sealed class HostileDocumentTests
+{
+    [Theory(Timeout = 30_000)]
+    [InlineData("x = ${x}", "x")]
+    [InlineData("a = ${b}\nb = ${a}", "a")]
+    [InlineData("a = [${a}]", "a")]
+    [InlineData("a { b = ${a} }", "a.b")]
+    public async Task A_substitution_that_refers_to_itself_is_bad_input_naming_the_key(string cycle, string key)
+    {
+        var message = await Task.Run(() => Error(cycle + "\n" + Document("{ op = wait }")));
+
+        Assert.StartsWith($"exp.conf: {key}: expected a value, got a substitution that refers back to itself (", message);
+    }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData('{', '}', "x = ")]
+    [InlineData('[', ']', "x = ")]
+    public async Task Nesting_thousands_deep_is_bad_input_before_the_parser_sees_it(char open, char close, string head)
+    {
+        const int depth = 20_000;
+        var text = head + new string(open, depth) + new string(close, depth) + "\n" + Document("{ op = wait }");
+
+        var message = await Task.Run(() => Error(text));
+
+        Assert.Equal($"exp.conf: line 1, column {head.Length + HoconDocument.MaxDepth + 1}: expected at most " +
+                     $"{HoconDocument.MaxDepth} nested blocks and lists, got '{open}' one level deeper", message);
+    }
+
+    [Fact]
+    public void Nesting_up_to_the_bound_loads()
+    {
+        var depth = HoconDocument.MaxDepth - 1;
+        var text = "x = " + new string('[', depth) + new string(']', depth) + "\n" + Document("{ op = wait }");
+
+        // x is parsed all the way down; what is wrong with it is only that it is not a root key.
+        Assert.StartsWith("exp.conf: x: expected one of actornuma, scenario", Error(text));
+    }
+}
