@@ -20,15 +20,21 @@ internal static partial class HoconDocument
         var normalized = ScanBrackets(text, source);
         try
         {
-            return ConfigurationFactory.ParseString(normalized);
+            return ConfigurationFactory.ParseString(normalized, include => throw RefuseInclude(source, include));
         }
         // The parser throws ConfigurationException or FormatException, and on some inputs whatever its own code
         // trips over: each is a file the user must fix, so each becomes one line naming it.
-        catch (Exception e) when (e is not OutOfMemoryException)
+        catch (Exception e) when (e is not (OutOfMemoryException or ScenarioException))
         {
             throw new ScenarioException($"{source}: {Where(text, e.Message)}expected valid HOCON, got {FirstLine(e.Message)}");
         }
     }
+
+    /// <summary>Akka's parser has no include resolver of its own (without one it dereferences null). A scenario is one
+    /// file over the defaults of reference.conf, so an include is refused by name.</summary>
+    private static ScenarioException RefuseInclude(string source, string include) =>
+        new($"{source}: include {ConfigNode.Quote(include)}: expected a scenario in one file (reference.conf supplies " +
+            "every default), got an include");
 
     /// <summary>The text of an embedded resource of this assembly.</summary>
     public static string ReadResource(string name)

@@ -1,11 +1,11 @@
-using System.Text.RegularExpressions;
 using ActorNuma.Mm;
+using ActorNuma.Simulation.Run;
 
 namespace ActorNuma.Simulation.Scenarios;
 
 /// <summary>Reads one entry of <c>scenario.steps</c>. Keys are checked against the op's own list, then read in the
 /// order the file gives them, then the op's required keys that were not given are reported.</summary>
-internal sealed partial class StepReader(Topology topology, TaskRegistry tasks)
+internal sealed class StepReader(Topology topology, TaskRegistry tasks)
 {
     /// <summary>PAGE_SIZE: a <c>len</c> is rounded up to whole pages of this size.</summary>
     private const int PageSize = 1 << Watermarks.PageShift;
@@ -150,13 +150,10 @@ internal sealed partial class StepReader(Topology topology, TaskRegistry tasks)
         foreach (var (key, value) in node.Fields)
         {
             if (key == "op") continue;
-            if (!CounterName().IsMatch(key))
-                throw value.Error("a vmstat counter name in lower case such as pswpout", ConfigNode.Quote(key));
+            if (!KernelStats.VmstatNames.Contains(key))
+                throw value.Error("a /proc/vmstat counter such as pswpout, pgmajfault or numa_hit", ConfigNode.Quote(key));
             counters[key] = value.ReadLong(min: 0);
         }
         return counters.Count > 0 ? counters : throw node.Error("at least one counter such as pswpout = 16", "none");
     }
-
-    [GeneratedRegex("^[a-z][a-z0-9_]*$")]
-    private static partial Regex CounterName();
 }

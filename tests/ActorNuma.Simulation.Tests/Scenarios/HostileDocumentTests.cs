@@ -40,6 +40,6 @@ public sealed class HostileDocumentTests
         var text = "x = " + new string('[', depth) + new string(']', depth) + "\n" + Document("{ op = wait }");
 
         // x is parsed all the way down; what is wrong with it is only that it is not a root key.
-        Assert.StartsWith("exp.conf: x: expected one of actornuma, scenario", Error(text));
+        Assert.StartsWith("exp.conf: x: expected one of actornuma or scenario, got an unknown key", Error(text));
     }
 }

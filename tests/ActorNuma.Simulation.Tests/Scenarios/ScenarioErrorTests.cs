@@ -131,10 +131,12 @@ public sealed class ScenarioErrorTests
     }
 
     [Fact]
-    public void Expect_vmstat_counters_are_lowercase_identifiers_with_counts()
+    public void Expect_vmstat_counters_are_proc_vmstat_names_with_counts()
     {
-        Assert.Equal("exp.conf: scenario.steps[0].PgMajFault: expected a vmstat counter name in lower case such as pswpout, got \"PgMajFault\"",
+        Assert.Equal("exp.conf: scenario.steps[0].PgMajFault: expected a /proc/vmstat counter such as pswpout, pgmajfault or numa_hit, got \"PgMajFault\"",
             StepError("{ op = expect-vmstat, PgMajFault = 1 }"));
+        Assert.Equal("exp.conf: scenario.steps[0].pswpbogus: expected a /proc/vmstat counter such as pswpout, pgmajfault or numa_hit, got \"pswpbogus\"",
+            StepError("{ op = expect-vmstat, pswpbogus = 3 }"));
         Assert.Equal("exp.conf: scenario.steps[0].pswpout: expected a whole number >= 0, got \"many\"",
             StepError("{ op = expect-vmstat, pswpout = many }"));
         Assert.Equal("exp.conf: scenario.steps[0]: expected at least one counter such as pswpout = 16, got none",
@@ -232,7 +234,7 @@ public sealed class ScenarioErrorTests
     {
         Assert.Equal("exp.conf: scenario: expected a block with name, tasks and steps, got nothing",
             Error("actornuma { }"));
-        Assert.Equal("exp.conf: scenrio: expected one of actornuma, scenario or akka, got an unknown key",
+        Assert.Equal("exp.conf: scenrio: expected one of actornuma or scenario, got an unknown key",
             Error("scenrio { name = x, steps = [] }"));
         Assert.Equal("exp.conf: actornuma: expected a block, got 5",
             Error("actornuma = 5\nscenario { name = x, steps = [] }"));
