@@ -26,6 +26,8 @@ public sealed record RunOptions
     public int TraceKeep { get; init; } = 100_000;
     /// <summary>Runs at the end, while the machine is still up (used by the memory benchmark).</summary>
     public Action<KernelMachine>? AtEnd { get; init; }
+    /// <summary>Bytes the machine may need (<see cref="MemoryEstimate"/>); null: <see cref="MemoryEstimate.DefaultLimit"/>.</summary>
+    public long? MaxMemory { get; init; }
 }
 
 /// <summary>Boots a machine from a scenario, plays the timeline, checks the invariants at every quiescent point, and
@@ -45,7 +47,8 @@ public static class ScenarioRunner
         MinFreeKbytes = m.Kswapd.MinFreeKbytes,
     };
 
-    /// <summary>The seed and every parameter derived from the scenario, one per line, as a run prints them first.</summary>
+    /// <summary>The seed and every parameter derived from the scenario, one greppable key=value line each: the seed line
+    /// first, then the kernel profile, topology, watermarks and swap.</summary>
     public static IReadOnlyList<string> DerivedParameters(LoadedScenario scenario, RunOptions options)
     {
         var m = scenario.Machine;
@@ -56,9 +59,9 @@ public static class ScenarioRunner
         return
         [
             $"seed={options.Seed ?? m.Run.Seed} mode={(options.Mode ?? m.Run.Mode).ToString().ToLowerInvariant()} scenario={scenario.Scenario.Name} source={scenario.Source}",
-            $"profile={s.Profile.Name} isolate_drain={s.Profile.IsolateDrain} drain_all_before_walk={On(s.Profile.DrainAllBeforeWalk)} " +
+            $"profile={s.Profile.Name} isolate_drain={KernelProfileConfig.DrainName(s.Profile.IsolateDrain)} drain_all_before_walk={On(s.Profile.DrainAllBeforeWalk)} " +
             $"putback_drops_reference={On(s.Profile.PutbackDropsReference)} putback_through_pagevec={On(s.Profile.PutbackThroughPagevec)} " +
-            $"valid_mbind_flags={s.Profile.ValidMbindFlags} move_shared_pages={On(s.Profile.MoveSharedPages)} " +
+            $"valid_mbind_flags={KernelProfileConfig.MbindFlagNames(s.Profile.ValidMbindFlags)} move_shared_pages={On(s.Profile.MoveSharedPages)} " +
             $"enodev_without_swap={On(s.Profile.EnodevWithoutSwap)} warn_on_isolate_failure={On(s.Profile.WarnOnIsolateFailure)}",
             $"nodes={t.Nodes} cpus={t.Cpus} cpus_per_node={t.CpusPerNode} pages_per_node={t.PagesPerNode} " +
             $"distances={string.Join(";", t.Distances.Select(r => string.Join(",", r)))}",
@@ -73,9 +76,11 @@ public static class ScenarioRunner
 
     private static KernelSettings Tune(KernelSettings s, RunOptions o) => o.Tune?.Invoke(s) ?? s;
 
+    /// <exception cref="ScenarioException">The machine needs more memory than <see cref="RunOptions.MaxMemory"/>.</exception>
     public static RunReport Run(LoadedScenario scenario, RunOptions? options = null)
     {
         options ??= new RunOptions();
+        MemoryEstimate.CheckFits(scenario, options.MaxMemory ?? MemoryEstimate.DefaultLimit);
         var m = scenario.Machine;
         var seed = options.Seed ?? m.Run.Seed;
         var mode = options.Mode ?? m.Run.Mode;
