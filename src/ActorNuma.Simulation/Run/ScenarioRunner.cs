@@ -140,11 +140,34 @@ public static class ScenarioRunner
             var driver = _system.ActorOf(ScenarioDriverActor.Props(_machine, _scenario.Scenario, _progress), "driver");
             DeterministicPump.AwaitStarted(driver);
             driver.Tell(new ScenarioDriverActor.Start());
-            if (_pump is not null) PlayDeterministic(driver);
-            else PlayConcurrent(driver);
-            if (Settle()) Checkpoint(final: true);
+            WithinBudget(() =>
+            {
+                if (_pump is not null) PlayDeterministic(driver);
+                else PlayConcurrent(driver);
+                if (Settle()) Checkpoint(final: true);
+            });
             _options.AtEnd?.Invoke(_machine);
             return BuildReport();
+        }
+
+        /// <summary>Set once the deterministic pump spent <see cref="RunOptions.MaxSteps"/> with work left: the machine
+        /// is still busy, so it is neither settled, checked nor asked for numa_maps again.</summary>
+        private bool _exhausted;
+
+        /// <summary>Runs <paramref name="part"/> unless the step budget is spent; spending it is a liveness violation
+        /// (exit 3) that ends the run with the report so far, rather than an exception out of the runner.</summary>
+        private void WithinBudget(Action part)
+        {
+            if (_exhausted) return;
+            try
+            {
+                part();
+            }
+            catch (StepBudgetExhaustedException e)
+            {
+                _exhausted = true;
+                _violations.Add($"liveness: {e.Message} (step {_progress.CurrentStep})");
+            }
         }
 
         private void PlayDeterministic(IActorRef driver)
@@ -261,8 +284,9 @@ public static class ScenarioRunner
 
         private RunReport BuildReport()
         {
-            var maps = CollectNumaMaps();
-            Settle();
+            var maps = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            WithinBudget(() => maps = CollectNumaMaps());
+            WithinBudget(() => Settle());
             CollectBugs();
             if (_progress.Fatal is { } fatal) _violations.Add(fatal);
             return new RunReport
