@@ -6,7 +6,8 @@ namespace ActorNuma.Simulation.Scenarios;
 /// <summary>Turns HOCON text into a <see cref="Config"/>, or into one <see cref="ScenarioException"/> line naming the
 /// file. A bracket and quote scan runs first, for two faults of Akka's parser: it quietly accepts an unclosed
 /// <c>{</c> or <c>[</c>, a stray <c>}</c> (dropping everything after it) and an unterminated string, which the scan
-/// reports with line and column; and it rejects a comma after a block written without <c>=</c>
+/// reports with line and column, as it does nesting deeper than <see cref="MaxDepth"/> and an <c>=</c> or <c>:</c>
+/// directly inside a list (on which the parser loops forever); and it rejects a comma after a block written without <c>=</c>
 /// (<c>nodes { "0" = 16 }, swapped = 0</c>), valid HOCON that the scan turns into a newline.</summary>
 internal static partial class HoconDocument
 {
@@ -75,6 +76,11 @@ internal static partial class HoconDocument
                 if (open.Count == MaxDepth) throw Fail($"at most {MaxDepth} nested blocks and lists", $"'{c}' one level deeper");
                 open.Push((c, line, column));
             }
+            // Akka's parser loops forever on a key-value separator directly inside a list ("[ x = 1 ]"); HOCON allows
+            // neither character unquoted there, so it is refused before the parser sees it.
+            else if (c is '=' or ':' && open.Count > 0 && open.Peek().Bracket == '[')
+                throw Fail("a value, ',' or ']' in the list opened at " +
+                           $"line {open.Peek().Line}, column {open.Peek().Column}", $"'{c}'");
             else if (c is '}' or ']')
             {
                 if (open.Count == 0) throw Fail("a value or key", $"an unmatched '{c}'");

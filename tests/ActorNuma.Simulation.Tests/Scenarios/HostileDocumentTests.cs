@@ -42,4 +42,16 @@ public sealed class HostileDocumentTests
         // x is parsed all the way down; what is wrong with it is only that it is not a root key.
         Assert.StartsWith("exp.conf: x: expected one of actornuma or scenario, got an unknown key", Error(text));
     }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData("a = [ x = 1 ]", '=')]
+    [InlineData("a = [ x : 1 ]", ':')]
+    [InlineData("a = [ { x = 1 } = ]", '=')]
+    public async Task A_separator_directly_inside_a_list_is_bad_input_not_a_parser_that_never_returns(string text, char separator)
+    {
+        var message = await Task.Run(() => Error(text + "\n" + Document("{ op = wait }")));
+
+        Assert.Equal($"exp.conf: line 1, column {text.LastIndexOf(separator) + 1}: expected a value, ',' or ']' in the list " +
+                     $"opened at line 1, column 5, got '{separator}'", message);
+    }
 }
