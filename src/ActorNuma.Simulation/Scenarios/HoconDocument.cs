@@ -54,6 +54,7 @@ internal static partial class HoconDocument
         var open = new Stack<(char Bracket, int Line, int Column)>();
         var line = 1;
         var lineStart = 0;
+        var previous = '\n';   // the last character outside whitespace and comments (a string's closing quote)
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
@@ -61,8 +62,9 @@ internal static partial class HoconDocument
             ScenarioException Fail(string expected, string found) =>
                 new($"{source}: line {line}, column {column}: expected {expected}, got {found}");
 
+            var comment = c == '#' || (c == '/' && i + 1 < text.Length && text[i + 1] == '/');
             if (c == '\n') { line++; lineStart = i + 1; }
-            else if (c == '#' || (c == '/' && i + 1 < text.Length && text[i + 1] == '/')) i = EndOfLine(text, i) - 1;
+            else if (comment) i = EndOfLine(text, i) - 1;
             else if (c == '"' && string.CompareOrdinal(text, i, "\"\"\"", 0, 3) == 0)
             {
                 var end = text.IndexOf("\"\"\"", i + 3, StringComparison.Ordinal);
@@ -74,6 +76,10 @@ internal static partial class HoconDocument
             else if (c is '{' or '[')
             {
                 if (open.Count == MaxDepth) throw Fail($"at most {MaxDepth} nested blocks and lists", $"'{c}' one level deeper");
+                // Two blocks in a row as one value ("e { } { d = 1 }") are valid HOCON, but inside a block inside a list
+                // Akka's parser never returns from them.
+                if (c == '{' && previous == '}' && open.TryPeek(out var top) && top.Bracket == '{' && open.Any(o => o.Bracket == '['))
+                    throw Fail("a key or '}'", "a second block right after a block, inside a list (write the two as one block)");
                 open.Push((c, line, column));
             }
             // Akka's parser loops forever on a key-value separator directly inside a list ("[ x = 1 ]"); HOCON allows
@@ -90,6 +96,7 @@ internal static partial class HoconDocument
                 var comma = CommaAfter(text, i + 1);
                 if (c == '}' && comma >= 0 && (open.Count == 0 || open.Peek().Bracket == '{')) normalized[comma] = '\n';
             }
+            if (!comment && !char.IsWhiteSpace(c)) previous = text[i];
         }
         if (open.Count > 0)
         {

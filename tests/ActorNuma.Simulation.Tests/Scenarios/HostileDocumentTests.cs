@@ -54,4 +54,24 @@ public sealed class HostileDocumentTests
         Assert.Equal($"exp.conf: line 1, column {text.LastIndexOf(separator) + 1}: expected a value, ',' or ']' in the list " +
                      $"opened at line 1, column 5, got '{separator}'", message);
     }
+
+    [Theory(Timeout = 30_000)]
+    [InlineData("a = [ { e { } { r = 0 } } ]", 15)]
+    [InlineData("a = [ { e { } # note\n { r = 0 } } ]", 2)]
+    public async Task Two_blocks_in_a_row_inside_a_list_element_are_bad_input_not_a_parser_that_never_returns(string text, int column)
+    {
+        var message = await Task.Run(() => Error(text + "\n" + Document("{ op = wait }")));
+
+        Assert.EndsWith($"column {column}: expected a key or '}}', got a second block right after a block, inside a list " +
+                        "(write the two as one block)", message);
+    }
+
+    [Fact]
+    public void Blocks_in_a_row_elsewhere_still_load()
+    {
+        // Concatenated blocks outside lists, and directly in a list, are what the parser reads fine.
+        Assert.StartsWith("exp.conf: a: expected one of actornuma or scenario", Error("a = { e { } { r = 0 } }\n" + Document("{ op = wait }")));
+        // Two blocks on one line of a list are one element, merged, as HOCON concatenates them.
+        Assert.Equal(2, Load("{ op = wait }\n{ op = wait } { op = wait }").Scenario.Steps.Count);
+    }
 }
