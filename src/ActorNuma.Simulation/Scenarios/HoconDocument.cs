@@ -54,7 +54,7 @@ internal static partial class HoconDocument
         var open = new Stack<(char Bracket, int Line, int Column)>();
         var line = 1;
         var lineStart = 0;
-        var previous = '\n';   // the last character outside whitespace and comments (a string's closing quote)
+        var (previous, previousLine) = ('\n', 0);   // the last character outside whitespace and comments, and its line
         for (var i = 0; i < text.Length; i++)
         {
             var c = text[i];
@@ -76,10 +76,12 @@ internal static partial class HoconDocument
             else if (c is '{' or '[')
             {
                 if (open.Count == MaxDepth) throw Fail($"at most {MaxDepth} nested blocks and lists", $"'{c}' one level deeper");
-                // Two blocks in a row as one value ("e { } { d = 1 }") are valid HOCON, but inside a block inside a list
-                // Akka's parser never returns from them.
-                if (c == '{' && previous == '}' && open.TryPeek(out var top) && top.Bracket == '{' && open.Any(o => o.Bracket == '['))
-                    throw Fail("a key or '}'", "a second block right after a block, inside a list (write the two as one block)");
+                // Inside a block inside a list, Akka's parser never returns from a block where a key belongs
+                // ("[ { { e = 1 } } ]", "[ { n = 1\n { e = 1 } } ]") or a second block after one ("e { } { d = 1 }",
+                // valid HOCON elsewhere). There a block must follow its key on the same line, or an = or :.
+                if (c == '{' && open.TryPeek(out var top) && top.Bracket == '{' && open.Any(o => o.Bracket == '[')
+                    && !(previous is '=' or ':' || (previousLine == line && previous is not ('{' or '}' or ',' or '[' or ']'))))
+                    throw Fail("a key before this '{' (a block inside a list element needs one: name { ... })", "a block without a key");
                 open.Push((c, line, column));
             }
             // Akka's parser loops forever on a key-value separator directly inside a list ("[ x = 1 ]"); HOCON allows
@@ -96,7 +98,7 @@ internal static partial class HoconDocument
                 var comma = CommaAfter(text, i + 1);
                 if (c == '}' && comma >= 0 && (open.Count == 0 || open.Peek().Bracket == '{')) normalized[comma] = '\n';
             }
-            if (!comment && !char.IsWhiteSpace(c)) previous = text[i];
+            if (!comment && !char.IsWhiteSpace(c)) (previous, previousLine) = (text[i], line);
         }
         if (open.Count > 0)
         {

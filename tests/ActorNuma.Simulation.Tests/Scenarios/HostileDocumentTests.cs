@@ -56,22 +56,29 @@ public sealed class HostileDocumentTests
     }
 
     [Theory(Timeout = 30_000)]
-    [InlineData("a = [ { e { } { r = 0 } } ]", 15)]
-    [InlineData("a = [ { e { } # note\n { r = 0 } } ]", 2)]
-    public async Task Two_blocks_in_a_row_inside_a_list_element_are_bad_input_not_a_parser_that_never_returns(string text, int column)
+    [InlineData("a = [ { e { } { r = 0 } } ]", 1, 15)]
+    [InlineData("a = [ { e { } # note\n { r = 0 } } ]", 2, 2)]
+    [InlineData("a = [ { { e = 1 } } ]", 1, 9)]
+    [InlineData("a = [ { n = [1], { e = 1 } } ]", 1, 18)]
+    [InlineData("a = [ { n = 1\n { e = 1 } } ]", 2, 2)]
+    public async Task A_block_without_a_key_inside_a_list_element_is_bad_input_not_a_parser_that_never_returns(
+        string text, int line, int column)
     {
         var message = await Task.Run(() => Error(text + "\n" + Document("{ op = wait }")));
 
-        Assert.EndsWith($"column {column}: expected a key or '}}', got a second block right after a block, inside a list " +
-                        "(write the two as one block)", message);
+        Assert.Equal($"exp.conf: line {line}, column {column}: expected a key before this '{{' (a block inside a list element " +
+                     "needs one: name { ... }), got a block without a key", message);
     }
 
     [Fact]
     public void Blocks_in_a_row_elsewhere_still_load()
     {
-        // Concatenated blocks outside lists, and directly in a list, are what the parser reads fine.
+        // Concatenated blocks outside lists, and directly in a list, are what the parser reads fine; so are keyed blocks
+        // inside list elements, on the key's line or after an =.
         Assert.StartsWith("exp.conf: a: expected one of actornuma or scenario", Error("a = { e { } { r = 0 } }\n" + Document("{ op = wait }")));
         // Two blocks on one line of a list are one element, merged, as HOCON concatenates them.
         Assert.Equal(2, Load("{ op = wait }\n{ op = wait } { op = wait }").Scenario.Steps.Count);
+        Assert.Equal(3, Load("{ op = expect-pages, task = a, addr = 0, pages = 1, nodes { \"0\" = 1 } }\n" +
+                             "{ task = a, op = mmap, addr = 0, pages = 1, expect =\n { ret = 0 } }\n{ op = wait }").Scenario.Steps.Count);
     }
 }
