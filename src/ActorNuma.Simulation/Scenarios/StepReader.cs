@@ -31,7 +31,18 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
         foreach (var key in info.Required)
             if (!node[key].IsSet) step = ReadKey(step, key, node[key]);
         if (info.NeedsRange) CheckRange(node, info);
+        if (step.Op == StepOp.ExpectPages) CheckInUserSpace(node, step);
         return step;
+    }
+
+    /// <summary>expect-pages looks at a range of the task's page table, which a syscall cannot have filled beyond
+    /// TASK_SIZE (mmap refuses it): a range past it is a mistake in the scenario, refused before the run walks it.</summary>
+    private static void CheckInUserSpace(ConfigNode node, StepSpec step)
+    {
+        var (addr, pages) = (step.Addr ?? 0, (ulong)(step.Pages ?? 0));
+        if (addr <= MmConstants.TaskSize && pages <= (MmConstants.TaskSize - addr) >> MmConstants.PageShift) return;
+        throw node.Error($"a range inside the user address space, which ends at TASK_SIZE 0x{MmConstants.TaskSize:x}",
+            $"addr = 0x{addr:x} and {pages} pages");
     }
 
     private StepSpec ReadKey(StepSpec step, string key, ConfigNode value) => key switch

@@ -278,4 +278,20 @@ public sealed class ScenarioErrorTests
     {
         Assert.DoesNotContain('\n', Error(text));
     }
+
+    [Theory]
+    [InlineData("0x10100000", "2251799813685248")]
+    [InlineData("0x7ffffffff000", "2")]
+    public void Expect_pages_over_a_range_beyond_task_size_is_bad_input(string addr, string pages)
+    {
+        Assert.Equal($"exp.conf: scenario.steps[0]: expected a range inside the user address space, which ends at TASK_SIZE " +
+                     $"0x7ffffffff000, got addr = 0x{Convert.ToUInt64(addr, 16):x} and {pages} pages",
+            StepError($"{{ op = expect-pages, task = a, addr = \"{addr}\", pages = {pages}, swapped = 0 }}"));
+    }
+
+    [Fact]
+    public void Expect_pages_up_to_task_size_loads()
+    {
+        Assert.Equal(1, Step("{ op = expect-pages, task = a, addr = \"0x7fffffffe000\", pages = 1, swapped = 0 }").Pages);
+    }
 }
