@@ -1,4 +1,5 @@
 using System.CommandLine;
+using System.CommandLine.Parsing;
 using System.Globalization;
 using ActorNuma.Simulation.Run;
 using ActorNuma.Simulation.Scenarios;
@@ -6,7 +7,7 @@ using ActorNuma.Simulation.Scenarios;
 namespace ActorNuma.Cli;
 
 /// <summary><c>actornuma run [scenario.conf] [--seed N] [--mode deterministic|concurrent] [--report out.json]
-/// [--trace out.log]</c>.</summary>
+/// [--trace out.log] [--max-memory SIZE] [--quiet]</c>.</summary>
 public static class RunCommand
 {
     public static Command Create()
@@ -16,103 +17,124 @@ public static class RunCommand
             Description = "Scenario file (HOCON). Without one, the embedded default scenario runs.",
             Arity = ArgumentArity.ZeroOrOne,
         };
-        var seed = new Option<int?>("--seed") { Description = "Seed of the deterministic scheduler (overrides actornuma.run.seed)" };
+        var seed = new Option<int?>("--seed")
+        {
+            Description = "Seed of the deterministic scheduler (overrides actornuma.run.seed)",
+            CustomParser = ParseSeed,
+        };
         var mode = new Option<string?>("--mode") { Description = "deterministic or concurrent (overrides actornuma.run.mode)" };
         mode.AcceptOnlyFromAmong("deterministic", "concurrent");
         var report = new Option<string?>("--report") { Description = "Write the JSON report to this file" };
         var trace = new Option<string?>("--trace") { Description = "Write the kernel trace to this file" };
-        var quiet = new Option<bool>("--quiet") { Description = "Print only the summary line" };
-        var command = new Command("run", "Run a scenario and print the seed, a summary, numa_maps and /proc/vmstat")
+        var maxMemory = new Option<long?>("--max-memory")
         {
-            scenario, seed, mode, report, trace, quiet,
+            Description = "Refuse a machine estimated to need more than this (bytes, or with k, m, g, t); " +
+                          "default half of physical memory",
+            CustomParser = ParseMaxMemory,
         };
-        command.SetAction(p => Execute(p.GetValue(scenario), p.GetValue(seed), p.GetValue(mode), p.GetValue(report),
-            p.GetValue(trace), p.GetValue(quiet)));
+        var quiet = new Option<bool>("--quiet") { Description = "Print only the summary line and the verdict" };
+        var command = new Command("run", "Run a scenario and print the seed, the steps, a verdict, numa_maps and /proc/vmstat")
+        {
+            scenario, seed, mode, report, trace, maxMemory, quiet,
+        };
+        command.SetAction(p => Execute(p.GetValue(scenario), p.GetValue(seed), p.GetValue(mode),
+            new Outputs(p.GetValue(report), p.GetValue(trace)), p.GetValue(maxMemory), p.GetValue(quiet)));
         return command;
     }
 
-    private static int Execute(string? file, int? seed, string? mode, string? reportPath, string? tracePath, bool quiet)
+    private static int? ParseSeed(ArgumentResult r)
+    {
+        var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)) return n;
+        r.AddError($"--seed: expected a whole number from {int.MinValue} to {int.MaxValue}, got \"{text}\"");
+        return null;
+    }
+
+    private static long? ParseMaxMemory(ArgumentResult r)
+    {
+        var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+        if (MemoryEstimate.ParseSize(text) is { } bytes) return bytes;
+        r.AddError($"--max-memory: expected a size such as 8g, 512m or 1073741824, got \"{text}\"");
+        return null;
+    }
+
+    private static int Execute(string? file, int? seed, string? mode, Outputs outputs, long? maxMemory, bool quiet)
     {
         LoadedScenario loaded;
+        var options = new RunOptions
+        {
+            Seed = seed,
+            Mode = mode is null ? null : mode == "concurrent" ? RunMode.Concurrent : RunMode.Deterministic,
+            TraceKeep = outputs.Trace is null ? 0 : int.MaxValue,
+            MaxMemory = maxMemory,
+        };
         try
         {
             loaded = file is null ? ScenarioLoader.LoadDefault() : ScenarioLoader.LoadFile(file);
-            CheckWritable(reportPath, "--report");
-            CheckWritable(tracePath, "--trace");
+            MemoryEstimate.CheckFits(loaded, maxMemory ?? MemoryEstimate.DefaultLimit);
+            outputs.CheckWritable();
         }
         catch (ScenarioException e)
         {
             Console.Error.WriteLine($"actornuma: {e.Message}");
             return ExitCodes.BadInput;
         }
-        var options = new RunOptions
-        {
-            Seed = seed,
-            Mode = mode is null ? null : mode == "concurrent" ? RunMode.Concurrent : RunMode.Deterministic,
-            TraceKeep = tracePath is null ? 0 : int.MaxValue,
-        };
-        foreach (var line in ScenarioRunner.DerivedParameters(loaded, options)) Console.WriteLine(line);
+        var derived = ScenarioRunner.DerivedParameters(loaded, options);
+        Console.WriteLine(derived[0]);
         var r = ScenarioRunner.Run(loaded, options);
-        if (reportPath is not null) File.WriteAllText(reportPath, ReportJson.Write(r));
-        if (tracePath is not null) File.WriteAllLines(tracePath, r.Trace.Select(e => e.ToString()));
-        Print(r, quiet);
-        return r.ExitCode;
+        var unwritten = outputs.Write(r);
+        RunOutput.Print(r, derived.Skip(1), quiet, unwritten);
+        if (unwritten is null) return r.ExitCode;
+        Console.Error.WriteLine($"actornuma: {unwritten}");
+        return RunOutput.ExitCodeWhenUnwritten(r);
     }
 
-    /// <summary>A bad output path is bad input, found before the run rather than after it.</summary>
-    private static void CheckWritable(string? path, string option)
+    /// <summary>The files a run writes. Their paths are checked before the run (a bad one is bad input found at once);
+    /// a write that still fails at the end (a full device) is one line, after the console report.</summary>
+    private sealed record Outputs(string? Report, string? Trace)
     {
-        if (path is null) return;
-        var dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir is null || !Directory.Exists(dir)) throw new ScenarioException($"{option} {path}: no such directory {dir}");
-    }
-
-    private static void Print(RunReport r, bool quiet)
-    {
-        var failed = r.Steps.Where(s => !s.Ok).ToList();
-        var summary = $"{r.Scenario}: {r.Steps.Count} steps, {r.Steps.Count - failed.Count} held, {failed.Count} failed; " +
-                      $"{r.Checks} checks, {r.Violations.Count} violations; {r.Warnings.Count} kernel warnings; " +
-                      $"trace {r.TraceEvents} events sha256 {r.TraceSha256[..16]}; {r.SchedulerSteps} scheduler steps, " +
-                      $"virtual time {r.VirtualTime.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture)} ms";
-        if (quiet) { Console.WriteLine(summary); return; }
-        Console.WriteLine();
-        // One line a step, never wrapped: kernel people grep these.
-        foreach (var st in r.Steps)
+        public void CheckWritable()
         {
-            var errno = st.Errno is { } e && e != Mm.Errno.None ? e.ToString() : "";
-            var ret = st.Ret?.ToString(CultureInfo.InvariantCulture) ?? "";
-            Console.WriteLine($"{st.Index,4} {st.Task ?? "",-8} {st.Op,-16} {ret,12} {errno,-7} {(st.Ok ? "ok" : "FAILED"),-6} {Note(st)}".TrimEnd());
+            CheckWritable(Report, "--report");
+            CheckWritable(Trace, "--trace");
         }
-        Console.WriteLine();
-        Console.WriteLine(summary);
-        foreach (var w in r.Warnings) Console.WriteLine($"WARNING: {w.Site}: {w.Message} (pfn {w.Pfn})");
-        foreach (var v in r.Violations) Console.WriteLine($"CHECKER: {v}");
-        Console.WriteLine();
-        foreach (var (task, lines) in r.NumaMaps)
+
+        /// <summary>Writes the files; the one-line reason of the first that failed, or null.</summary>
+        public string? Write(RunReport r) =>
+            TryWrite(Report, "--report", path => File.WriteAllText(path, ReportJson.Write(r)))
+            ?? TryWrite(Trace, "--trace", path => File.WriteAllLines(path, r.Trace.Select(e => e.ToString())));
+
+        /// <summary>The path names a file this process can create or open for writing. A file the check creates is
+        /// removed again; an existing one is opened without truncating it.</summary>
+        private static void CheckWritable(string? path, string option)
         {
-            Console.WriteLine($"numa_maps of {task}:");
-            foreach (var l in lines) Console.WriteLine($"  {l}");
+            if (path is null) return;
+            if (path.Length == 0) throw new ScenarioException($"{option} \"\": expected a file name, got an empty name");
+            if (Directory.Exists(path)) throw new ScenarioException($"{option} {path}: expected a file to write, got a directory");
+            try
+            {
+                var existed = File.Exists(path);
+                using (new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write)) { }
+                if (!existed) File.Delete(path);
+            }
+            catch (Exception e) when (FileErrors.IsAboutThePath(e))
+            {
+                throw new ScenarioException($"{option} {path}: expected a file that can be written, got {FileErrors.Describe(e)}");
+            }
         }
-        Console.WriteLine();
-        Console.WriteLine("/proc/vmstat:");
-        foreach (var (k, v) in r.Vmstat) Console.WriteLine($"{k} {v}");
-        Console.WriteLine();
-        foreach (var (node, counters) in r.Numastat)
-            Console.WriteLine($"{node}: {string.Join(" ", counters.Select(kv => $"{kv.Key}={kv.Value}"))}");
-    }
 
-    private static string Note(StepResult s)
-    {
-        if (!s.Ok) return s.Message ?? "";
-        if (s.Value is null) return "";
-        return string.Join(" ", s.Value.Select(kv => $"{kv.Key}={Format(kv.Value)}"));
+        private static string? TryWrite(string? path, string option, Action<string> write)
+        {
+            if (path is null) return null;
+            try
+            {
+                write(path);
+                return null;
+            }
+            catch (Exception e) when (FileErrors.IsAboutThePath(e))
+            {
+                return $"{option} {path}: the run finished but this file could not be written: {FileErrors.Describe(e)}";
+            }
+        }
     }
-
-    private static string Format(object? v) => v switch
-    {
-        null => "null",
-        IReadOnlyDictionary<string, object?> d => "{" + string.Join(" ", d.Select(kv => $"{kv.Key}={Format(kv.Value)}")) + "}",
-        System.Collections.IEnumerable e and not string => "[" + string.Join(",", e.Cast<object?>().Select(Format)) + "]",
-        _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
-    };
 }

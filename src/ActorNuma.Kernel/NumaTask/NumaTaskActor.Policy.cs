@@ -10,9 +10,8 @@ public sealed partial class NumaTaskActor
     /// vm_pgoff is the address's page number, as mmap_region sets it for anonymous private mappings.</summary>
     private void DoMmap(Mmap m)
     {
-        if ((m.Addr & (MmConstants.PageSize - 1)) != 0 || m.Pages <= 0) { Complete(SyscallResult.Fail(Errno.EINVAL)); return; }
-        var end = m.Addr + (ulong)m.Pages * MmConstants.PageSize;
-        if (end < m.Addr) { Complete(SyscallResult.Fail(Errno.ENOMEM)); return; }
+        var err = SyscallChecks.CheckMmap(m.Addr, m.Pages, _state.Vmas.Count, _state.Vmas.MaxMapCount, out var end);
+        if (err != Errno.None) { Complete(SyscallResult.Fail(err)); return; }
         ZapRange(_state.Vmas.Unmap(m.Addr, end), () =>
         {
             _state.Vmas.Insert(m.Addr, end, VmFlags.Read | VmFlags.Write);

@@ -201,6 +201,30 @@ public static class SyscallChecks
         return copy > 0 && nmaskFault ? Errno.EFAULT : Errno.None;
     }
 
+    /// <summary>do_mmap_pgoff's checks of an anonymous private MAP_FIXED mapping, in the kernel's order. The length is
+    /// given in <paramref name="pages"/>: the caller's <c>len</c> rounded up to whole pages without wrapping, so a
+    /// PAGE_ALIGN that wraps to 0 shows here as more pages than TASK_SIZE holds.
+    /// <list type="number">
+    /// <item>len 0 → EINVAL;</item>
+    /// <item>PAGE_ALIGN(len) wraps to 0 or exceeds TASK_SIZE → ENOMEM (2.6.11 and earlier said EINVAL here);</item>
+    /// <item>the pgoff overflow test (EOVERFLOW) cannot fire: an anonymous mapping passes pgoff 0;</item>
+    /// <item>more than sysctl_max_map_count VMAs → ENOMEM;</item>
+    /// <item>get_unmapped_area(MAP_FIXED): addr &gt; TASK_SIZE - len → ENOMEM, then addr not page aligned → EINVAL.</item>
+    /// </list><paramref name="end"/> is the exclusive end of the new mapping.</summary>
+    /// <remarks>Kernel: mm/mmap.c do_mmap_pgoff(), get_unmapped_area()</remarks>
+    public static Errno CheckMmap(ulong addr, long pages, int mapCount, int maxMapCount, out ulong end)
+    {
+        end = addr;
+        if (pages <= 0) return Errno.EINVAL;
+        if ((ulong)pages > MmConstants.TaskSize >> MmConstants.PageShift) return Errno.ENOMEM;
+        var len = (ulong)pages << MmConstants.PageShift;
+        if (mapCount > maxMapCount) return Errno.ENOMEM;
+        if (addr > MmConstants.TaskSize - len) return Errno.ENOMEM;
+        if (!MmConstants.IsPageAligned(addr)) return Errno.EINVAL;
+        end = addr + len;
+        return Errno.None;
+    }
+
     /// <summary>do_munmap's argument checks: start not page aligned, above TASK_SIZE, or len beyond TASK_SIZE → EINVAL;
     /// len page-aligned up, 0 → EINVAL. <paramref name="end"/> is the exclusive end to unmap.</summary>
     /// <remarks>Kernel: mm/mmap.c do_munmap()</remarks>

@@ -22,6 +22,11 @@ public static class KernelStats
         return result;
     }
 
+    /// <summary>The names /proc/vmstat (<see cref="Vmstat"/>) has, in its order, whatever the machine: what
+    /// expect-vmstat may name.</summary>
+    public static IReadOnlyList<string> VmstatNames { get; } =
+        [.. VmEventNames.All.Select(VmEventNames.Name), .. GaugeNames(swap: true)];
+
     /// <summary>The counters each node (and its kswapd) kept, by node: the per-zone detail 2.6.14's vmstat shows as
     /// pgscan_kswapd_normal and friends, here one zone per node.</summary>
     public static SortedDictionary<string, SortedDictionary<string, long>> PerNode(KernelMachine machine)
@@ -81,17 +86,23 @@ public static class KernelStats
                 if (m.Test(i, PageFlags.SwapCache)) swapcache++;
             }
         }
-        yield return ("nr_dirty", dirty);
-        yield return ("nr_writeback", writeback);
-        yield return ("nr_mapped", mapped);
-        yield return ("emu_nr_free", machine.Nodes.Sum(n => (long)n.Memory.FreePages));
-        yield return ("emu_nr_active", machine.Nodes.Sum(n => (long)n.Memory.NrActive));
-        yield return ("emu_nr_inactive", machine.Nodes.Sum(n => (long)n.Memory.NrInactive));
-        yield return ("emu_nr_swapcache", swapcache);
-        if (machine.Swap is { } swap)
-        {
-            yield return ("emu_swap_total", swap.Map.TotalSwapPages);
-            yield return ("emu_swap_free", swap.Map.NrSwapPages);
-        }
+        long[] values =
+        [
+            dirty, writeback, mapped,
+            machine.Nodes.Sum(n => (long)n.Memory.FreePages),
+            machine.Nodes.Sum(n => (long)n.Memory.NrActive),
+            machine.Nodes.Sum(n => (long)n.Memory.NrInactive),
+            swapcache,
+            machine.Swap?.Map.TotalSwapPages ?? 0,
+            machine.Swap?.Map.NrSwapPages ?? 0,
+        ];
+        return GaugeNames(machine.Swap is not null).Select((name, i) => (name, values[i]));
+    }
+
+    /// <summary>The gauges' names in the order <see cref="Gauges"/> computes them; the swap ones only with a swap area.</summary>
+    private static IEnumerable<string> GaugeNames(bool swap)
+    {
+        string[] always = ["nr_dirty", "nr_writeback", "nr_mapped", "emu_nr_free", "emu_nr_active", "emu_nr_inactive", "emu_nr_swapcache"];
+        return swap ? [.. always, "emu_swap_total", "emu_swap_free"] : always;
     }
 }

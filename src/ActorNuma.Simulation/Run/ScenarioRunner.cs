@@ -26,6 +26,8 @@ public sealed record RunOptions
     public int TraceKeep { get; init; } = 100_000;
     /// <summary>Runs at the end, while the machine is still up (used by the memory benchmark).</summary>
     public Action<KernelMachine>? AtEnd { get; init; }
+    /// <summary>Bytes the machine may need (<see cref="MemoryEstimate"/>); null: <see cref="MemoryEstimate.DefaultLimit"/>.</summary>
+    public long? MaxMemory { get; init; }
 }
 
 /// <summary>Boots a machine from a scenario, plays the timeline, checks the invariants at every quiescent point, and
@@ -45,7 +47,8 @@ public static class ScenarioRunner
         MinFreeKbytes = m.Kswapd.MinFreeKbytes,
     };
 
-    /// <summary>The seed and every parameter derived from the scenario, one per line, as a run prints them first.</summary>
+    /// <summary>The seed and every parameter derived from the scenario, one greppable key=value line each: the seed line
+    /// first, then the kernel profile, topology, watermarks and swap.</summary>
     public static IReadOnlyList<string> DerivedParameters(LoadedScenario scenario, RunOptions options)
     {
         var m = scenario.Machine;
@@ -56,10 +59,11 @@ public static class ScenarioRunner
         return
         [
             $"seed={options.Seed ?? m.Run.Seed} mode={(options.Mode ?? m.Run.Mode).ToString().ToLowerInvariant()} scenario={scenario.Scenario.Name} source={scenario.Source}",
-            $"profile={s.Profile.Name} isolate_drain={s.Profile.IsolateDrain} isolate_list_order={s.Profile.IsolateListOrder.ToString().ToLowerInvariant()} " +
+            $"profile={s.Profile.Name} isolate_drain={KernelProfileConfig.DrainName(s.Profile.IsolateDrain)} " +
+            $"isolate_list_order={s.Profile.IsolateListOrder.ToString().ToLowerInvariant()} " +
             $"migrate_pages_syscall={On(s.Profile.MigratePagesSyscall)} drain_all_before_walk={On(s.Profile.DrainAllBeforeWalk)} " +
             $"putback_drops_reference={On(s.Profile.PutbackDropsReference)} putback_through_pagevec={On(s.Profile.PutbackThroughPagevec)} " +
-            $"valid_mbind_flags={s.Profile.ValidMbindFlags} move_shared_pages={On(s.Profile.MoveSharedPages)} " +
+            $"valid_mbind_flags={KernelProfileConfig.MbindFlagNames(s.Profile.ValidMbindFlags)} move_shared_pages={On(s.Profile.MoveSharedPages)} " +
             $"enodev_without_swap={On(s.Profile.EnodevWithoutSwap)} warn_on_isolate_failure={On(s.Profile.WarnOnIsolateFailure)}",
             $"nodes={t.Nodes} cpus={t.Cpus} cpus_per_node={t.CpusPerNode} pages_per_node={t.PagesPerNode} " +
             $"distances={string.Join(";", t.Distances.Select(r => string.Join(",", r)))}",
@@ -74,9 +78,11 @@ public static class ScenarioRunner
 
     private static KernelSettings Tune(KernelSettings s, RunOptions o) => o.Tune?.Invoke(s) ?? s;
 
+    /// <exception cref="ScenarioException">The machine needs more memory than <see cref="RunOptions.MaxMemory"/>.</exception>
     public static RunReport Run(LoadedScenario scenario, RunOptions? options = null)
     {
         options ??= new RunOptions();
+        MemoryEstimate.CheckFits(scenario, options.MaxMemory ?? MemoryEstimate.DefaultLimit);
         var m = scenario.Machine;
         var seed = options.Seed ?? m.Run.Seed;
         var mode = options.Mode ?? m.Run.Mode;
@@ -136,11 +142,34 @@ public static class ScenarioRunner
             var driver = _system.ActorOf(ScenarioDriverActor.Props(_machine, _scenario.Scenario, _progress), "driver");
             DeterministicPump.AwaitStarted(driver);
             driver.Tell(new ScenarioDriverActor.Start());
-            if (_pump is not null) PlayDeterministic(driver);
-            else PlayConcurrent(driver);
-            if (Settle()) Checkpoint(final: true);
+            WithinBudget(() =>
+            {
+                if (_pump is not null) PlayDeterministic(driver);
+                else PlayConcurrent(driver);
+                if (Settle()) Checkpoint(final: true);
+            });
             _options.AtEnd?.Invoke(_machine);
             return BuildReport();
+        }
+
+        /// <summary>Set once the deterministic pump spent <see cref="RunOptions.MaxSteps"/> with work left: the machine
+        /// is still busy, so it is neither settled, checked nor asked for numa_maps again.</summary>
+        private bool _exhausted;
+
+        /// <summary>Runs <paramref name="part"/> unless the step budget is spent; spending it is a liveness violation
+        /// (exit 3) that ends the run with the report so far, rather than an exception out of the runner.</summary>
+        private void WithinBudget(Action part)
+        {
+            if (_exhausted) return;
+            try
+            {
+                part();
+            }
+            catch (StepBudgetExhaustedException e)
+            {
+                _exhausted = true;
+                _violations.Add($"liveness: {e.Message} (step {_progress.CurrentStep})");
+            }
         }
 
         private void PlayDeterministic(IActorRef driver)
@@ -236,18 +265,30 @@ public static class ScenarioRunner
             }
         }
 
+        /// <summary>numa_maps of every live task, asked of all tasks at once. A task that crashed never answers: the
+        /// deterministic pump finds nothing left to run and its map is left out at once; a concurrent run gives all
+        /// tasks together one <see cref="NumaMapsTimeout"/>, not one each.</summary>
+        private SortedDictionary<string, IReadOnlyList<string>> CollectNumaMaps()
+        {
+            var asks = new List<(string Name, Task<NumaTask.NumaMapsReport> Ask)>();
+            foreach (var task in _machine.Tasks.Where(t => !t.Exited))
+                if (_machine.Directory.Task(task.Pid) is { } r)
+                    asks.Add((task.Name, r.Ask<NumaTask.NumaMapsReport>(new NumaTask.GetNumaMaps())));
+            if (_pump is not null) _pump.RunUntil(() => asks.All(a => a.Ask.IsCompleted), _options.MaxSteps);
+            else Task.WaitAll(asks.Select(a => (Task)a.Ask).ToArray(), NumaMapsTimeout);
+            var maps = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
+            foreach (var (name, ask) in asks)
+                if (ask.IsCompletedSuccessfully) maps[name] = ask.Result.Lines;
+            return maps;
+        }
+
+        private static readonly TimeSpan NumaMapsTimeout = TimeSpan.FromSeconds(30);
+
         private RunReport BuildReport()
         {
             var maps = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-            foreach (var task in _machine.Tasks.Where(t => !t.Exited))
-            {
-                var r = _machine.Directory.Task(task.Pid);
-                if (r is null) continue;
-                var ask = r.Ask<NumaTask.NumaMapsReport>(new NumaTask.GetNumaMaps());
-                if (_pump is not null) _pump.RunUntil(() => ask.IsCompleted, _options.MaxSteps);
-                if (ask.Wait(TimeSpan.FromSeconds(30))) maps[task.Name] = ask.Result.Lines;
-            }
-            Settle();
+            WithinBudget(() => maps = CollectNumaMaps());
+            WithinBudget(() => Settle());
             CollectBugs();
             if (_progress.Fatal is { } fatal) _violations.Add(fatal);
             return new RunReport

@@ -58,24 +58,50 @@ internal sealed partial class ConfigNode
         return node.Kind == ConfigNodeKind.Block ? node : new ConfigNode(source, "", ConfigNodeKind.Block);
     }
 
-    public static ConfigNode FromHocon(HoconValue? value, string source, string path)
+    public static ConfigNode FromHocon(HoconValue? value, string source, string path) =>
+        FromHocon(value, new Walk(source), path);
+
+    /// <summary>The values being converted, from the root down to the current one, and the substitutions being
+    /// followed: Akka resolves <c>x = ${x}</c> or <c>a = [${a}]</c> into a value that contains itself, and asking it
+    /// anything (even <c>IsObject()</c>) recurses until the stack is gone, so a cycle is found here first.</summary>
+    private sealed class Walk(string source)
     {
+        public string Source { get; } = source;
+        public HashSet<HoconValue> Open { get; } = new(ReferenceEqualityComparer.Instance);
+    }
+
+    private static ConfigNode FromHocon(HoconValue? value, Walk walk, string path)
+    {
+        var source = walk.Source;
         if (value is null) return Missing(source, path);
-        var solid = Flatten(value.Values).Where(e => !IsBlank(e)).ToList();
-        if (solid.Count == 0) return new ConfigNode(source, path, ConfigNodeKind.Empty);
-        if (value.IsObject())
+        if (!walk.Open.Add(value)) throw Cycle(source, path, null);
+        try
         {
-            var fields = value.GetObject().Items
-                .Select(kv => KeyValuePair.Create(kv.Key, FromHocon(kv.Value, source, ChildPath(path, kv.Key))))
-                .ToList();
-            return new ConfigNode(source, path, ConfigNodeKind.Block, fields: fields);
+            var solid = Flatten(value.Values, walk, path).Where(e => !IsBlank(e)).ToList();
+            if (solid.Count == 0) return new ConfigNode(source, path, ConfigNodeKind.Empty);
+            if (value.IsObject())
+            {
+                var fields = value.GetObject().Items
+                    .Select(kv => KeyValuePair.Create(kv.Key, FromHocon(kv.Value, walk, ChildPath(path, kv.Key))))
+                    .ToList();
+                return new ConfigNode(source, path, ConfigNodeKind.Block, fields: fields);
+            }
+            if (solid.All(e => e is HoconArray))
+            {
+                var elements = solid.SelectMany(e => (HoconArray)e).Where(v => !IsBlankValue(v, walk, path)).ToList();
+                var items = elements.Select((v, i) => FromHocon(v, walk, $"{path}[{i}]")).ToList();
+                return new ConfigNode(source, path, ConfigNodeKind.List, items: items);
+            }
+            return Leaf(value, solid, source, path);
         }
-        if (solid.All(e => e is HoconArray))
+        finally
         {
-            var elements = solid.SelectMany(e => (HoconArray)e).Where(v => !IsBlankValue(v)).ToList();
-            var items = elements.Select((v, i) => FromHocon(v, source, $"{path}[{i}]")).ToList();
-            return new ConfigNode(source, path, ConfigNodeKind.List, items: items);
+            walk.Open.Remove(value);
         }
+    }
+
+    private static ConfigNode Leaf(HoconValue value, List<IHoconElement> solid, string source, string path)
+    {
         // Akka keeps the null token as the literal text "null" (and so cannot tell it from a quoted "null").
         if (solid is [HoconLiteral { Value: "null" }]) return new ConfigNode(source, path, ConfigNodeKind.Null);
         return new ConfigNode(source, path, ConfigNodeKind.Scalar, text: (value.IsString() ? value.GetString() : value.ToString()) ?? "");
@@ -126,12 +152,35 @@ internal sealed partial class ConfigNode
         return path.Length == 0 ? k : $"{path}.{k}";
     }
 
-    private static IEnumerable<IHoconElement> Flatten(IEnumerable<IHoconElement> elements) =>
-        elements.SelectMany(e => e is HoconSubstitution s ? Flatten(s.ResolvedValue?.Values ?? []) : [e]);
+    /// <summary>The elements of a value with every substitution replaced by what it resolved to; a substitution that
+    /// leads back to a value still open in <paramref name="walk"/> is a cycle.</summary>
+    private static List<IHoconElement> Flatten(IEnumerable<IHoconElement> elements, Walk walk, string path)
+    {
+        var result = new List<IHoconElement>();
+        foreach (var e in elements)
+        {
+            if (e is not HoconSubstitution s) { result.Add(e); continue; }
+            if (s.ResolvedValue is not { } resolved) continue;
+            if (!walk.Open.Add(resolved)) throw Cycle(walk.Source, path, s);
+            try
+            {
+                result.AddRange(Flatten(resolved.Values, walk, path));
+            }
+            finally
+            {
+                walk.Open.Remove(resolved);
+            }
+        }
+        return result;
+    }
+
+    private static ScenarioException Cycle(string source, string path, HoconSubstitution? s) =>
+        new(OneLine($"{source}: {(path.Length == 0 ? "" : path + ": ")}expected a value, got a substitution that refers back " +
+                    $"to itself ({(s is null ? "its own key" : "${" + s.Path + "}")})"));
 
     private static bool IsBlank(IHoconElement e) => e is HoconLiteral { Value: { } v } && string.IsNullOrWhiteSpace(v);
 
-    private static bool IsBlankValue(HoconValue v) => Flatten(v.Values).All(IsBlank);
+    private static bool IsBlankValue(HoconValue v, Walk walk, string path) => Flatten(v.Values, walk, path).All(IsBlank);
 
     private static bool LooksNumeric(string text) => Numeric().IsMatch(text);
 

@@ -172,6 +172,17 @@ public static class KernelProfileConfig
         return profile;
     }
 
+    /// <summary>The name a scenario writes for <paramref name="drain"/>: none, remote or remote-and-local.</summary>
+    public static string DrainName(IsolateDrain drain) => Drains.First(d => d.Item2 == drain).Item1;
+
+    /// <summary>Flags as a scenario writes them, comma-separated without spaces (strict,move), so a key=value line
+    /// stays one token; "none" for no flag.</summary>
+    public static string MbindFlagNames(MpolFlags flags)
+    {
+        var names = SyscallNames.MbindFlags.Where(f => ((int)flags & f.Value) != 0).Select(f => f.Name).ToList();
+        return names.Count == 0 ? "none" : string.Join(",", names);
+    }
+
     private static MpolFlags ReadMbindFlagNames(ConfigNode node) =>
         node.ReadList("a list of strict, move and move_all, such as [strict, move]")
             .Aggregate(MpolFlags.None, (all, item) => all | (MpolFlags)item.ReadChoice(SyscallNames.MbindFlags));

@@ -10,8 +10,10 @@ public static class ScenarioLoader
     public const string ReferenceResource = "ActorNuma.reference.conf";
     public const string DefaultScenarioResource = "ActorNuma.default-scenario.conf";
 
-    /// <summary>The roots a scenario file may have. <c>akka</c> is left to the actor system.</summary>
-    private static readonly string[] RootKeys = ["actornuma", "scenario", "akka"];
+    /// <summary>The roots a scenario file may have. An <c>akka</c> block is refused rather than applied: the run builds
+    /// its actor system's configuration itself (the seeded dispatcher, virtual time, the logger), and a block that
+    /// changed those would quietly break determinism.</summary>
+    private static readonly string[] RootKeys = ["actornuma", "scenario"];
 
     private static readonly Lazy<Config> Reference =
         new(() => HoconDocument.Parse(HoconDocument.ReadResource(ReferenceResource), "reference.conf"));
@@ -27,14 +29,16 @@ public static class ScenarioLoader
     public static LoadedScenario LoadFile(string path)
     {
         string text;
+        if (string.IsNullOrWhiteSpace(path))
+            throw new ScenarioException($"{ConfigNode.Quote(path)}: expected the path of a scenario file, got an empty name");
         try
         {
             if (Directory.Exists(path)) throw new ScenarioException($"{path}: expected a readable scenario file, got a directory");
             text = File.ReadAllText(path);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or NotSupportedException)
+        catch (Exception e) when (FileErrors.IsAboutThePath(e))
         {
-            throw new ScenarioException($"{path}: expected a readable scenario file, got {Reason(e)}");
+            throw new ScenarioException($"{path}: expected a readable scenario file, got {FileErrors.Describe(e)}");
         }
         return Parse(text, path);
     }
@@ -43,6 +47,9 @@ public static class ScenarioLoader
     public static LoadedScenario Parse(string hocon, string sourceName)
     {
         var root = ConfigNode.Document(HoconDocument.Parse(hocon, sourceName).Root, sourceName);
+        if (root["akka"].IsSet)
+            throw root["akka"].Error("no akka block (the emulator configures its own actor system; " +
+                                     "actornuma.log.level sets the log level)");
         root.ReadBlock("a scenario document", RootKeys);
         var machine = MachineConfig.Read(root.WithFallback(ReferenceRoot)["actornuma"]);
         var scenario = ScenarioReader.Read(root["scenario"], machine.Topology);
@@ -52,11 +59,4 @@ public static class ScenarioLoader
     /// <summary>hocon/scenarios/default.conf, embedded in this assembly.</summary>
     public static LoadedScenario LoadDefault() =>
         Parse(HoconDocument.ReadResource(DefaultScenarioResource), "default.conf");
-
-    private static string Reason(Exception e) => e switch
-    {
-        FileNotFoundException or DirectoryNotFoundException => "no such file",
-        UnauthorizedAccessException => "permission denied",
-        _ => ConfigNode.Quote(e.Message.Split('\n')[0].Trim()),
-    };
 }

@@ -1,14 +1,18 @@
-using System.Text.RegularExpressions;
 using ActorNuma.Mm;
+using ActorNuma.Simulation.Run;
 
 namespace ActorNuma.Simulation.Scenarios;
 
 /// <summary>Reads one entry of <c>scenario.steps</c>. Keys are checked against the op's own list, then read in the
 /// order the file gives them, then the op's required keys that were not given are reported.</summary>
-internal sealed partial class StepReader(Topology topology, TaskRegistry tasks)
+internal sealed class StepReader(Topology topology, TaskRegistry tasks)
 {
     /// <summary>PAGE_SIZE: a <c>len</c> is rounded up to whole pages of this size.</summary>
     private const int PageSize = 1 << MmConstants.PageShift;
+
+    /// <summary>The most pages a 64-bit length covers, so that <c>pages</c> reaches every length <c>len</c> can give and
+    /// the kernel, not the loader, refuses what the address space cannot hold (mmap: ENOMEM above TASK_SIZE).</summary>
+    private const long MaxPages = (long)(ulong.MaxValue >> MmConstants.PageShift);
 
     private const string AddrExpected = "an address such as \"0x10000000\"";
     private static readonly string OpExpected = ConfigNode.Alternatives(StepOps.All.Select(o => o.Name).ToList());
@@ -27,14 +31,25 @@ internal sealed partial class StepReader(Topology topology, TaskRegistry tasks)
         foreach (var key in info.Required)
             if (!node[key].IsSet) step = ReadKey(step, key, node[key]);
         if (info.NeedsRange) CheckRange(node, info);
+        if (step.Op == StepOp.ExpectPages) CheckInUserSpace(node, step);
         return step;
+    }
+
+    /// <summary>expect-pages looks at a range of the task's page table, which a syscall cannot have filled beyond
+    /// TASK_SIZE (mmap refuses it): a range past it is a mistake in the scenario, refused before the run walks it.</summary>
+    private static void CheckInUserSpace(ConfigNode node, StepSpec step)
+    {
+        var (addr, pages) = (step.Addr ?? 0, (ulong)(step.Pages ?? 0));
+        if (addr <= MmConstants.TaskSize && pages <= (MmConstants.TaskSize - addr) >> MmConstants.PageShift) return;
+        throw node.Error($"a range inside the user address space, which ends at TASK_SIZE 0x{MmConstants.TaskSize:x}",
+            $"addr = 0x{addr:x} and {pages} pages");
     }
 
     private StepSpec ReadKey(StepSpec step, string key, ConfigNode value) => key switch
     {
         "task" => step with { Task = tasks.ReadKnownName(value) },
         "addr" => step with { Addr = value.ReadULong(AddrExpected) },
-        "pages" => step with { Pages = value.ReadLong(0, long.MaxValue / PageSize, "a page count >= 0") },
+        "pages" => step with { Pages = value.ReadLong(0, MaxPages, $"a page count from 0 to {MaxPages}") },
         "len" => ReadLen(step, value),
         "write" => step with { Write = value.ReadBool() },
         "mode" => step with { Mode = ReadMode(value) },
@@ -150,13 +165,10 @@ internal sealed partial class StepReader(Topology topology, TaskRegistry tasks)
         foreach (var (key, value) in node.Fields)
         {
             if (key == "op") continue;
-            if (!CounterName().IsMatch(key))
-                throw value.Error("a vmstat counter name in lower case such as pswpout", ConfigNode.Quote(key));
+            if (!KernelStats.VmstatNames.Contains(key))
+                throw value.Error("a /proc/vmstat counter such as pswpout, pgmajfault or numa_hit", ConfigNode.Quote(key));
             counters[key] = value.ReadLong(min: 0);
         }
         return counters.Count > 0 ? counters : throw node.Error("at least one counter such as pswpout = 16", "none");
     }
-
-    [GeneratedRegex("^[a-z][a-z0-9_]*$")]
-    private static partial Regex CounterName();
 }

@@ -71,7 +71,7 @@ public sealed class DeterministicPump
         }
 
         // A run that needed exactly maxSteps steps is fine; only work left over means the bound was too small.
-        return IsIdle ? (int)maxSteps : throw new InvalidOperationException(
+        return IsIdle ? (int)maxSteps : throw new StepBudgetExhaustedException(
             $"RunUntilIdle ran {maxSteps} steps (seed {Seed}) and kernel mailboxes are still runnable: " +
             "actors keep messaging each other without going idle.");
     }
@@ -83,7 +83,7 @@ public sealed class DeterministicPump
     /// <param name="done">Checked before every step and every advance; it must not tell actors.</param>
     /// <param name="maxSteps">Bounds steps and time advances together, so periodic timers cannot loop forever.</param>
     /// <returns><c>false</c> when the system went idle with nothing scheduled and <paramref name="done"/> still false.</returns>
-    /// <exception cref="InvalidOperationException"><paramref name="done"/> did not hold within <paramref name="maxSteps"/>.</exception>
+    /// <exception cref="StepBudgetExhaustedException"><paramref name="done"/> did not hold within <paramref name="maxSteps"/>.</exception>
     public bool RunUntil(Func<bool> done, long maxSteps = DefaultMaxSteps)
     {
         ArgumentNullException.ThrowIfNull(done);
@@ -101,7 +101,7 @@ public sealed class DeterministicPump
             }
         }
 
-        return done() ? true : throw new InvalidOperationException(
+        return done() ? true : throw new StepBudgetExhaustedException(
             $"RunUntil spent {maxSteps} steps and time advances (seed {Seed}, virtual time {Scheduler.Elapsed}) " +
             "without its condition becoming true.");
     }
@@ -190,3 +190,7 @@ public sealed class DeterministicPump
         return new DeterministicPump(dispatcher.Executor, scheduler);
     }
 }
+
+/// <summary>A run method of <see cref="DeterministicPump"/> spent its step budget with work left: a livelock, or a
+/// scenario bigger than the bound. The message names the seed.</summary>
+public sealed class StepBudgetExhaustedException(string message) : InvalidOperationException(message);

@@ -374,6 +374,52 @@ public sealed class SyscallChecksSpec
         Assert.Equal(Start + P, end);
     }
 
+    // ---- mmap ----
+
+    private static Errno Mmap(ulong addr, long pages, int mapCount = 0) =>
+        SyscallChecks.CheckMmap(addr, pages, mapCount, MmConstants.DefaultMaxMapCount, out _);
+
+    [Fact]
+    public void Mmap_of_no_pages_is_EINVAL()
+    {
+        Assert.Equal(Errno.EINVAL, Mmap(Start, 0));
+    }
+
+    [Fact]
+    public void Mmap_longer_than_task_size_is_ENOMEM_before_the_address_is_looked_at()
+    {
+        // mmap pages = 2^51: len = 2^63 > TASK_SIZE; the unaligned address would be EINVAL, but the length comes first.
+        Assert.Equal(Errno.ENOMEM, Mmap(Start, 1L << 51));
+        Assert.Equal(Errno.ENOMEM, Mmap(Start + 1, (long)(MmConstants.TaskSize / P) + 1));
+    }
+
+    [Fact]
+    public void Mmap_len_of_all_ones_rounds_past_2_to_the_64_and_is_ENOMEM()
+    {
+        // len = 0xFFFFFFFFFFFFFFFF: PAGE_ALIGN wraps to 0, which do_mmap_pgoff refuses with the oversized lengths.
+        const ulong len = ulong.MaxValue;
+        var pages = (long)(len / P + (len % P == 0 ? 0UL : 1UL));
+        Assert.Equal(Errno.ENOMEM, Mmap(Start, pages));
+    }
+
+    [Fact]
+    public void A_fixed_mapping_ending_beyond_task_size_is_ENOMEM_and_one_ending_at_it_is_mapped()
+    {
+        var lastPage = MmConstants.TaskSize - P;
+        Assert.Equal(Errno.ENOMEM, Mmap(lastPage, 2));
+        Assert.Equal(Errno.ENOMEM, Mmap(ulong.MaxValue & MmConstants.PageMask, 1));
+        Assert.Equal(Errno.None, SyscallChecks.CheckMmap(lastPage, 1, 0, MmConstants.DefaultMaxMapCount, out var end));
+        Assert.Equal(MmConstants.TaskSize, end);
+    }
+
+    [Fact]
+    public void Mmap_at_an_unaligned_address_is_EINVAL_and_past_max_map_count_ENOMEM()
+    {
+        Assert.Equal(Errno.EINVAL, Mmap(Start + 1, 1));
+        Assert.Equal(Errno.ENOMEM, Mmap(Start, 1, mapCount: MmConstants.DefaultMaxMapCount + 1));
+        Assert.Equal(Errno.None, Mmap(Start, 1, mapCount: MmConstants.DefaultMaxMapCount));
+    }
+
     [Fact]
     public void The_profiles_carry_the_mempolicy_syscall_switches_of_their_kernels()
     {

@@ -131,10 +131,12 @@ public sealed class ScenarioErrorTests
     }
 
     [Fact]
-    public void Expect_vmstat_counters_are_lowercase_identifiers_with_counts()
+    public void Expect_vmstat_counters_are_proc_vmstat_names_with_counts()
     {
-        Assert.Equal("exp.conf: scenario.steps[0].PgMajFault: expected a vmstat counter name in lower case such as pswpout, got \"PgMajFault\"",
+        Assert.Equal("exp.conf: scenario.steps[0].PgMajFault: expected a /proc/vmstat counter such as pswpout, pgmajfault or numa_hit, got \"PgMajFault\"",
             StepError("{ op = expect-vmstat, PgMajFault = 1 }"));
+        Assert.Equal("exp.conf: scenario.steps[0].pswpbogus: expected a /proc/vmstat counter such as pswpout, pgmajfault or numa_hit, got \"pswpbogus\"",
+            StepError("{ op = expect-vmstat, pswpbogus = 3 }"));
         Assert.Equal("exp.conf: scenario.steps[0].pswpout: expected a whole number >= 0, got \"many\"",
             StepError("{ op = expect-vmstat, pswpout = many }"));
         Assert.Equal("exp.conf: scenario.steps[0]: expected at least one counter such as pswpout = 16, got none",
@@ -156,8 +158,8 @@ public sealed class ScenarioErrorTests
     [InlineData("{ task = a, op = touch, addr = 0, pages = 1, write = maybe }", "scenario.steps[0].write: expected on or off, got \"maybe\"")]
     [InlineData("{ task = a, op = mmap, addr = -4096, pages = 1 }", "scenario.steps[0].addr: expected an address such as \"0x10000000\", got -4096")]
     [InlineData("{ task = a, op = mmap, addr = \"0x1000zz\", pages = 1 }", "scenario.steps[0].addr: expected an address such as \"0x10000000\", got \"0x1000zz\"")]
-    [InlineData("{ task = a, op = mmap, addr = 0, pages = -1 }", "scenario.steps[0].pages: expected a page count >= 0, got -1")]
-    [InlineData("{ task = a, op = mmap, addr = 0, pages = 1.5 }", "scenario.steps[0].pages: expected a page count >= 0, got 1.5")]
+    [InlineData("{ task = a, op = mmap, addr = 0, pages = -1 }", "scenario.steps[0].pages: expected a page count from 0 to 4503599627370495, got -1")]
+    [InlineData("{ task = a, op = mmap, addr = 0, pages = 1.5 }", "scenario.steps[0].pages: expected a page count from 0 to 4503599627370495, got 1.5")]
     [InlineData("{ task = a, op = mmap, addr = 0, len = -1 }", "scenario.steps[0].len: expected a length in bytes such as 65536 or \"0x10000\", got -1")]
     [InlineData("{ op = advance, time = -5ms }", "scenario.steps[0].time: expected a duration >= 0 such as 100us, 5ms or 1s, got \"-5ms\"")]
     [InlineData("{ op = advance, time = 5 fortnights }", "scenario.steps[0].time: expected a duration >= 0 such as 100us, 5ms or 1s, got \"5 fortnights\"")]
@@ -232,7 +234,7 @@ public sealed class ScenarioErrorTests
     {
         Assert.Equal("exp.conf: scenario: expected a block with name, tasks and steps, got nothing",
             Error("actornuma { }"));
-        Assert.Equal("exp.conf: scenrio: expected one of actornuma, scenario or akka, got an unknown key",
+        Assert.Equal("exp.conf: scenrio: expected one of actornuma or scenario, got an unknown key",
             Error("scenrio { name = x, steps = [] }"));
         Assert.Equal("exp.conf: actornuma: expected a block, got 5",
             Error("actornuma = 5\nscenario { name = x, steps = [] }"));
@@ -275,5 +277,21 @@ public sealed class ScenarioErrorTests
     public void Every_message_is_a_single_line(string text)
     {
         Assert.DoesNotContain('\n', Error(text));
+    }
+
+    [Theory]
+    [InlineData("0x10100000", "2251799813685248")]
+    [InlineData("0x7ffffffff000", "2")]
+    public void Expect_pages_over_a_range_beyond_task_size_is_bad_input(string addr, string pages)
+    {
+        Assert.Equal($"exp.conf: scenario.steps[0]: expected a range inside the user address space, which ends at TASK_SIZE " +
+                     $"0x7ffffffff000, got addr = 0x{Convert.ToUInt64(addr, 16):x} and {pages} pages",
+            StepError($"{{ op = expect-pages, task = a, addr = \"{addr}\", pages = {pages}, swapped = 0 }}"));
+    }
+
+    [Fact]
+    public void Expect_pages_up_to_task_size_loads()
+    {
+        Assert.Equal(1, Step("{ op = expect-pages, task = a, addr = \"0x7fffffffe000\", pages = 1, swapped = 0 }").Pages);
     }
 }

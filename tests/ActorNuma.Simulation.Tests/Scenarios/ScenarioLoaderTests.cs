@@ -115,11 +115,36 @@ public sealed class ScenarioLoaderTests
     }
 
     [Fact]
-    public void An_akka_block_is_left_to_the_actor_system()
+    public void An_akka_block_is_refused_rather_than_silently_ignored()
     {
-        var loaded = ScenarioLoader.Parse("akka { loglevel = DEBUG }\nscenario { name = x, steps = [] }", Source);
+        Assert.Equal("exp.conf: akka: expected no akka block (the emulator configures its own actor system; " +
+                     "actornuma.log.level sets the log level), got a block",
+            Error("akka { loglevel = DEBUG }\nscenario { name = x, steps = [] }"));
+    }
 
-        Assert.Equal("x", loaded.Scenario.Name);
+    [Fact]
+    public void An_include_is_refused_by_name()
+    {
+        Assert.Equal("exp.conf: include \"missing.conf\": expected a scenario in one file (reference.conf supplies every " +
+                     "default), got an include",
+            Error("include \"missing.conf\"\nscenario { name = x, steps = [] }"));
+    }
+
+    [Fact]
+    public void Every_proc_vmstat_name_a_run_reports_is_one_expect_vmstat_accepts()
+    {
+        var report = ActorNuma.Simulation.Tests.Kernel.ScenarioRun.RunText(
+            Document("{ op = wait }", machine: "topology { nodes = 1, cpus-per-node = 1, pages-per-node = 64 }",
+                tasks: "{ name = a, cpu = 0 }"), seed: 1);
+
+        Assert.Equal(ActorNuma.Simulation.Run.KernelStats.VmstatNames.Order(StringComparer.Ordinal), report.Vmstat.Keys);
+    }
+
+    [Fact]
+    public void An_empty_file_name_is_bad_input_naming_it()
+    {
+        Assert.Equal("\"\": expected the path of a scenario file, got an empty name",
+            Assert.Throws<ScenarioException>(() => ScenarioLoader.LoadFile("")).Message);
     }
 
     [Fact]

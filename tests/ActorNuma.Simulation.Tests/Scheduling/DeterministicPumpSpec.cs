@@ -39,7 +39,7 @@ public sealed class DeterministicPumpSpec
         using var harness = new DeterministicHarness(seed: 13);
         harness.Start(Props.Create(() => new PeriodicTimers(new List<string>(), new TimerSpec("tick", 1))), "ticks");
 
-        var error = Assert.Throws<InvalidOperationException>(() => harness.Pump.RunUntil(() => false, maxSteps: 50));
+        var error = Assert.Throws<StepBudgetExhaustedException>(() => harness.Pump.RunUntil(() => false, maxSteps: 50));
 
         Assert.Contains("RunUntil spent 50 steps", error.Message);
         Assert.Contains("seed 13", error.Message);
@@ -51,7 +51,7 @@ public sealed class DeterministicPumpSpec
         using var harness = new DeterministicHarness(seed: 14);
         harness.Start(Props.Create(() => new Livelock()), "livelock").Tell(new Go());
 
-        var error = Assert.Throws<InvalidOperationException>(() => harness.Pump.RunUntilIdle(maxSteps: 1000));
+        var error = Assert.Throws<StepBudgetExhaustedException>(() => harness.Pump.RunUntilIdle(maxSteps: 1000));
 
         Assert.Equal(1000, harness.Pump.Steps);
         Assert.Contains("RunUntilIdle ran 1000 steps (seed 14)", error.Message);
