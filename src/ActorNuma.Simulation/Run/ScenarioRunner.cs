@@ -39,6 +39,7 @@ public static class ScenarioRunner
         SwapSlots = m.Swap.Slots,
         SwapWriteLatency = m.Swap.WriteLatency,
         SwapReadLatency = m.Swap.ReadLatency,
+        SwapQueueDepth = m.Swap.QueueDepth,
         PageCluster = m.Swap.PageCluster,
         KswapdEnabled = m.Kswapd.Enabled,
         Swappiness = m.Kswapd.Swappiness,
@@ -64,7 +65,7 @@ public static class ScenarioRunner
             $"distances={string.Join(";", t.Distances.Select(r => string.Join(",", r)))}",
             $"min_free_kbytes={s.EffectiveMinFreeKbytes} pages_min={wm.PagesMin} pages_low={wm.PagesLow} pages_high={wm.PagesHigh} " +
             $"zonelists={string.Join(" ", zonelists.Select((z, i) => $"{i}:[{string.Join(",", z)}]"))}",
-            $"swap_slots={s.SwapSlots} write_latency={s.SwapWriteLatency.TotalMicroseconds}us read_latency={s.SwapReadLatency.TotalMicroseconds}us " +
+            $"swap_slots={s.SwapSlots} write_latency={s.SwapWriteLatency.TotalMicroseconds}us read_latency={s.SwapReadLatency.TotalMicroseconds}us queue_depth={s.SwapQueueDepth} " +
             $"page_cluster={s.EffectivePageCluster} kswapd={On(s.KswapdEnabled)} swappiness={s.Swappiness} pagevec_size={Pagevec.PagevecSize} fault_batch={s.FaultBatch} migrate_batch={s.MigrateBatch}",
         ];
     }
