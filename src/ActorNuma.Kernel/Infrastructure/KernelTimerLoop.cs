@@ -22,6 +22,13 @@ public sealed class KernelTimerLoop : IDisposable
     /// much.</summary>
     private static readonly TimeSpan PreciseSlice = TimeSpan.FromMicroseconds(200);
 
+    /// <summary>The longest condition wait (Monitor.Wait takes at most int.MaxValue milliseconds; an <c>advance</c> may
+    /// be longer).</summary>
+    private static readonly TimeSpan LongestWait = TimeSpan.FromSeconds(1);
+
+    /// <summary>Whether nanosleep(2) can be called here; cleared if the C library cannot be loaded.</summary>
+    private static bool _nanosleep = OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD();
+
     private readonly Func<TimeSpan> _clock;
     private readonly object _gate = new();
     private readonly KernelTimerQueue _queue = new();
@@ -89,7 +96,8 @@ public sealed class KernelTimerLoop : IDisposable
                 if (due.Count == 0 && sleep > PreciseWindow)
                 {
                     // Woken early by a timer started with an earlier due time, by Pause or by Dispose.
-                    Monitor.Wait(_gate, sleep - PreciseWindow / 2);
+                    var wait = sleep - PreciseWindow / 2;
+                    Monitor.Wait(_gate, wait < LongestWait ? wait : LongestWait);
                     continue;
                 }
                 _delivering = due.Count > 0;
@@ -119,18 +127,27 @@ public sealed class KernelTimerLoop : IDisposable
         _thread.Join();
     }
 
+    /// <summary>Sleeps about <paramref name="span"/> (under 2 ms); where nanosleep(2) is missing, a millisecond.</summary>
     private static void PreciseSleep(TimeSpan span)
     {
-        if (OperatingSystem.IsLinux() || OperatingSystem.IsMacOS() || OperatingSystem.IsFreeBSD())
+        if (_nanosleep)
         {
             var ts = new Timespec
             {
                 Seconds = (nint)(span.Ticks / TimeSpan.TicksPerSecond),
                 Nanoseconds = (nint)(span.Ticks % TimeSpan.TicksPerSecond * 100),
             };
-            nanosleep(ref ts, IntPtr.Zero);
+            try
+            {
+                nanosleep(ref ts, IntPtr.Zero);
+                return;
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                _nanosleep = false;
+            }
         }
-        else Thread.Sleep(1);
+        Thread.Sleep(1);
     }
 
     [StructLayout(LayoutKind.Sequential)]

@@ -84,6 +84,21 @@ public sealed class KernelTimerLoopSpec : TestKit
         Assert.Equal(0, loop.Pending);
     }
 
+    [Fact(Timeout = 30_000)]
+    public async Task A_timer_due_in_a_month_waits_quietly_while_a_sooner_one_is_delivered()
+    {
+        var clock = Stopwatch.StartNew();
+        using var loop = new KernelTimerLoop(() => clock.Elapsed);
+        var probe = CreateTestProbe();
+
+        loop.Post(clock.Elapsed + TimeSpan.FromDays(30), probe.Ref, new Completed(TimeSpan.FromDays(30)));
+        await probe.ExpectNoMsgAsync(TimeSpan.FromMilliseconds(20));
+        loop.Post(clock.Elapsed + TimeSpan.FromMilliseconds(5), probe.Ref, new Completed(TimeSpan.Zero));
+
+        Assert.Equal(TimeSpan.Zero, (await probe.ExpectMsgAsync<Completed>(TimeSpan.FromSeconds(10))).Due);
+        Assert.Equal(1, loop.Pending);
+    }
+
     /// <summary>A kernel actor that arms its timer "k" twice, the second time replacing the first.</summary>
     private sealed class Rearming(KernelMachine machine, IActorRef report) : KernelActor(machine), IWithTimers
     {
