@@ -53,15 +53,16 @@ public sealed class BothModesTests
         Assert.Equal(Results(deterministic), Results(concurrent));
     }
 
-    /// <summary>Liveness is judged by progress: a write in flight is progress to come, so a device far slower than the
-    /// stall window keeps the run waiting, not failing.</summary>
+    /// <summary>Liveness is judged by progress: a write in flight is progress to come, so a device slower than the
+    /// stall window (four writes of half a second against a window of one second) keeps the run waiting, not
+    /// failing.</summary>
     [Fact(Timeout = 120_000)]
     public async Task A_concurrent_run_waits_for_a_device_slower_than_its_stall_window()
     {
         var scenario = ScenarioLoader.Parse("""
             actornuma {
               topology { nodes = 2, cpus-per-node = 1, pages-per-node = 256 }
-              swap { slots = 64, write-latency = 150ms, read-latency = 150ms }
+              swap { slots = 64, write-latency = 500ms, read-latency = 500ms }
               kswapd.enabled = off
               run { mode = concurrent, seed = 1 }
             }
@@ -77,7 +78,7 @@ public sealed class BothModesTests
             }
             """, "slow-device.conf");
 
-        var report = await Task.Run(() => RunIn(RunMode.Concurrent, scenario, stallTimeout: TimeSpan.FromMilliseconds(100)));
+        var report = await Task.Run(() => RunIn(RunMode.Concurrent, scenario, stallTimeout: TimeSpan.FromSeconds(1)));
 
         report.AssertClean();
         Assert.Equal(4, report.Vmstat["pswpout"]);
