@@ -7,18 +7,24 @@ public abstract class KernelActor(KernelMachine machine) : UntypedActor
 {
     protected KernelMachine Machine { get; } = machine;
 
-    /// <summary>A kernel timer's message, as the timer delivers it: work that sits in no mailbox until it fires.</summary>
-    private sealed record TimerFired(object Key, object Message);
+    /// <summary>A kernel timer's message, as the timer delivers it: work that sits in no mailbox until it fires.
+    /// <see cref="Generation"/> tells a timer that was replaced under its key from the one that replaced it.</summary>
+    private sealed record TimerFired(object Key, long Generation, object Message);
 
-    private readonly HashSet<object> _pendingTimers = new();
+    /// <summary>Each pending timer's key and the generation that may fire.</summary>
+    private readonly Dictionary<object, long> _pendingTimers = new();
+    private long _timerGeneration;
 
     /// <summary><c>ITimerScheduler.StartSingleTimer</c>, counted as pending work until it fires: a machine with a swap
     /// write or a congestion wait in flight is not at rest. Starting a timer under a key that is pending replaces it,
-    /// as the scheduler does.</summary>
+    /// as the scheduler does. A machine with a <see cref="KernelTimerLoop"/> (concurrent mode) runs it there, on the
+    /// high-resolution clock; otherwise the actor system's scheduler runs it (virtual time in deterministic mode).</summary>
     protected void StartKernelTimer(ITimerScheduler timers, object key, object message, TimeSpan delay)
     {
-        if (_pendingTimers.Add(key)) Machine.Activity.TimerStarted();
-        timers.StartSingleTimer(key, new TimerFired(key, message), delay);
+        if (!_pendingTimers.ContainsKey(key)) Machine.Activity.TimerStarted();
+        var fired = new TimerFired(key, _pendingTimers[key] = ++_timerGeneration, message);
+        if (Machine.TimerLoop is { } loop) loop.Post(Machine.Trace.Now + delay, Self, fired);
+        else timers.StartSingleTimer(key, fired, delay);
     }
 
     protected override bool AroundReceive(Receive receive, object message)
@@ -39,7 +45,10 @@ public abstract class KernelActor(KernelMachine machine) : UntypedActor
     {
         if (message is TimerFired fired)
         {
-            if (_pendingTimers.Remove(fired.Key)) Machine.Activity.TimerDone();
+            // A timer replaced under its key still fires from the loop (which cancels nothing); only the latest counts.
+            if (!_pendingTimers.TryGetValue(fired.Key, out var generation) || generation != fired.Generation) return;
+            _pendingTimers.Remove(fired.Key);
+            Machine.Activity.TimerDone();
             message = fired.Message;
         }
         OnKernelMessage(message);

@@ -28,6 +28,14 @@ public sealed class KernelMachine
     /// <summary>Messages the kernel actors have started and finished handling (concurrent mode's test for rest).</summary>
     public KernelActivity Activity { get; } = new();
 
+    /// <summary>Concurrent mode's kernel timers (<see cref="StartTimerLoop"/>); null: kernel timers run on the actor
+    /// system's scheduler (virtual time in deterministic mode).</summary>
+    public KernelTimerLoop? TimerLoop { get; private set; }
+
+    /// <summary>Runs kernel timers (swap I/O completions, congestion waits) on the trace's clock from a dedicated thread
+    /// instead of the actor system's scheduler. Call before boot; the caller disposes the loop when the run ends.</summary>
+    public KernelTimerLoop StartTimerLoop() => TimerLoop ??= new KernelTimerLoop(() => Trace.Now);
+
     /// <summary>Pids are handed out like the kernel's: increasing from 1 (0 means "self" in syscalls).</summary>
     public int AllocPid() => Interlocked.Increment(ref _nextPid);
 

@@ -8,8 +8,12 @@ public sealed record KernelSettings
     public required KernelProfile Profile { get; init; }
     /// <summary>Usable swap slots; 0 means no swap device.</summary>
     public int SwapSlots { get; init; }
+    /// <summary>The swap device's service time for one page written; <see cref="SwapReadLatency"/> for one read.</summary>
     public TimeSpan SwapWriteLatency { get; init; }
     public TimeSpan SwapReadLatency { get; init; }
+    /// <summary>Page requests the swap device works on at once in each direction (its queue depth); each takes the
+    /// direction's latency.</summary>
+    public int SwapQueueDepth { get; init; } = 1;
     public bool KswapdEnabled { get; init; }
     /// <summary><c>page_cluster</c>; null means <see cref="EffectivePageCluster"/>'s boot default.</summary>
     public int? PageCluster { get; init; }

@@ -4,16 +4,14 @@ using static ActorNuma.Kernel.SwapDevice;
 namespace ActorNuma.Kernel;
 
 /// <summary>The swap area and its block device: <c>swap_map</c>, the swap cache (<c>swapper_space</c>), what each slot
-/// holds, and a write and a read queue that serve one page per configured latency, in order.</summary>
+/// holds, and a write and a read queue (<see cref="SwapDeviceQueue"/>) of the configured depth and per-page latency.</summary>
 public sealed class SwapDeviceActor : KernelActor, IWithTimers
 {
     private readonly KernelMachine _machine;
     private readonly SwapMap _map;
     private readonly SwapState _state;
-    private readonly TimeSpan _writeLatency;
-    private readonly TimeSpan _readLatency;
-    private TimeSpan _writeBusyUntil;
-    private TimeSpan _readBusyUntil;
+    private readonly SwapDeviceQueue _writeQueue;
+    private readonly SwapDeviceQueue _readQueue;
     private long _timerSeq;
 
     public SwapDeviceActor(KernelMachine machine) : base(machine)
@@ -21,8 +19,8 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         _machine = machine;
         _map = new SwapMap(machine.Settings.SwapSlots);
         _state = new SwapState(_map);
-        _writeLatency = machine.Settings.SwapWriteLatency;
-        _readLatency = machine.Settings.SwapReadLatency;
+        _writeQueue = new SwapDeviceQueue(machine.Settings.SwapQueueDepth, machine.Settings.SwapWriteLatency);
+        _readQueue = new SwapDeviceQueue(machine.Settings.SwapQueueDepth, machine.Settings.SwapReadLatency);
         machine.Register(_state);
     }
 
@@ -136,22 +134,17 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         m.Node.Tell(new SwapWriteStarted(m.Token, written.ToArray(), exclusive.ToArray()));
         if (written.Count == 0) return;
         _state.WritesInFlight += written.Count;
-        var done = Queue(ref _writeBusyUntil, _writeLatency, written.Count);
-        Complete(done, new WriteDone(m.Node, written.ToArray()));
+        Submit(_writeQueue, written.Count, new WriteDone(m.Node, written.ToArray()));
     }
 
-    /// <summary>The queue serves one page per latency, in order: the batch completes when its last page does.</summary>
-    private TimeSpan Queue(ref TimeSpan busyUntil, TimeSpan latency, int pages)
+    /// <summary>Queues a request's pages on one direction of the device; <paramref name="completion"/> comes back to this
+    /// actor when the last of them is done (at once on a device without latency).</summary>
+    private void Submit(SwapDeviceQueue queue, int pages, object completion)
     {
-        var start = busyUntil > Now ? busyUntil : Now;
-        busyUntil = start + latency * pages;
-        return busyUntil - Now;
-    }
-
-    private void Complete(TimeSpan delay, object message)
-    {
-        if (delay <= TimeSpan.Zero) Self.Tell(message);
-        else StartKernelTimer(Timers, ++_timerSeq, message, delay);
+        var now = Now;
+        var due = queue.Submit(now, pages);
+        if (due <= now) Self.Tell(completion);
+        else StartKernelTimer(Timers, ++_timerSeq, completion, due - now);
     }
 
     /// <summary><c>lookup_swap_cache</c> for each slot: hits go to their pages' nodes with swap_map[slot], one message
@@ -221,8 +214,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         _state.Stat.Count(VmEvent.Pswpin, readSlots.Count);
         _state.Stat.Count(VmEvent.Pgpgin, 4L * readSlots.Count);
         _state.ReadsInFlight += readSlots.Count;
-        Complete(Queue(ref _readBusyUntil, _readLatency, readSlots.Count),
-            new ReadDone(m.Node, m.Token, readSlots.ToArray(), readPfns.ToArray()));
+        Submit(_readQueue, readSlots.Count, new ReadDone(m.Node, m.Token, readSlots.ToArray(), readPfns.ToArray()));
     }
 
     /// <summary><c>swap_free</c> for each entry; with FreeCache, <c>free_swap_and_cache</c>: a slot left with only the

@@ -4,7 +4,8 @@ using Akka.Actor;
 namespace ActorNuma.Simulation.Run;
 
 /// <summary>Concurrent mode's notion of a quiescent point: every message a kernel actor started is finished, no kernel
-/// timer is pending, no kernel mailbox holds a message, and none of that changes over several polls.</summary>
+/// timer can fire (none is pending, or the timer loop holds them), no kernel mailbox holds a message, and none of that
+/// changes over several polls.</summary>
 /// <remarks>Empty mailboxes alone are not rest: an actor inside a long handler (a pass over thousands of pages, a GC
 /// pause) has an empty mailbox while the actors waiting on its answer have theirs empty too; checking the machine then
 /// read state under the actors' feet. The activity counts see the handler. A pending timer (a swap write completing
@@ -14,16 +15,19 @@ public static class Quiescence
 {
     private const int QuietPollsNeeded = 5;
 
-    public static bool WaitUntilQuiet(IEnumerable<IActorRef> actors, KernelActivity activity, TimeSpan timeout)
+    /// <summary>Polls until the machine is at rest (true), or until <paramref name="progress"/> sees it stalled
+    /// (false). However long its device keeps I/O in flight, a machine that keeps making progress is waited for. Timers
+    /// held by a paused <paramref name="timers"/> loop cannot fire, so they do not keep the machine from rest.</summary>
+    public static bool WaitUntilQuiet(IEnumerable<IActorRef> actors, KernelActivity activity, ProgressWatch progress,
+        KernelTimerLoop? timers = null)
     {
         var refs = actors.OfType<ActorRefWithCell>().ToArray();
-        var sw = System.Diagnostics.Stopwatch.StartNew();
         var quietPolls = 0;
         (long, long) last = default;
-        while (sw.Elapsed < timeout)
+        while (!progress.Stalled())
         {
             var now = activity.Snapshot();
-            var quiet = now.Started == now.Finished && activity.TimersPending == 0
+            var quiet = now.Started == now.Finished && (activity.TimersPending == 0 || timers is { Paused: true })
                         && !refs.Any(r => r.Underlying.HasMessages) && activity.Snapshot() == now;
             quietPolls = quiet && (quietPolls == 0 || now == last) ? quietPolls + 1 : quiet ? 1 : 0;
             last = now;
@@ -32,4 +36,36 @@ public static class Quiescence
         }
         return false;
     }
+}
+
+/// <summary>Concurrent mode's liveness: a machine is stalled when no kernel actor has started or finished a message for
+/// <see cref="Window"/> while no kernel timer or device completion is pending. Pending I/O is progress to come (its
+/// completion is a message at a known time), so a slow device is never a stall, however long its queue; a lost reply,
+/// a handler that never returns, or a mailbox nobody serves is. Timers held by a paused loop cannot fire, so they are
+/// no progress to come while it is paused.</summary>
+public sealed class ProgressWatch(KernelActivity activity, TimeSpan window, Func<TimeSpan> clock, KernelTimerLoop? timers = null)
+{
+    private static readonly (long, long) Unseen = (-1, -1);
+    private (long, long) _seen = Unseen;
+    private TimeSpan _since;
+
+    public TimeSpan Window { get; } = window;
+
+    /// <summary>Samples the machine; true once it has shown no progress for the whole window.</summary>
+    public bool Stalled()
+    {
+        var now = clock();
+        var seen = activity.Snapshot();
+        if (seen != _seen || (activity.TimersPending > 0 && timers is not { Paused: true }))
+        {
+            _seen = seen;
+            _since = now;
+            return false;
+        }
+        return now - _since >= Window;
+    }
+
+    /// <summary>Starts the window again at the next sample: time the run itself spent (the checkers reading a machine
+    /// held at rest) is no stall of the machine.</summary>
+    public void Restart() => _seen = Unseen;
 }

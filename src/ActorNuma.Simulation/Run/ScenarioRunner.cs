@@ -18,8 +18,10 @@ public sealed record RunOptions
     public bool CheckEveryStep { get; init; } = true;
     /// <summary>Bound on scheduler steps in deterministic mode.</summary>
     public long MaxSteps { get; init; } = 2_000_000_000;
-    /// <summary>Bound on wall-clock time in concurrent mode.</summary>
-    public TimeSpan ConcurrentTimeout { get; init; } = TimeSpan.FromMinutes(30);
+    /// <summary>Concurrent mode's liveness: a run whose kernel actors handle no message for this long, while a step is
+    /// outstanding or the machine is not at rest and no device completion or kernel timer is pending, is reported as
+    /// stalled (<see cref="ProgressWatch"/>). There is no bound on a run that keeps making progress.</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>Overrides the scenario's kernel settings (used by benchmarks: batch sizes).</summary>
     public Func<KernelSettings, KernelSettings>? Tune { get; init; }
     /// <summary>How many trace events the report keeps in memory (all are hashed).</summary>
@@ -41,6 +43,7 @@ public static class ScenarioRunner
         SwapSlots = m.Swap.Slots,
         SwapWriteLatency = m.Swap.WriteLatency,
         SwapReadLatency = m.Swap.ReadLatency,
+        SwapQueueDepth = m.Swap.QueueDepth,
         PageCluster = m.Swap.PageCluster,
         KswapdEnabled = m.Kswapd.Enabled,
         Swappiness = m.Kswapd.Swappiness,
@@ -69,7 +72,7 @@ public static class ScenarioRunner
             $"distances={string.Join(";", t.Distances.Select(r => string.Join(",", r)))}",
             $"min_free_kbytes={s.EffectiveMinFreeKbytes} pages_min={wm.PagesMin} pages_low={wm.PagesLow} pages_high={wm.PagesHigh} " +
             $"zonelists={string.Join(" ", zonelists.Select((z, i) => $"{i}:[{string.Join(",", z)}]"))}",
-            $"swap_slots={s.SwapSlots} write_latency={s.SwapWriteLatency.TotalMicroseconds}us read_latency={s.SwapReadLatency.TotalMicroseconds}us " +
+            $"swap_slots={s.SwapSlots} write_latency={s.SwapWriteLatency.TotalMicroseconds}us read_latency={s.SwapReadLatency.TotalMicroseconds}us queue_depth={s.SwapQueueDepth} " +
             $"page_cluster={s.EffectivePageCluster} kswapd={On(s.KswapdEnabled)} swappiness={s.Swappiness} pagevec_size={Pagevec.PagevecSize} fault_batch={s.FaultBatch} migrate_batch={s.MigrateBatch}",
         ];
     }
@@ -94,15 +97,17 @@ public static class ScenarioRunner
             .WithFallback(ConfigurationFactory.ParseString("akka.actor.guardian-supervisor-strategy = \"Akka.Actor.StoppingSupervisorStrategy\""));
         Logging.EnsureSerilog();
         var system = ActorSystem.Create("actornuma", config);
+        Execution? run = null;
         try
         {
-            var run = new Execution(system, mode, seed, settings, scenario, options);
+            run = new Execution(system, mode, seed, settings, scenario, options);
             return run.Play();
         }
         finally
         {
             if (mode == RunMode.Deterministic) DeterministicPump.Terminate(system);
             else system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            run?.Machine.TimerLoop?.Dispose();
         }
     }
 
@@ -119,6 +124,8 @@ public static class ScenarioRunner
         private readonly KernelMachine _machine;
         private readonly RunProgress _progress = new();
         private readonly List<string> _violations = new();
+        private readonly ProgressWatch _watch;
+        private bool _stalled;
         private long _checks;
 
         public Execution(ActorSystem system, RunMode mode, int seed, KernelSettings settings, LoadedScenario scenario, RunOptions options)
@@ -132,13 +139,20 @@ public static class ScenarioRunner
             var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, options.TraceKeep);
             trace.Log = Logging.TraceSink(scenario.Machine.LogLevel);
             _machine = new KernelMachine(settings, trace);
+            // Concurrent mode: kernel timers (device completions above all) fire on the wall clock at their due time,
+            // not at Akka's next scheduler tick; deterministic mode keeps them on virtual time.
+            if (_pump is null) _machine.StartTimerLoop();
+            _watch = new ProgressWatch(_machine.Activity, options.StallTimeout, () => _clock.Elapsed, _machine.TimerLoop);
         }
+
+        public KernelMachine Machine => _machine;
 
         public RunReport Play()
         {
             var root = _system.ActorOf(KernelRootActor.Props(_machine), "kernel");
             DeterministicPump.AwaitStarted(root);
             Settle();
+            ResumeTimers();
             var driver = _system.ActorOf(ScenarioDriverActor.Props(_machine, _scenario.Scenario, _progress), "driver");
             DeterministicPump.AwaitStarted(driver);
             driver.Tell(new ScenarioDriverActor.Start());
@@ -194,21 +208,24 @@ public static class ScenarioRunner
             }
         }
 
+        /// <summary>Serves checkpoints until the driver finishes, or until the machine stops making progress while a step
+        /// is outstanding (no kernel message for the stall window, no I/O or timer pending).</summary>
         private void PlayConcurrent(IActorRef driver)
         {
-            var deadline = _clock.Elapsed + _options.ConcurrentTimeout;
             while (!_progress.Done)
             {
-                _progress.Signal.WaitOne(TimeSpan.FromMilliseconds(200));
+                _progress.Signal.WaitOne(TimeSpan.FromMilliseconds(100));
                 if (_progress.CheckpointRequested)
                 {
-                    if (Settle() && _options.CheckEveryStep) Checkpoint(final: false);
+                    if (!Settle()) return;
+                    if (_options.CheckEveryStep) Checkpoint(final: false);
+                    ResumeTimers();
                     _progress.CheckpointServed();
                     driver.Tell(new ScenarioDriverActor.CheckpointDone());
                 }
-                if (_clock.Elapsed > deadline)
+                else if (!_progress.Done && _watch.Stalled())
                 {
-                    _violations.Add($"liveness: the run did not finish within {_options.ConcurrentTimeout} (step {_progress.CurrentStep}, seed {_seed})");
+                    Stalled();
                     return;
                 }
             }
@@ -216,25 +233,40 @@ public static class ScenarioRunner
 
         private void Stalled()
         {
+            _stalled = true;
             var busy = _machine.Tasks.Where(t => t.Busy is not null).Select(t => $"task {t.Pid} in {t.Busy} waiting for {t.PendingReplies} replies");
-            _violations.Add($"liveness: the run stalled at step {_progress.CurrentStep}: nothing runnable, no timer due, " +
+            var why = _pump is not null
+                ? "nothing runnable, no timer due"
+                : $"no kernel message for {_watch.Window.TotalSeconds:0.###} s, no I/O or timer pending";
+            _violations.Add($"liveness: the run stalled at step {_progress.CurrentStep}: {why}, " +
                             $"steps still outstanding (seed {_seed}; {string.Join("; ", busy)})");
         }
 
         /// <summary>Lets every message in flight land: the deterministic pump runs until idle (without moving time);
-        /// the concurrent system is polled until it is at rest (<see cref="Quiescence"/>). False when a concurrent
-        /// machine does not come to rest: that is a liveness violation, and its state must not be checked.</summary>
+        /// the concurrent machine's timers are held (<see cref="KernelTimerLoop.Pause"/>: I/O stays in flight, as on
+        /// the pump) and it is polled until it is at rest (<see cref="Quiescence"/>), for as long as it makes progress.
+        /// False when a concurrent machine stalls before it comes to rest: that is a liveness violation, and its state
+        /// must not be checked. Timers stay held until <see cref="ResumeTimers"/>.</summary>
         private bool Settle()
         {
             if (_pump is not null) { _pump.RunUntilIdle(_options.MaxSteps); return true; }
-            if (Quiescence.WaitUntilQuiet(KernelActors(), _machine.Activity, SettleTimeout)) return true;
-            var message = $"liveness: the machine did not come to rest within {SettleTimeout.TotalSeconds:F0} s " +
-                          $"(step {_progress.CurrentStep}, seed {_seed}); its invariants were not checked";
-            if (!_violations.Contains(message)) _violations.Add(message);
+            if (_stalled) return false;
+            _machine.TimerLoop?.Pause();
+            if (Quiescence.WaitUntilQuiet(KernelActors(), _machine.Activity, _watch, _machine.TimerLoop)) return true;
+            _stalled = true;
+            _violations.Add($"liveness: the machine stalled before coming to rest: no kernel message for " +
+                            $"{_watch.Window.TotalSeconds:0.###} s, no I/O or timer pending (step {_progress.CurrentStep}, " +
+                            $"seed {_seed}); its invariants were not checked");
             return false;
         }
 
-        private static readonly TimeSpan SettleTimeout = TimeSpan.FromSeconds(30);
+        /// <summary>After a concurrent checkpoint: held timers fire, late by as long as the checkers took; the stall
+        /// window starts again.</summary>
+        private void ResumeTimers()
+        {
+            _machine.TimerLoop?.Resume();
+            _watch.Restart();
+        }
 
         private IEnumerable<IActorRef> KernelActors()
         {

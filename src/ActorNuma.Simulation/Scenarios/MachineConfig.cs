@@ -5,11 +5,11 @@ namespace ActorNuma.Simulation.Scenarios;
 
 public enum RunMode { Deterministic, Concurrent }
 
-/// <summary><c>actornuma.swap</c>: the one swap area, its device latencies, and <c>page_cluster</c> (null: the
-/// kernel's boot-time value for the machine's memory size).</summary>
-public sealed record SwapConfig(int Slots, TimeSpan WriteLatency, TimeSpan ReadLatency, int? PageCluster = null)
+/// <summary><c>actornuma.swap</c>: the one swap area, its device (per-page latencies, requests in flight), and
+/// <c>page_cluster</c> (null: the kernel's boot-time value for the machine's memory size).</summary>
+public sealed record SwapConfig(int Slots, TimeSpan WriteLatency, TimeSpan ReadLatency, int? PageCluster = null, int QueueDepth = 1)
 {
-    internal static readonly string[] Keys = ["slots", "write-latency", "read-latency", "page-cluster"];
+    internal static readonly string[] Keys = ["slots", "write-latency", "read-latency", "queue-depth", "page-cluster"];
 
     public static SwapConfig Create(Config config, string source) => Read(MachineConfig.Actornuma(config, source)["swap"]);
 
@@ -21,7 +21,8 @@ public sealed record SwapConfig(int Slots, TimeSpan WriteLatency, TimeSpan ReadL
             node["slots"].ReadInt(min: 0),
             node["write-latency"].ReadDuration(),
             node["read-latency"].ReadDuration(),
-            cluster.IsSet ? cluster.ReadInt(0, 10) : null);
+            cluster.IsSet ? cluster.ReadInt(0, 10) : null,
+            node["queue-depth"].ReadInt(1, 65_536));
     }
 }
 

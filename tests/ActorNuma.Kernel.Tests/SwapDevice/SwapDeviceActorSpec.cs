@@ -206,6 +206,24 @@ public sealed class SwapDeviceActorSpec : KernelSpec
     }
 
     [Fact]
+    public void A_device_with_two_requests_in_flight_writes_two_pages_per_write_latency()
+    {
+        var swap = NewSwap(queueDepth: 2);
+        var slots = swap.AddToSwap(5, 6, 7);
+        swap.Send(new SwapDuplicateAndForward(slots, swap.Replies.Ref, "dup"));
+        var node = swap.Rig.NodeProbes[0];
+
+        swap.Send(new SwapWritepage(1, node.Ref,
+            [new WriteItem(slots[0], 5, 1, true), new WriteItem(slots[1], 6, 2, true), new WriteItem(slots[2], 7, 3, true)]));
+        node.ExpectMsg<SwapWriteStarted>();
+
+        swap.Rig.Advance(SmallMachine.WriteLatency);
+        Assert.False(node.HasMessages);
+        swap.Rig.Advance(SmallMachine.WriteLatency);
+        Assert.Equal([5, 6, 7], node.ExpectMsg<EndSwapWrite>().Pfns);
+    }
+
+    [Fact]
     public void SwapWritepage_of_a_page_whose_slot_only_the_cache_holds_frees_the_slot_instead_of_writing()
     {
         var swap = NewSwap();
@@ -424,7 +442,8 @@ public sealed class SwapDeviceActorSpec : KernelSpec
 
     // ---- rig --------------------------------------------------------------------------------------------------------------
 
-    private SwapUnderTest NewSwap(int swapSlots = 16) => new(NewRig(SmallMachine.Settings(swapSlots: swapSlots)));
+    private SwapUnderTest NewSwap(int swapSlots = 16, int queueDepth = 1) =>
+        new(NewRig(SmallMachine.Settings(swapSlots: swapSlots) with { SwapQueueDepth = queueDepth }));
 
     private static void AssertHit(TestProbe node, long token, TestProbe task, NumaNode.SwapHit expected)
     {

@@ -104,6 +104,21 @@ public sealed class MachineConfigTests
     }
 
     [Fact]
+    public void The_swap_device_serves_one_request_at_a_time_unless_a_queue_depth_is_given()
+    {
+        Assert.Equal(1, Machine("").Swap.QueueDepth);
+        Assert.Equal(32, Machine("swap { queue-depth = 32, write-latency = 10us, read-latency = 10us }").Swap.QueueDepth);
+    }
+
+    [Fact]
+    public void A_queue_depth_below_one_is_rejected_with_its_key()
+    {
+        var e = Assert.Throws<ScenarioException>(() => Machine("swap.queue-depth = 0"));
+
+        Assert.Contains("actornuma.swap.queue-depth: expected a whole number", e.Message);
+    }
+
+    [Fact]
     public void A_substitution_of_another_key_is_resolved()
     {
         var swap = Machine("swap { write-latency = 7us, read-latency = ${actornuma.swap.write-latency} }").Swap;

@@ -221,7 +221,7 @@ public sealed class ScenarioErrorTests
     [InlineData("log.level = verbose", "actornuma.log.level: expected INFO, DEBUG, WARNING, ERROR or OFF, got \"verbose\"")]
     [InlineData("log = WARNING", "actornuma.log: expected a block, got \"WARNING\"")]
     [InlineData("swpa.slots = 1", "actornuma.swpa: expected one of topology, swap, kernel, run, kswapd or log, got an unknown key")]
-    [InlineData("swap.slot = 1", "actornuma.swap.slot: expected one of slots, write-latency, read-latency or page-cluster, got an unknown key")]
+    [InlineData("swap.slot = 1", "actornuma.swap.slot: expected one of slots, write-latency, read-latency, queue-depth or page-cluster, got an unknown key")]
     [InlineData("kswapd.swapiness = 1", "actornuma.kswapd.swapiness: expected one of enabled, swappiness or min-free-kbytes, got an unknown key")]
     [InlineData("topology { nodes = 2, cpus = 4 }", "actornuma.topology.cpus: expected one of nodes, cpus-per-node, pages-per-node or distances, got an unknown key")]
     public void Each_bad_machine_value_is_one_exact_line(string machine, string message)
