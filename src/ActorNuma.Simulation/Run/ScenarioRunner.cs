@@ -26,6 +26,9 @@ public sealed record RunOptions
     public int TraceKeep { get; init; } = 100_000;
     /// <summary>Runs at the end, while the machine is still up (used by the memory benchmark).</summary>
     public Action<KernelMachine>? AtEnd { get; init; }
+    /// <summary>Deterministic mode: chooses the next mailbox instead of the uniform choice from the seed (explore's
+    /// strategies; a strategy object serves one run).</summary>
+    public IScheduleStrategy? Strategy { get; init; }
 }
 
 /// <summary>Boots a machine from a scenario, plays the timeline, checks the invariants at every quiescent point, and
@@ -80,13 +83,7 @@ public static class ScenarioRunner
         var seed = options.Seed ?? m.Run.Seed;
         var mode = options.Mode ?? m.Run.Mode;
         var settings = Tune(Settings(m), options);
-        var config = (mode == RunMode.Deterministic ? DeterministicConfig.Create(seed) : DeterministicConfig.Concurrent())
-            .WithFallback(Logging.AkkaConfig(m.LogLevel))
-            // The kernel root is a top-level actor: if it ever fails, stop the machine (the run then reports it) rather
-            // than let the /user guardian restart it, which would reboot the machine under its tasks.
-            .WithFallback(ConfigurationFactory.ParseString("akka.actor.guardian-supervisor-strategy = \"Akka.Actor.StoppingSupervisorStrategy\""));
-        Logging.EnsureSerilog();
-        var system = ActorSystem.Create("actornuma", config);
+        var system = CreateSystem(mode, seed, m.LogLevel);
         try
         {
             var run = new Execution(system, mode, seed, settings, scenario, options);
@@ -99,8 +96,20 @@ public static class ScenarioRunner
         }
     }
 
+    /// <summary>The actor system a run plays in (an explore worker keeps one for many schedules).</summary>
+    internal static ActorSystem CreateSystem(RunMode mode, int seed, string logLevel)
+    {
+        var config = (mode == RunMode.Deterministic ? DeterministicConfig.Create(seed) : DeterministicConfig.Concurrent())
+            .WithFallback(Logging.AkkaConfig(logLevel))
+            // The kernel root is a top-level actor: if it ever fails, stop the machine (the run then reports it) rather
+            // than let the /user guardian restart it, which would reboot the machine under its tasks.
+            .WithFallback(ConfigurationFactory.ParseString("akka.actor.guardian-supervisor-strategy = \"Akka.Actor.StoppingSupervisorStrategy\""));
+        Logging.EnsureSerilog();
+        return ActorSystem.Create("actornuma", config);
+    }
+
     /// <summary>One run in progress.</summary>
-    private sealed class Execution
+    internal sealed class Execution
     {
         private readonly ActorSystem _system;
         private readonly RunMode _mode;
@@ -114,14 +123,21 @@ public static class ScenarioRunner
         private readonly List<string> _violations = new();
         private long _checks;
 
-        public Execution(ActorSystem system, RunMode mode, int seed, KernelSettings settings, LoadedScenario scenario, RunOptions options)
+        private readonly string _names;
+
+        /// <param name="names">Appended to the names of the top-level actors (kernel, driver), so that a reused system
+        /// can start the next machine before the /user guardian has released the previous one's names.</param>
+        public Execution(ActorSystem system, RunMode mode, int seed, KernelSettings settings, LoadedScenario scenario,
+            RunOptions options, string names = "")
         {
+            _names = names;
             _system = system;
             _mode = mode;
             _seed = seed;
             _scenario = scenario;
             _options = options;
             _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
+            if (_pump is not null && options.Strategy is { } strategy) _pump.StartSchedule(seed, strategy);
             var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, options.TraceKeep);
             trace.Log = Logging.TraceSink(scenario.Machine.LogLevel);
             _machine = new KernelMachine(settings, trace);
@@ -129,17 +145,40 @@ public static class ScenarioRunner
 
         public RunReport Play()
         {
-            var root = _system.ActorOf(KernelRootActor.Props(_machine), "kernel");
+            PlayTimeline();
+            return BuildReport();
+        }
+
+        /// <summary>The kernel root and the driver, once <see cref="PlayTimeline"/> has started them.</summary>
+        public IReadOnlyList<IActorRef> TopLevelActors { get; private set; } = [];
+
+        public KernelMachine Machine => _machine;
+        public IReadOnlyList<StepResult> Results => _progress.Results;
+        public long SchedulerSteps => _pump?.Steps ?? 0;
+
+        /// <summary>Boots the machine, plays every step and runs the final checkpoint; the machine stays up.</summary>
+        public void PlayTimeline()
+        {
+            var root = _system.ActorOf(KernelRootActor.Props(_machine), "kernel" + _names);
             DeterministicPump.AwaitStarted(root);
+            TopLevelActors = [root];
             Settle();
-            var driver = _system.ActorOf(ScenarioDriverActor.Props(_machine, _scenario.Scenario, _progress), "driver");
+            var driver = _system.ActorOf(ScenarioDriverActor.Props(_machine, _scenario.Scenario, _progress), "driver" + _names);
             DeterministicPump.AwaitStarted(driver);
+            TopLevelActors = [root, driver];
             driver.Tell(new ScenarioDriverActor.Start());
             if (_pump is not null) PlayDeterministic(driver);
             else PlayConcurrent(driver);
             if (Settle()) Checkpoint(final: true);
             _options.AtEnd?.Invoke(_machine);
-            return BuildReport();
+        }
+
+        /// <summary>Every checker finding, kernel BUG and fatal driver error of the run, as the report lists them.</summary>
+        public IReadOnlyList<string> FinalViolations()
+        {
+            CollectBugs();
+            if (_progress.Fatal is { } fatal && !_violations.Contains(fatal)) _violations.Add(fatal);
+            return _violations;
         }
 
         private void PlayDeterministic(IActorRef driver)
@@ -247,8 +286,7 @@ public static class ScenarioRunner
                 if (ask.Wait(TimeSpan.FromSeconds(30))) maps[task.Name] = ask.Result.Lines;
             }
             Settle();
-            CollectBugs();
-            if (_progress.Fatal is { } fatal) _violations.Add(fatal);
+            FinalViolations();
             return new RunReport
             {
                 Scenario = _scenario.Scenario.Name,

@@ -106,6 +106,46 @@ public sealed class DeterministicPump
             "without its condition becoming true.");
     }
 
+    /// <summary>
+    /// Starts a new schedule in the same actor system: the executor takes its next choices from
+    /// <paramref name="strategy"/> and counts steps from zero, and virtual time goes back to the epoch with nothing
+    /// pending. With a <see cref="RandomStrategy"/> of <paramref name="seed"/>, what follows is exactly what a fresh
+    /// system created with that seed would run.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A kernel mailbox is still runnable.</exception>
+    public void StartSchedule(int seed, IScheduleStrategy strategy)
+    {
+        _executor.Reseed(seed, strategy);
+        Scheduler.Reset();
+    }
+
+    /// <summary>
+    /// Stops top-level deterministic actors and pumps until they and all their descendants have terminated. The
+    /// /user guardian sends the stop from a pool thread, so between bursts this waits, without polling, for that
+    /// work to land in the ready list.
+    /// </summary>
+    /// <exception cref="TimeoutException">Not all terminated within <paramref name="timeout"/> of real time.</exception>
+    public void StopAndDrain(ActorSystem system, IReadOnlyList<IActorRef> actors, TimeSpan timeout)
+    {
+        ArgumentNullException.ThrowIfNull(system);
+        foreach (var actor in actors) system.Stop(actor);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            RunUntilIdle();
+            if (actors.All(a => a is not ActorRefWithCell cell || cell.Underlying.IsTerminated))
+            {
+                return;
+            }
+
+            var left = timeout - clock.Elapsed;
+            if (left <= TimeSpan.Zero || !_executor.WhenRunnable().Wait(left))
+            {
+                throw new TimeoutException($"Stopped actors (seed {Seed}) did not terminate within {timeout} of real time.");
+            }
+        }
+    }
+
     /// <summary>Waits with <see cref="DefaultRealTimeout"/>; see <see cref="AwaitStarted(IActorRef, TimeSpan)"/>.</summary>
     public static void AwaitStarted(IActorRef actor) => AwaitStarted(actor, DefaultRealTimeout);
 
