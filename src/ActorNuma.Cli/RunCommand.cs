@@ -67,7 +67,7 @@ public static class RunCommand
         if (dir is null || !Directory.Exists(dir)) throw new ScenarioException($"{option} {path}: no such directory {dir}");
     }
 
-    private static void Print(RunReport r, bool quiet)
+    internal static void Print(RunReport r, bool quiet)
     {
         var failed = r.Steps.Where(s => !s.Ok).ToList();
         var summary = $"{r.Scenario}: {r.Steps.Count} steps, {r.Steps.Count - failed.Count} held, {failed.Count} failed; " +

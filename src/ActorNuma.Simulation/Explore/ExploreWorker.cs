@@ -16,8 +16,8 @@ namespace ActorNuma.Simulation.Explore;
 /// The machine is rebuilt rather than reset in place: its state lives in the kernel actors, and resetting them would
 /// need a reset message in every kernel protocol. Booting one costs a few actor creations and the frame arrays.
 /// Reuse is invisible: between schedules no kernel mailbox is runnable and no timer pending, the top-level actors
-/// start from the pool thread of the /user guardian exactly as in a fresh system, and nothing in a trace names an
-/// actor path. A worker is used from one thread at a time.
+/// start with only their own first mailbox run in the ready list, as under the /user guardian of a fresh system
+/// (<see cref="TopLevelHost"/>), and nothing in a trace names an actor path. A worker is used from one thread at a time.
 /// </remarks>
 public sealed class ExploreWorker : IDisposable
 {
@@ -28,23 +28,22 @@ public sealed class ExploreWorker : IDisposable
     private readonly KernelSettings _settings;
     private ActorSystem _system;
     private DeterministicPump _pump;
-    private long _schedules;
+    private TopLevelHost _host;
 
     public ExploreWorker(LoadedScenario scenario)
     {
         _scenario = scenario;
         // Explore keeps no trace events in memory (they are all hashed) and runs the checkers after every step.
-        _options = new RunOptions { Mode = RunMode.Deterministic, TraceKeep = 0, CheckEveryStep = true };
+        _options = new RunOptions { Mode = RunMode.Deterministic, TraceKeep = 0, TraceBufferChars = 4096, CheckEveryStep = true };
         _settings = ScenarioRunner.Settings(scenario.Machine);
-        (_system, _pump) = Boot(scenario.Machine.Run.Seed);
+        (_system, _pump, _host) = Boot(scenario.Machine.Run.Seed);
     }
 
     /// <summary>Runs the schedule that <paramref name="strategy"/> chooses, named by <paramref name="seed"/>.</summary>
     public ScheduleResult Run(int seed, CountingStrategy strategy)
     {
         var options = _options with { Seed = seed, Strategy = strategy };
-        var run = new ScenarioRunner.Execution(_system, RunMode.Deterministic, seed, _settings, _scenario, options,
-            names: $"-{++_schedules}");
+        var run = new ScenarioRunner.Execution(_system, RunMode.Deterministic, seed, _settings, _scenario, options, _host.Spawn);
         try
         {
             run.PlayTimeline();
@@ -66,21 +65,21 @@ public sealed class ExploreWorker : IDisposable
     {
         try
         {
-            _pump.StopAndDrain(_system, run.TopLevelActors, StopTimeout);
+            _pump.StopAndDrain(run.TopLevelActors, StopTimeout);
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
         {
             DeterministicPump.Terminate(_system);
-            (_system, _pump) = Boot(_scenario.Machine.Run.Seed);
+            (_system, _pump, _host) = Boot(_scenario.Machine.Run.Seed);
         }
     }
 
     /// <summary>Akka's log at ERROR: a kernel WARN_ON that fires in most schedules would otherwise be thousands of log
     /// lines a second through the logger actor; every warning is still in the trace and so in the hash.</summary>
-    private (ActorSystem, DeterministicPump) Boot(int seed)
+    private (ActorSystem, DeterministicPump, TopLevelHost) Boot(int seed)
     {
         var system = ScenarioRunner.CreateSystem(RunMode.Deterministic, seed, "ERROR");
-        return (system, DeterministicPump.For(system));
+        return (system, DeterministicPump.For(system), new TopLevelHost(system));
     }
 
     public void Dispose() => DeterministicPump.Terminate(_system);

@@ -26,7 +26,7 @@ public sealed record OutcomeCount(string Outcome, int Count, int ExampleSeed, bo
 /// <summary>Everything an exploration found, in seed order (independent of the number of workers).</summary>
 public sealed record ExploreSummary(
     string Scenario, StrategyKind Strategy, int Depth, long ExpectedSteps, IReadOnlyList<ScheduleResult> Results,
-    TimeSpan Elapsed)
+    TimeSpan Elapsed, TimeSpan Cpu)
 {
     public IReadOnlyList<OutcomeCount> Outcomes { get; } = Results
         .GroupBy(r => r.Outcome, StringComparer.Ordinal)
@@ -36,6 +36,11 @@ public sealed record ExploreSummary(
     public IReadOnlyList<ScheduleResult> Failing { get; } = Results.Where(r => r.Failed).ToArray();
 
     public double SchedulesPerSecond => Results.Count / Math.Max(Elapsed.TotalSeconds, 1e-9);
+
+    /// <summary>Schedules per second of processor time the process used (all threads, GC and JIT included): on a
+    /// machine shared with other work this says what the explorer costs, where <see cref="SchedulesPerSecond"/> also
+    /// says how much of the machine it got.</summary>
+    public double SchedulesPerCpuSecond => Results.Count / Math.Max(Cpu.TotalSeconds, 1e-9);
 }
 
 /// <summary>Runs a scenario under many schedules on parallel workers.</summary>
@@ -60,6 +65,7 @@ public static class Explorer
         var firstFailure = int.MaxValue;
         var done = 0;
         var clock = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
         var errors = new System.Collections.Concurrent.ConcurrentQueue<Exception>();
 
         void Work()
@@ -92,7 +98,8 @@ public static class Explorer
         var kept = results.Take(Math.Min(seeds.Count, firstFailure == int.MaxValue ? seeds.Count : firstFailure + 1))
             .Select(r => r!).ToArray();
         progress?.Invoke(Progress(kept, kept.Length, seeds.Count, clock.Elapsed));
-        return new ExploreSummary(scenario.Scenario.Name, options.Strategy, options.Depth, k, kept, clock.Elapsed);
+        return new ExploreSummary(scenario.Scenario.Name, options.Strategy, options.Depth, k, kept, clock.Elapsed,
+            Process.GetCurrentProcess().TotalProcessorTime - cpu);
     }
 
     private static ExploreProgress Progress(IEnumerable<ScheduleResult?> results, int done, int total, TimeSpan elapsed)

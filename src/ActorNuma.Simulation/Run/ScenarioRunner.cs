@@ -24,6 +24,8 @@ public sealed record RunOptions
     public Func<KernelSettings, KernelSettings>? Tune { get; init; }
     /// <summary>How many trace events the report keeps in memory (all are hashed).</summary>
     public int TraceKeep { get; init; } = 100_000;
+    /// <summary>Initial capacity of the trace's hash buffers (small for the short machines of an exploration).</summary>
+    public int TraceBufferChars { get; init; } = KernelTrace.DefaultBufferChars;
     /// <summary>Runs at the end, while the machine is still up (used by the memory benchmark).</summary>
     public Action<KernelMachine>? AtEnd { get; init; }
     /// <summary>Deterministic mode: chooses the next mailbox instead of the uniform choice from the seed (explore's
@@ -123,14 +125,19 @@ public static class ScenarioRunner
         private readonly List<string> _violations = new();
         private long _checks;
 
-        private readonly string _names;
+        private readonly Func<Props, string, IActorRef> _spawn;
 
-        /// <param name="names">Appended to the names of the top-level actors (kernel, driver), so that a reused system
-        /// can start the next machine before the /user guardian has released the previous one's names.</param>
+        /// <param name="spawn">Creates the top-level actors (kernel, driver) and returns them started; by default as
+        /// children of the /user guardian (an explore worker has a parent of its own for them).</param>
         public Execution(ActorSystem system, RunMode mode, int seed, KernelSettings settings, LoadedScenario scenario,
-            RunOptions options, string names = "")
+            RunOptions options, Func<Props, string, IActorRef>? spawn = null)
         {
-            _names = names;
+            _spawn = spawn ?? ((props, name) =>
+            {
+                var actor = system.ActorOf(props, name);
+                DeterministicPump.AwaitStarted(actor);
+                return actor;
+            });
             _system = system;
             _mode = mode;
             _seed = seed;
@@ -138,7 +145,7 @@ public static class ScenarioRunner
             _options = options;
             _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
             if (_pump is not null && options.Strategy is { } strategy) _pump.StartSchedule(seed, strategy);
-            var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, options.TraceKeep);
+            var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, options.TraceKeep, options.TraceBufferChars);
             trace.Log = Logging.TraceSink(scenario.Machine.LogLevel);
             _machine = new KernelMachine(settings, trace);
         }
@@ -159,12 +166,10 @@ public static class ScenarioRunner
         /// <summary>Boots the machine, plays every step and runs the final checkpoint; the machine stays up.</summary>
         public void PlayTimeline()
         {
-            var root = _system.ActorOf(KernelRootActor.Props(_machine), "kernel" + _names);
-            DeterministicPump.AwaitStarted(root);
+            var root = _spawn(KernelRootActor.Props(_machine), "kernel");
             TopLevelActors = [root];
             Settle();
-            var driver = _system.ActorOf(ScenarioDriverActor.Props(_machine, _scenario.Scenario, _progress), "driver" + _names);
-            DeterministicPump.AwaitStarted(driver);
+            var driver = _spawn(ScenarioDriverActor.Props(_machine, _scenario.Scenario, _progress), "driver");
             TopLevelActors = [root, driver];
             driver.Tell(new ScenarioDriverActor.Start());
             if (_pump is not null) PlayDeterministic(driver);

@@ -120,15 +120,15 @@ public sealed class DeterministicPump
     }
 
     /// <summary>
-    /// Stops top-level deterministic actors and pumps until they and all their descendants have terminated. The
-    /// /user guardian sends the stop from a pool thread, so between bursts this waits, without polling, for that
-    /// work to land in the ready list.
+    /// Stops deterministic actors and pumps until they and all their descendants have terminated. The stop is a
+    /// <see cref="PoisonPill"/> told from this thread, not <c>system.Stop</c>, whose request the /user guardian
+    /// handles on a pool thread; it runs after the messages already queued, and a schedule ends idle. Should work
+    /// still arrive from another thread, this waits for it without polling.
     /// </summary>
     /// <exception cref="TimeoutException">Not all terminated within <paramref name="timeout"/> of real time.</exception>
-    public void StopAndDrain(ActorSystem system, IReadOnlyList<IActorRef> actors, TimeSpan timeout)
+    public void StopAndDrain(IReadOnlyList<IActorRef> actors, TimeSpan timeout)
     {
-        ArgumentNullException.ThrowIfNull(system);
-        foreach (var actor in actors) system.Stop(actor);
+        foreach (var actor in actors) actor.Tell(PoisonPill.Instance, ActorRefs.NoSender);
         var clock = Stopwatch.StartNew();
         while (true)
         {

@@ -1,0 +1,44 @@
+using ActorNuma.Simulation.Scenarios;
+
+namespace ActorNuma.Simulation.Tests.Explore;
+
+/// <summary>Small scenarios with a known race, written for the explore tests so that their assertions do not hang on
+/// the scenario files of hocon/scenarios.</summary>
+internal static class TestRaces
+{
+    /// <summary>A task and its forked child share 4 copy-on-write pages; the parent moves them to node 1 through swap
+    /// (MPOL_MF_MOVE) while the child writes them. Most interleavings end with the parent's pages in swap and the
+    /// child's copies on node 1; a few break the machine (the swapout's unmap of the child meets the child's COW).</summary>
+    public const string MoveVsChildWrites = """
+        actornuma {
+          topology { nodes = 2, cpus-per-node = 2, pages-per-node = 256 }
+          swap { slots = 64 }
+          kernel { profile = v2 }
+          run { mode = deterministic, seed = 1 }
+        }
+        scenario {
+          name = "test race: mbind MOVE vs the child's writes"
+          tasks = [ { name = a, cpu = 0, caps = [sys_nice] } ]
+          steps = [
+            { task = a, op = mmap, addr = "0x10000000", pages = 4 }
+            { task = a, op = touch, addr = "0x10000000", pages = 4, write = on }
+            { task = a, op = fork, child = c }
+            { task = c, op = sched_setaffinity, cpu = 2 }
+            { task = a, op = mbind, addr = "0x10000000", pages = 4, mode = bind, nodes = [1], flags = [move], async = on, expect { ret = 0 } }
+            { task = c, op = touch, addr = "0x10000000", pages = 4, write = on, async = on }
+            { op = wait }
+            { op = expect-pages, task = a, addr = "0x10000000", pages = 4, swapped = 4 }
+          ]
+        }
+        """;
+
+    public static LoadedScenario Load(string text) => ScenarioLoader.Parse(text, "test-race.conf");
+
+    /// <summary>Writes the scenario to <paramref name="dir"/> for the command-line tests.</summary>
+    public static string Write(string dir, string text, string name = "test-race.conf")
+    {
+        var path = Path.Combine(dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+}
