@@ -10,8 +10,8 @@ namespace ActorNuma.Cli;
 /// <summary><c>actornuma explore &lt;scenario&gt; [--count N | --seeds A..B] [--strategy random|pct] [--depth d]
 /// [--workers n] [--stop-on-first] [--json out]</c>: runs a scenario under many schedules, checkers after every step,
 /// and prints the distribution of outcomes, the failing seeds and the command that replays each.</summary>
-/// <remarks>Exit codes: 0 no schedule failed; 1 a schedule failed (an expectation, a checker or a kernel BUG);
-/// 2 bad input.</remarks>
+/// <remarks>Exit codes: 0 no schedule failed; 1 a schedule failed (an expectation, a checker, a kernel BUG, an
+/// <c>always</c> property or the allowed <c>outcomes</c>) or a <c>sometimes</c> property held in none; 2 bad input.</remarks>
 public static class ExploreCommand
 {
     public static Command Create()
@@ -52,7 +52,7 @@ public static class ExploreCommand
             var summary = Run(loaded, options);
             Print(summary, file);
             if (p.GetValue(json) is { } path) File.WriteAllText(path, Json(summary, file));
-            return summary.Failing.Count > 0 ? ExitCodes.ExpectationFailed : ExitCodes.Ok;
+            return summary.Failed ? ExitCodes.ExpectationFailed : ExitCodes.Ok;
         });
         return command;
     }
@@ -114,6 +114,7 @@ public static class ExploreCommand
             Console.WriteLine($"  seed {f.Seed}: {f.Failures[0]}{(f.Failures.Count > 1 ? $" (+{f.Failures.Count - 1} more)" : "")}");
             Console.WriteLine($"    {ReplayLine(s, file, f.Seed)}");
         }
+        foreach (var p in s.NeverHeld) Console.WriteLine($"property sometimes \"{p}\" held in no schedule");
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"explore: {s.Results.Count} schedules in {s.Elapsed.TotalSeconds:F2} s ({s.SchedulesPerSecond:F0}/s; " +
@@ -135,6 +136,7 @@ public static class ExploreCommand
         elapsed_s = s.Elapsed.TotalSeconds,
         cpu_s = s.Cpu.TotalSeconds,
         outcomes = s.Outcomes.Select(o => new { outcome = o.Outcome, count = o.Count, example_seed = o.ExampleSeed, failed = o.Failed }),
+        sometimes_never_held = s.NeverHeld,
         failing = s.Failing.Select(f => new { seed = f.Seed, failures = f.Failures, replay = ReplayLine(s, file, f.Seed) }),
         results = s.Results.Select(r => new
         {

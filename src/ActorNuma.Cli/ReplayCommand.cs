@@ -29,16 +29,34 @@ public static class ReplayCommand
             if (StrategyOptions.Load(p.GetValue(scenario)!, depth) is not { } loaded) return ExitCodes.BadInput;
             var (reportPath, tracePath) = (p.GetValue(report), p.GetValue(trace));
             var k = Steps(loaded, kind);
-            var options = Options(p.GetValue(seed), kind, depth, k, keepTrace: tracePath is not null);
+            var placement = "";
+            var options = Options(p.GetValue(seed), kind, depth, k, keepTrace: tracePath is not null) with
+            {
+                AtEnd = machine => placement = ScheduleOutcome.Placement(machine),
+            };
             foreach (var line in ScenarioRunner.DerivedParameters(loaded, options)) Console.WriteLine(line);
             Console.WriteLine($"strategy={ScheduleStrategies.Name(kind)}{(kind == StrategyKind.Pct ? $" depth={depth} k={k}" : "")}");
             var r = ScenarioRunner.Run(loaded, options);
             if (reportPath is not null) File.WriteAllText(reportPath, ReportJson.Write(r));
             if (tracePath is not null) File.WriteAllLines(tracePath, r.Trace.Select(e => e.ToString()));
             RunCommand.Print(r, p.GetValue(quiet));
-            return r.ExitCode;
+            return Judge(loaded, r, placement) ? ExitCodes.ExpectationFailed : r.ExitCode;
         });
         return command;
+    }
+
+    /// <summary>Prints the outcome line explore tabulates and every scenario property that fails; true when one
+    /// does (the run's own exit code covers expectations and checkers).</summary>
+    private static bool Judge(LoadedScenario loaded, RunReport r, string placement)
+    {
+        var facts = new ScheduleFacts(r.Steps, r.Violations, r.Warnings.Count, ScheduleOutcome.Describe(r.Steps, placement, r.Violations));
+        Console.WriteLine($"outcome: {facts.Outcome}");
+        var properties = loaded.Scenario.Properties;
+        var failures = PropertyCheck.Failures(properties, facts).ToArray();
+        foreach (var f in failures) Console.WriteLine($"PROPERTY: {f}");
+        foreach (var (p, held) in properties.Sometimes.Zip(PropertyCheck.Sometimes(properties, facts)))
+            Console.WriteLine($"property sometimes \"{p.Text}\" {(held ? "holds" : "does not hold")} in this schedule");
+        return failures.Length > 0 && r.ExitCode == 0;
     }
 
     /// <summary>The run options that replay schedule <paramref name="seed"/> of an exploration with this strategy.</summary>

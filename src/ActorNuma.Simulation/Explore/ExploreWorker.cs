@@ -48,10 +48,14 @@ public sealed class ExploreWorker : IDisposable
         {
             run.PlayTimeline();
             var violations = run.FinalViolations();
-            var failures = run.Results.Where(s => !s.Ok).Select(s => $"step {s.Index} ({s.Op}): {s.Message}")
-                .Concat(violations).ToArray();
-            return new ScheduleResult(seed, ScheduleOutcome.Describe(run.Results, run.Machine, violations),
-                run.Machine.Trace.Sha256(), failures, run.SchedulerSteps, strategy.Preemptions);
+            var steps = run.Results;
+            var facts = new ScheduleFacts(steps, violations, run.Machine.Trace.Warnings().Count,
+                ScheduleOutcome.Describe(steps, run.Machine, violations));
+            var properties = _scenario.Scenario.Properties;
+            var failures = steps.Where(s => !s.Ok).Select(s => $"step {s.Index} ({s.Op}): {s.Message}")
+                .Concat(violations).Concat(PropertyCheck.Failures(properties, facts)).ToArray();
+            return new ScheduleResult(seed, facts.Outcome, run.Machine.Trace.Sha256(), failures, run.SchedulerSteps,
+                strategy.Preemptions, PropertyCheck.Sometimes(properties, facts));
         }
         finally
         {

@@ -35,6 +35,11 @@ public sealed record ExploreSummary(
 
     public IReadOnlyList<ScheduleResult> Failing { get; } = Results.Where(r => r.Failed).ToArray();
 
+    /// <summary>The scenario's <c>sometimes</c> properties that held in no schedule: the exploration fails on them.</summary>
+    public IReadOnlyList<string> NeverHeld { get; init; } = [];
+
+    public bool Failed => Failing.Count > 0 || NeverHeld.Count > 0;
+
     public double SchedulesPerSecond => Results.Count / Math.Max(Elapsed.TotalSeconds, 1e-9);
 
     /// <summary>Schedules per second of processor time the process used (all threads, GC and JIT included): on a
@@ -98,8 +103,12 @@ public static class Explorer
         var kept = results.Take(Math.Min(seeds.Count, firstFailure == int.MaxValue ? seeds.Count : firstFailure + 1))
             .Select(r => r!).ToArray();
         progress?.Invoke(Progress(kept, kept.Length, seeds.Count, clock.Elapsed));
+        var sometimes = scenario.Scenario.Properties.Sometimes;
         return new ExploreSummary(scenario.Scenario.Name, options.Strategy, options.Depth, k, kept, clock.Elapsed,
-            Process.GetCurrentProcess().TotalProcessorTime - cpu);
+            Process.GetCurrentProcess().TotalProcessorTime - cpu)
+        {
+            NeverHeld = sometimes.Where((_, i) => !kept.Any(r => r.SometimesHeld[i])).Select(p => p.Text).ToArray(),
+        };
     }
 
     private static ExploreProgress Progress(IEnumerable<ScheduleResult?> results, int done, int total, TimeSpan elapsed)

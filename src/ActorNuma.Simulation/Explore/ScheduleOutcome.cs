@@ -15,7 +15,11 @@ namespace ActorNuma.Simulation.Explore;
 public static class ScheduleOutcome
 {
     /// <example><c>4=0 5=0 7=[n1:16] 8=[n1:16] | a:n1=16 c:n1=16 | frame-placement</c></example>
-    public static string Describe(IReadOnlyList<StepResult> steps, KernelMachine machine, IEnumerable<string> violations)
+    public static string Describe(IReadOnlyList<StepResult> steps, KernelMachine machine, IEnumerable<string> violations) =>
+        Describe(steps, Placement(machine), violations);
+
+    /// <param name="placement">The machine's part, read while it is up (<see cref="Placement(KernelMachine)"/>).</param>
+    public static string Describe(IReadOnlyList<StepResult> steps, string placement, IEnumerable<string> violations)
     {
         var line = new StringBuilder();
         foreach (var s in steps)
@@ -24,8 +28,7 @@ public static class ScheduleOutcome
             if (line.Length > 0) line.Append(' ');
             line.Append(CultureInfo.InvariantCulture, $"{s.Index}={token}");
         }
-        line.Append(" |");
-        foreach (var task in machine.Tasks.Where(t => !t.Exited)) line.Append(' ').Append(Placement(task, machine.Topology));
+        line.Append(" |").Append(placement);
         var kinds = violations.Select(Kind).Distinct().Order(StringComparer.Ordinal).ToArray();
         if (kinds.Length > 0) line.Append(" | ").Append(string.Join(",", kinds));
         return line.ToString();
@@ -54,6 +57,10 @@ public static class ScheduleOutcome
         }
         return s.Ok ? null : "!";
     }
+
+    /// <summary>Each live task's present pages per node and pages in swap, from the page tables.</summary>
+    public static string Placement(KernelMachine machine) =>
+        string.Concat(machine.Tasks.Where(t => !t.Exited).Select(t => " " + Placement(t, machine.Topology)));
 
     private static string Placement(TaskState task, Topology topology)
     {

@@ -5,7 +5,7 @@ namespace ActorNuma.Simulation.Scenarios;
 /// <summary>Reads <c>scenario</c>: its name, the tasks, then the steps in order.</summary>
 internal static class ScenarioReader
 {
-    private static readonly string[] Keys = ["name", "tasks", "steps"];
+    private static readonly string[] Keys = ["name", "tasks", "steps", "properties", "outcomes"];
     private static readonly string[] TaskKeys = ["name", "cpu", "caps"];
 
     public static ScenarioSpec Read(ConfigNode node, Topology topology)
@@ -21,7 +21,10 @@ internal static class ScenarioReader
         var reader = new StepReader(topology, registry);
         var steps = node["steps"].ReadList("a list of steps such as [ { task = a, op = mmap, addr = \"0x10000000\", pages = 16 } ]")
             .Select(reader.Read).ToList();
-        return new ScenarioSpec(name, tasks, steps);
+        return new ScenarioSpec(name, tasks, steps)
+        {
+            Properties = ScenarioPropertiesReader.Read(node["properties"], node["outcomes"], steps.Count),
+        };
     }
 
     private static TaskSpec ReadTask(ConfigNode node, Topology topology, TaskRegistry registry)

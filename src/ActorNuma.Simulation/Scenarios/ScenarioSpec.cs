@@ -53,6 +53,10 @@ public sealed record StepSpec
     public string Location { get; init; } = "";
 }
 
-public sealed record ScenarioSpec(string Name, IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<StepSpec> Steps);
+public sealed record ScenarioSpec(string Name, IReadOnlyList<TaskSpec> Tasks, IReadOnlyList<StepSpec> Steps)
+{
+    /// <summary>What explore checks beyond the steps' expectations (<c>properties</c>, <c>outcomes</c>).</summary>
+    public ScenarioProperties Properties { get; init; } = ScenarioProperties.None;
+}
 
 public sealed record LoadedScenario(string Source, MachineConfig Machine, ScenarioSpec Scenario);
