@@ -26,10 +26,15 @@ public static class ExploreCommand
         };
         var stop = new Option<bool>("--stop-on-first") { Description = "Stop at the first failing seed (the seeds before it still run)" };
         var json = new Option<string?>("--json") { Description = "Write outcomes, failing seeds and every schedule's result to this file" };
+        var shrink = new Option<bool>("--shrink")
+        {
+            Description = "For the first failing seed, search for a failing schedule with the fewest deviations from the " +
+                          "default schedule (bounded searches with 0, 1, 2, ... deviations, --count schedules each)",
+        };
         var strategy = new StrategyOptions();
         var command = new Command("explore", "Run a scenario under many schedules and tabulate the outcomes")
         {
-            scenario, count, seeds, workers, stop, json,
+            scenario, count, seeds, workers, stop, json, shrink,
         };
         strategy.AddTo(command);
         command.SetAction(p =>
@@ -41,17 +46,18 @@ public static class ExploreCommand
                 Console.Error.WriteLine("actornuma: explore takes --count N (N >= 1) or --seeds A..B (A <= B), not both, and --workers >= 1");
                 return ExitCodes.BadInput;
             }
-            if (StrategyOptions.Load(file, depth) is not { } loaded) return ExitCodes.BadInput;
+            if (StrategyOptions.Load(file, kind, depth) is not { } loaded) return ExitCodes.BadInput;
             var options = new ExploreOptions
             {
                 Seeds = list, Strategy = kind, Depth = depth, Workers = p.GetValue(workers), StopOnFirst = p.GetValue(stop),
             };
             Console.WriteLine($"explore: scenario={loaded.Scenario.Name} source={loaded.Source} strategy={ScheduleStrategies.Name(kind)}" +
-                              $"{(kind == StrategyKind.Pct ? $" depth={depth}" : "")} seeds={list[0]}..{list[^1]} workers={options.Workers}" +
+                              $"{(kind == StrategyKind.Random ? "" : $" depth={depth}")} seeds={list[0]}..{list[^1]} workers={options.Workers}" +
                               $" profile={loaded.Machine.Profile.Name}");
             var summary = Run(loaded, options);
             Print(summary, file);
             if (p.GetValue(json) is { } path) File.WriteAllText(path, Json(summary, file));
+            if (p.GetValue(shrink) && summary.Failing.Count > 0) PrintShrunk(loaded, summary, file, list.Count);
             return summary.Failed ? ExitCodes.ExpectationFailed : ExitCodes.Ok;
         });
         return command;
@@ -115,10 +121,28 @@ public static class ExploreCommand
             Console.WriteLine($"    {ReplayLine(s, file, f.Seed)}");
         }
         foreach (var p in s.NeverHeld) Console.WriteLine($"property sometimes \"{p}\" held in no schedule");
+        if (s.Complete is { } complete)
+            Console.WriteLine(complete
+                ? $"bounded: complete: every schedule with at most {s.Depth} deviations was run, {s.Results.Count} schedules"
+                : $"bounded: incomplete: stopped after {s.Results.Count} schedules, before every schedule with at most {s.Depth} deviations was run");
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"explore: {s.Results.Count} schedules in {s.Elapsed.TotalSeconds:F2} s ({s.SchedulesPerSecond:F0}/s; " +
             $"{s.Cpu.TotalSeconds:F2} s of cpu, {s.SchedulesPerCpuSecond:F0} per cpu-second), {s.Outcomes.Count} outcomes, {s.Failing.Count} failing"));
+    }
+
+    private static void PrintShrunk(LoadedScenario loaded, ExploreSummary s, string file, int budget)
+    {
+        var original = s.Failing[0];
+        Console.WriteLine();
+        if (Shrinker.Shrink(loaded, original, budget) is not { } shrunk)
+        {
+            Console.WriteLine($"shrink: no failing schedule with at most {original.Deviations} deviations within {budget} schedules per bound");
+            return;
+        }
+        Console.WriteLine($"shrink: seed {original.Seed} ({original.Deviations} deviations) -> bounded schedule {shrunk.Number} with " +
+                          $"{shrunk.Schedule.Deviations} deviations{(shrunk.Minimal ? " (the fewest of any failing schedule)" : "")}: {shrunk.Schedule.Failures[0]}");
+        Console.WriteLine($"    actornuma replay {file} --seed {shrunk.Number}{StrategyOptions.Flags(StrategyKind.Bounded, shrunk.Bound)}");
     }
 
     internal static string ReplayLine(ExploreSummary s, string file, int seed) =>
@@ -133,6 +157,7 @@ public static class ExploreCommand
         strategy = ScheduleStrategies.Name(s.Strategy),
         depth = s.Strategy == StrategyKind.Pct ? s.Depth : (int?)null,
         schedules = s.Results.Count,
+        complete = s.Complete,
         elapsed_s = s.Elapsed.TotalSeconds,
         cpu_s = s.Cpu.TotalSeconds,
         outcomes = s.Outcomes.Select(o => new { outcome = o.Outcome, count = o.Count, example_seed = o.ExampleSeed, failed = o.Failed }),
@@ -141,7 +166,7 @@ public static class ExploreCommand
         results = s.Results.Select(r => new
         {
             seed = r.Seed, outcome = r.Outcome, trace_sha256 = r.TraceSha256, failed = r.Failed, steps = r.SchedulerSteps,
-            preemptions = r.Preemptions,
+            deviations = r.Deviations,
         }),
     }, Indented);
 }

@@ -26,11 +26,16 @@ public static class ReplayCommand
         command.SetAction(p =>
         {
             var (kind, depth) = strategy.Read(p);
-            if (StrategyOptions.Load(p.GetValue(scenario)!, depth) is not { } loaded) return ExitCodes.BadInput;
+            if (StrategyOptions.Load(p.GetValue(scenario)!, kind, depth) is not { } loaded) return ExitCodes.BadInput;
+            if (kind == StrategyKind.Bounded && p.GetValue(seed) < 1)
+            {
+                Console.Error.WriteLine("actornuma: a bounded schedule's --seed is its number in the search, from 1");
+                return ExitCodes.BadInput;
+            }
             var (reportPath, tracePath) = (p.GetValue(report), p.GetValue(trace));
             var k = Steps(loaded, kind);
             var placement = "";
-            var options = Options(p.GetValue(seed), kind, depth, k, keepTrace: tracePath is not null) with
+            var options = Options(loaded, p.GetValue(seed), kind, depth, k, keepTrace: tracePath is not null) with
             {
                 AtEnd = machine => placement = ScheduleOutcome.Placement(machine),
             };
@@ -61,12 +66,15 @@ public static class ReplayCommand
 
     /// <summary>The run options that replay schedule <paramref name="seed"/> of an exploration with this strategy.</summary>
     /// <param name="k">PCT's expected schedule length, as explore measured it (<see cref="Explorer.MeasureSteps"/>).</param>
-    public static RunOptions Options(int seed, StrategyKind kind, int depth, long k, bool keepTrace) => new()
+    /// <remarks>A bounded schedule is named by its number in the search: the search runs again up to it.</remarks>
+    public static RunOptions Options(LoadedScenario loaded, int seed, StrategyKind kind, int depth, long k, bool keepTrace) => new()
     {
         Seed = seed,
         Mode = RunMode.Deterministic,
         TraceKeep = keepTrace ? int.MaxValue : 0,
-        Strategy = ScheduleStrategies.Create(kind, seed, depth, k),
+        Strategy = kind == StrategyKind.Bounded
+            ? new BoundedStrategy(BoundedSearch.PrefixOf(loaded, depth, seed))
+            : ScheduleStrategies.Create(kind, seed, depth, k),
     };
 
     private static long Steps(LoadedScenario loaded, StrategyKind kind) =>

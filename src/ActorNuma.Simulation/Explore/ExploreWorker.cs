@@ -22,6 +22,7 @@ namespace ActorNuma.Simulation.Explore;
 public sealed class ExploreWorker : IDisposable
 {
     private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(30);
+    private static readonly IScheduleStrategy Teardown = new FirstRunnable();
 
     private readonly LoadedScenario _scenario;
     private readonly RunOptions _options;
@@ -55,7 +56,7 @@ public sealed class ExploreWorker : IDisposable
             var failures = steps.Where(s => !s.Ok).Select(s => $"step {s.Index} ({s.Op}): {s.Message}")
                 .Concat(violations).Concat(PropertyCheck.Failures(properties, facts)).ToArray();
             return new ScheduleResult(seed, facts.Outcome, run.Machine.Trace.Sha256(), failures, run.SchedulerSteps,
-                strategy.Preemptions, PropertyCheck.Sometimes(properties, facts));
+                strategy.Deviations, PropertyCheck.Sometimes(properties, facts));
         }
         finally
         {
@@ -69,6 +70,9 @@ public sealed class ExploreWorker : IDisposable
     {
         try
         {
+            // The machine's shutdown is not part of the schedule: it runs under a strategy of its own, so that the
+            // schedule's strategy (a bounded search records every choice) sees only the scenario's steps.
+            _pump.StartSchedule(0, Teardown);
             _pump.StopAndDrain(run.TopLevelActors, StopTimeout);
         }
         catch (Exception e) when (e is TimeoutException or InvalidOperationException)
@@ -87,4 +91,10 @@ public sealed class ExploreWorker : IDisposable
     }
 
     public void Dispose() => DeterministicPump.Terminate(_system);
+
+    /// <summary>Runs the oldest runnable mailbox: a stateless choice for the shutdown between schedules.</summary>
+    private sealed class FirstRunnable : IScheduleStrategy
+    {
+        public int Choose(IReadOnlyList<Akka.Dispatch.IRunnable> runnable, long step) => 0;
+    }
 }

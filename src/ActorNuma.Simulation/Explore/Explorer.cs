@@ -40,6 +40,9 @@ public sealed record ExploreSummary(
 
     public bool Failed => Failing.Count > 0 || NeverHeld.Count > 0;
 
+    /// <summary>Bounded strategy only: whether every schedule within the bound was run (null for the others).</summary>
+    public bool? Complete { get; init; }
+
     public double SchedulesPerSecond => Results.Count / Math.Max(Elapsed.TotalSeconds, 1e-9);
 
     /// <summary>Schedules per second of processor time the process used (all threads, GC and JIT included): on a
@@ -63,6 +66,7 @@ public static class Explorer
     public static ExploreSummary Explore(LoadedScenario scenario, ExploreOptions options, Action<ExploreProgress>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Workers, 1);
+        if (options.Strategy == StrategyKind.Bounded) return ExploreBounded(scenario, options, progress);
         var k = options.Strategy == StrategyKind.Pct ? MeasureSteps(scenario) : 1;
         var seeds = options.Seeds;
         var results = new ScheduleResult?[seeds.Count];
@@ -103,9 +107,37 @@ public static class Explorer
         var kept = results.Take(Math.Min(seeds.Count, firstFailure == int.MaxValue ? seeds.Count : firstFailure + 1))
             .Select(r => r!).ToArray();
         progress?.Invoke(Progress(kept, kept.Length, seeds.Count, clock.Elapsed));
+        return Summarize(scenario, options, k, kept, clock.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu);
+    }
+
+    /// <summary>The bounded search is sequential (each schedule's prefix comes from the one before), on one worker;
+    /// its schedules are numbered 1, 2, ... in search order, and <see cref="ExploreOptions.Seeds"/> gives only the budget.</summary>
+    private static ExploreSummary ExploreBounded(LoadedScenario scenario, ExploreOptions options, Action<ExploreProgress>? progress)
+    {
+        var clock = Stopwatch.StartNew();
+        var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+        var seen = new List<ScheduleResult>();
+        var shown = TimeSpan.Zero;
+        var search = BoundedSearch.Run(scenario, options.Depth, options.Seeds.Count, r =>
+        {
+            seen.Add(r);
+            if (clock.Elapsed - shown > TimeSpan.FromMilliseconds(200))
+            {
+                shown = clock.Elapsed;
+                progress?.Invoke(Progress(seen, seen.Count, options.Seeds.Count, clock.Elapsed));
+            }
+            return options.StopOnFirst && r.Failed;
+        });
+        progress?.Invoke(Progress(seen, seen.Count, options.Seeds.Count, clock.Elapsed));
+        return Summarize(scenario, options, 1, search.Schedules, clock.Elapsed, Process.GetCurrentProcess().TotalProcessorTime - cpu)
+            with { Complete = search.Complete };
+    }
+
+    private static ExploreSummary Summarize(LoadedScenario scenario, ExploreOptions options, long k,
+        IReadOnlyList<ScheduleResult> kept, TimeSpan elapsed, TimeSpan cpu)
+    {
         var sometimes = scenario.Scenario.Properties.Sometimes;
-        return new ExploreSummary(scenario.Scenario.Name, options.Strategy, options.Depth, k, kept, clock.Elapsed,
-            Process.GetCurrentProcess().TotalProcessorTime - cpu)
+        return new ExploreSummary(scenario.Scenario.Name, options.Strategy, options.Depth, k, kept, elapsed, cpu)
         {
             NeverHeld = sometimes.Where((_, i) => !kept.Any(r => r.SometimesHeld[i])).Select(p => p.Text).ToArray(),
         };

@@ -9,10 +9,10 @@ namespace ActorNuma.Simulation.Explore;
 /// <param name="TraceSha256">The hash a replay's report shows as <c>trace.sha256</c>.</param>
 /// <param name="Failures">Failed expectations, checker violations, kernel BUGs and failed properties, one line each.</param>
 /// <param name="SchedulerSteps">Mailbox runs of the schedule (the length PCT's bound is stated in).</param>
-/// <param name="Preemptions">How often the schedule switched away from an actor that still had messages.</param>
+/// <param name="Deviations">How often the schedule departed from the default schedule (<see cref="CountingStrategy"/>).</param>
 /// <param name="SometimesHeld">For each of the scenario's <c>sometimes</c> properties, whether it held here.</param>
 public sealed record ScheduleResult(
-    int Seed, string Outcome, string TraceSha256, IReadOnlyList<string> Failures, long SchedulerSteps, int Preemptions,
+    int Seed, string Outcome, string TraceSha256, IReadOnlyList<string> Failures, long SchedulerSteps, int Deviations,
     IReadOnlyList<bool> SometimesHeld)
 {
     public bool Failed => Failures.Count > 0;

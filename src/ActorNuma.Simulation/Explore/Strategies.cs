@@ -11,6 +11,9 @@ public enum StrategyKind
 
     /// <summary>Probabilistic concurrency testing (Burckhardt, Kothari, Musuvathi, Nagarakatte, ASPLOS 2010).</summary>
     Pct,
+
+    /// <summary>Every schedule with at most k deviations from the default, depth first (<see cref="BoundedSearch"/>).</summary>
+    Bounded,
 }
 
 /// <summary>Builds the strategy of one schedule from its seed, so that a seed names a schedule for a given kind and depth.</summary>
@@ -20,6 +23,7 @@ public static class ScheduleStrategies
     {
         StrategyKind.Random => new RandomStrategy(seed),
         StrategyKind.Pct => new PctStrategy(seed, depth, expectedSteps),
+        StrategyKind.Bounded => throw new ArgumentException("a bounded schedule is named by its prefix: BoundedSearch.PrefixOf", nameof(kind)),
         _ => throw new ArgumentOutOfRangeException(nameof(kind), kind, "no such strategy"),
     });
 
@@ -27,30 +31,31 @@ public static class ScheduleStrategies
 }
 
 /// <summary>
-/// Counts the preemptions of a schedule while another strategy chooses: a step that runs a different actor while the
-/// one that ran last still has messages (CHESS's measure; a switch away from an idle actor is free).
+/// Counts how often a schedule deviates from the default schedule while another strategy chooses: the default runs
+/// the actor that ran last while it has messages (switching away is a preemption, CHESS's measure) and otherwise the
+/// oldest runnable mailbox. The bounded strategy bounds exactly this count, so a shrunk schedule compares with it.
 /// </summary>
 public sealed class CountingStrategy(IScheduleStrategy inner) : IScheduleStrategy
 {
     private IRunnable? _last;
 
-    public int Preemptions { get; private set; }
+    public int Deviations { get; private set; }
 
     /// <inheritdoc />
     public int Choose(IReadOnlyList<IRunnable> runnable, long step)
     {
         var index = inner.Choose(runnable, step);
-        var chosen = runnable[index];
-        if (_last is not null && !ReferenceEquals(chosen, _last) && Contains(runnable, _last)) Preemptions++;
-        _last = chosen;
+        if (index != DefaultIndex(runnable, _last)) Deviations++;
+        _last = runnable[index];
         return index;
     }
 
-    private static bool Contains(IReadOnlyList<IRunnable> runnable, IRunnable mailbox)
+    /// <summary>The default choice: the mailbox that ran last if it is runnable again, else the oldest (index 0).</summary>
+    public static int DefaultIndex(IReadOnlyList<IRunnable> runnable, IRunnable? last)
     {
         for (var k = 0; k < runnable.Count; k++)
-            if (ReferenceEquals(runnable[k], mailbox)) return true;
-        return false;
+            if (ReferenceEquals(runnable[k], last)) return k;
+        return 0;
     }
 }
 

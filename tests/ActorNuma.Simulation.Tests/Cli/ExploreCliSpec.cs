@@ -74,4 +74,35 @@ public sealed class ExploreCliSpec : IDisposable
         using var report = JsonDocument.Parse(first[0]);
         Assert.Equal(explored.GetProperty("trace_sha256").GetString(), report.RootElement.GetProperty("trace").GetProperty("sha256").GetString());
     }
+
+    /// <remarks>Pins the 60 schedules of the test race within one deviation (see BoundedSearchTests).</remarks>
+    [Fact]
+    public void Bounded_explore_says_it_was_complete_and_replay_of_a_schedule_number_has_its_trace_hash()
+    {
+        var json = Path.Combine(_dir, "bounded.json");
+        var (code, stdout, _) = CliSpec.Run("explore", Scenario, "--strategy", "bounded", "--depth", "1", "--count", "100", "--json", json);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var explored = doc.RootElement.GetProperty("results")[36];
+        var report = Path.Combine(_dir, "bounded-37.json");
+        CliSpec.Run("replay", Scenario, "--seed", "37", "--strategy", "bounded", "--depth", "1", "--report", report, "--quiet");
+        using var replayed = JsonDocument.Parse(File.ReadAllText(report));
+
+        Assert.Equal(0, code);
+        Assert.Contains("bounded: complete: every schedule with at most 1 deviations was run, 60 schedules", stdout);
+        Assert.True(doc.RootElement.GetProperty("complete").GetBoolean());
+        Assert.Equal(37, explored.GetProperty("seed").GetInt32());
+        Assert.Equal(explored.GetProperty("trace_sha256").GetString(), replayed.RootElement.GetProperty("trace").GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public void Shrink_prints_a_failing_schedule_with_the_fewest_deviations_and_its_replay_command()
+    {
+        var scenario = TestRaces.Write(_dir, TestRaces.TwoMoversNoWarning, "two-movers.conf");
+
+        var (code, stdout, _) = CliSpec.Run("explore", scenario, "--count", "5", "--stop-on-first", "--shrink");
+
+        Assert.Equal(1, code);
+        Assert.Contains("-> bounded schedule 1 with 0 deviations (the fewest of any failing schedule): property always \"no-kernel-warning\" does not hold", stdout);
+        Assert.Contains($"actornuma replay {scenario} --seed 1 --strategy bounded --depth 0", stdout);
+    }
 }
