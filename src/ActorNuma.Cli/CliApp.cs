@@ -12,6 +12,8 @@ public static class CliApp
         var root = new RootCommand("ActorNuma: an actor-based emulator of Linux 2.6.14 NUMA memory management and page migration via swap")
         {
             RunCommand.Create(),
+            ExploreCommand.Create(),
+            ReplayCommand.Create(),
             BenchCommand.Create(),
         };
         var parse = root.Parse(args);

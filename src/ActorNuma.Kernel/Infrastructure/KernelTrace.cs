@@ -30,11 +30,20 @@ public sealed class KernelTrace
 
     /// <param name="clock">Time since boot, from the actor system's scheduler.</param>
     /// <param name="keep">How many events to keep in memory for the --trace file (all are hashed).</param>
-    public KernelTrace(Func<TimeSpan> clock, int keep = 100_000)
+    /// <param name="bufferChars">Initial capacity of the hash buffers. The default suits long runs; a machine that
+    /// lives for one short schedule of an exploration passes a small one, because buffers above 85 KB are large-object
+    /// allocations and thousands of machines a second would make every other collection a full one.</param>
+    public KernelTrace(Func<TimeSpan> clock, int keep = 100_000, int bufferChars = DefaultBufferChars)
     {
         _clock = clock;
         Keep = keep;
+        _bufferChars = bufferChars;
+        _pending = new StringBuilder(bufferChars);
+        _utf8 = new byte[Math.Min(bufferChars, DefaultBufferChars)];
     }
+
+    public const int DefaultBufferChars = 1 << 17;
+    private readonly int _bufferChars;
 
     public int Keep { get; }
     /// <summary>Time since boot on the actor system's clock (virtual in deterministic mode).</summary>
@@ -104,7 +113,7 @@ public sealed class KernelTrace
         public void AppendFormatted(string? value) => _inner.AppendFormatted(value);
     }
 
-    private StringBuilder _pending = new(1 << 17);
+    private StringBuilder _pending;
 
     // Lines are hashed a buffer at a time: the digest is the same as hashing each line, at a fraction of the cost. The
     // line is formatted straight into the buffer (the text TraceEvent.ToString gives), and the event object exists only
@@ -175,7 +184,7 @@ public sealed class KernelTrace
     private readonly Stack<StringBuilder> _spareBuffers = new();
     private Task _hashing = Task.CompletedTask;
     private bool _hashingRuns;
-    private byte[] _utf8 = new byte[1 << 17];
+    private byte[] _utf8;
 
     /// <summary>Hands the buffer to the hashing queue. Called under the trace's lock.</summary>
     private void FlushHash()
@@ -184,7 +193,7 @@ public sealed class KernelTrace
         lock (_hashGate)
         {
             _toHash.Enqueue(_pending);
-            _pending = _spareBuffers.TryPop(out var spare) ? spare : new StringBuilder(1 << 17);
+            _pending = _spareBuffers.TryPop(out var spare) ? spare : new StringBuilder(_bufferChars);
             if (_hashingRuns) return;
             _hashingRuns = true;
             _hashing = Task.Run(HashQueued);

@@ -26,10 +26,15 @@ public sealed record RunOptions
     public Func<KernelSettings, KernelSettings>? Tune { get; init; }
     /// <summary>How many trace events the report keeps in memory (all are hashed).</summary>
     public int TraceKeep { get; init; } = 100_000;
+    /// <summary>Initial capacity of the trace's hash buffers (small for the short machines of an exploration).</summary>
+    public int TraceBufferChars { get; init; } = KernelTrace.DefaultBufferChars;
     /// <summary>Runs at the end, while the machine is still up (used by the memory benchmark).</summary>
     public Action<KernelMachine>? AtEnd { get; init; }
     /// <summary>Bytes the machine may need (<see cref="MemoryEstimate"/>); null: <see cref="MemoryEstimate.DefaultLimit"/>.</summary>
     public long? MaxMemory { get; init; }
+    /// <summary>Deterministic mode: chooses the next mailbox instead of the uniform choice from the seed (explore's
+    /// strategies; a strategy object serves one run).</summary>
+    public IScheduleStrategy? Strategy { get; init; }
 }
 
 /// <summary>Boots a machine from a scenario, plays the timeline, checks the invariants at every quiescent point, and
@@ -90,13 +95,7 @@ public static class ScenarioRunner
         var seed = options.Seed ?? m.Run.Seed;
         var mode = options.Mode ?? m.Run.Mode;
         var settings = Tune(Settings(m), options);
-        var config = (mode == RunMode.Deterministic ? DeterministicConfig.Create(seed) : DeterministicConfig.Concurrent())
-            .WithFallback(Logging.AkkaConfig(m.LogLevel))
-            // The kernel root is a top-level actor: if it ever fails, stop the machine (the run then reports it) rather
-            // than let the /user guardian restart it, which would reboot the machine under its tasks.
-            .WithFallback(ConfigurationFactory.ParseString("akka.actor.guardian-supervisor-strategy = \"Akka.Actor.StoppingSupervisorStrategy\""));
-        Logging.EnsureSerilog();
-        var system = ActorSystem.Create("actornuma", config);
+        var system = CreateSystem(mode, seed, m.LogLevel);
         Execution? run = null;
         try
         {
@@ -111,8 +110,20 @@ public static class ScenarioRunner
         }
     }
 
+    /// <summary>The actor system a run plays in (an explore worker keeps one for many schedules).</summary>
+    internal static ActorSystem CreateSystem(RunMode mode, int seed, string logLevel)
+    {
+        var config = (mode == RunMode.Deterministic ? DeterministicConfig.Create(seed) : DeterministicConfig.Concurrent())
+            .WithFallback(Logging.AkkaConfig(logLevel))
+            // The kernel root is a top-level actor: if it ever fails, stop the machine (the run then reports it) rather
+            // than let the /user guardian restart it, which would reboot the machine under its tasks.
+            .WithFallback(ConfigurationFactory.ParseString("akka.actor.guardian-supervisor-strategy = \"Akka.Actor.StoppingSupervisorStrategy\""));
+        Logging.EnsureSerilog();
+        return ActorSystem.Create("actornuma", config);
+    }
+
     /// <summary>One run in progress.</summary>
-    private sealed class Execution
+    internal sealed class Execution
     {
         private readonly ActorSystem _system;
         private readonly RunMode _mode;
@@ -128,15 +139,27 @@ public static class ScenarioRunner
         private bool _stalled;
         private long _checks;
 
-        public Execution(ActorSystem system, RunMode mode, int seed, KernelSettings settings, LoadedScenario scenario, RunOptions options)
+        private readonly Func<Props, string, IActorRef> _spawn;
+
+        /// <param name="spawn">Creates the top-level actors (kernel, driver) and returns them started; by default as
+        /// children of the /user guardian (an explore worker has a parent of its own for them).</param>
+        public Execution(ActorSystem system, RunMode mode, int seed, KernelSettings settings, LoadedScenario scenario,
+            RunOptions options, Func<Props, string, IActorRef>? spawn = null)
         {
+            _spawn = spawn ?? ((props, name) =>
+            {
+                var actor = system.ActorOf(props, name);
+                DeterministicPump.AwaitStarted(actor);
+                return actor;
+            });
             _system = system;
             _mode = mode;
             _seed = seed;
             _scenario = scenario;
             _options = options;
             _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
-            var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, options.TraceKeep);
+            if (_pump is not null && options.Strategy is { } strategy) _pump.StartSchedule(seed, strategy);
+            var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, options.TraceKeep, options.TraceBufferChars);
             trace.Log = Logging.TraceSink(scenario.Machine.LogLevel);
             _machine = new KernelMachine(settings, trace);
             // Concurrent mode: kernel timers (device completions above all) fire on the wall clock at their due time,
@@ -149,12 +172,25 @@ public static class ScenarioRunner
 
         public RunReport Play()
         {
-            var root = _system.ActorOf(KernelRootActor.Props(_machine), "kernel");
-            DeterministicPump.AwaitStarted(root);
+            PlayTimeline();
+            return BuildReport();
+        }
+
+        /// <summary>The kernel root and the driver, once <see cref="PlayTimeline"/> has started them.</summary>
+        public IReadOnlyList<IActorRef> TopLevelActors { get; private set; } = [];
+
+        public IReadOnlyList<StepResult> Results => _progress.Results;
+        public long SchedulerSteps => _pump?.Steps ?? 0;
+
+        /// <summary>Boots the machine, plays every step and runs the final checkpoint; the machine stays up.</summary>
+        public void PlayTimeline()
+        {
+            var root = _spawn(KernelRootActor.Props(_machine), "kernel");
+            TopLevelActors = [root];
             Settle();
             ResumeTimers();
-            var driver = _system.ActorOf(ScenarioDriverActor.Props(_machine, _scenario.Scenario, _progress), "driver");
-            DeterministicPump.AwaitStarted(driver);
+            var driver = _spawn(ScenarioDriverActor.Props(_machine, _scenario.Scenario, _progress), "driver");
+            TopLevelActors = [root, driver];
             driver.Tell(new ScenarioDriverActor.Start());
             WithinBudget(() =>
             {
@@ -163,7 +199,14 @@ public static class ScenarioRunner
                 if (Settle()) Checkpoint(final: true);
             });
             _options.AtEnd?.Invoke(_machine);
-            return BuildReport();
+        }
+
+        /// <summary>Every checker finding, kernel BUG and fatal driver error of the run, as the report lists them.</summary>
+        public IReadOnlyList<string> FinalViolations()
+        {
+            CollectBugs();
+            if (_progress.Fatal is { } fatal && !_violations.Contains(fatal)) _violations.Add(fatal);
+            return _violations;
         }
 
         /// <summary>Set once the deterministic pump spent <see cref="RunOptions.MaxSteps"/> with work left: the machine
@@ -321,8 +364,7 @@ public static class ScenarioRunner
             var maps = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
             WithinBudget(() => maps = CollectNumaMaps());
             WithinBudget(() => Settle());
-            CollectBugs();
-            if (_progress.Fatal is { } fatal) _violations.Add(fatal);
+            FinalViolations();
             return new RunReport
             {
                 Scenario = _scenario.Scenario.Name,

@@ -5,7 +5,7 @@ namespace ActorNuma.Simulation.Scenarios;
 /// <summary>Reads <c>scenario</c>: its name, the tasks, then the steps in order.</summary>
 internal static class ScenarioReader
 {
-    private static readonly string[] Keys = ["name", "tasks", "steps", "shows-bug"];
+    private static readonly string[] Keys = ["name", "tasks", "steps", "shows-bug", "properties", "outcomes"];
     private static readonly string[] TaskKeys = ["name", "cpu", "caps", "uid", "euid"];
 
     public static ScenarioSpec Read(ConfigNode node, Topology topology)
@@ -25,7 +25,11 @@ internal static class ScenarioReader
             ? node["shows-bug"].ReadList("a list of the checkers the scenario makes fire, such as [page-refcount]")
                 .Select(c => c.ReadChoice(ShowableCheckers)).Distinct().ToList()
             : [];
-        return new ScenarioSpec(name, tasks, steps) { ShowsBug = showsBug };
+        return new ScenarioSpec(name, tasks, steps)
+        {
+            ShowsBug = showsBug,
+            Properties = ScenarioPropertiesReader.Read(node["properties"], node["outcomes"], steps.Count),
+        };
     }
 
     /// <summary>The checkers a scenario may say it makes fire: each invariant checker, and liveness.</summary>

@@ -64,6 +64,9 @@ public sealed record ScenarioSpec(string Name, IReadOnlyList<TaskSpec> Tasks, IR
     /// <summary><c>shows-bug</c>: the checkers this scenario makes fire on purpose, because it demonstrates a kernel bug
     /// (V2's putback reference leak: page-refcount). Empty for a scenario that must run clean.</summary>
     public IReadOnlyList<string> ShowsBug { get; init; } = [];
+
+    /// <summary>What explore checks beyond the steps' expectations (<c>properties</c>, <c>outcomes</c>).</summary>
+    public ScenarioProperties Properties { get; init; } = ScenarioProperties.None;
 }
 
 public sealed record LoadedScenario(string Source, MachineConfig Machine, ScenarioSpec Scenario);

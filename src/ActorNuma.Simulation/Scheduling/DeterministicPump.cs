@@ -106,6 +106,46 @@ public sealed class DeterministicPump
             "without its condition becoming true.");
     }
 
+    /// <summary>
+    /// Starts a new schedule in the same actor system: the executor takes its next choices from
+    /// <paramref name="strategy"/> and counts steps from zero, and virtual time goes back to the epoch with nothing
+    /// pending. With a <see cref="RandomStrategy"/> of <paramref name="seed"/>, what follows is exactly what a fresh
+    /// system created with that seed would run.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A kernel mailbox is still runnable.</exception>
+    public void StartSchedule(int seed, IScheduleStrategy strategy)
+    {
+        _executor.Reseed(seed, strategy);
+        Scheduler.Reset();
+    }
+
+    /// <summary>
+    /// Stops deterministic actors and pumps until they and all their descendants have terminated. The stop is a
+    /// <see cref="PoisonPill"/> told from this thread, not <c>system.Stop</c>, whose request the /user guardian
+    /// handles on a pool thread; it runs after the messages already queued, and a schedule ends idle. Should work
+    /// still arrive from another thread, this waits for it without polling.
+    /// </summary>
+    /// <exception cref="TimeoutException">Not all terminated within <paramref name="timeout"/> of real time.</exception>
+    public void StopAndDrain(IReadOnlyList<IActorRef> actors, TimeSpan timeout)
+    {
+        foreach (var actor in actors) actor.Tell(PoisonPill.Instance, ActorRefs.NoSender);
+        var clock = Stopwatch.StartNew();
+        while (true)
+        {
+            RunUntilIdle();
+            if (actors.All(a => a is not ActorRefWithCell cell || cell.Underlying.IsTerminated))
+            {
+                return;
+            }
+
+            var left = timeout - clock.Elapsed;
+            if (left <= TimeSpan.Zero || !_executor.WhenRunnable().Wait(left))
+            {
+                throw new TimeoutException($"Stopped actors (seed {Seed}) did not terminate within {timeout} of real time.");
+            }
+        }
+    }
+
     /// <summary>Waits with <see cref="DefaultRealTimeout"/>; see <see cref="AwaitStarted(IActorRef, TimeSpan)"/>.</summary>
     public static void AwaitStarted(IActorRef actor) => AwaitStarted(actor, DefaultRealTimeout);
 

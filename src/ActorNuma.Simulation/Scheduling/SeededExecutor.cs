@@ -19,7 +19,7 @@ public sealed class SeededExecutor : ExecutorService
     // System.Threading.Lock: taken for every message sent and every mailbox run, where Monitor's slow path showed.
     private readonly Lock _gate = new();
     private readonly List<IRunnable> _runnable = [];
-    private readonly Random _random;
+    private IScheduleStrategy _strategy;
     private TaskCompletionSource? _runnableWaiter;
     private long _steps;
     private int _pumping;
@@ -31,11 +31,37 @@ public sealed class SeededExecutor : ExecutorService
         : base(id)
     {
         Seed = seed;
-        _random = new Random(seed);
+        _strategy = new RandomStrategy(seed);
     }
 
     /// <summary>The seed, kept so that failures can name it.</summary>
-    public int Seed { get; }
+    public int Seed { get; private set; }
+
+    /// <summary>
+    /// Starts a new schedule on the same executor: the step count goes back to zero and the next choices come from
+    /// <paramref name="strategy"/> (a <see cref="RandomStrategy"/> of <paramref name="seed"/> gives exactly the
+    /// choices a fresh executor of that seed makes). An explore worker reuses one actor system this way instead of
+    /// creating one per schedule.
+    /// </summary>
+    /// <exception cref="InvalidOperationException">A mailbox is still runnable or a step is running: the new
+    /// schedule would inherit work of the old one.</exception>
+    public void Reseed(int seed, IScheduleStrategy strategy)
+    {
+        ArgumentNullException.ThrowIfNull(strategy);
+        lock (_gate)
+        {
+            if (_runnable.Count > 0 || Volatile.Read(ref _pumping) != 0)
+            {
+                throw new InvalidOperationException(
+                    $"The deterministic executor (seed {Seed}) still has {_runnable.Count} runnable mailboxes: " +
+                    $"a new schedule (seed {seed}) may only start when the previous one is idle.");
+            }
+
+            Seed = seed;
+            _strategy = strategy;
+            Interlocked.Exchange(ref _steps, 0);
+        }
+    }
 
     /// <summary>Mailbox runs started so far; each run processes at most one user message.</summary>
     public long Steps => Interlocked.Read(ref _steps);
@@ -79,7 +105,7 @@ public sealed class SeededExecutor : ExecutorService
     }
 
     /// <summary>
-    /// Runs one mailbox chosen uniformly at random among the runnable ones, on the calling thread.
+    /// Runs one mailbox chosen by the strategy (uniformly at random unless reseeded with another), on the calling thread.
     /// </summary>
     /// <returns><c>false</c> when no mailbox was runnable.</returns>
     /// <exception cref="InvalidOperationException">Another thread is pumping, or an actor called the pump from
@@ -101,7 +127,6 @@ public sealed class SeededExecutor : ExecutorService
                 return false;
             }
 
-            Interlocked.Increment(ref _steps);
             next.Run();
             return true;
         }
@@ -143,7 +168,7 @@ public sealed class SeededExecutor : ExecutorService
                 return null;
             }
 
-            var index = _random.Next(count);
+            var index = _strategy.Choose(_runnable, Interlocked.Increment(ref _steps) - 1);
             var chosen = _runnable[index];
             _runnable[index] = _runnable[count - 1];
             _runnable.RemoveAt(count - 1);

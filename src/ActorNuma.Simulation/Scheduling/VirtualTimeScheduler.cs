@@ -118,6 +118,21 @@ public sealed class VirtualTimeScheduler : SchedulerBase
         return true;
     }
 
+    /// <summary>
+    /// Starts a new schedule on the same clock: drops every pending item and moves time back to <see cref="Epoch"/>,
+    /// so the next machine sees the clock a fresh actor system would give it. Only between schedules of an explore
+    /// worker, once the previous machine's actors are stopped (their timers with them); what is dropped then is Akka's
+    /// own bookkeeping, such as the dispatcher's idle shutdown, which <see cref="DeterministicDispatcher"/> ignores.
+    /// </summary>
+    public void Reset()
+    {
+        lock (_gate)
+        {
+            _queue.Clear();
+            Interlocked.Exchange(ref _elapsedTicks, 0);
+        }
+    }
+
     /// <inheritdoc />
     protected override void InternalScheduleTellOnce(
         TimeSpan delay, ICanTell receiver, object message, IActorRef sender, ICancelable cancelable) =>

@@ -14,7 +14,7 @@ public sealed class CliSpec : IDisposable
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
+    internal static (int Code, string Out, string Err) Run(params string[] args) => CliRunner.Run(args);
 
     private string Write(string name, string text)
     {

@@ -242,7 +242,7 @@ public sealed class ScenarioErrorTests
             Error("scenario { steps = [] }"));
         Assert.Equal("exp.conf: scenario.steps: expected a list of steps such as [ { task = a, op = mmap, addr = \"0x10000000\", pages = 16 } ], got nothing",
             Error("scenario { name = x }"));
-        Assert.Equal("exp.conf: scenario.step: expected one of name, tasks, steps or shows-bug, got an unknown key",
+        Assert.Equal("exp.conf: scenario.step: expected one of name, tasks, steps, shows-bug, properties or outcomes, got an unknown key",
             Error("scenario { name = x, steps = [], step = [] }"));
         Assert.Equal("exp.conf: scenario: expected a block with name, tasks and steps, got nothing", Error(""));
     }

@@ -1,0 +1,108 @@
+using System.Text.Json;
+using ActorNuma.Simulation.Tests.Explore;
+
+namespace ActorNuma.Simulation.Tests.Cli;
+
+/// <summary>actornuma explore and replay: the outcome table, failing seeds with the command that replays each, the
+/// JSON for scripts, and a replay that reproduces report and trace byte for byte.</summary>
+[Collection("Console")]
+[Trait("Category", "race")]
+public sealed class ExploreCliSpec : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("actornuma-explore").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Scenario => TestRaces.Write(_dir, TestRaces.MoveVsChildWrites);
+
+    [Fact]
+    public void Explore_prints_the_outcomes_the_failing_seeds_and_a_replay_command_for_each_and_exits_1()
+    {
+        var json = Path.Combine(_dir, "explore.json");
+        var (code, stdout, _) = CliSpec.Run("explore", Scenario, "--count", "200", "--workers", "2", "--json", json);
+
+        Assert.Equal(1, code);
+        Assert.Contains("outcomes (", stdout);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var failing = doc.RootElement.GetProperty("failing").EnumerateArray().ToArray();
+        Assert.NotEmpty(failing);
+        foreach (var f in failing)
+        {
+            var replay = f.GetProperty("replay").GetString()!;
+            Assert.Equal($"actornuma replay {Scenario} --seed {f.GetProperty("seed").GetInt32()}", replay);
+            Assert.Contains(replay, stdout);
+        }
+        Assert.Equal(200, doc.RootElement.GetProperty("results").GetArrayLength());
+        Assert.Equal(200, doc.RootElement.GetProperty("outcomes").EnumerateArray().Sum(o => o.GetProperty("count").GetInt32()));
+    }
+
+    [Theory]
+    [InlineData("--count", "0")]
+    [InlineData("--seeds", "9..3")]
+    [InlineData("--seeds", "x..3")]
+    [InlineData("--workers", "0")]
+    [InlineData("--strategy", "dfs")]
+    public void Explore_rejects_a_bad_flag_with_one_line_and_exit_code_2(string flag, string value)
+    {
+        var (code, _, stderr) = CliSpec.Run("explore", Scenario, flag, value);
+
+        Assert.Equal(2, code);
+        Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    [Theory]
+    [InlineData("random")]
+    [InlineData("pct")]
+    public void Replay_of_an_explored_seed_has_its_trace_hash_and_twice_gives_the_same_report_and_trace_bytes(string strategy)
+    {
+        var json = Path.Combine(_dir, "explore.json");
+        CliSpec.Run("explore", Scenario, "--seeds", "5..8", "--strategy", strategy, "--json", json);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var explored = doc.RootElement.GetProperty("results").EnumerateArray().First(r => r.GetProperty("seed").GetInt32() == 7);
+
+        string[] Replay(string tag)
+        {
+            var (report, trace) = (Path.Combine(_dir, $"{tag}.json"), Path.Combine(_dir, $"{tag}.log"));
+            CliSpec.Run("replay", Scenario, "--seed", "7", "--strategy", strategy, "--report", report, "--trace", trace, "--quiet");
+            return [File.ReadAllText(report), File.ReadAllText(trace)];
+        }
+
+        var first = Replay("first");
+        var second = Replay("second");
+
+        Assert.Equal(first, second);
+        using var report = JsonDocument.Parse(first[0]);
+        Assert.Equal(explored.GetProperty("trace_sha256").GetString(), report.RootElement.GetProperty("trace").GetProperty("sha256").GetString());
+    }
+
+    /// <remarks>Pins the 60 schedules of the test race within one deviation (see BoundedSearchTests).</remarks>
+    [Fact]
+    public void Bounded_explore_says_it_was_complete_and_replay_of_a_schedule_number_has_its_trace_hash()
+    {
+        var json = Path.Combine(_dir, "bounded.json");
+        var (code, stdout, _) = CliSpec.Run("explore", Scenario, "--strategy", "bounded", "--depth", "1", "--count", "100", "--json", json);
+        using var doc = JsonDocument.Parse(File.ReadAllText(json));
+        var explored = doc.RootElement.GetProperty("results")[36];
+        var report = Path.Combine(_dir, "bounded-37.json");
+        CliSpec.Run("replay", Scenario, "--seed", "37", "--strategy", "bounded", "--depth", "1", "--report", report, "--quiet");
+        using var replayed = JsonDocument.Parse(File.ReadAllText(report));
+
+        Assert.Equal(0, code);
+        Assert.Contains("bounded: complete: every schedule with at most 1 deviations was run, 60 schedules", stdout);
+        Assert.True(doc.RootElement.GetProperty("complete").GetBoolean());
+        Assert.Equal(37, explored.GetProperty("seed").GetInt32());
+        Assert.Equal(explored.GetProperty("trace_sha256").GetString(), replayed.RootElement.GetProperty("trace").GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public void Shrink_prints_a_failing_schedule_with_the_fewest_deviations_and_its_replay_command()
+    {
+        var scenario = TestRaces.Write(_dir, TestRaces.TwoMoversNoWarning, "two-movers.conf");
+
+        var (code, stdout, _) = CliSpec.Run("explore", scenario, "--count", "5", "--stop-on-first", "--shrink");
+
+        Assert.Equal(1, code);
+        Assert.Contains("-> bounded schedule 1 with 0 deviations (the fewest of any failing schedule): property always \"no-kernel-warning\" does not hold", stdout);
+        Assert.Contains($"actornuma replay {scenario} --seed 1 --strategy bounded --depth 0", stdout);
+    }
+}

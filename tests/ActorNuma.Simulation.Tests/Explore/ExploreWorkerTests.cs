@@ -1,0 +1,28 @@
+using ActorNuma.Simulation.Explore;
+using ActorNuma.Simulation.Tests.Kernel;
+
+namespace ActorNuma.Simulation.Tests.Explore;
+
+/// <summary>A worker reuses one actor system for many schedules; the reuse must not show in any schedule.</summary>
+[Trait("Category", "race")]
+public sealed class ExploreWorkerTests
+{
+    private const string TwoMovers = "race-two-movers-shared-pages.conf";
+
+    [Fact]
+    public void A_schedule_run_after_many_others_has_the_trace_hash_of_a_fresh_run_of_its_seed()
+    {
+        var scenario = ScenarioRun.Load(TwoMovers);
+        using var worker = new ExploreWorker(scenario);
+        var results = new Dictionary<int, ScheduleResult>();
+        for (var seed = 1; seed <= 300; seed++)
+            results[seed] = worker.Run(seed, ScheduleStrategies.Create(StrategyKind.Random, seed, 1, 1));
+
+        foreach (var seed in new[] { 1, 150, 300 })
+        {
+            var fresh = scenario.Run(seed);
+            Assert.Equal(fresh.TraceSha256, results[seed].TraceSha256);
+        }
+        Assert.True(results.Values.Select(r => r.TraceSha256).Distinct().Count() > 100);
+    }
+}
