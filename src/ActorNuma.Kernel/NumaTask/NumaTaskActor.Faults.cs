@@ -120,18 +120,24 @@ public sealed partial class NumaTaskActor
     }
 
     /// <summary><c>do_wp_page</c>: a store to a read-only present page. The zero page is always copied; another page
-    /// is reused when its node says this mapping is its only user, else copied to a page allocated under the policy.</summary>
+    /// is reused when its node says this mapping is its only user, else copied to a page allocated under the policy.
+    /// The kernel drops the page table lock while it asks and copies, then re-checks <c>pte_same()</c>: when the PTE
+    /// changed meanwhile (a migration's or kswapd's try_to_unmap made it a swap entry), the new page is released and
+    /// the store faults again, now on the swap entry.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/memory.c do_wp_page().</remarks>
     private void DoWpPage(FaultBatch batch, Vma vma, ulong vpn, int oldPfn, Action done)
     {
         var value = NextValue();
+        void FaultAgain() => RetryWrite(batch.Op, vma, vpn, done);
         if (oldPfn == Topology.ZeroPfn)
         {
-            batch.Alloc(vma, vpn, value, AllocPurpose.CowCopy, done);
+            batch.Alloc(vma, vpn, value, AllocPurpose.CowCopy, done, cowFrom: oldPfn, backedOut: FaultAgain);
             return;
         }
         RequestOnce(NodeOfPfn(oldPfn), t => new WpPage(t, Self, Pid, oldPfn), r =>
         {
             var reply = (WpPageReply)r;
+            if (!PteMaps(vpn, oldPfn)) { FaultAgain(); return; }
             if (reply.Reuse)
             {
                 _state.PageTable.Set(vpn, Pte.Present(oldPfn, write: true, young: true, dirty: true));
@@ -146,9 +152,23 @@ public sealed partial class NumaTaskActor
                 // The new page is mapped: the old one loses this mapping (page_remove_rmap + page_cache_release).
                 NodeOfPfn(oldPfn).Tell(new ZapPages(0, null, Pid, [oldPfn]));
                 done();
-            });
+            }, cowFrom: oldPfn, backedOut: FaultAgain);
             copy.Flush();
         });
+    }
+
+    private bool PteMaps(ulong vpn, int pfn)
+    {
+        var pte = _state.PageTable.Get(vpn);
+        return pte.IsPresent && pte.Pfn == pfn;
+    }
+
+    /// <summary>The store runs again after a fault that backed out: a new fault on whatever the PTE is now.</summary>
+    private void RetryWrite(TouchOp op, Vma vma, ulong vpn, Action done)
+    {
+        var again = new FaultBatch(this, op);
+        AccessPage(again, vma, vpn, write: true, done);
+        again.Flush();
     }
 
     /// <summary>Allocations that can share one AllocPages message: the same zonelist (by content: BIND builds a new one
@@ -365,8 +385,10 @@ public sealed partial class NumaTaskActor
             list.Add((vpn, new AccessItem(pfn, write, value), done));
         }
 
-        /// <summary>A new anonymous page (or COW copy) holding <paramref name="value"/>, mapped writable.</summary>
-        public void Alloc(Vma vma, ulong vpn, uint value, AllocPurpose purpose, Action done)
+        /// <summary>A new anonymous page (or COW copy) holding <paramref name="value"/>, mapped writable. A COW copy names
+        /// the page it replaces (<paramref name="cowFrom"/>): if the PTE no longer maps it when the copy arrives, the copy
+        /// is released and <paramref name="backedOut"/> runs instead of <paramref name="done"/>.</summary>
+        public void Alloc(Vma vma, ulong vpn, uint value, AllocPurpose purpose, Action done, int cowFrom = -1, Action? backedOut = null)
         {
             var plan = task.Plan(vma, vpn);
             var key = new PlanKey(plan.Zonelist, plan.Interleave, purpose);
@@ -375,7 +397,7 @@ public sealed partial class NumaTaskActor
             foreach (var g in _allocGroups)
                 if (g.Key.Equals(key)) { group = g; break; }
             if (group is null) _allocGroups.Add(group = new AllocGroup(task, key, plan));
-            group.Add(new AllocItem((uint)vpn, value, 0), vpn, done);
+            group.Add(new AllocItem((uint)vpn, value, 0), vpn, done, cowFrom, backedOut);
         }
 
         private readonly List<SwapFault> _swapFaults = new();
@@ -424,14 +446,14 @@ public sealed partial class NumaTaskActor
             public PlanKey Key { get; } = key;
             public AllocPlan Plan { get; } = plan;
             public List<AllocItem> Items { get; } = new();
-            private readonly List<(ulong Vpn, Action Done)> _faults = new();
+            private readonly List<(ulong Vpn, Action Done, int CowFrom, Action? BackedOut)> _faults = new();
             private Dictionary<uint, int>? _positionOf;
             private int _cursor;
 
-            public void Add(AllocItem item, ulong vpn, Action done)
+            public void Add(AllocItem item, ulong vpn, Action done, int cowFrom, Action? backedOut)
             {
                 Items.Add(item);
-                _faults.Add((vpn, done));
+                _faults.Add((vpn, done, cowFrom, backedOut));
             }
 
             private int PositionOf(uint vpn)
@@ -450,11 +472,19 @@ public sealed partial class NumaTaskActor
 
             public Action DoneOf(uint vpn) => _faults[PositionOf(vpn)].Done;
 
-            /// <summary>do_anonymous_page's end: the PTE maps the new page, writable, young and dirty.</summary>
+            /// <summary>do_anonymous_page's (or do_wp_page's) end: the PTE maps the new page, writable, young and dirty.
+            /// A copy whose PTE changed since the fault (<c>!pte_same</c>) is released: its node drops the mapping the
+            /// allocation gave it, and the store faults again.</summary>
             public void Mapped(AllocatedPage page)
             {
                 var pos = PositionOf(page.Vpn);
-                var (vpn, done) = _faults[pos];
+                var (vpn, done, cowFrom, backedOut) = _faults[pos];
+                if (cowFrom >= 0 && !task.PteMaps(vpn, cowFrom))
+                {
+                    task.NodeOfPfn(page.Pfn).Tell(new ZapPages(0, null, task.Pid, [page.Pfn]));
+                    backedOut!();
+                    return;
+                }
                 task._state.PageTable.Set(vpn, Pte.Present(page.Pfn, write: true, young: true, dirty: true));
                 task._state.PageTable.SetLastWritten(vpn, Items[pos].Contents);
                 done();

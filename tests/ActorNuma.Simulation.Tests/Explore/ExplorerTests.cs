@@ -15,20 +15,6 @@ public sealed class ExplorerTests
             Seeds = Enumerable.Range(1, count).ToArray(), Workers = workers, StopOnFirst = stopOnFirst, Strategy = strategy,
         });
 
-    /// <remarks>Pins the first failing seed of each strategy on the test race (random 76, pct of depth 2 5): the
-    /// failure is the kernel BUG in page_remove_rmap that the race provokes, and both counts move with the kernel's
-    /// message flow.</remarks>
-    [Fact]
-    public void Pct_of_depth_2_finds_the_test_race_in_fewer_schedules_than_random()
-    {
-        var random = Explore(workers: 2, stopOnFirst: true);
-        var pct = Explore(workers: 2, stopOnFirst: true, strategy: StrategyKind.Pct);
-
-        Assert.Equal(76, random.Results.Count);
-        Assert.Equal(5, pct.Results.Count);
-        Assert.True(random.Results[^1].Failed && pct.Results[^1].Failed);
-    }
-
     [Fact]
     public void One_worker_and_two_workers_find_the_same_outcome_for_every_seed()
     {
