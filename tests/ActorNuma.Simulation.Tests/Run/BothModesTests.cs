@@ -27,9 +27,8 @@ public sealed class BothModesTests
     /// <summary>Syscall-level scenarios, migrations through swap, a placement lost to the pagevec, kswapd racing a
     /// touch during writeback (whose writes outlast any fixed rest window), and two races whose page counts differ by
     /// interleaving while their syscalls' results do not. Each runs clean under every seed from 1 to 16 as well: a
-    /// concurrent run may take any of those interleavings. (swapin-readahead-placement.conf is left out: under seeds
-    /// such as 5 and 6 a readahead read still in flight at a checkpoint trips the frame-placement checker, and a
-    /// concurrent run can take that interleaving.)</summary>
+    /// concurrent run may take any of those interleavings, swapin-readahead-placement.conf's checkpoint with a
+    /// readahead read still in flight among them.</summary>
     [Theory(Timeout = 300_000)]
     [InlineData("default.conf")]
     [InlineData("ltp-mbind01.conf")]
@@ -40,6 +39,7 @@ public sealed class BothModesTests
     [InlineData("reclaim-race-touch-during-writeback.conf")]
     [InlineData("race-mbind-move-vs-shared-touch.conf")]
     [InlineData("reclaim-race-kswapd-vs-mbind-move.conf")]
+    [InlineData("swapin-readahead-placement.conf")]
     public async Task A_scenario_gives_the_same_step_results_in_deterministic_and_concurrent_mode(string file)
     {
         var scenario = ScenarioRun.Load(file);
