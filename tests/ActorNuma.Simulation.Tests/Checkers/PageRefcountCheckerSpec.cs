@@ -6,6 +6,7 @@ namespace ActorNuma.Simulation.Tests.Checkers;
 
 /// <summary>The page-refcount checker against a hand-built node: references held across a wait by work in progress are
 /// legal users, and a report names where the page is and who holds it.</summary>
+[Trait("kind", "unit")]
 public sealed class PageRefcountCheckerSpec
 {
     private readonly KernelMachine _machine;

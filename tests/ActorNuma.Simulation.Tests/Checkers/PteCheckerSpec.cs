@@ -6,6 +6,7 @@ namespace ActorNuma.Simulation.Tests.Checkers;
 
 /// <summary>The PTE checker against hand-built machines: what it reports when PTEs, mapcounts and reverse maps disagree,
 /// and that it stays quiet when they agree, for pages mapped once and pages shared by several tasks.</summary>
+[Trait("kind", "unit")]
 public sealed class PteCheckerSpec
 {
     private const uint Vpn = 0x100;

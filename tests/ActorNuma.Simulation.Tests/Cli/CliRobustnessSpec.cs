@@ -4,6 +4,7 @@ namespace ActorNuma.Simulation.Tests.Cli;
 
 /// <summary>What the run command says to a newcomer and to bad input: a header over the steps, addresses in hex, one
 /// verdict line naming the exit code; bad paths, sizes and flags refused before the run on one line.</summary>
+[Trait("kind", "unit")]
 [Collection("Console")]
 public sealed class CliRobustnessSpec : IDisposable
 {

@@ -4,6 +4,7 @@ using ActorNuma.Cli;
 namespace ActorNuma.Simulation.Tests.Cli;
 
 [CollectionDefinition("Console", DisableParallelization = true)]
+[Trait("kind", "unit")]
 public sealed class ConsoleCollection;
 
 /// <summary>The actornuma command: exit codes, one-line errors for bad input, the report file.</summary>

@@ -6,7 +6,7 @@ namespace ActorNuma.Simulation.Tests.Cli;
 /// <summary>actornuma explore and replay: the outcome table, failing seeds with the command that replays each, the
 /// JSON for scripts, and a replay that reproduces report and trace byte for byte.</summary>
 [Collection("Console")]
-[Trait("Category", "race")]
+[Trait("kind", "race")]
 public sealed class ExploreCliSpec : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("actornuma-explore").FullName;

@@ -5,7 +5,7 @@ namespace ActorNuma.Simulation.Tests.Explore;
 
 /// <summary>The bounded strategy enumerates every schedule within its bound and says whether it did; shrinking finds
 /// a failing schedule with no more deviations than the one it started from.</summary>
-[Trait("Category", "race")]
+[Trait("kind", "race")]
 public sealed class BoundedSearchTests
 {
     [Fact]

@@ -4,7 +4,7 @@ using ActorNuma.Simulation.Tests.Kernel;
 namespace ActorNuma.Simulation.Tests.Explore;
 
 /// <summary>A worker reuses one actor system for many schedules; the reuse must not show in any schedule.</summary>
-[Trait("Category", "race")]
+[Trait("kind", "race")]
 public sealed class ExploreWorkerTests
 {
     private const string TwoMovers = "race-two-movers-shared-pages.conf";

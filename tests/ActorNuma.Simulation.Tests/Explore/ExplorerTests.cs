@@ -5,7 +5,7 @@ namespace ActorNuma.Simulation.Tests.Explore;
 
 /// <summary>An exploration is a function of the scenario, the seeds and the strategy: not of the number of workers
 /// or of which worker ran which seed; and its verdict for a seed is the verdict of a fresh run of that seed.</summary>
-[Trait("Category", "race")]
+[Trait("kind", "race")]
 public sealed class ExplorerTests
 {
     private static ExploreSummary Explore(int workers, bool stopOnFirst = false, int count = 200,

@@ -6,7 +6,7 @@ namespace ActorNuma.Simulation.Tests.Explore;
 
 /// <summary>Scenario-level properties and allowed outcomes: how they are written, and how explore judges schedules by
 /// them. Assertions are relative to the test race's own exploration, not to pinned seeds.</summary>
-[Trait("Category", "race")]
+[Trait("kind", "race")]
 public sealed class PropertyTests
 {
     private static string WithProperties(string block) =>

@@ -8,7 +8,7 @@ namespace ActorNuma.Simulation.Tests.Explore;
 /// <remarks>Pins kernel behaviour: the first failing seed of each race under its buggy profile (1 where the warning or
 /// the leak does not depend on the interleaving, 9 for kswapd's held batch); a change to the kernel's message flow
 /// can move it.</remarks>
-[Trait("Category", "race")]
+[Trait("kind", "race")]
 public sealed class RaceCatalogueTests
 {
     private const int Budget = 20;

@@ -5,6 +5,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 /// <summary>Deterministic mode: one seed, one run — the same trace hash and the same report file byte for byte; and on
 /// a racy scenario (two tasks acting at once through async steps) different seeds interleave differently. Each race
 /// test names its seeds.</summary>
+[Trait("kind", "scenario")]
 public sealed class DeterminismTests
 {
     private const string MoveVsTouch = "race-mbind-move-vs-shared-touch.conf";

@@ -2,6 +2,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>expect-pages: the nodes it lists are exhaustive for present pages, and swapcache counts the range's present
 /// pages that are in the swap cache.</summary>
+[Trait("kind", "scenario")]
 public sealed class ExpectPagesTests
 {
     private static string Scenario(string expect) => $$"""

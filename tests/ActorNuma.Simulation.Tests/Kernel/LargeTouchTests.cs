@@ -5,6 +5,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>A load of never-touched pages maps the zero page without a message; a read of hundreds of thousands of them
 /// must not grow the stack a frame per chunk.</summary>
+[Trait("kind", "scenario")]
 public sealed class LargeTouchTests
 {
     private const string Text = """

@@ -3,6 +3,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 /// <summary>LTP's mbind01, mbind02 and mbind04 (reference §10) as scenario files, each under the 2.6.14-era profile that
 /// decides its cases: v2 (2.6.14-rc4-mm1 + V2) for mbind01's mask checks, 2.6.14 final for the rest and for the cases
 /// where 2.6.14 final answers differently.</summary>
+[Trait("kind", "scenario")]
 public sealed class LtpMbindTests
 {
     [Fact]

@@ -1,6 +1,7 @@
 namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>LTP's get_mempolicy01/02 and set_mempolicy01/02 (reference §10) as scenario files under profile 2.6.14.</summary>
+[Trait("kind", "scenario")]
 public sealed class LtpMempolicyTests
 {
     [Fact]

@@ -4,6 +4,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>LTP's mbind03 and migrate_pages01/02 (reference §10) in their swap-based form, under profile 2.6.16: after
 /// the move and a touch, the page is on the target node.</summary>
+[Trait("kind", "scenario")]
 public sealed class LtpMigrationTests
 {
     [Fact]

@@ -4,6 +4,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>The order of the migration list decides which pages get swap slots when swap is short: V1/V2
 /// isolate_lru_page adds at the head (the highest addresses go first), 2.6.16 migrate_page_add at the tail.</summary>
+[Trait("kind", "scenario")]
 public sealed class MigrationListOrderTests
 {
     private const string File = "migrate-list-order.conf";

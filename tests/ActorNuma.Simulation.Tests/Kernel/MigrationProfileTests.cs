@@ -4,6 +4,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>Issue 3 §5: the same migration scenarios under the kernel profiles v1, v2, v2-fixed and 2.6.16, showing
 /// what each version of the swap-migration patches does with pagevec pages, shared pages and a short swap area.</summary>
+[Trait("kind", "scenario")]
 public sealed class MigrationProfileTests
 {
     private const ulong Base = 0x10000000;

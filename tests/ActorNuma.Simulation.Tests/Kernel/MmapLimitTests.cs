@@ -4,6 +4,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>mmap lengths the address space cannot hold come back as the kernel's errno, at once, and leave the task
 /// usable: nothing is mapped, no BUG, no checker finding.</summary>
+[Trait("kind", "scenario")]
 public sealed class MmapLimitTests
 {
     private static string Scenario(string mmap) => $$"""

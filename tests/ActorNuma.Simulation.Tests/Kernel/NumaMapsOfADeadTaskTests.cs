@@ -4,6 +4,7 @@ using ActorNuma.Simulation.Scenarios;
 namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>A task that can no longer answer is left out of numa_maps at once; the report does not wait for it.</summary>
+[Trait("kind", "scenario")]
 public sealed class NumaMapsOfADeadTaskTests
 {
     [Fact(Timeout = 20_000)]

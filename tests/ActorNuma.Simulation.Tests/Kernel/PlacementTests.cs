@@ -2,6 +2,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>The seed's disadvantage C: a page evicted by migration comes back where the policy in force at its next
 /// fault puts it, so nodeset-relative placement is lost.</summary>
+[Trait("kind", "scenario")]
 public sealed class PlacementTests
 {
     [Fact]

@@ -3,6 +3,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 /// <summary>The V2 putback reference leak (Magnus Damm, 18 Oct 2005; reference §3.2, §11 item 2): pages that were
 /// isolated but could not be evicted go back to the LRU still holding the reference isolate_lru_page took. The scenario
 /// makes 16 pages fail eviction (swap too small) and then unmaps everything.</summary>
+[Trait("kind", "scenario")]
 public sealed class PutbackLeakTests
 {
     private const string File = "migrate-swap-too-small.conf";

@@ -3,6 +3,7 @@ using ActorNuma.Simulation.Scenarios;
 namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>Races between two migrations of the same pages, under the seeded scheduler; each test names its seeds.</summary>
+[Trait("kind", "race")]
 public sealed class RaceTests
 {
     private const string File = "race-two-movers-shared-pages.conf";

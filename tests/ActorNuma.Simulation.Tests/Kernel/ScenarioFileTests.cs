@@ -2,6 +2,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>The scenario files themselves: each opens with a comment saying what it covers, and each of this suite's
 /// runs clean (every expectation it states holds, no checker fires) under the profile and seed it names.</summary>
+[Trait("kind", "scenario")]
 public sealed class ScenarioFileTests
 {
     public static TheoryData<string> Files()

@@ -5,6 +5,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>A deterministic run that spends its scheduler-step budget ends with a liveness violation (exit 3) and the
 /// report so far, not an exception out of the runner.</summary>
+[Trait("kind", "scenario")]
 public sealed class StepBudgetTests
 {
     [Fact(Timeout = 60_000)]

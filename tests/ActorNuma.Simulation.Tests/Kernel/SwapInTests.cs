@@ -5,6 +5,7 @@ namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>do_swap_page as 2.6.14 runs it: vm_swap_full() asked fault by fault, and readahead pages left where
 /// read_swap_cache_async and swapin_readahead leave them while their read is in flight.</summary>
+[Trait("kind", "scenario")]
 public sealed class SwapInTests
 {
     [Theory]

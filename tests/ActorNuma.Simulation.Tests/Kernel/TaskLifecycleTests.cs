@@ -3,6 +3,7 @@ using ActorNuma.Mm;
 namespace ActorNuma.Simulation.Tests.Kernel;
 
 /// <summary>Zombies, waitpid and user ids as sys_migrate_pages sees them, and migrate_pages before it existed.</summary>
+[Trait("kind", "scenario")]
 public sealed class TaskLifecycleTests
 {
     [Fact]

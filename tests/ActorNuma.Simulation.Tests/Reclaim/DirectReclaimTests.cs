@@ -2,6 +2,7 @@ namespace ActorNuma.Simulation.Tests.Reclaim;
 
 /// <summary>Issue 4 §2, §6: __alloc_pages' direct reclaim (try_to_free_pages) with kswapd switched off
 /// (reclaim-direct.conf).</summary>
+[Trait("kind", "scenario")]
 public sealed class DirectReclaimTests
 {
     private const int Seed = 1;

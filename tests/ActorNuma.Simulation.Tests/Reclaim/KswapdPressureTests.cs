@@ -4,6 +4,7 @@ namespace ActorNuma.Simulation.Tests.Reclaim;
 
 /// <summary>Issue 4 §1, §4, §6: kswapd under steady pressure (kswapd-pressure.conf, two tasks faulting 64 pages a
 /// second into node 1), and its counters per node.</summary>
+[Trait("kind", "scenario")]
 public sealed class KswapdPressureTests
 {
     private const int Seed = 1;

@@ -2,6 +2,7 @@ namespace ActorNuma.Simulation.Tests.Reclaim;
 
 /// <summary>Issue 4 §2, §6: out_of_memory() when reclaim frees nothing (no swap): the largest task by total_vm is
 /// killed, its memory freed, the others finish (reclaim-oom.conf, reclaim-oom-self.conf).</summary>
+[Trait("kind", "scenario")]
 public sealed class OomTests
 {
     private const int Seed = 1;

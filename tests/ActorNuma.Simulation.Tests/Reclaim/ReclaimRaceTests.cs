@@ -5,6 +5,7 @@ namespace ActorNuma.Simulation.Tests.Reclaim;
 /// <summary>Issue 4 §5: the races between reclaim and migration or faults, each as a deterministic scenario with the
 /// outcome it must show and every checker green. The interleaving of actors is the seeded scheduler's: the seed each
 /// test names is one under which the race happens.</summary>
+[Trait("kind", "race")]
 public sealed class ReclaimRaceTests
 {
     // ---- (b) a page kswapd swapped out comes back under the new policy -------------------------------------------

@@ -2,6 +2,7 @@ namespace ActorNuma.Simulation.Tests.Reclaim;
 
 /// <summary>Every kswapd-*.conf and reclaim-*.conf runs clean (each expectation it states holds, no checker fires)
 /// under the seed its own run block names, which for the races is the seed that shows the race.</summary>
+[Trait("kind", "scenario")]
 public sealed class ReclaimScenarioFileTests
 {
     public static TheoryData<string> Files()

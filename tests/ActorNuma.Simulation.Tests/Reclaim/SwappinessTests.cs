@@ -6,6 +6,7 @@ namespace ActorNuma.Simulation.Tests.Reclaim;
 /// <summary>Issue 4 §1, §6: vm_swappiness in refill_inactive_zone (reclaim-swappiness.conf: a node of mapped
 /// anonymous pages aged by kswapd). swap_tendency = mapped_ratio / 2 + distress + vm_swappiness; a mapped page is
 /// deactivated only when that reaches 100 and the page was not referenced.</summary>
+[Trait("kind", "scenario")]
 public sealed class SwappinessTests
 {
     private const int Seed = 1;

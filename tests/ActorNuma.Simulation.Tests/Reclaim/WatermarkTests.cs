@@ -5,6 +5,7 @@ namespace ActorNuma.Simulation.Tests.Reclaim;
 /// <summary>Issue 4 §6: the watermarks each booted node carries, against 2.6.14 init_per_zone_pages_min() and
 /// setup_per_zone_pages_min() computed here from scratch, for several machine sizes and under the min-free-kbytes
 /// override; and the allocator and kswapd using them.</summary>
+[Trait("kind", "scenario")]
 public sealed class WatermarkTests
 {
     /// <summary>2.6.14 mm/page_alloc.c, written out independently of the emulator: lowmem_kbytes = every present page

@@ -5,6 +5,7 @@ using ActorNuma.Simulation.Tests.Kernel;
 namespace ActorNuma.Simulation.Tests.Run;
 
 [CollectionDefinition("Concurrent runs", DisableParallelization = true)]
+[Trait("kind", "scenario")]
 public sealed class ConcurrentRuns;
 
 /// <summary>The same scenario gives the same step results in both run modes: every step returns the same value and

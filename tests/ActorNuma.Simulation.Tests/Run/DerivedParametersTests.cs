@@ -4,6 +4,7 @@ using ActorNuma.Simulation.Scenarios;
 namespace ActorNuma.Simulation.Tests.Run;
 
 /// <summary>A run's first lines state the swap device it ran with, so two runs' times can be compared.</summary>
+[Trait("kind", "scenario")]
 public sealed class DerivedParametersTests
 {
     [Fact]

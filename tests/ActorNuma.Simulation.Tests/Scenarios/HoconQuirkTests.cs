@@ -5,6 +5,7 @@ using static ActorNuma.Simulation.Tests.Scenarios.ScenarioText;
 namespace ActorNuma.Simulation.Tests.Scenarios;
 
 /// <summary>What Akka's HOCON parser does differently from the HOCON spec, and that the loader reads right anyway.</summary>
+[Trait("kind", "unit")]
 public sealed class HoconQuirkTests
 {
     [Fact]

@@ -5,6 +5,7 @@ namespace ActorNuma.Simulation.Tests.Scenarios;
 
 /// <summary>Documents built to exhaust the loader (substitutions that refer to themselves, nesting thousands deep)
 /// are one line of bad input, not a stack overflow.</summary>
+[Trait("kind", "unit")]
 public sealed class HostileDocumentTests
 {
     [Theory(Timeout = 30_000)]

@@ -5,6 +5,7 @@ using static ActorNuma.Simulation.Tests.Scenarios.ScenarioText;
 
 namespace ActorNuma.Simulation.Tests.Scenarios;
 
+[Trait("kind", "unit")]
 public sealed class MachineConfigTests
 {
     [Theory]

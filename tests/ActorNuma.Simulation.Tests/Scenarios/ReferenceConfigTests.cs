@@ -4,6 +4,7 @@ using ActorNuma.Simulation.Scenarios;
 namespace ActorNuma.Simulation.Tests.Scenarios;
 
 /// <summary>hocon/reference.conf documents every key the loader reads, and nothing else.</summary>
+[Trait("kind", "unit")]
 public sealed class ReferenceConfigTests
 {
     private static readonly string Text = HoconDocument.ReadResource(ScenarioLoader.ReferenceResource);

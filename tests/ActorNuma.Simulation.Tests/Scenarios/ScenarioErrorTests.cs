@@ -4,6 +4,7 @@ using static ActorNuma.Simulation.Tests.Scenarios.ScenarioText;
 namespace ActorNuma.Simulation.Tests.Scenarios;
 
 /// <summary>Every bad input is one line: <c>file: key path: expected ..., got ...</c>.</summary>
+[Trait("kind", "unit")]
 public sealed class ScenarioErrorTests
 {
     private const string Ops = "mmap, munmap, touch, mbind, set_mempolicy, get_mempolicy, sched_setaffinity, swapout, exit, waitpid, wait, " +

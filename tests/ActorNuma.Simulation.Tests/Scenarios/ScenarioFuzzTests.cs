@@ -10,6 +10,7 @@ namespace ActorNuma.Simulation.Tests.Scenarios;
 /// <summary>Random mutations of the shipped scenarios (bytes deleted, tokens inserted, numbers and words swapped for
 /// hostile ones, lines repeated) never crash the loader or a run: each is one line of bad input (exit 2) or a run
 /// that ends 0, 1 or 3. Every choice comes from one fixed seed, printed with the mutated text on failure.</summary>
+[Trait("kind", "unit")]
 public sealed partial class ScenarioFuzzTests
 {
     private const ulong Seed = 20251205;

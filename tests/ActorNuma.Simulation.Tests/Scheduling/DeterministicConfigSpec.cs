@@ -6,6 +6,7 @@ using static ActorNuma.Simulation.Tests.Scheduling.SchedulingTestActors;
 
 namespace ActorNuma.Simulation.Tests.Scheduling;
 
+[Trait("kind", "unit")]
 public sealed class DeterministicConfigSpec
 {
     [Fact]

@@ -4,6 +4,7 @@ using static ActorNuma.Simulation.Tests.Scheduling.SchedulingTestActors;
 
 namespace ActorNuma.Simulation.Tests.Scheduling;
 
+[Trait("kind", "unit")]
 public sealed class DeterministicPumpSpec
 {
     [Fact]

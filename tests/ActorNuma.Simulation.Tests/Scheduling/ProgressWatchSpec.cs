@@ -5,6 +5,7 @@ namespace ActorNuma.Simulation.Tests.Scheduling;
 
 /// <summary>Concurrent mode's liveness by progress: stalled means no kernel message for the whole window while no
 /// kernel timer or device completion is pending. The clock here is a variable the test moves.</summary>
+[Trait("kind", "unit")]
 public sealed class ProgressWatchSpec
 {
     private static readonly TimeSpan Window = TimeSpan.FromSeconds(10);

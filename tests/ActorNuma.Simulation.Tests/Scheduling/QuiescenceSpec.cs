@@ -8,6 +8,7 @@ namespace ActorNuma.Simulation.Tests.Scheduling;
 
 /// <summary>Concurrent mode's rest test: a machine is at rest only when no kernel actor is inside a handler and no
 /// kernel mailbox holds a message.</summary>
+[Trait("kind", "unit")]
 public sealed class QuiescenceSpec : TestKit
 {
     private readonly KernelMachine _machine =
