@@ -164,6 +164,8 @@ public static class NumaNode
     public sealed record SwapCacheHit(long Token, IActorRef Task, int TaskId, SwapHit[] Hits);
 
     /// <summary>A swap-cache page the fault can map: found in the cache, or read into a new page.</summary>
+    /// <remarks><see cref="CanWrite"/> is false from a swap-in: the slot count can_share_swap_page needs is the swap
+    /// device's, so a store goes on to do_wp_page, which asks it there.</remarks>
     public readonly record struct MappedSwapPage(uint Vpn, int Slot, int Pfn, uint Contents, bool CanWrite, SwapInKind Kind = SwapInKind.Fault);
 
     /// <summary>The answer to the task for swap-cache hits and for finished reads.</summary>

@@ -84,15 +84,13 @@ public sealed partial class NumaNodeActor
             _m.SetContents(idx, m.Contents[k]);
             _m.Set(idx, PageFlags.Uptodate);
             UnlockPage(idx);
-            var canWrite = false;
             if (item.Kind != SwapInKind.Readahead)
             {
                 _m.ReleaseHold(idx);
                 MarkPageAccessed(idx);
-                canWrite = CanShareSwapPage(idx, m.SlotRefs[k]);
                 _m.AddRmap(idx, r.Task, item.Vpn);
             }
-            pages[k] = new MappedSwapPage(item.Vpn, m.Slots[k], m.Pfns[k], m.Contents[k], canWrite, item.Kind);
+            pages[k] = new MappedSwapPage(item.Vpn, m.Slots[k], m.Pfns[k], m.Contents[k], CanWrite: false, item.Kind);
         }
         r.ReplyTo.Tell(new SwapCacheMapped(r.Token, pages));
     }
@@ -130,10 +128,9 @@ public sealed partial class NumaNodeActor
                 continue;
             }
             MarkPageAccessed(idx);
-            var canWrite = CanShareSwapPage(idx, hit.SlotRefs);
             if (!pinned) _m.GetPage(idx);
             _m.AddRmap(idx, m.TaskId, hit.Vpn);
-            mapped.Add(new MappedSwapPage(hit.Vpn, hit.Slot, hit.Pfn, _m.Contents(idx), canWrite));
+            mapped.Add(new MappedSwapPage(hit.Vpn, hit.Slot, hit.Pfn, _m.Contents(idx), CanWrite: false));
         }
         if (mapped.Count > 0)
         {
@@ -147,15 +144,6 @@ public sealed partial class NumaNodeActor
 
     private bool StillCaches(int idx, int slot) =>
         _m.Test(idx, PageFlags.SwapCache) && _m.SwapEntry(idx) == slot && _m.Place(idx) != FramePlace.Free;
-
-    /// <summary><c>can_share_swap_page</c> before this PTE maps the page: its mapcount plus, when that is at most one,
-    /// the slot's references other than the cache's own. Shareable iff the sum is 1.</summary>
-    private bool CanShareSwapPage(int idx, int slotRefs)
-    {
-        var count = _m.Mapcount(idx);
-        if (count <= 1 && _m.Test(idx, PageFlags.SwapCache)) count += slotRefs - 1;
-        return count == 1;
-    }
 
     /// <summary><c>mark_page_accessed</c>: inactive,unreferenced → inactive,referenced → active (activate_page);
     /// active,unreferenced → active,referenced.</summary>

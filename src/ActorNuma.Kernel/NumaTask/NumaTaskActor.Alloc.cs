@@ -84,7 +84,11 @@ public sealed partial class NumaTaskActor
         Count(VmEvent.EmuOomKill);
         Trace.Emit("oom_kill_process", $"task={Pid} name={_state.Name} reason=oom_killer");
         if (_current is null) { _current = new Exit(); DoExit(SyscallResult.Fail(Errno.ENOMEM)); }
-        else _killPending = true;
+        else
+        {
+            _killPending = true;
+            if (_current is Waitpid) InterruptWait();
+        }
     }
 
     private bool _killPending;

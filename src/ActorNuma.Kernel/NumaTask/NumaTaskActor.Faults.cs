@@ -323,29 +323,36 @@ public sealed partial class NumaTaskActor
         vma is not null ? Plan(vma, addr >> MmConstants.PageShift)
             : PolicyAllocation.PlanAllocCurrent(_state.Policy, CpuNode, _machine.Zonelists, ref _ilNext);
 
+    /// <summary>The end of do_swap_page for pages now in the swap cache and on their node: the PTE maps each one
+    /// read-only, <c>swap_free</c> (and vm_swap_full) goes to the swap device, and a store goes on to do_wp_page. The
+    /// kernel asks <c>can_share_swap_page</c> with the page locked, which orders it against a try_to_unmap that adds a
+    /// slot reference; here the slot's count lives in the swap device, so the question is asked there, through
+    /// do_wp_page, after this fault's swap_free: a count carried over from the lookup could be stale, and a page
+    /// mapped writable on it would take a store another task still reaches through the slot.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(), do_wp_page(); mm/swapfile.c can_share_swap_page().</remarks>
     private void SwapMapped(TouchOp op, MappedSwapPage[] pages, Dictionary<int, SwapFault> bySlot, bool major)
     {
-        var next = new FaultBatch(this, op);
-        var freed = new List<MappedSwapPage>(pages.Length);
+        var faulted = new List<MappedSwapPage>(pages.Length);
         foreach (var page in pages)
         {
             if (page.Kind == SwapInKind.Readahead) continue;
             var f = bySlot[page.Slot];
-            freed.Add(page);
+            faulted.Add(page);
             if (major) { op.Major++; Count(VmEvent.Pgmajfault); }
-            var canWrite = f.Write && page.CanWrite;
-            _state.PageTable.Set(f.Vpn, Pte.Present(page.Pfn, canWrite, young: true, dirty: canWrite));
+            _state.PageTable.Set(f.Vpn, Pte.Present(page.Pfn, write: false, young: true));
             CheckRead(f.Vpn, page.Contents);
-            if (!f.Write) f.Done();
-            else if (canWrite) next.Access(f.Vpn, page.Pfn, write: true, NextValue(), f.Done);
-            else DoWpPage(next, f.Vma, f.Vpn, page.Pfn, f.Done);
         }
-        if (freed.Count > 0)
+        if (faulted.Count == 0) return;
+        var slots = new int[faulted.Count];
+        var pfns = new int[faulted.Count];
+        for (var k = 0; k < faulted.Count; k++) (slots[k], pfns[k]) = (faulted[k].Slot, faulted[k].Pfn);
+        Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(slots, pfns));
+        var next = new FaultBatch(this, op);
+        foreach (var page in faulted)
         {
-            var slots = new int[freed.Count];
-            var pfns = new int[freed.Count];
-            for (var k = 0; k < freed.Count; k++) (slots[k], pfns[k]) = (freed[k].Slot, freed[k].Pfn);
-            Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(slots, pfns));
+            var f = bySlot[page.Slot];
+            if (f.Write) DoWpPage(next, f.Vma, f.Vpn, page.Pfn, f.Done);
+            else f.Done();
         }
         next.Flush();
     }

@@ -72,6 +72,8 @@ public sealed partial class NumaTaskActor
     {
         const int sigkill = 9;
         var status = _state.OomKilled ? sigkill : (((_current as Exit)?.Status ?? 0) & 0xff) << 8;
+        // exit_mm() comes first in do_exit: from here on get_task_mm() finds no mm (migrate_pages: EINVAL).
+        Directory.Kernel.Tell(new KernelRoot.ExitMm(Pid));
         var ranges = _state.Vmas.All.Select(v => (v.Start, v.End)).ToArray();
         ZapRange(ranges, () =>
         {
@@ -88,12 +90,23 @@ public sealed partial class NumaTaskActor
     }
 
     /// <summary><c>sys_wait4</c>: the task list reaps a zombie child or puts this task to sleep until one exits.</summary>
+    /// <remarks>A SIGKILL (the OOM killer) ends the wait without reaping: see <see cref="InterruptWait"/>; an answer
+    /// the task list sent before it heard of that finds another syscall current and is dropped.</remarks>
     private void DoWaitpid(Waitpid m) =>
         RequestOnce(Directory.Kernel, t => new KernelRoot.Wait4(t, Self, Pid, m.Pid, m.NoHang), r =>
         {
+            if (!ReferenceEquals(_current, m)) return;
             var done = (KernelRoot.Wait4Done)r;
             Complete(done.Errno != Errno.None ? SyscallResult.Fail(done.Errno)
                 : done.Pid == 0 ? SyscallResult.Ok(0)
                 : SyscallResult.Ok(done.Pid) with { WaitStatus = done.Status });
         });
+
+    /// <summary>do_wait's sleep ends on a pending SIGKILL (-ERESTARTSYS, never seen by user space: the task exits on its
+    /// way out). The step records EINTR.</summary>
+    private void InterruptWait()
+    {
+        Directory.Kernel.Tell(new KernelRoot.CancelWait4(Pid));
+        Complete(SyscallResult.Fail(Errno.EINTR));
+    }
 }

@@ -28,6 +28,14 @@ public static class KernelRoot
     /// <summary>A task finished exiting (its memory is free), with its wait status: a zombie from now on.</summary>
     internal sealed record TaskExited(int Pid, int Status);
 
+    /// <summary><c>exit_mm()</c>: the exiting task let go of its mm (before its memory is torn down): from now on
+    /// <c>get_task_mm()</c> finds none.</summary>
+    internal sealed record ExitMm(int Pid);
+
+    /// <summary>A task sleeping in wait4 was killed: its wait ends without reaping (do_wait returns -ERESTARTSYS on a
+    /// pending SIGKILL).</summary>
+    internal sealed record CancelWait4(int Parent);
+
     /// <summary><c>find_task_by_pid()</c> and <c>get_task_mm()</c> under tasklist_lock: whether the pid names a task,
     /// whether it still has an mm (a zombie has none), and the ids sys_migrate_pages compares.</summary>
     internal sealed record FindTaskMm(long Token, int Pid);

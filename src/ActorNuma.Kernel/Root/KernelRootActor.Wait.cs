@@ -13,6 +13,8 @@ public sealed partial class KernelRootActor
         public IActorRef Task { get; } = task;
         public int Parent { get; set; } = state.ParentPid;
         public bool Zombie { get; set; }
+        /// <summary>exit_mm has run: the task is still exiting, or a zombie.</summary>
+        public bool MmReleased { get; set; }
         public int Status { get; set; }
     }
 
@@ -24,10 +26,17 @@ public sealed partial class KernelRootActor
     private void HandleFindTaskMm(KernelRoot.FindTaskMm m)
     {
         var reply = _procs.TryGetValue(m.Pid, out var p)
-            ? new KernelRoot.TaskMm(m.Token, p.Task, HasMm: !p.Zombie, p.State.Uid, p.State.Suid)
+            ? new KernelRoot.TaskMm(m.Token, p.Task, HasMm: !p.Zombie && !p.MmReleased, p.State.Uid, p.State.Suid)
             : new KernelRoot.TaskMm(m.Token, null, HasMm: false, 0, 0);
         Sender.Tell(reply);
     }
+
+    private void HandleExitMm(KernelRoot.ExitMm m)
+    {
+        if (_procs.TryGetValue(m.Pid, out var p)) p.MmReleased = true;
+    }
+
+    private void HandleCancelWait4(KernelRoot.CancelWait4 m) => _waiters.RemoveAll(w => w.Parent == m.Parent);
 
     /// <summary>exit_notify: the task is a zombie; its children go to init (zombies among them are reaped now); a
     /// parent waiting for it reaps it; init reaps its own at once.</summary>

@@ -60,6 +60,8 @@ public sealed partial class KernelRootActor : KernelActor
             case KernelRoot.TaskExited m: HandleTaskExited(m); break;
             case KernelRoot.FindTaskMm m: HandleFindTaskMm(m); break;
             case KernelRoot.Wait4 m: HandleWait4(m); break;
+            case KernelRoot.ExitMm m: HandleExitMm(m); break;
+            case KernelRoot.CancelWait4 m: HandleCancelWait4(m); break;
             default:
                 Unhandled(message);
                 break;

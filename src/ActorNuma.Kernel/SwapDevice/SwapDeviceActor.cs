@@ -86,8 +86,9 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                     NodeOf(m.Pfn).Tell(new NumaNode.TryRemoveExclusive([m.Slot], [m.Pfn], m.ExpectedCount));
                 break;
             case CanShareSwapPage m:
-                var share = m.Mapcount + (_map.Count(m.Slot) - 1) == 1;
-                m.Task.Tell(new NumaNode.WpPageReply(m.Token, m.Pfn, share, m.Contents));
+                // Behind the swap-ins still queued: a fault's own swap_free comes before its do_wp_page asks.
+                if (_swapInExclusivePending || _swapInFrees.Count > 0) _swapInFrees.Enqueue((-1, -1, m));
+                else AnswerCanShare(m);
                 break;
             case GetSwapInfo m: Sender.Tell(new SwapInfo(m.Token, _map.TotalSwapPages, _map.NrSwapPages)); break;
             default: Unhandled(message); break;
@@ -235,7 +236,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
 
     /// <summary>Swap-ins whose <c>swap_free</c> and <c>vm_swap_full()</c> test have not run yet, in fault order, and
     /// whether a <c>remove_exclusive_swap_page</c> is out at a node.</summary>
-    private readonly Queue<(int Slot, int Pfn)> _swapInFrees = new();
+    private readonly Queue<(int Slot, int Pfn, CanShareSwapPage? Share)> _swapInFrees = new();
     private bool _swapInExclusivePending;
 
     /// <summary>do_swap_page: <c>swap_free(entry)</c>, then <c>remove_exclusive_swap_page</c> if <c>vm_swap_full()</c>. The
@@ -244,7 +245,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(); mm/swapfile.c remove_exclusive_swap_page().</remarks>
     private void HandleSwapFreeAfterSwapIn(SwapFreeAfterSwapIn m)
     {
-        for (var k = 0; k < m.Slots.Length; k++) _swapInFrees.Enqueue((m.Slots[k], m.Pfns[k]));
+        for (var k = 0; k < m.Slots.Length; k++) _swapInFrees.Enqueue((m.Slots[k], m.Pfns[k], null));
         SwapFreeAfterSwapIns();
     }
 
@@ -252,11 +253,20 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     {
         while (!_swapInExclusivePending && _swapInFrees.TryDequeue(out var fault))
         {
+            if (fault.Share is { } share) { AnswerCanShare(share); continue; }
             _map.SwapFree(fault.Slot);
             if (!_map.VmSwapFull || _map.Count(fault.Slot) != 1 || _map.CachedPfn(fault.Slot) != fault.Pfn) continue;
             _swapInExclusivePending = true;
             NodeOf(fault.Pfn).Tell(new NumaNode.TryRemoveExclusive([fault.Slot], [fault.Pfn], ExpectedCount: 2) { FromSwapIn = true });
         }
+    }
+
+    /// <summary><c>can_share_swap_page</c> for do_wp_page: the page's mapcount plus, when that is at most one, the slot's
+    /// references other than the cache's own; shareable iff the sum is 1.</summary>
+    private void AnswerCanShare(CanShareSwapPage m)
+    {
+        var share = m.Mapcount + (_map.Count(m.Slot) - 1) == 1;
+        m.Task.Tell(new NumaNode.WpPageReply(m.Token, m.Pfn, share, m.Contents));
     }
 
     private void SwapInExclusiveAnswered()

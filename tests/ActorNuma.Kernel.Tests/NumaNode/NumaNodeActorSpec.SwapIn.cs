@@ -12,7 +12,7 @@ public sealed partial class NumaNodeActorSpec
     private const uint SwapInVpn = 0x300;
 
     [Fact]
-    public void A_swap_cache_hit_maps_the_page_where_it_is_and_lets_the_only_user_write_to_it()
+    public void A_swap_cache_hit_maps_the_page_where_it_is_read_only_leaving_the_write_to_do_wp_page()
     {
         var node = NewNode();
         var task = node.Rig.StandInTask(Task1);
@@ -22,7 +22,8 @@ public sealed partial class NumaNodeActorSpec
 
         var mapped = task.ExpectMsg<SwapCacheMapped>();
         Assert.Equal(token, mapped.Token);
-        Assert.Equal([new MappedSwapPage(0x100, Slot, pfn, NodeUnderTest.ContentsFor(0x100), CanWrite: true)], mapped.Pages);
+        // can_share_swap_page needs the slot's count now, which the swap device holds: do_wp_page asks it there.
+        Assert.Equal([new MappedSwapPage(0x100, Slot, pfn, NodeUnderTest.ContentsFor(0x100), CanWrite: false)], mapped.Pages);
         Assert.Equal((1, 3), (node.Mapcount(pfn), node.Count(pfn)));
         Assert.True(node.Test(pfn, PageFlags.Referenced));   // mark_page_accessed
         Assert.Equal([Task1], node.Memory.Mappers(node.Memory.Index(pfn)));
@@ -78,7 +79,7 @@ public sealed partial class NumaNodeActorSpec
 
         var mapped = node.Replies.ExpectMsg<SwapCacheMapped>();
         Assert.Equal(token, mapped.Token);
-        Assert.Equal([new MappedSwapPage(SwapInVpn, 7, pfn, 0xBEEF, CanWrite: true)], mapped.Pages);
+        Assert.Equal([new MappedSwapPage(SwapInVpn, 7, pfn, 0xBEEF, CanWrite: false)], mapped.Pages);
         Assert.Equal(PageFlags.SwapCache | PageFlags.Uptodate | PageFlags.Referenced, node.Flags(pfn));
         Assert.Equal((0xBEEFu, 1, 3), (node.Contents(pfn), node.Mapcount(pfn), node.Count(pfn)));
         Assert.True(node.Pagevecs(node.Cpu()).LruAddActive.Contains(pfn));

@@ -95,4 +95,72 @@ public sealed class TaskLifecycleTests
         report.AssertFailed(4, Errno.EFAULT);
         report.AssertReturned(5, 0);
     }
+
+    [Fact]
+    public void A_parent_sleeping_in_waitpid_that_the_oom_killer_picks_stops_waiting_and_exits()
+    {
+        var text = """
+            actornuma {
+              topology { nodes = 1, cpus-per-node = 2, pages-per-node = 256 }
+              swap { slots = 0 }
+              kernel { profile = "2.6.16" }
+              kswapd { enabled = off }
+            }
+            scenario {
+              name = "oom kill in waitpid"
+              tasks = [ { name = p, cpu = 0 }, { name = b, cpu = 1 } ]
+              steps = [
+                { task = p, op = mmap, addr = "0x10000000", pages = 150 }
+                { task = p, op = touch, addr = "0x10000000", pages = 150, write = on }
+                { task = p, op = fork, child = c }
+                { task = c, op = munmap, addr = "0x10000000", pages = 150 }
+                { task = p, op = waitpid, pid = c, async = on }
+                { task = b, op = mmap, addr = "0x20000000", pages = 120 }
+                { task = b, op = touch, addr = "0x20000000", pages = 120, write = on }
+                { op = wait }
+                { task = c, op = exit }
+              ]
+            }
+            """;
+
+        var report = ScenarioRun.RunText(text, seed: 1);
+
+        report.AssertFailed(4, Errno.EINTR);      // do_wait ends on the SIGKILL; p is the largest task
+        report.AssertReturned(6, 120);            // b's allocation goes on once p has exited
+        Assert.Empty(report.Violations);          // no stall: nobody waits for a waiter that never wakes
+    }
+
+    [Fact]
+    public void Migrate_pages_on_a_task_that_has_begun_to_exit_finds_no_mm_or_an_mm_it_still_holds()
+    {
+        var text = """
+            actornuma {
+              topology { nodes = 2, cpus-per-node = 1, pages-per-node = 1024 }
+              swap { slots = 64 }
+              kernel { profile = "2.6.16" }
+            }
+            scenario {
+              name = "migrate_pages during exit"
+              tasks = [ { name = r, cpu = 0, caps = [sys_nice] }, { name = t, cpu = 1 } ]
+              steps = [
+                { task = t, op = mmap, addr = "0x10000000", pages = 64 }
+                { task = t, op = touch, addr = "0x10000000", pages = 64, write = on }
+                { task = t, op = exit, async = on }
+                { task = r, op = migrate_pages, pid = t, old-nodes = [1], new-nodes = [0], async = on }
+                { op = wait }
+              ]
+            }
+            """;
+        var errnos = new HashSet<Errno?>();
+
+        for (var seed = 1; seed <= 30; seed++)
+        {
+            var report = ScenarioRun.RunText(text, seed);
+            Assert.Empty(report.Violations);
+            var step = report.Step(3);
+            Assert.True(step.Errno is Errno.EINVAL or Errno.ESRCH || step.Ret >= 0, $"seed {seed}: {step.Ret} {step.Errno}");
+            errnos.Add(step.Errno);
+        }
+        Assert.Contains(Errno.EINVAL, errnos);     // exit_mm ran before get_task_mm, the task not yet reaped
+    }
 }
