@@ -12,6 +12,13 @@ public sealed record TraceEvent(long Seq, TimeSpan Time, string Name, string Fie
     /// actor from it. It is not part of the text, so the trace file and its hash do not depend on actor names.</summary>
     public string? Actor { get; init; }
 
+    /// <summary>Two events are equal when their text is: which actor emitted an event is not part of it, so the same
+    /// schedule gives equal snapshots whichever thread emitted each event.</summary>
+    public bool Equals(TraceEvent? other) =>
+        other is not null && Seq == other.Seq && Time == other.Time && Name == other.Name && Fields == other.Fields;
+
+    public override int GetHashCode() => HashCode.Combine(Seq, Time, Name, Fields);
+
     // KernelTrace.AppendLine writes the same text for the hash: keep the two formats identical.
     public override string ToString() => $"{Seq,8} {Time.TotalMilliseconds,12:F3}ms {Name} {Fields}";
 }
