@@ -6,7 +6,7 @@ using ActorNuma.Simulation.Scenarios;
 namespace ActorNuma.Cli;
 
 /// <summary><c>actornuma replay &lt;scenario&gt; --seed N [--strategy random|pct] [--depth d] [--report out.json]
-/// [--trace out.log] [--quiet]</c>: re-runs one schedule of an exploration in a fresh actor system and prints it as
+/// [--trace out.log] [--quiet] [--columns]</c>: re-runs one schedule of an exploration in a fresh actor system and prints it as
 /// <c>run</c> does; the same seed and strategy give the same trace hash, report and trace, byte for byte.</summary>
 public static class ReplayCommand
 {
@@ -17,10 +17,15 @@ public static class ReplayCommand
         var report = new Option<string?>("--report") { Description = "Write the JSON report to this file" };
         var trace = new Option<string?>("--trace") { Description = "Write the kernel trace to this file" };
         var quiet = new Option<bool>("--quiet") { Description = "Print only the summary line" };
+        var columns = new Option<bool>("--columns")
+        {
+            Description = "Draw the race as kernel commit messages do: one column per actor, time going down, only the " +
+                          "kernel trace events that touch the pages the failure names (every page-naming event if it names none)",
+        };
         var strategy = new StrategyOptions();
         var command = new Command("replay", "Re-run one schedule of explore exactly, with the full report")
         {
-            scenario, seed, report, trace, quiet,
+            scenario, seed, report, trace, quiet, columns,
         };
         strategy.AddTo(command);
         command.SetAction(p =>
@@ -35,7 +40,8 @@ public static class ReplayCommand
             var (reportPath, tracePath) = (p.GetValue(report), p.GetValue(trace));
             var k = Steps(loaded, kind);
             var placement = "";
-            var options = Options(loaded, p.GetValue(seed), kind, depth, k, keepTrace: tracePath is not null) with
+            var drawColumns = p.GetValue(columns);
+            var options = Options(loaded, p.GetValue(seed), kind, depth, k, keepTrace: tracePath is not null || drawColumns) with
             {
                 AtEnd = machine => placement = ScheduleOutcome.Placement(machine),
             };
@@ -46,6 +52,8 @@ public static class ReplayCommand
             if (reportPath is not null) File.WriteAllText(reportPath, ReportJson.Write(r));
             if (tracePath is not null) File.WriteAllLines(tracePath, r.Trace.Select(e => e.ToString()));
             RunOutput.Print(r, derived.Skip(1), p.GetValue(quiet), unwritten: null);
+            if (drawColumns)
+                foreach (var line in RaceColumns.Draw(r.Trace, r.Warnings, r.Violations)) Console.WriteLine(line);
             return Judge(loaded, r, placement) ? ExitCodes.ExpectationFailed : r.ExitCode;
         });
         return command;

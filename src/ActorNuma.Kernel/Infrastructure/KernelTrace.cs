@@ -8,6 +8,17 @@ namespace ActorNuma.Kernel;
 /// <summary>One trace event: a kernel-style name (<c>mm_vmscan_lru_isolate</c>) and its fields.</summary>
 public sealed record TraceEvent(long Seq, TimeSpan Time, string Name, string Fields)
 {
+    /// <summary>The name of the actor that emitted the event (null outside an actor): replay draws one column per
+    /// actor from it. It is not part of the text, so the trace file and its hash do not depend on actor names.</summary>
+    public string? Actor { get; init; }
+
+    /// <summary>Two events are equal when their text is: which actor emitted an event is not part of it, so the same
+    /// schedule gives equal snapshots whichever thread emitted each event.</summary>
+    public bool Equals(TraceEvent? other) =>
+        other is not null && Seq == other.Seq && Time == other.Time && Name == other.Name && Fields == other.Fields;
+
+    public override int GetHashCode() => HashCode.Combine(Seq, Time, Name, Fields);
+
     // KernelTrace.AppendLine writes the same text for the hash: keep the two formats identical.
     public override string ToString() => $"{Seq,8} {Time.TotalMilliseconds,12:F3}ms {Name} {Fields}";
 }
@@ -172,7 +183,8 @@ public sealed class KernelTrace
         _pending.Append('\n');
         if (_pending.Length >= 1 << 16) FlushHash();
         if (fields is null) return;
-        if (_kept.Count < Keep) _kept.Add(new TraceEvent(seq, time, name, fields));
+        if (_kept.Count < Keep)
+            _kept.Add(new TraceEvent(seq, time, name, fields) { Actor = Akka.Actor.Internal.InternalCurrentActorCellKeeper.Current?.Self.Path.Name });
         Log?.Invoke(new TraceEvent(seq, time, name, fields));
     }
 

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using ActorNuma.Simulation.Tests.Explore;
+using ActorNuma.Simulation.Tests.Kernel;
 
 namespace ActorNuma.Simulation.Tests.Cli;
 
@@ -48,6 +49,22 @@ public sealed class ExploreCliSpec : IDisposable
 
         Assert.Equal(2, code);
         Assert.Single(stderr.Trim().Split('\n'));
+    }
+
+    /// <remarks>V1's missing local drain at seed 1: the six pages left in CPU 0's pagevec fail isolation, and each
+    /// warning is drawn in task a's column.</remarks>
+    [Fact]
+    public void Replay_with_columns_draws_the_warnings_in_the_column_of_the_task_whose_walk_fired_them()
+    {
+        var file = Path.Combine(ScenarioRun.RepoRoot, "hocon", "scenarios", "races", "v1-missing-local-drain.conf");
+        var (code, stdout, _) = CliSpec.Run("replay", file, "--seed", "1", "--quiet", "--columns");
+
+        Assert.Equal(1, code);
+        var lines = stdout.Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        var header = lines.IndexOf("pages: pfn 15, pfn 16, pfn 17, pfn 18, pfn 19, pfn 20");
+        Assert.True(header >= 0, stdout);
+        Assert.Equal("task a (CPU 0)", lines[header + 1]);
+        Assert.All(lines.Skip(header + 2).Take(6), l => Assert.StartsWith("WARN WARN_ON(rc == 0): isolate_lru_page failed", l, StringComparison.Ordinal));
     }
 
     [Theory]
