@@ -100,6 +100,7 @@ public static class SoakCommand
             foreach (var line in SoakRunner.DerivedParameters(soak, options)) Console.WriteLine(line);
             var result = SoakRunner.Run(soak, options);
             SoakOutputs.Write(output, result);
+            SoakPlots.Write(output, ScenarioRunner.Settings(soak.Machine).WatermarksOf(0), virtualTime: result.Mode == "deterministic");
             Console.WriteLine($"soak {result.StopReason}: rounds={result.Rounds} syscalls={result.Syscalls} events={result.Events} " +
                               $"events_per_s={result.EventsPerSecond:0} messages_per_s={result.MessagesPerSecond:0} checks={result.Checks} " +
                               $"wall={result.Wall.TotalSeconds:0.0}s virtual={result.VirtualTime.TotalSeconds:0.###}s out={output}");

@@ -22,7 +22,26 @@ public sealed class SoakCliSpec : IDisposable
         Assert.Equal(ExitCodes.Ok, code);
         Assert.StartsWith("seed=3 mode=deterministic ", output);
         Assert.EndsWith("PASS (exit 0)\n", output);
-        Assert.All(new[] { "metrics.csv", "metrics.jsonl", "report.json", "summary.md" }, f => Assert.True(File.Exists(Path.Combine(outDir, f)), f));
+        Assert.All(new[] { "metrics.csv", "metrics.jsonl", "report.json", "summary.md", "index.html" },
+            f => Assert.True(new FileInfo(Path.Combine(outDir, f)).Length > 0, f));
+    }
+
+    [Fact]
+    public void A_short_soak_draws_its_plots_as_png_images_and_index_html_shows_them()
+    {
+        var outDir = Path.Combine(_dir, "plots");
+
+        var (code, _, _) = CliRunner.Run("soak", "--virtual-duration", "2s", "--out", outDir);
+
+        Assert.Equal(ExitCodes.Ok, code);
+        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+        foreach (var image in SoakPlots.Files.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(outDir, image));
+            Assert.True(bytes.Length > 10_000, $"{image} has {bytes.Length} bytes");
+            Assert.Equal(png, bytes[..8]);
+            Assert.Contains($"<img src=\"{image}\"", File.ReadAllText(Path.Combine(outDir, "index.html")));
+        }
     }
 
     [Theory]
