@@ -22,7 +22,11 @@ public sealed class SoakDriverActor : UntypedActor
     private readonly Random _random;
     private readonly List<Slot> _slots = new();
     private readonly Dictionary<IActorRef, Slot> _bySender = new();
-    private int _spawned;
+    /// <summary>Tasks asked of the kernel root and not yet created: a round is done only when they are mapped too.</summary>
+    private int _spawning;
+    private int _respawned;
+    /// <summary>Which boot task (0 to tasks - 1) a spawned name stands for; its CPU and its respawns follow it.</summary>
+    private readonly Dictionary<string, int> _bootIndex = new(StringComparer.Ordinal);
     private int _outstanding;
     private int _children;
 
@@ -48,6 +52,8 @@ public sealed class SoakDriverActor : UntypedActor
         public int Pid { get; } = pid;
         public IActorRef Task { get; } = task;
         public Slot? Parent { get; } = parent;
+        /// <summary>A boot task's number, kept by the task that replaces it.</summary>
+        public int Index { get; init; }
         public int RoundsLeft { get; set; }
         public bool HasChild { get; set; }
         /// <summary>A child that exited and is to be reaped with waitpid() in this task's next round.</summary>
@@ -72,18 +78,25 @@ public sealed class SoakDriverActor : UntypedActor
 
     private void SpawnTasks()
     {
-        for (var i = 0; i < _workload.Tasks; i++)
-            _machine.Directory.Kernel.Tell(new KernelRoot.SpawnTask($"t{i}", i % _machine.Topology.Cpus, SysNice: false));
+        for (var i = 0; i < _workload.Tasks; i++) Spawn($"t{i}", i);
+    }
+
+    private void Spawn(string name, int index)
+    {
+        _spawning++;
+        _bootIndex[name] = index;
+        _machine.Directory.Kernel.Tell(new KernelRoot.SpawnTask(name, index % _machine.Topology.Cpus, SysNice: false));
     }
 
     /// <summary>Each task maps its working set as it is created; the first round waits for all of them.</summary>
     private void OnSpawned(KernelRoot.TaskSpawned m)
     {
-        var slot = new Slot(m.Name, m.Pid, m.Task, null);
+        _bootIndex.Remove(m.Name, out var index);
+        var slot = new Slot(m.Name, m.Pid, m.Task, null) { Index = index };
         _slots.Add(slot);
         _bySender[m.Task] = slot;
         Send(slot, new Mmap(Base, _workload.WorkingSetPages));
-        _spawned++;
+        _spawning--;
     }
 
     private void Send(Slot slot, Syscall call)
@@ -100,8 +113,9 @@ public sealed class SoakDriverActor : UntypedActor
         if (slot.Doing == SoakOp.Fork && r.ChildPid is { } pid && _machine.Directory.Task(pid) is { } child)
             AdoptChild(slot, pid, child);
         if (slot.Exiting) RemoveExited(slot);
+        else if (r.Errno == Errno.ESRCH) Killed(slot);
         slot.Doing = null;
-        if (_outstanding > 0 || _spawned < _workload.Tasks) return;
+        if (_outstanding > 0 || _spawning > 0) return;
         _progress.RoundDone();
         if (_progress.PauseRequested) _progress.Pause();
         else PlayRound();
@@ -133,6 +147,20 @@ public sealed class SoakDriverActor : UntypedActor
         _slots.Remove(child);
         _bySender.Remove(child.Task);
         child.Parent!.Zombie = child.Pid;
+    }
+
+    /// <summary>ESRCH from a task's own syscall: the OOM killer chose it (oom_kill_task()). A boot task is replaced by a
+    /// new one with a fresh working set, so the pressure stays; a child is left for its parent to reap.</summary>
+    private void Killed(Slot slot)
+    {
+        _slots.Remove(slot);
+        _bySender.Remove(slot.Task);
+        if (slot.Parent is { } parent)
+        {
+            parent.Zombie = slot.Pid;
+            return;
+        }
+        Spawn($"t{slot.Index}.r{++_respawned}", slot.Index);
     }
 
     /// <summary>One syscall from every task, in slot order (the order they are sent is the driver's; the order they run
