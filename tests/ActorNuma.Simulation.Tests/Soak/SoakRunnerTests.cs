@@ -71,6 +71,15 @@ public sealed class SoakRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Every_workload_file_in_hocon_soak_loads()
+    {
+        var files = Directory.GetFiles(Path.Combine(Tests.Kernel.ScenarioRun.RepoRoot, "hocon", "soak"), "*.conf");
+
+        Assert.Contains(files, f => Path.GetFileName(f) == "default.conf");
+        Assert.All(files, f => Assert.Equal(f, SoakLoader.LoadFile(f).Source));
+    }
+
+    [Fact]
     public void A_workload_with_every_weight_zero_is_refused_naming_the_key()
     {
         var e = Assert.Throws<ScenarioException>(() => SoakLoader.Parse(
