@@ -15,6 +15,7 @@ public static class CliApp
             ExploreCommand.Create(),
             ReplayCommand.Create(),
             BenchCommand.Create(),
+            SoakCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -42,7 +42,7 @@ public static class RunCommand
         return command;
     }
 
-    private static int? ParseSeed(ArgumentResult r)
+    internal static int? ParseSeed(ArgumentResult r)
     {
         var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
         if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)) return n;

@@ -15,6 +15,26 @@ public static class Quiescence
 {
     private const int QuietPollsNeeded = 5;
 
+    /// <summary>Holds the machine's timers (<see cref="KernelTimerLoop.Pause"/>: I/O stays in flight) and waits until
+    /// every kernel actor is at rest; false when it stalls first. The timers stay held until the caller resumes them.</summary>
+    public static bool HoldAtRest(KernelMachine machine, ProgressWatch progress)
+    {
+        machine.TimerLoop?.Pause();
+        return WaitUntilQuiet(KernelActors(machine), machine.Activity, progress, machine.TimerLoop);
+    }
+
+    /// <summary>Every kernel actor of <paramref name="machine"/>: the root, the swap device, the nodes, their kswapds and
+    /// the tasks.</summary>
+    public static IEnumerable<IActorRef> KernelActors(KernelMachine machine)
+    {
+        var d = machine.Directory;
+        yield return d.Kernel;
+        yield return d.Swap;
+        foreach (var n in d.Nodes) yield return n;
+        foreach (var k in d.Kswapds) yield return k;
+        foreach (var pid in d.Pids) if (d.Task(pid) is { } t) yield return t;
+    }
+
     /// <summary>Polls until the machine is at rest (true), or until <paramref name="progress"/> sees it stalled
     /// (false). However long its device keeps I/O in flight, a machine that keeps making progress is waited for. Timers
     /// held by a paused <paramref name="timers"/> loop cannot fire, so they do not keep the machine from rest.</summary>

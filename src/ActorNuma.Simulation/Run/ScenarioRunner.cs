@@ -294,8 +294,7 @@ public static class ScenarioRunner
         {
             if (_pump is not null) { _pump.RunUntilIdle(_options.MaxSteps); return true; }
             if (_stalled) return false;
-            _machine.TimerLoop?.Pause();
-            if (Quiescence.WaitUntilQuiet(KernelActors(), _machine.Activity, _watch, _machine.TimerLoop)) return true;
+            if (Quiescence.HoldAtRest(_machine, _watch)) return true;
             _stalled = true;
             _violations.Add($"liveness: the machine stalled before coming to rest: no kernel message for " +
                             $"{_watch.Window.TotalSeconds:0.###} s, no I/O or timer pending (step {_progress.CurrentStep}, " +
@@ -309,16 +308,6 @@ public static class ScenarioRunner
         {
             _machine.TimerLoop?.Resume();
             _watch.Restart();
-        }
-
-        private IEnumerable<IActorRef> KernelActors()
-        {
-            var d = _machine.Directory;
-            yield return d.Kernel;
-            yield return d.Swap;
-            foreach (var n in d.Nodes) yield return n;
-            foreach (var k in d.Kswapds) yield return k;
-            foreach (var pid in d.Pids) if (d.Task(pid) is { } t) yield return t;
         }
 
         /// <summary>Kernel BUGs become violations (once each), whether or not the machine could be checked.</summary>

@@ -95,14 +95,10 @@ internal sealed partial class ConfigNode
     /// truncates nanoseconds, so the loader reads durations itself and refuses what a TimeSpan tick cannot hold.</summary>
     public TimeSpan ReadDuration()
     {
-        const string expected = "a duration >= 0 such as 100us, 5ms or 1s";
-        var match = Kind == ConfigNodeKind.Scalar ? Duration().Match(Text) : Match.Empty;
-        if (!match.Success || !TicksPerUnit.TryGetValue(match.Groups[2].Value.ToLowerInvariant(), out var perUnit))
-            throw Error(expected);
-        var ticks = decimal.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) * perUnit;
-        if (ticks < 0 || ticks > TimeSpan.MaxValue.Ticks) throw Error(expected);
-        if (ticks != decimal.Truncate(ticks)) throw Error("a duration in whole multiples of 100ns");
-        return TimeSpan.FromTicks((long)ticks);
+        var ticks = Kind == ConfigNodeKind.Scalar ? HoconDuration.Ticks(Text) : null;
+        if (ticks is not { } t || t < 0 || t > TimeSpan.MaxValue.Ticks) throw Error("a duration >= 0 such as 100us, 5ms or 1s");
+        if (t != decimal.Truncate(t)) throw Error("a duration in whole multiples of 100ns");
+        return TimeSpan.FromTicks((long)t);
     }
 
     /// <summary>"a, b, c or d".</summary>
@@ -116,25 +112,6 @@ internal sealed partial class ConfigNode
         (long.MinValue, _) => $"a whole number <= {max}",
         _ => $"a whole number from {min} to {max}",
     };
-
-    private static readonly Dictionary<string, decimal> TicksPerUnit = BuildUnits();
-
-    private static Dictionary<string, decimal> BuildUnits()
-    {
-        var units = new Dictionary<string, decimal> { [""] = TimeSpan.TicksPerMillisecond };
-        void Add(decimal ticks, params string[] names) { foreach (var n in names) units[n] = ticks; }
-        Add(0.01m, "ns", "nano", "nanos", "nanosecond", "nanoseconds");
-        Add(10m, "us", "micro", "micros", "microsecond", "microseconds");
-        Add(TimeSpan.TicksPerMillisecond, "ms", "milli", "millis", "millisecond", "milliseconds");
-        Add(TimeSpan.TicksPerSecond, "s", "second", "seconds");
-        Add(TimeSpan.TicksPerMinute, "m", "minute", "minutes");
-        Add(TimeSpan.TicksPerHour, "h", "hour", "hours");
-        Add(TimeSpan.TicksPerDay, "d", "day", "days");
-        return units;
-    }
-
-    [GeneratedRegex(@"^\s*(-?\d+(?:\.\d+)?)\s*([A-Za-z]*)\s*$")]
-    private static partial Regex Duration();
 
     [GeneratedRegex(@"^[+-]?\d+$")]
     private static partial Regex DecimalInteger();

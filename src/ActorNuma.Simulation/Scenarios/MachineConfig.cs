@@ -63,7 +63,7 @@ public sealed record KswapdConfig(bool Enabled, int Swappiness, int? MinFreeKbyt
 /// <summary>Everything under <c>actornuma</c>: the machine a scenario runs on.</summary>
 public sealed record MachineConfig(Topology Topology, SwapConfig Swap, KernelProfile Profile, RunConfig Run, KswapdConfig Kswapd, string LogLevel)
 {
-    internal static readonly string[] Keys = ["topology", "swap", "kernel", "run", "kswapd", "log"];
+    internal static readonly string[] Keys = ["topology", "swap", "kernel", "run", "kswapd", "soak", "log"];
     internal static readonly string[] LogKeys = ["level"];
     private static readonly (string, string)[] LogLevels =
         [("INFO", "INFO"), ("DEBUG", "DEBUG"), ("WARNING", "WARNING"), ("ERROR", "ERROR"), ("OFF", "OFF")];

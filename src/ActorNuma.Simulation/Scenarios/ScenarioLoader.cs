@@ -26,7 +26,11 @@ public static class ScenarioLoader
 
     internal static ConfigNode ReferenceRoot => ReferenceNode.Value;
 
-    public static LoadedScenario LoadFile(string path)
+    public static LoadedScenario LoadFile(string path) => Parse(ReadScenarioFile(path), path);
+
+    /// <summary>The text of a HOCON file given on the command line; a missing, unreadable or directory path is one
+    /// <see cref="ScenarioException"/> line.</summary>
+    internal static string ReadScenarioFile(string path)
     {
         string text;
         if (string.IsNullOrWhiteSpace(path))
@@ -40,7 +44,7 @@ public static class ScenarioLoader
         {
             throw new ScenarioException($"{path}: expected a readable scenario file, got {FileErrors.Describe(e)}");
         }
-        return Parse(text, path);
+        return text;
     }
 
     /// <summary>Parses scenario text; <paramref name="sourceName"/> names it in messages.</summary>

@@ -1,5 +1,6 @@
 using System.Text.RegularExpressions;
 using ActorNuma.Simulation.Scenarios;
+using ActorNuma.Simulation.Soak;
 
 namespace ActorNuma.Simulation.Tests.Scenarios;
 
@@ -20,6 +21,8 @@ public sealed class ReferenceConfigTests
         Add("actornuma.kernel", KernelProfileConfig.Keys);
         Add("actornuma.run", RunConfig.Keys);
         Add("actornuma.kswapd", KswapdConfig.Keys);
+        Add("actornuma.soak", SoakWorkload.Keys);
+        Add("actornuma.soak.weights", SoakWorkload.WeightKeys.Select(w => w.Key));
         Add("actornuma.log", MachineConfig.LogKeys);
         return data;
     }

@@ -221,7 +221,7 @@ public sealed class ScenarioErrorTests
     [InlineData("kswapd.min-free-kbytes = 0", "actornuma.kswapd.min-free-kbytes: expected a whole number >= 1, got 0")]
     [InlineData("log.level = verbose", "actornuma.log.level: expected INFO, DEBUG, WARNING, ERROR or OFF, got \"verbose\"")]
     [InlineData("log = WARNING", "actornuma.log: expected a block, got \"WARNING\"")]
-    [InlineData("swpa.slots = 1", "actornuma.swpa: expected one of topology, swap, kernel, run, kswapd or log, got an unknown key")]
+    [InlineData("swpa.slots = 1", "actornuma.swpa: expected one of topology, swap, kernel, run, kswapd, soak or log, got an unknown key")]
     [InlineData("swap.slot = 1", "actornuma.swap.slot: expected one of slots, write-latency, read-latency, queue-depth or page-cluster, got an unknown key")]
     [InlineData("kswapd.swapiness = 1", "actornuma.kswapd.swapiness: expected one of enabled, swappiness or min-free-kbytes, got an unknown key")]
     [InlineData("topology { nodes = 2, cpus = 4 }", "actornuma.topology.cpus: expected one of nodes, cpus-per-node, pages-per-node or distances, got an unknown key")]

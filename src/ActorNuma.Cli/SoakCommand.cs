@@ -1,0 +1,120 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using ActorNuma.Simulation.Run;
+using ActorNuma.Simulation.Scenarios;
+using ActorNuma.Simulation.Soak;
+
+namespace ActorNuma.Cli;
+
+/// <summary><c>actornuma soak [workload.conf] [--duration 1m | --virtual-duration 10s] [--mode deterministic|concurrent]
+/// [--seed N] [--out dir]</c>: a long mixed workload with the checkers on, metrics streamed to --out.</summary>
+public static class SoakCommand
+{
+    private static readonly TimeSpan DefaultDuration = TimeSpan.FromMinutes(1);
+
+    public static Command Create()
+    {
+        var workload = new Argument<string?>("workload")
+        {
+            Description = "Soak workload file (HOCON, actornuma.soak over reference.conf). Without one, the embedded default runs.",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var duration = new Option<TimeSpan?>("--duration")
+        {
+            Description = "Stop after this much wall time, such as 10s, 1m or 2h (default 1m)",
+            CustomParser = r => ParseDuration(r, "--duration"),
+        };
+        var virtualDuration = new Option<TimeSpan?>("--virtual-duration")
+        {
+            Description = "Deterministic mode: stop after this much virtual time (the same seed stops at the same round)",
+            CustomParser = r => ParseDuration(r, "--virtual-duration"),
+        };
+        var mode = new Option<string?>("--mode") { Description = "deterministic or concurrent (overrides actornuma.run.mode)" };
+        mode.AcceptOnlyFromAmong("deterministic", "concurrent");
+        var seed = new Option<int?>("--seed") { Description = "The seed of every random choice (overrides actornuma.run.seed)", CustomParser = RunCommand.ParseSeed };
+        var output = new Option<string>("--out") { Description = "Directory for metrics.csv, metrics.jsonl, report.json and summary.md", DefaultValueFactory = _ => "soak-out" };
+        var command = new Command("soak", "Run a mixed workload for a long time with the checkers on; write metrics and a report")
+        {
+            workload, duration, virtualDuration, mode, seed, output,
+        };
+        // Reads which options were given, not their values: a value that failed its own parser throws when read.
+        command.Validators.Add(r =>
+        {
+            var virtualGiven = r.GetResult(virtualDuration) is not null;
+            if (r.GetResult(duration) is not null && virtualGiven)
+                r.AddError("--duration and --virtual-duration: expected one of them, got both");
+            else if (virtualGiven && r.GetResult(mode)?.Tokens is [{ Value: "concurrent" }])
+                r.AddError("--virtual-duration: expected --mode deterministic (concurrent mode runs on the wall clock), got --mode concurrent");
+        });
+        command.SetAction(p => Execute(p.GetValue(workload), p.GetValue(duration), p.GetValue(virtualDuration),
+            p.GetValue(mode), p.GetValue(seed), p.GetValue(output)!));
+        return command;
+    }
+
+    private static TimeSpan? ParseDuration(ArgumentResult r, string option)
+    {
+        var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
+        if (HoconDuration.Parse(text) is { } d && d > TimeSpan.Zero) return d;
+        r.AddError($"{option}: expected a duration above 0 such as 10s, 1m or 2h, got \"{text}\"");
+        return null;
+    }
+
+    private static int Execute(string? file, TimeSpan? duration, TimeSpan? virtualDuration, string? mode, int? seed, string output)
+    {
+        LoadedSoak soak;
+        var runMode = mode is null ? (RunMode?)null : mode == "concurrent" ? RunMode.Concurrent : RunMode.Deterministic;
+        try
+        {
+            soak = file is null ? SoakLoader.LoadDefault() : SoakLoader.LoadFile(file);
+            if (virtualDuration is not null && (runMode ?? soak.Machine.Run.Mode) == RunMode.Concurrent)
+                throw new ScenarioException($"--virtual-duration: expected a deterministic soak, got actornuma.run.mode = concurrent in {soak.Source}");
+            MemoryEstimate.CheckFits(soak.AsScenario(), MemoryEstimate.DefaultLimit);
+            SoakOutputs.Prepare(output);
+        }
+        catch (ScenarioException e)
+        {
+            Console.Error.WriteLine($"actornuma: {e.Message}");
+            return ExitCodes.BadInput;
+        }
+        using var cancel = new CancellationTokenSource();
+        ConsoleCancelEventHandler onCancel = (_, e) =>
+        {
+            // The first Ctrl-C stops at the next checkpoint and still writes every output; a second one kills.
+            if (cancel.IsCancellationRequested) return;
+            e.Cancel = true;
+            cancel.Cancel();
+        };
+        Console.CancelKeyPress += onCancel;
+        try
+        {
+            var options = new SoakOptions
+            {
+                Seed = seed,
+                Mode = runMode,
+                Duration = virtualDuration is null ? duration ?? DefaultDuration : null,
+                VirtualDuration = virtualDuration,
+                OutDir = output,
+                Cancel = cancel.Token,
+                Progress = Console.WriteLine,
+            };
+            foreach (var line in SoakRunner.DerivedParameters(soak, options)) Console.WriteLine(line);
+            var result = SoakRunner.Run(soak, options);
+            SoakOutputs.Write(output, result);
+            SoakPlots.Write(output, ScenarioRunner.Settings(soak.Machine).WatermarksOf(0), virtualTime: result.Mode == "deterministic");
+            Console.WriteLine($"soak {result.StopReason}: rounds={result.Rounds} syscalls={result.Syscalls} events={result.Events} " +
+                              $"events_per_s={result.EventsPerSecond:0} messages_per_s={result.MessagesPerSecond:0} checks={result.Checks} " +
+                              $"wall={result.Wall.TotalSeconds:0.0}s virtual={result.VirtualTime.TotalSeconds:0.###}s out={output}");
+            if (result.Violation is null)
+            {
+                Console.WriteLine("PASS (exit 0)");
+                return ExitCodes.Ok;
+            }
+            Console.WriteLine($"CHECKER: {result.Violation} (exit 3)");
+            return ExitCodes.CheckerFired;
+        }
+        finally
+        {
+            Console.CancelKeyPress -= onCancel;
+        }
+    }
+}

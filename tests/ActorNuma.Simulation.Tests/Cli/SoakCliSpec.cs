@@ -1,0 +1,87 @@
+using ActorNuma.Cli;
+
+namespace ActorNuma.Simulation.Tests.Cli;
+
+/// <summary>The soak command: a short deterministic soak from the command line writes its outputs and passes; bad
+/// flags and an unwritable --out are one line and exit 2, before anything runs.</summary>
+[Collection("Console")]
+public sealed class SoakCliSpec : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("actornuma-soak-cli").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    [Fact]
+    public void A_short_soak_prints_the_seed_first_writes_its_outputs_and_passes()
+    {
+        var outDir = Path.Combine(_dir, "out");
+
+        var (code, output, error) = CliRunner.Run("soak", "--virtual-duration", "500ms", "--seed", "3", "--out", outDir);
+
+        Assert.Equal("", error);
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.StartsWith("seed=3 mode=deterministic ", output);
+        Assert.EndsWith("PASS (exit 0)\n", output);
+        Assert.All(new[] { "metrics.csv", "metrics.jsonl", "report.json", "summary.md", "index.html" },
+            f => Assert.True(new FileInfo(Path.Combine(outDir, f)).Length > 0, f));
+    }
+
+    [Fact]
+    public void A_short_soak_draws_its_plots_as_png_images_and_index_html_shows_them()
+    {
+        var outDir = Path.Combine(_dir, "plots");
+
+        var (code, _, _) = CliRunner.Run("soak", "--virtual-duration", "2s", "--out", outDir);
+
+        Assert.Equal(ExitCodes.Ok, code);
+        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+        foreach (var image in SoakPlots.Files.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
+        {
+            var bytes = File.ReadAllBytes(Path.Combine(outDir, image));
+            Assert.True(bytes.Length > 10_000, $"{image} has {bytes.Length} bytes");
+            Assert.Equal(png, bytes[..8]);
+            Assert.Contains($"<img src=\"{image}\"", File.ReadAllText(Path.Combine(outDir, "index.html")));
+        }
+    }
+
+    [Theory]
+    [InlineData("--duration 0s", "--duration: expected a duration above 0 such as 10s, 1m or 2h, got \"0s\"")]
+    [InlineData("--duration soon", "--duration: expected a duration above 0 such as 10s, 1m or 2h, got \"soon\"")]
+    [InlineData("--duration 1s --virtual-duration 1s", "--duration and --virtual-duration: expected one of them, got both")]
+    [InlineData("--mode concurrent --virtual-duration 1s",
+        "--virtual-duration: expected --mode deterministic (concurrent mode runs on the wall clock), got --mode concurrent")]
+    [InlineData("--seed x", "--seed: expected a whole number from -2147483648 to 2147483647, got \"x\"")]
+    public void A_bad_flag_is_one_line_and_exit_2(string flags, string expected)
+    {
+        var (code, output, error) = CliRunner.Run(["soak", .. flags.Split(' '), "--out", Path.Combine(_dir, "never")]);
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal("", output);
+        Assert.Equal($"actornuma: {expected} (try --help)", error.TrimEnd('\n'));
+        Assert.False(Directory.Exists(Path.Combine(_dir, "never")));
+    }
+
+    [Fact]
+    public void An_out_that_is_a_file_is_one_line_and_exit_2_before_the_soak()
+    {
+        var file = Path.Combine(_dir, "a-file");
+        File.WriteAllText(file, "");
+
+        var (code, output, error) = CliRunner.Run("soak", "--duration", "1s", "--out", file);
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal("", output);
+        Assert.Equal($"actornuma: --out {file}: expected a directory, got a file", error.TrimEnd('\n'));
+    }
+
+    [Fact]
+    public void A_workload_file_that_does_not_exist_is_one_line_and_exit_2()
+    {
+        var missing = Path.Combine(_dir, "missing.conf");
+
+        var (code, _, error) = CliRunner.Run("soak", missing, "--out", Path.Combine(_dir, "o"));
+
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal($"actornuma: {missing}: expected a readable scenario file, got no such file", error.TrimEnd('\n'));
+    }
+}

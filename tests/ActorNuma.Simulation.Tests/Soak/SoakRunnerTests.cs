@@ -1,0 +1,98 @@
+using ActorNuma.Simulation.Scenarios;
+using ActorNuma.Simulation.Soak;
+
+namespace ActorNuma.Simulation.Tests.Soak;
+
+/// <summary>A soak of about a second of virtual time with the default workload: every output written, the checkers
+/// after every round and clean, the kernel's reclaim and migration paths exercised, and the same seed giving the same
+/// metrics byte for byte.</summary>
+public sealed class SoakRunnerTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("actornuma-soak").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private SoakResult Soak(int seed, string name, string? workload = null)
+    {
+        var outDir = Path.Combine(_dir, name);
+        SoakOutputs.Prepare(outDir);
+        var soak = workload is null ? SoakLoader.LoadDefault() : SoakLoader.Parse(workload, "test.conf");
+        var result = SoakRunner.Run(soak, new SoakOptions
+        {
+            Seed = seed,
+            Mode = RunMode.Deterministic,
+            VirtualDuration = TimeSpan.FromSeconds(1),
+            OutDir = outDir,
+        });
+        SoakOutputs.Write(outDir, result);
+        return result;
+    }
+
+    private string Metrics(string name) => File.ReadAllText(Path.Combine(_dir, name, "metrics.csv"));
+
+    [Fact]
+    public void A_deterministic_soak_writes_every_output_and_its_checkers_run_after_every_round_and_stay_clean()
+    {
+        var r = Soak(seed: 5, "a");
+
+        Assert.Null(r.Violation);
+        Assert.Equal("virtual-duration", r.StopReason);
+        Assert.Equal(r.Rounds, r.Checks);
+        foreach (var file in SoakOutputs.Files) Assert.True(new FileInfo(Path.Combine(_dir, "a", file)).Length > 0, file);
+        var rows = Metrics("a").TrimEnd('\n').Split('\n');
+        Assert.Equal(
+            "interval,time_s,rounds,syscalls,messages,pgfault,pgmajfault,pswpin,pswpout,pgscan_kswapd,pgscan_direct,pgsteal," +
+            "pageoutrun,allocstall,migrated,oom_kill,free_node0,free_node1,swap_used",
+            rows[0]);
+        Assert.Equal(r.MetricsRows + 1, rows.Length);
+        Assert.Equal(r.MetricsRows, File.ReadAllLines(Path.Combine(_dir, "a", "metrics.jsonl")).Length);
+        Assert.Contains("\"stop_reason\": \"virtual-duration\"", File.ReadAllText(Path.Combine(_dir, "a", "report.json")));
+    }
+
+    [Fact]
+    public void The_default_workload_keeps_kswapd_swap_in_and_migration_busy()
+    {
+        var r = Soak(seed: 5, "busy");
+
+        Assert.All(["pgfault", "pgmajfault", "pswpin", "pswpout", "pgscan_kswapd", "emu_migrate_evicted"],
+            name => Assert.True(r.Vmstat[name] > 0, $"{name} = {r.Vmstat[name]}"));
+        Assert.Equal(0, r.Vmstat["emu_oom_kill"]);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_identical_metrics_and_another_seed_other_metrics()
+    {
+        Soak(seed: 7, "first");
+        Soak(seed: 7, "again");
+        Soak(seed: 8, "other");
+
+        Assert.Equal(Metrics("first"), Metrics("again"));
+        Assert.NotEqual(Metrics("first"), Metrics("other"));
+    }
+
+    [Fact]
+    public void Every_workload_file_in_hocon_soak_loads()
+    {
+        var files = Directory.GetFiles(Path.Combine(Tests.Kernel.ScenarioRun.RepoRoot, "hocon", "soak"), "*.conf");
+
+        Assert.Contains(files, f => Path.GetFileName(f) == "default.conf");
+        Assert.All(files, f => Assert.Equal(f, SoakLoader.LoadFile(f).Source));
+    }
+
+    [Fact]
+    public void A_workload_with_every_weight_zero_is_refused_naming_the_key()
+    {
+        var e = Assert.Throws<ScenarioException>(() => SoakLoader.Parse(
+            "actornuma.soak.weights { touch = 0, mbind-move = 0, migrate-pages = 0, set-mempolicy = 0, fork = 0 }", "w.conf"));
+
+        Assert.Equal("w.conf: actornuma.soak.weights: expected at least one weight above 0, got all 0", e.Message);
+    }
+
+    [Fact]
+    public void A_workload_key_the_soak_does_not_know_is_refused_naming_its_path()
+    {
+        var e = Assert.Throws<ScenarioException>(() => SoakLoader.Parse("actornuma.soak { taks = 3 }", "w.conf"));
+
+        Assert.StartsWith("w.conf: actornuma.soak.taks: expected one of tasks, ", e.Message);
+    }
+}
