@@ -3,7 +3,8 @@ using static ActorNuma.Kernel.NumaNode;
 
 namespace ActorNuma.Kernel;
 
-/// <summary>The slow path of 2.6.14 <c>__alloc_pages</c> and the OOM kill of the faulting task.</summary>
+/// <summary>Allocation from the task's side: the plan of <c>alloc_page_vma</c>, 2.6.14 <c>__alloc_pages</c> with its
+/// slow path, and the OOM kill of the faulting task.</summary>
 public sealed partial class NumaTaskActor
 {
     /// <summary>After the pages_low pass failed on every node: <c>wakeup_kswapd</c> for each zone of the zonelist, then
@@ -92,4 +93,46 @@ public sealed partial class NumaTaskActor
     }
 
     private bool _killPending;
+
+    /// <summary>The allocation plan of <c>alloc_page_vma(vma, addr)</c> under the policy in force now.</summary>
+    private AllocPlan Plan(Vma vma, ulong vpn)
+    {
+        var policy = PolicyAllocation.EffectivePolicy(vma, _state.Policy);
+        return PolicyAllocation.PlanAllocVma(policy, vma, vpn << MmConstants.PageShift, CpuNode, _machine.Zonelists, ref _ilNext);
+    }
+
+    /// <summary>2.6.14 <c>__alloc_pages</c> from the task's side: the zonelist at pages_low; when every node refuses,
+    /// wake their kswapds and go again at pages_min; when that fails too, reclaim directly, then the OOM path.</summary>
+    private void Allocate(AllocPlan plan, AllocItem[] items, AllocPurpose purpose, TouchOp op,
+        Action<AllocatedPage> onPage, Action<SwapCacheMapped> onMapped, Action<SwapInRaced> onRaced, Action<AllocItem[]> onOom,
+        AllocPass pass = AllocPass.Low, Action? completed = null)
+    {
+        if (plan.Zonelist.Length == 0) { onOom(items); completed?.Invoke(); return; }
+        var left = items.Length;
+        var pendingSlowPaths = 0;
+        Request(Directory.Node(plan.Zonelist[0]),
+            t => new AllocPages(t, Self, Pid, _state.Cpu, items, plan.Zonelist, 0, pass, plan.Interleave, purpose),
+            r =>
+            {
+                switch (r)
+                {
+                    case PagesAllocated m:
+                        foreach (var p in m.Pages) onPage(p);
+                        left -= m.Pages.Length;
+                        break;
+                    case SwapCacheMapped m: left -= m.Pages.Length; onMapped(m); break;
+                    case SwapInRaced m: left -= m.Vpns.Length; onRaced(m); break;
+                    case AllocFailed m:
+                        left -= m.Items.Length;
+                        pendingSlowPaths++;
+                        AllocSlowPath(plan, m.Items, purpose, op, m.Pass, onPage, onMapped, onRaced, onOom, () =>
+                        {
+                            if (--pendingSlowPaths == 0 && left == 0) completed?.Invoke();
+                        });
+                        break;
+                }
+                if (left == 0 && pendingSlowPaths == 0) completed?.Invoke();
+                return left == 0;
+            });
+    }
 }

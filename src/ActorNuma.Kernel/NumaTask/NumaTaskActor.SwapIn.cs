@@ -1,0 +1,179 @@
+using static ActorNuma.Kernel.NumaTask;
+using static ActorNuma.Kernel.NumaNode;
+
+namespace ActorNuma.Kernel;
+
+/// <summary>Faults on swap PTEs: <c>do_swap_page</c> with the swap-cache lookup, <c>swapin_readahead</c> and the mapping
+/// of the pages read.</summary>
+/// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(), swapin_readahead(); mm/swap_state.c read_swap_cache_async().</remarks>
+public sealed partial class NumaTaskActor
+{
+    private sealed record SwapFault(Vma Vma, ulong Vpn, int Slot, bool Write, Action Done);
+
+    /// <summary><c>do_swap_page</c> for a round of faults on swap PTEs: look the slots up in the swap cache; hits map
+    /// the pages where they are (minor faults), misses read their slot's cluster (swapin_readahead) into pages
+    /// allocated under the policy in force now (major faults). Then <c>swap_free</c> and, with swap over half full,
+    /// <c>remove_exclusive_swap_page</c>; a store the page cannot take goes on to do_wp_page.</summary>
+    private void DoSwapPages(TouchOp op, List<SwapFault> faults)
+    {
+        if (faults.Count == 0) return;
+        var bySlot = new Dictionary<int, SwapFault>(faults.Count);
+        var slots = new int[faults.Count];
+        var vpns = new uint[faults.Count];
+        for (var k = 0; k < faults.Count; k++)
+        {
+            var f = faults[k];
+            bySlot.Add(f.Slot, f);   // Add: one fault per slot in a round (ToDictionary's rule)
+            slots[k] = f.Slot;
+            vpns[k] = (uint)f.Vpn;
+        }
+        var left = faults.Count;
+        Request(Directory.Swap,
+            t => new SwapDevice.LookupSwapCache(t, Self, Pid, slots, vpns),
+            r =>
+            {
+                switch (r)
+                {
+                    case SwapCacheMapped m:
+                        left -= m.Pages.Length;
+                        SwapMapped(op, m.Pages, bySlot, major: false);
+                        break;
+                    case SwapDevice.SwapCacheMiss m:
+                        left -= m.Slots.Length;
+                        ReadSwapPages(op, m, bySlot);
+                        break;
+                }
+                return left == 0;
+            });
+    }
+
+    /// <summary>Misses: <c>swapin_readahead</c> reads each miss's cluster (<c>valid_swaphandles</c>), the pages placed
+    /// by <c>alloc_page_vma</c> at the faulting address and the ones after it (the kernel's guess), under the policy in
+    /// force now: the seed's disadvantage C, where a page comes back is decided at fault time. A miss whose slot an
+    /// earlier miss of the round already reads is a later fault in the kernel: it looks the cache up again (a minor
+    /// fault) once the round's reads are in.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(), swapin_readahead(); mm/swap_state.c read_swap_cache_async().</remarks>
+    private void ReadSwapPages(TouchOp op, SwapDevice.SwapCacheMiss m, Dictionary<int, SwapFault> bySlot)
+    {
+        var window = 1 << _machine.Settings.EffectivePageCluster;
+        var requested = new HashSet<int>(m.Slots.Length * window);
+        var later = new List<SwapFault>();
+        // The pages to read, grouped as they come by plan in order of each plan's first page (as GroupBy did), by linear
+        // search: a round has few plans. Items go straight into their group (no list of every item with its plan:
+        // at a few thousand pages that list was a large-object array, and each one cost a full GC).
+        var groups = new List<(PlanKey Key, AllocPlan Plan, List<AllocItem> Items)>();
+        void Add(AllocItem item, AllocPlan plan)
+        {
+            var key = new PlanKey(plan.Zonelist, plan.Interleave, AllocPurpose.SwapIn);
+            var g = 0;
+            while (g < groups.Count && !groups[g].Key.Equals(key)) g++;
+            if (g == groups.Count) groups.Add((key, plan, []));
+            groups[g].Items.Add(item);
+        }
+        for (var k = 0; k < m.Slots.Length; k++)
+        {
+            var f = bySlot[m.Slots[k]];
+            if (requested.Contains(f.Slot)) { later.Add(f); continue; }
+            var (start, count) = (m.ClusterStart[k], m.ClusterCount[k]);
+            Vma? vma = f.Vma;
+            var next = VmNext(vma);
+            var addr = f.Vpn << MmConstants.PageShift;
+            for (var slot = start; slot < start + count; slot++)
+            {
+                if (requested.Add(slot))
+                {
+                    var kind = slot == f.Slot ? SwapInKind.ReadaheadFault : SwapInKind.Readahead;
+                    var vpn = kind == SwapInKind.ReadaheadFault ? f.Vpn : addr >> MmConstants.PageShift;
+                    Add(new AllocItem((uint)vpn, 0, slot, kind), PlanAt(vma, addr));
+                }
+                (vma, next, addr) = NextReadaheadAddress(vma, next, addr);
+            }
+            if (requested.Add(f.Slot)) Add(new AllocItem((uint)f.Vpn, 0, f.Slot, SwapInKind.Fault), Plan(f.Vma, f.Vpn));
+        }
+        var allRead = Join(groups.Count, () => DoSwapPages(op, later));
+        foreach (var (_, plan, group) in groups)
+        {
+            Allocate(plan, group.ToArray(), AllocPurpose.SwapIn, op,
+                onPage: _ => { },
+                onMapped: mapped => SwapMapped(op, mapped.Pages, bySlot, major: true),
+                onRaced: raced => DoSwapPages(op, raced.Slots.Where(s => bySlot.ContainsKey(s) && IsFaultOf(group, s)).Select(s => bySlot[s]).ToList()),
+                onOom: failed =>
+                {
+                    op.Oom = true;
+                    foreach (var i in failed.Where(i => i.Kind != SwapInKind.Readahead)) bySlot[i.SwapSlot].Done();
+                },
+                completed: allRead);
+        }
+        static bool IsFaultOf(List<AllocItem> group, int slot) =>
+            group.Exists(i => i.SwapSlot == slot && i.Kind != SwapInKind.Readahead);
+    }
+
+    /// <summary>swapin_readahead's walk to the next address (CONFIG_NUMA, "Find the next applicable VMA for the NUMA
+    /// policy"): the address always advances by one page. Past the VMA's end the walk takes the next VMA, but drops it
+    /// again (NULL: the task policy) while the address is still below that VMA's start, i.e. in a hole; with no VMA it
+    /// takes the next one once the address reaches its start. As in the kernel, <paramref name="next"/> has already
+    /// moved past a VMA that was dropped for a hole, so that VMA is never taken up again.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/memory.c swapin_readahead().</remarks>
+    private (Vma? Vma, Vma? Next, ulong Addr) NextReadaheadAddress(Vma? vma, Vma? next, ulong addr)
+    {
+        addr += MmConstants.PageSize;
+        if (addr == 0) vma = null;
+        if (vma is not null)
+        {
+            if (addr >= vma.End)
+            {
+                vma = next;
+                next = VmNext(vma);
+            }
+            if (vma is not null && addr < vma.Start) vma = null;
+        }
+        else if (next is not null && addr >= next.Start)
+        {
+            vma = next;
+            next = VmNext(vma);
+        }
+        return (vma, next, addr);
+    }
+
+    /// <summary><c>vma-&gt;vm_next</c>: the VMA after <paramref name="vma"/> in address order.</summary>
+    private Vma? VmNext(Vma? vma) => vma is null ? null : _state.Vmas.FindVma(vma.End);
+
+    /// <summary>alloc_page_vma(vma, addr), or alloc_pages_current without a VMA.</summary>
+    private AllocPlan PlanAt(Vma? vma, ulong addr) =>
+        vma is not null ? Plan(vma, addr >> MmConstants.PageShift)
+            : PolicyAllocation.PlanAllocCurrent(_state.Policy, CpuNode, _machine.Zonelists, ref _ilNext);
+
+    /// <summary>The end of do_swap_page for pages now in the swap cache and on their node: the PTE maps each one
+    /// read-only, <c>swap_free</c> (and vm_swap_full) goes to the swap device, and a store goes on to do_wp_page. The
+    /// kernel asks <c>can_share_swap_page</c> with the page locked, which orders it against a try_to_unmap that adds a
+    /// slot reference; here the slot's count lives in the swap device, so the question is asked there, through
+    /// do_wp_page, after this fault's swap_free: a count carried over from the lookup could be stale, and a page
+    /// mapped writable on it would take a store another task still reaches through the slot.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(), do_wp_page(); mm/swapfile.c can_share_swap_page().</remarks>
+    private void SwapMapped(TouchOp op, MappedSwapPage[] pages, Dictionary<int, SwapFault> bySlot, bool major)
+    {
+        var faulted = new List<MappedSwapPage>(pages.Length);
+        foreach (var page in pages)
+        {
+            if (page.Kind == SwapInKind.Readahead) continue;
+            var f = bySlot[page.Slot];
+            faulted.Add(page);
+            if (major) { op.Major++; Count(VmEvent.Pgmajfault); }
+            _state.PageTable.Set(f.Vpn, Pte.Present(page.Pfn, write: false, young: true));
+            CheckRead(f.Vpn, page.Contents);
+        }
+        if (faulted.Count == 0) return;
+        var slots = new int[faulted.Count];
+        var pfns = new int[faulted.Count];
+        for (var k = 0; k < faulted.Count; k++) (slots[k], pfns[k]) = (faulted[k].Slot, faulted[k].Pfn);
+        Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(slots, pfns));
+        var next = new FaultBatch(this, op);
+        foreach (var page in faulted)
+        {
+            var f = bySlot[page.Slot];
+            if (f.Write) DoWpPage(next, f.Vma, f.Vpn, page.Pfn, f.Done);
+            else f.Done();
+        }
+        next.Flush();
+    }
+}
