@@ -4,14 +4,17 @@ using ActorNuma.Simulation.Scenarios;
 
 namespace ActorNuma.Cli;
 
-/// <summary><c>actornuma bench</c>: new-page faults per second (both modes), bytes per emulated page, and pages migrated
-/// per second through the swap path.</summary>
+/// <summary><c>actornuma bench</c>: the figures the performance issue sets targets for (see <see cref="Benchmarks"/>),
+/// each measured until it converges, with its target and whether it holds.</summary>
 public static class BenchCommand
 {
     public static Command Create()
     {
-        var pages = new Option<int>("--pages") { Description = "Pages per run (default 262144 = 1 GiB)", DefaultValueFactory = _ => 262_144 };
-        var runs = new Option<int>("--runs") { Description = "Measured runs per figure (the median is reported)", DefaultValueFactory = _ => 3 };
+        var quick = new Option<bool>("--quick") { Description = "Small sizes and at most 5 runs a figure: under a minute (CI runs it)" };
+        var json = new Option<string?>("--json") { Description = "Also write every figure, its runs, target and configuration to this JSON file" };
+        var pages = new Option<int?>("--pages") { Description = "Pages of the faults and migration runs (default 262144 = 1 GiB; --quick 16384)" };
+        var runs = new Option<int>("--runs") { Description = "Convergence window: the last N runs must agree within 10% (the median is reported)", DefaultValueFactory = _ => 3 };
+        var maxRuns = new Option<int?>("--max-runs") { Description = "Bound on runs per figure while converging (default 25; --quick 5)" };
         var only = new Option<string[]>("--figure")
         {
             Description = $"Measure only these figures ({string.Join(", ", Benchmarks.FigureNames)}); default all",
@@ -20,28 +23,67 @@ public static class BenchCommand
         only.AcceptOnlyFromAmong([.. Benchmarks.FigureNames]);
         var mode = new Option<string[]>("--mode")
         {
-            Description = "Run modes for the faults and migration figures (concurrent, deterministic); default both",
+            Description = "Run modes for the faults, migration, allocation and soak figures (concurrent, deterministic); default both",
             AllowMultipleArgumentsPerToken = true,
         };
         mode.AcceptOnlyFromAmong("concurrent", "deterministic");
         var each = new Option<bool>("--each") { Description = "Also print every measured run, in the order run (with its allocation and GC pauses)" };
-        var command = new Command("bench", "Measure faults/s, bytes per page and migration pages/s") { pages, runs, only, mode, each };
+        var command = new Command("bench", "Measure the emulator against its performance targets: raw Akka rates, faults/s, " +
+                                           "migrated pages/s, bytes allocated per operation, bytes per page, scaling, schedules/s, soak events/s")
+        {
+            quick, json, pages, runs, maxRuns, only, mode, each,
+        };
         command.SetAction(p =>
         {
-            var n = p.GetValue(pages);
-            var r = p.GetValue(runs);
-            if (n < 1024 || r < 1)
+            var o = p.GetValue(quick) ? BenchOptions.QuickDefaults() : new BenchOptions();
+            var n = p.GetValue(pages) ?? o.Pages;
+            var window = p.GetValue(runs);
+            var bound = p.GetValue(maxRuns) ?? o.Convergence.MaxRuns;
+            if (n < 1024 || window < 1 || bound < window)
             {
-                Console.Error.WriteLine("actornuma: bench --pages must be at least 1024 and --runs at least 1");
+                Console.Error.WriteLine("actornuma: bench --pages must be at least 1024, --runs at least 1 and --max-runs at least --runs");
+                return ExitCodes.BadInput;
+            }
+            var jsonPath = p.GetValue(json);
+            if (jsonPath is not null && !CanWrite(jsonPath, out var why))
+            {
+                Console.Error.WriteLine($"actornuma: bench --json {jsonPath}: {why}");
                 return ExitCodes.BadInput;
             }
             if (MeasureInConfiguredProcess() is { } code) return code;
+            o = o with
+            {
+                Pages = n,
+                Convergence = o.Convergence with { Window = window, MaxRuns = bound },
+                Only = p.GetValue(only) ?? [],
+                Modes = (p.GetValue(mode) ?? []).Select(m => Enum.Parse<RunMode>(m, ignoreCase: true)).ToArray(),
+                EachRun = p.GetValue(each),
+            };
             Console.WriteLine(GcDescription());
-            var modes = (p.GetValue(mode) ?? []).Select(m => Enum.Parse<RunMode>(m, ignoreCase: true)).ToArray();
-            foreach (var line in Benchmarks.RunAll(n, r, Console.WriteLine, p.GetValue(only), modes, p.GetValue(each))) Console.WriteLine(line);
+            Console.WriteLine("jit: " + Benchmarks.JitDescription());
+            var report = Benchmarks.RunAll(o, Console.WriteLine);
+            var missed = report.Figures.Count(f => f.Holds == false);
+            Console.WriteLine($"{report.Figures.Count} figures in {report.ElapsedSeconds:F0} s; targets: " +
+                              $"{report.Figures.Count(f => f.Holds == true)} hold, {missed} missed");
+            if (jsonPath is not null) File.WriteAllText(jsonPath, report.ToJson());
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static bool CanWrite(string path, out string why)
+    {
+        try
+        {
+            using (File.Open(path, FileMode.Append, FileAccess.Write)) { }
+            why = "";
+            return true;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            why = e.Message;
+            return false;
+        }
     }
 
     /// <summary>The gen0 budget bench measures with (64 MB). The runtime reads it from the environment only (there is no
@@ -52,11 +94,7 @@ public static class BenchCommand
     public const string Gen0Budget = "0x4000000";
 
     /// <summary>The GC the figures were measured under, the bench's first line.</summary>
-    public static string GcDescription() =>
-        $"gc: {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, " +
-        $"{(System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "non-concurrent" : "concurrent")}, " +
-        $"gen0 budget {Environment.GetEnvironmentVariable(Gen0BudgetVariable) ?? Environment.GetEnvironmentVariable("COMPlus_GCgen0size") ?? "runtime default"}; " +
-        $"{Environment.ProcessorCount} cpus";
+    public static string GcDescription() => $"gc: {Benchmarks.GcDescription()}; {Environment.ProcessorCount} cpus";
 
     /// <summary>Runs this same bench command line in a child process with <see cref="Gen0Budget"/> and returns its exit
     /// code; null when this process should measure itself: the budget is set already, or the entry point is not the

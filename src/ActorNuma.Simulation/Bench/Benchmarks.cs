@@ -1,110 +1,193 @@
 using System.Diagnostics;
-using System.Globalization;
+using ActorNuma.Simulation.Explore;
 using ActorNuma.Simulation.Run;
 using ActorNuma.Simulation.Scenarios;
+using ActorNuma.Simulation.Soak;
 
 namespace ActorNuma.Simulation.Bench;
 
-/// <summary>The numbers the issues set targets for, measured by running scenarios: new-page faults per second in both
-/// modes, bytes per emulated page, and pages migrated per second through the swap path (zero latency).</summary>
+/// <summary>What <c>actornuma bench</c> measures and how hard.</summary>
+public sealed record BenchOptions
+{
+    /// <summary>Small sizes and few runs: the whole bench in under a minute, for CI (which fails on a crash or a wrong
+    /// result, never on a time).</summary>
+    public bool Quick { get; init; }
+    /// <summary>Pages of the faults and migration runs; the other figures derive their sizes from it.</summary>
+    public int Pages { get; init; } = 262_144;
+    /// <summary>Figure groups to measure (<see cref="Benchmarks.FigureNames"/>); empty: all.</summary>
+    public IReadOnlyCollection<string> Only { get; init; } = [];
+    /// <summary>Run modes of the faults, migration, allocation and soak figures; empty: both.</summary>
+    public IReadOnlyCollection<RunMode> Modes { get; init; } = [];
+    public ConvergencePolicy Convergence { get; init; } = new(Window: 3, Tolerance: 0.10, MaxRuns: 25);
+    /// <summary>Also report every measured run, in the order run.</summary>
+    public bool EachRun { get; init; }
+
+    public static BenchOptions QuickDefaults() => new()
+    {
+        Quick = true,
+        Pages = 16_384,
+        Convergence = new ConvergencePolicy(Window: 3, Tolerance: 0.10, MaxRuns: 5),
+    };
+}
+
+/// <summary>The figures the performance issue sets targets for, each measured until it converges, with its target and
+/// its ratio to the raw Akka.NET rate of the same run: raw Tell and ping-pong rates, new-page faults/s, migrated
+/// pages/s (swap form), bytes allocated per fault and per migrated page, bytes per emulated page, cost against pages and
+/// nodes, schedules explored/s on the race catalogue and soak events/s.</summary>
 public static class Benchmarks
 {
-    public sealed record Figure(string Name, double Value, string Unit, string Detail);
+    public static readonly IReadOnlyList<string> FigureNames =
+        ["raw", "faults", "migration", "allocation", "memory", "scaling", "explore", "soak"];
 
-    /// <summary>The figures <c>actornuma bench</c> can measure; <see cref="RunAll"/> takes any subset.</summary>
-    public static readonly IReadOnlyList<string> FigureNames = ["faults", "migration", "memory"];
-
-    /// <param name="eachRun">Also report every measured run (in the order run) through <paramref name="progress"/>.</param>
-    public static IEnumerable<string> RunAll(int pages, int runs, Action<string>? progress = null,
-        IReadOnlyCollection<string>? only = null, IReadOnlyCollection<RunMode>? modes = null, bool eachRun = false)
+    public static BenchReport RunAll(BenchOptions o, Action<string>? progress = null)
     {
-        bool Wanted(string name) => only is null || only.Count == 0 || only.Contains(name);
+        var started = DateTimeOffset.UtcNow;
+        var clock = Stopwatch.StartNew();
+        bool Wanted(string name) => o.Only.Count == 0 || o.Only.Contains(name);
+        var modes = new[] { RunMode.Concurrent, RunMode.Deterministic }.Where(m => o.Modes.Count == 0 || o.Modes.Contains(m)).ToArray();
         var figures = new List<Figure>();
-        foreach (var mode in new[] { RunMode.Concurrent, RunMode.Deterministic })
+        double? tell = null;
+
+        void Add(Figure f, bool rate = false)
         {
-            if (modes is { Count: > 0 } && !modes.Contains(mode)) continue;
-            if (Wanted("faults")) figures.Add(Median(runs, () => Faults(pages, mode), progress, eachRun));
-            if (Wanted("migration")) figures.Add(Median(runs, () => Migration(pages, mode), progress, eachRun));
+            if (rate && tell is { } t) f = f with { TellRatio = f.Value / t };
+            figures.Add(f);
+            progress?.Invoke(f.Line());
+        }
+        Figure Converge(Func<Figure> run) => o.Convergence.Measure(run, progress, o.EachRun);
+
+        if (Wanted("raw") || Wanted("faults") || Wanted("migration") || Wanted("explore") || Wanted("soak"))
+        {
+            using var raw = new RawAkka();
+            var oneWay = Converge(() => raw.OneWay(o.Quick ? 200_000 : 2_000_000));
+            tell = oneWay.Value;
+            if (Wanted("raw"))
+            {
+                Add(oneWay);
+                Add(Converge(() => raw.PingPong(o.Quick ? 50_000 : 500_000)));
+            }
+        }
+        foreach (var mode in modes)
+        {
+            if (Wanted("faults")) Add(Converge(() => Faults(o.Pages, mode)) with { Target = Target.Min(10_000_000) }, rate: true);
+            if (Wanted("migration"))
+                Add(Converge(() => Migration(o.Pages, mode)) with
+                {
+                    Target = Target.Min(mode == RunMode.Concurrent ? 2_000_000 : 1_500_000),
+                }, rate: true);
+        }
+        if (Wanted("allocation"))
+        {
+            var pages = Math.Min(o.Pages, 65_536);
+            foreach (var mode in modes)
+            {
+                Add(Converge(() => AllocatedPerFault(pages, mode)) with { Target = Target.Max(64) });
+                Add(Converge(() => AllocatedPerMigratedPage(pages, mode)) with { Target = Target.Max(64) });
+            }
         }
         if (Wanted("memory"))
         {
-            figures.Add(ModelBytesPerPage(pages));
-            figures.Add(BytesPerPage(pages));
+            Add(ModelBytesPerPage(o.Pages) with { Target = Target.Max(64) });
+            foreach (var pages in o.Quick ? new[] { 65_536, 262_144 } : [1 << 20, 4 << 20]) Add(BytesPerPage(pages));
         }
-        return figures.Select(Format);
+        if (Wanted("scaling"))
+        {
+            foreach (var f in PagesScaling(Math.Max(1024, o.Pages / 16), o)) Add(f);
+            foreach (var f in NodesScaling(o.Quick ? 512 : 4096, o)) Add(f);
+        }
+        if (Wanted("explore"))
+            foreach (var f in Exploration(o.Quick)) Add(f with { Target = Target.Min(2_000) });
+        if (Wanted("soak"))
+            foreach (var mode in modes)
+                Add(Soak(mode, o.Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(20)) with
+                {
+                    Target = Target.Min(mode == RunMode.Concurrent ? 1_000_000 : 500_000),
+                }, rate: true);
+        return new BenchReport(GcDescription(), JitDescription(), Environment.ProcessorCount, o.Quick,
+            started.ToString("O"), clock.Elapsed.TotalSeconds, figures);
     }
 
-    private const int WarmupRuns = 2;
+    /// <summary>The GC the figures were measured under.</summary>
+    public static string GcDescription() =>
+        $"{(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")}, " +
+        $"{(System.Runtime.GCSettings.LatencyMode == System.Runtime.GCLatencyMode.Batch ? "non-concurrent" : "concurrent")}, " +
+        $"gen0 budget {Environment.GetEnvironmentVariable("DOTNET_GCgen0size") ?? Environment.GetEnvironmentVariable("COMPlus_GCgen0size") ?? "runtime default"}";
 
-    public static string Format(Figure f) =>
-        $"{f.Name,-34} {f.Value.ToString(f.Value >= 1000 ? "N0" : "F1", CultureInfo.InvariantCulture),14} {f.Unit,-8} {f.Detail}";
-
-    /// <summary>The median of <paramref name="runs"/> measured runs, after warm-up runs that are not counted: the first
-    /// runs of a process execute tier-0 JIT code (on two cores the tier-1 compiles compete with the run) and pay for
-    /// growing the heap.</summary>
-    private static Figure Median(int runs, Func<Figure> measure, Action<string>? progress, bool eachRun)
+    /// <summary>The JIT configuration (tiering, PGO, ReadyToRun as the environment sets them) and what it compiled.</summary>
+    public static string JitDescription()
     {
-        for (var k = 0; k < WarmupRuns; k++) measure();
-        var inOrder = Enumerable.Range(0, runs).Select(_ => measure()).ToList();
-        var all = inOrder.OrderBy(f => f.Value).ToList();
-        var median = all[all.Count / 2];
-        progress?.Invoke($"  ({median.Name}: runs {string.Join(", ", all.Select(f => f.Value.ToString("N0", CultureInfo.InvariantCulture)))})");
-        if (eachRun) foreach (var f in inOrder) progress?.Invoke("    " + Format(f));
-        return median;
+        static string Env(string name) => Environment.GetEnvironmentVariable("DOTNET_" + name) ?? "default";
+        return $"TieredCompilation={Env("TieredCompilation")} TieredPGO={Env("TieredPGO")} ReadyToRun={Env("ReadyToRun")}; " +
+               $"{System.Runtime.JitInfo.GetCompiledMethodCount()} methods compiled in {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:F0} ms so far";
     }
 
     /// <summary>Two tasks, one on each node, each write-faulting half the pages into a fresh mapping.</summary>
-    public static Figure Faults(int pages, RunMode mode)
+    public static Figure Faults(int pages, RunMode mode) => Faults(pages, mode, swapSlots: 0, out _);
+
+    private static Figure Faults(int pages, RunMode mode, int swapSlots, out RunReport report)
     {
         var half = pages / 2;
-        var scenario = Machine(half, mode, swapSlots: 0) + $$"""
-            scenario {
-              name = "bench-faults"
-              tasks = [ { name = a, cpu = 0 }, { name = b, cpu = 1 } ]
-              steps = [
-            {{TwoTasksFault(half)}}
-              ]
-            }
-            """;
+        var scenario = BenchScenarios.Machine(2, half, mode, swapSlots) + BenchScenarios.FaultIn("bench-faults", 2, half);
         var gc = GcCounts.Now();
-        var r = Run(scenario, "bench-faults");
+        var r = report = Run(scenario, "bench-faults");
         gc = GcCounts.Now() - gc;
+        if (r.Steps.Any(s => !s.Ok) || r.Vmstat.GetValueOrDefault("pgfault") < 2L * half)
+            throw new InvalidOperationException($"faults benchmark run failed: {Failures(r)}; pgfault {r.Vmstat.GetValueOrDefault("pgfault")}");
         var wall = Wall(r, 2, 4);
         return new Figure($"faults/s ({Mode(mode)})", 2.0 * half / wall.TotalSeconds, "faults/s",
             $"{2 * half} new-page write faults by 2 tasks in {wall.TotalMilliseconds:F0} ms; run's {gc}");
     }
 
-    /// <summary>Two tasks each move their half from their node to the other through swap: mbind(MPOL_MF_MOVE) evicts,
-    /// a touch faults the pages back in on the new node. (Swap readahead reads neighbouring slots of the other task too
-    /// and places them under the reader's policy, as 2.6.14 does, so a few pages come back on the wrong node.)</summary>
-    public static Figure Migration(int pages, RunMode mode)
+    /// <summary>Each of <paramref name="nodes"/> tasks moves its share from its node to the next one through swap:
+    /// mbind(MPOL_MF_MOVE) evicts, a touch faults the pages back in on the new node. (Swap readahead reads neighbouring
+    /// slots of another task too and places them under the reader's policy, as 2.6.14 does, so a few pages come back on
+    /// the wrong node.)</summary>
+    public static Figure Migration(int pages, RunMode mode, int nodes = 2) => Migration(pages, mode, nodes, out _);
+
+    private static Figure Migration(int pages, RunMode mode, int nodes, out RunReport report)
     {
-        var half = pages / 2;
-        var scenario = Machine(half, mode, swapSlots: pages + 1024) + $$"""
-            scenario {
-              name = "bench-migration"
-              tasks = [ { name = a, cpu = 0 }, { name = b, cpu = 1 } ]
-              steps = [
-            {{TwoTasksFault(half)}}
-                { task = a, op = mbind, addr = "0x100000000", pages = {{half}}, mode = bind, nodes = [1], flags = [move], async = on }
-                { task = b, op = mbind, addr = "0x100000000", pages = {{half}}, mode = bind, nodes = [0], flags = [move], async = on }
-                { op = wait }
-                { task = a, op = touch, addr = "0x100000000", pages = {{half}}, async = on }
-                { task = b, op = touch, addr = "0x100000000", pages = {{half}}, async = on }
-                { op = wait }
-              ]
-            }
-            """;
+        var share = pages / nodes;
+        var scenario = BenchScenarios.Machine(nodes, share, mode, swapSlots: pages + 1024) + BenchScenarios.MoveToNextNode(nodes, share);
         var gc = GcCounts.Now();
-        var r = Run(scenario, "bench-migration");
+        var r = report = Run(scenario, "bench-migration");
         gc = GcCounts.Now() - gc;
         if (r.Steps.Any(s => !s.Ok) || r.Violations.Count > 0)
-            throw new InvalidOperationException($"migration benchmark run failed: {string.Join("; ", r.Steps.Where(s => !s.Ok).Select(s => s.Message))} {string.Join("; ", r.Violations)}");
-        var wall = Wall(r, 5, 7) + Wall(r, 8, 10);
-        return new Figure($"migrated pages/s ({Mode(mode)})", 2.0 * half / wall.TotalSeconds, "pages/s",
-            $"{2 * half} pages evicted and faulted back on the other node in {wall.TotalMilliseconds:F0} ms " +
-            $"(evict {Wall(r, 5, 7).TotalMilliseconds:F0} ms, fault back {Wall(r, 8, 10).TotalMilliseconds:F0} ms; swap latency 0; " +
-            $"passes {Passes(r, 5)}+{Passes(r, 6)}, major faults {r.Vmstat.GetValueOrDefault("pgmajfault")}); run's {gc}");
+            throw new InvalidOperationException($"migration benchmark run failed: {Failures(r)} {string.Join("; ", r.Violations)}");
+        var (evict, back) = BenchScenarios.MigrationSteps(nodes);
+        var wall = Wall(r, evict.From, evict.To) + Wall(r, back.From, back.To);
+        return new Figure($"migrated pages/s ({Mode(mode)}{(nodes == 2 ? "" : $", {nodes} nodes")})", nodes * (double)share / wall.TotalSeconds, "pages/s",
+            $"{nodes * share} pages evicted and faulted back on the next node in {wall.TotalMilliseconds:F0} ms " +
+            $"(evict {Wall(r, evict.From, evict.To).TotalMilliseconds:F0} ms, fault back {Wall(r, back.From, back.To).TotalMilliseconds:F0} ms; " +
+            $"swap latency 0; major faults {r.Vmstat.GetValueOrDefault("pgmajfault")}); run's {gc}");
+    }
+
+    /// <summary>Bytes allocated per new-page fault: the allocation of a run with <paramref name="pages"/> faults minus
+    /// that of a run with a quarter of them, over the difference, so boot, the report and every fixed cost cancel out.</summary>
+    public static Figure AllocatedPerFault(int pages, RunMode mode)
+    {
+        var small = Allocated(() => Faults(pages / 4, mode));
+        var big = Allocated(() => Faults(pages, mode));
+        return new Figure($"bytes allocated per fault ({Mode(mode)})", (big - small) / (pages - pages / 4.0), "B/fault",
+            $"(allocated by {pages} faults - by {pages / 4}) / {pages - pages / 4}; trace events formatted and hashed");
+    }
+
+    /// <summary>Bytes allocated per migrated page (eviction through swap and the fault that brings it back): a migration
+    /// run minus a run that only faults the same pages in on the same machine, at two sizes, over the difference.</summary>
+    public static Figure AllocatedPerMigratedPage(int pages, RunMode mode)
+    {
+        double MigrationOnly(int n) =>
+            Allocated(() => Migration(n, mode)) - Allocated(() => Faults(n, mode, swapSlots: n + 1024, out _));
+        var small = MigrationOnly(pages / 4);
+        var big = MigrationOnly(pages);
+        return new Figure($"bytes allocated per migrated page ({Mode(mode)})", (big - small) / (pages - pages / 4.0), "B/page",
+            $"(migration - fault-in alone) at {pages} and {pages / 4} pages, over the difference; evict + fault back");
+    }
+
+    private static double Allocated(Action run)
+    {
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        run();
+        return GC.GetTotalAllocatedBytes(precise: true) - before;
     }
 
     /// <summary>Heap bytes per emulated page: a machine with every page faulted and as many swap slots as pages, minus a
@@ -114,16 +197,8 @@ public static class Benchmarks
         long With(int perNode, bool fault)
         {
             long bytes = 0;
-            var scenario = Machine(perNode, RunMode.Deterministic, swapSlots: perNode * 2, headroom: false) + $$"""
-                scenario {
-                  name = "bench-memory"
-                  tasks = [ { name = a, cpu = 0 } ]
-                  steps = [
-                    { task = a, op = mmap, addr = "0x100000000", pages = {{perNode * 2}} }
-                    {{(fault ? $"{{ task = a, op = touch, addr = \"0x100000000\", pages = {perNode * 2 - 200}, write = on }}" : "")}}
-                  ]
-                }
-                """;
+            var scenario = BenchScenarios.Machine(2, perNode, RunMode.Deterministic, swapSlots: perNode * 2, headroom: false) +
+                           BenchScenarios.MapAndFault(perNode * 2, fault ? perNode * 2 - 200 : 0);
             Run(scenario, "bench-memory", new RunOptions
             {
                 CheckEveryStep = false,
@@ -135,12 +210,10 @@ public static class Benchmarks
         }
         var small = With(16, fault: false);
         var big = With(pages / 2, fault: true);
-        var perPage = (double)(big - small) / pages;
-        return new Figure("machine bytes per emulated page", perPage, "B/page",
+        return new Figure($"machine bytes per emulated page ({pages / 1024}k)", (double)(big - small) / pages, "B/page",
             $"{pages} pages faulted, {pages} swap slots, whole booted machine minus a 32-page one (actors, trace, queues included)");
     }
 
-    /// <summary>From the start of step <paramref name="from"/> to the end of the last of steps from..to.</summary>
     /// <summary>Heap bytes per page of the model's own structures: a node's frames (flags, counts, contents, LRU links,
     /// rmap), a PTE (and the value its task last wrote) in a page table, and a swap slot (count, contents, swap-cache
     /// link) for every page.</summary>
@@ -165,14 +238,92 @@ public static class Benchmarks
             $"{pages} frames + {pages} PTEs + {pages} swap slots (NodeMemory, PageTable, SwapMap)");
     }
 
-    /// <summary>Steps 0-4 of both runs: each task maps its half and write-faults it, at the same time.</summary>
-    private static string TwoTasksFault(int half) => $$"""
-        { task = a, op = mmap, addr = "0x100000000", pages = {{half}} }
-        { task = b, op = mmap, addr = "0x100000000", pages = {{half}} }
-        { task = a, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
-        { task = b, op = touch, addr = "0x100000000", pages = {{half}}, write = on, async = on }
-        { op = wait }
-        """;
+    /// <summary>Migration (concurrent) at 1x, 4x and 16x <paramref name="basePages"/>: the time of each against the
+    /// first. Target: 16x the pages at most 20x the time (4x at most 5x).</summary>
+    public static IEnumerable<Figure> PagesScaling(int basePages, BenchOptions o)
+    {
+        var times = new[] { 1, 4, 16 }.Select(k => (k, Seconds: SecondsPerRun(basePages * k, 2, o))).ToArray();
+        foreach (var (k, s) in times.Skip(1))
+            yield return new Figure($"migration time {k}x pages / 1x", s / times[0].Seconds, "ratio",
+                $"{basePages * k} vs {basePages} pages, 2 nodes, concurrent: {s * 1000:F0} ms vs {times[0].Seconds * 1000:F0} ms")
+            { Target = Target.Max(k * 1.25) };
+    }
+
+    /// <summary>Migration (concurrent) on 2, 8 and 32 nodes with the same pages per node, so the work grows with the
+    /// nodes: the time of each against 2 nodes. Target: the time grows at most 1.25x as fast as the nodes (the issue's
+    /// "8x the nodes at most 10x").</summary>
+    public static IEnumerable<Figure> NodesScaling(int pagesPerNode, BenchOptions o)
+    {
+        var times = new[] { 2, 8, 32 }.Select(n => (n, Seconds: SecondsPerRun(pagesPerNode * n, n, o))).ToArray();
+        foreach (var (n, s) in times.Skip(1))
+            yield return new Figure($"migration time {n} nodes / 2 nodes", s / times[0].Seconds, "ratio",
+                $"{pagesPerNode} pages a node ({n / 2}x the nodes and pages), concurrent: {s * 1000:F0} ms vs {times[0].Seconds * 1000:F0} ms")
+            { Target = Target.Max(n / 2 * 1.25) };
+    }
+
+    private static double SecondsPerRun(int pages, int nodes, BenchOptions o)
+    {
+        var f = o.Convergence.Measure(() => Migration(pages, RunMode.Concurrent, nodes), null, eachRun: false);
+        return nodes * (double)(pages / nodes) / f.Value;
+    }
+
+    /// <summary>Schedules explored per second on the race catalogue (random strategy, one worker per core), after a
+    /// warm-up exploration of the same scenario.</summary>
+    public static IEnumerable<Figure> Exploration(bool quick)
+    {
+        var catalogue = BenchScenarios.RaceCatalogue().ToList();
+        foreach (var (name, scenario) in quick ? catalogue.Take(1) : catalogue)
+        {
+            var count = quick ? 300 : 10_000;
+            Explorer.Explore(scenario, new ExploreOptions { Seeds = Enumerable.Range(1_000_000, quick ? 100 : 500).ToArray() });
+            var s = Explorer.Explore(scenario, new ExploreOptions { Seeds = Enumerable.Range(1, count).ToArray() });
+            if (s.Results.Count != count) throw new InvalidOperationException($"explore {name}: {s.Results.Count} of {count} schedules ran");
+            yield return new Figure($"schedules/s ({name})", s.SchedulesPerSecond, "sched/s",
+                $"{count} random schedules on {Environment.ProcessorCount} workers in {s.Elapsed.TotalSeconds:F1} s " +
+                $"({s.SchedulesPerCpuSecond:N0} per CPU second; {s.Outcomes.Count} outcomes, {s.Failing.Count} failing)");
+        }
+    }
+
+    /// <summary>Faults plus migrated pages per second of the default soak workload.</summary>
+    public static Figure Soak(RunMode mode, TimeSpan duration)
+    {
+        var dir = Directory.CreateTempSubdirectory("actornuma-bench-soak-").FullName;
+        try
+        {
+            var r = SoakRunner.Run(SoakLoader.LoadDefault(), new SoakOptions { Seed = 1, Mode = mode, Duration = duration, OutDir = dir });
+            if (r.Violation is not null) throw new InvalidOperationException($"soak ({Mode(mode)}) found: {r.Violation}");
+            return new Figure($"soak events/s ({Mode(mode)})", r.EventsPerSecond, "events/s",
+                $"default workload, seed 1, {r.Wall.TotalSeconds:F1} s: {r.Events} faults + migrated pages, {r.Rounds} rounds, " +
+                $"{r.Messages} kernel messages, peak working set {r.PeakWorkingSetBytes / 1e6:F0} MB");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    /// <summary>A bench run checks the invariants once, at the end, and keeps no trace events in memory (it writes no
+    /// trace file; every event is still formatted and hashed). It batches 512 faults and 4096 migration pages to a
+    /// message.</summary>
+    private static RunReport Run(string hocon, string name, RunOptions? options = null)
+    {
+        var scenario = ScenarioLoader.Parse(hocon, name + ".conf");
+        return ScenarioRunner.Run(scenario, (options ?? new RunOptions { CheckEveryStep = false, TraceKeep = 0 }) with
+        {
+            Tune = options?.Tune ?? (s => s with { FaultBatch = 512, MigrateBatch = 4096 }),
+        });
+    }
+
+    private static string Failures(RunReport r) => string.Join("; ", r.Steps.Where(s => !s.Ok).Select(s => s.Message));
+
+    /// <summary>From the start of step <paramref name="from"/> to the end of the last of steps from..to.</summary>
+    private static TimeSpan Wall(RunReport r, int from, int to)
+    {
+        var steps = r.Steps.Where(s => s.Index >= from && s.Index <= to).ToList();
+        return Stopwatch.GetElapsedTime(steps.Min(s => s.Started), steps.Max(s => s.Ended));
+    }
+
+    private static string Mode(RunMode m) => m.ToString().ToLowerInvariant();
 
     /// <summary>Collections and the time the GC paused the process, over a whole run (boot and report included).</summary>
     private readonly record struct GcCounts(int Gen0, int Gen1, int Gen2, TimeSpan Pause, long Allocated)
@@ -185,40 +336,5 @@ public static class Benchmarks
 
         public override string ToString() =>
             $"allocated {Allocated / 1e6:F0} MB, GC paused {Pause.TotalMilliseconds:F0} ms (collections: {Gen0} gen0, {Gen1} gen1, {Gen2} gen2)";
-    }
-
-    private static object? Passes(RunReport r, int step) =>
-        r.Steps.Single(s => s.Index == step).Value?["migration"] is IReadOnlyDictionary<string, object?> m ? m["passes"] : null;
-
-    private static TimeSpan Wall(RunReport r, int from, int to)
-    {
-        var steps = r.Steps.Where(s => s.Index >= from && s.Index <= to).ToList();
-        return Stopwatch.GetElapsedTime(steps.Min(s => s.Started), steps.Max(s => s.Ended));
-    }
-
-    private static string Mode(RunMode m) => m.ToString().ToLowerInvariant();
-
-    private static string Machine(int perNodeData, RunMode mode, int swapSlots, bool headroom = true) => $$"""
-        actornuma {
-          topology { nodes = 2, cpus-per-node = 1, pages-per-node = {{(headroom ? perNodeData + perNodeData / 4 + 4096 : perNodeData)}} }
-          swap { slots = {{swapSlots}}, write-latency = 0us, read-latency = 0us }
-          kernel { profile = v2-fixed }
-          kswapd { enabled = off }
-          run { mode = {{Mode(mode)}}, seed = 1 }
-          log.level = ERROR
-        }
-
-        """;
-
-    /// <summary>A bench run checks the invariants once, at the end, and keeps no trace events in memory (it writes no
-    /// trace file; every event is still formatted and hashed). It batches 512 faults and 4096 migration pages to a
-    /// message.</summary>
-    private static RunReport Run(string hocon, string name, RunOptions? options = null)
-    {
-        var scenario = ScenarioLoader.Parse(hocon, name + ".conf");
-        return ScenarioRunner.Run(scenario, (options ?? new RunOptions { CheckEveryStep = false, TraceKeep = 0 }) with
-        {
-            Tune = options?.Tune ?? (s => s with { FaultBatch = 512, MigrateBatch = 4096 }),
-        });
     }
 }

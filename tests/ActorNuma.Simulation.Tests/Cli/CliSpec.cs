@@ -75,15 +75,42 @@ public sealed class CliSpec : IDisposable
     public async Task Bench_measures_only_the_figures_and_modes_asked_for()
     {
         var (code, output, _) = await Task.Run(() => Run("bench", "--figure", "migration", "--mode", "deterministic",
-            "--pages", "2048", "--runs", "2", "--each"));
+            "--pages", "2048", "--runs", "2", "--max-runs", "2", "--each"));
         Assert.Equal(ExitCodes.Ok, code);
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith("gc: ", lines[0]);
-        var figure = Assert.Single(lines.Skip(1), l => !l.StartsWith(' '));
+        Assert.StartsWith("jit: TieredCompilation=", lines[1]);
+        Assert.StartsWith("1 figures in ", lines[^1]);
+        // The raw one-way Tell rate is measured too (the ratio's denominator) but not reported unless asked for.
+        var figure = Assert.Single(lines.Skip(2).SkipLast(1), l => !l.StartsWith(' '));
         Assert.StartsWith("migrated pages/s (deterministic)", figure);
         Assert.Contains("2048 pages evicted and faulted back", figure);
+        Assert.Contains("target >= 1,500,000", figure);
+        Assert.Contains("x tell", figure);
         Assert.Contains("GC paused", figure);
+        Assert.Matches("(converged after 2 runs|did NOT converge in 2 runs)", figure);
         Assert.Equal(2, lines.Count(l => l.StartsWith("    migrated pages/s (deterministic)")));
+    }
+
+    [Theory]
+    [InlineData("--runs", "0")]
+    [InlineData("--max-runs", "1")]
+    public async Task A_convergence_window_larger_than_its_bound_is_bad_input(string option, string value)
+    {
+        var (code, output, error) = await Task.Run(() => Run("bench", "--figure", "memory", option, value));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal("", output);
+        Assert.Equal("actornuma: bench --pages must be at least 1024, --runs at least 1 and --max-runs at least --runs\n", error);
+    }
+
+    [Fact(Timeout = 60_000)]
+    public async Task An_unwritable_json_path_is_bad_input_before_anything_is_measured()
+    {
+        var (code, output, error) = await Task.Run(() => Run("bench", "--quick", "--json", "/proc/actornuma-bench.json"));
+        Assert.Equal(ExitCodes.BadInput, code);
+        Assert.Equal("", output);
+        Assert.StartsWith("actornuma: bench --json /proc/actornuma-bench.json: ", error);
+        Assert.Single(error.TrimEnd('\n').Split('\n'));
     }
 
     /// <summary>The actornuma executable measures in a child process that has the gen0 budget (the runtime reads it
@@ -94,7 +121,7 @@ public sealed class CliSpec : IDisposable
         var dll = Path.Combine(AppContext.BaseDirectory, "actornuma.dll");
         Assert.True(File.Exists(dll), dll);
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { dll, "bench", "--figure", "memory", "--pages", "1024", "--runs", "1" }) start.ArgumentList.Add(arg);
+        foreach (var arg in new[] { dll, "bench", "--quick", "--figure", "memory", "--runs", "1" }) start.ArgumentList.Add(arg);
         start.Environment.Remove(BenchCommand.Gen0BudgetVariable);
         using var bench = System.Diagnostics.Process.Start(start)!;
         var output = await bench.StandardOutput.ReadToEndAsync();
