@@ -29,6 +29,7 @@ public sealed partial class NumaNodeActor
             case ShrinkZone m: StartShrinkZone(m); break;
             case EndReclaimRun: _m.PrevPriority = _m.TempPriority; break;
             case NumaTask.PageReferencedResult m: HandlePageReferencedResult(m); break;
+            case IKernelReply m: throw _replies.Unexpected(m);
             default: Unhandled(message); break;
         }
     }
@@ -220,6 +221,7 @@ public sealed partial class NumaNodeActor
 
     private sealed class ShrinkListBatch(ShrinkZoneJob job, Action<int> done)
     {
+        public long Token;
         public ShrinkZoneJob Job { get; } = job;
         public Action<int> Done { get; } = done;
         public Dictionary<int, ShrinkVerdict> Verdicts { get; } = new();
@@ -231,13 +233,10 @@ public sealed partial class NumaNodeActor
         public List<SwapDevice.WriteItem> NeedWrite { get; } = new();
     }
 
-    private readonly Dictionary<long, ShrinkListBatch> _shrinks = new();
-
     private void ShrinkList(ShrinkZoneJob job, List<int> pages, Action<int> done)
     {
-        var token = NextToken();
         var batch = new ShrinkListBatch(job, done) { Pending = pages.Count };
-        _shrinks[token] = batch;
+        var token = batch.Token = _replies.Open(batch);
         var locked = new List<int>();
         foreach (var idx in pages)
         {
@@ -315,7 +314,7 @@ public sealed partial class NumaNodeActor
         }
         if (unlock) UnlockPage(idx);
         if (--batch.Pending > 0) return;
-        _shrinks.Remove(token);
+        _replies.Close(token);
         FlushCacheDeleted();
         var freed = 0;
         foreach (var (i, v) in batch.Verdicts)
@@ -349,9 +348,8 @@ public sealed partial class NumaNodeActor
     }
 
     /// <summary>add_to_swap failed (no slot): activate; else on to try_to_unmap.</summary>
-    private void HandleReclaimAddedToSwap(SwapDevice.AddedToSwap m)
+    private void HandleReclaimAddedToSwap(SwapDevice.AddedToSwap m, ShrinkListBatch batch)
     {
-        var batch = _shrinks[m.Token];
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
@@ -359,13 +357,12 @@ public sealed partial class NumaNodeActor
             _m.AddToSwapCache(idx, m.Slots[k], forWrite: true);
             ShrinkUnmap(m.Token, batch, idx);
         }
-        if (_shrinks.ContainsKey(m.Token)) ShrinkFlush(m.Token, batch);
+        if (_replies.IsOpen(m.Token)) ShrinkFlush(m.Token, batch);
     }
 
     /// <summary>try_to_unmap: SWAP_FAIL (a young PTE) activates, SWAP_AGAIN keeps, SWAP_SUCCESS goes on.</summary>
-    private void HandleReclaimUnmapResult(NumaTask.UnmapResult m)
+    private void HandleReclaimUnmapResult(NumaTask.UnmapResult m, ShrinkListBatch batch)
     {
-        var batch = _shrinks[m.Token];
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
@@ -378,7 +375,7 @@ public sealed partial class NumaNodeActor
             else if (again || _m.Mapcount(idx) > 0) ShrinkResolve(m.Token, batch, idx, ShrinkVerdict.Keep, unlock: true);
             else ShrinkPageout(m.Token, batch, idx);
         }
-        if (_shrinks.ContainsKey(m.Token)) ShrinkFlush(m.Token, batch);
+        if (_replies.IsOpen(m.Token)) ShrinkFlush(m.Token, batch);
     }
 
     /// <summary>pageout's answer, after <see cref="HandleSwapWriteStarted"/> did what every swap_writepage answer needs
@@ -388,16 +385,21 @@ public sealed partial class NumaNodeActor
     /// rotated to the inactive tail when the write completes and freed by a later scan; the other one has only the
     /// isolation reference left and is freed when it is put back.</summary>
     /// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_list() on PAGE_SUCCESS; mm/page_io.c swap_writepage().</remarks>
-    private void HandleReclaimWriteStarted(SwapDevice.SwapWriteStarted m)
+    private void HandleReclaimWriteStarted(SwapDevice.SwapWriteStarted m, ShrinkListBatch batch)
     {
-        var batch = _shrinks[m.Token];
         foreach (var pfn in m.Written.Concat(m.Exclusive))
             ShrinkResolve(m.Token, batch, Idx(pfn), ShrinkVerdict.Keep, unlock: false);
     }
 
     // ---- page_referenced --------------------------------------------------------------------------------------
 
-    private readonly Dictionary<long, (Dictionary<int, int> Counts, int Waiting, Action<Dictionary<int, int>> Then)> _referenced = new();
+    /// <summary>A page_referenced() waiting for the mapping tasks' young bits: one answer per task asked.</summary>
+    private sealed class PageReferencedWait(Dictionary<int, int> counts, int waiting, Action<Dictionary<int, int>> then)
+    {
+        public Dictionary<int, int> Counts { get; } = counts;
+        public int Waiting = waiting;
+        public Action<Dictionary<int, int>> Then { get; } = then;
+    }
 
     /// <summary><c>page_referenced()</c> for each page: <c>TestClearPageReferenced</c> plus one for each mapping PTE that
     /// was young (the tasks clear the bits they report).</summary>
@@ -415,8 +417,7 @@ public sealed partial class NumaNodeActor
             }
         }
         if (byTask.Count == 0) { then(counts); return; }
-        var token = NextToken();
-        _referenced[token] = (counts, byTask.Count, then);
+        var token = _replies.Open(new PageReferencedWait(counts, byTask.Count, then));
         foreach (var (task, list) in byTask)
         {
             var target = Directory.Task(task) ?? throw new InvalidOperationException($"rmap of node {_node} names task {task}, which is gone");
@@ -426,11 +427,11 @@ public sealed partial class NumaNodeActor
 
     private void HandlePageReferencedResult(NumaTask.PageReferencedResult m)
     {
-        var (counts, waiting, then) = _referenced[m.Token];
+        var wait = _replies.State<PageReferencedWait>(m);
         for (var k = 0; k < m.Pfns.Length; k++)
-            if (m.Young[k]) counts[Idx(m.Pfns[k])]++;
-        if (--waiting > 0) { _referenced[m.Token] = (counts, waiting, then); return; }
-        _referenced.Remove(m.Token);
-        then(counts);
+            if (m.Young[k]) wait.Counts[Idx(m.Pfns[k])]++;
+        if (--wait.Waiting > 0) return;
+        _replies.Close(m.Token);
+        wait.Then(wait.Counts);
     }
 }

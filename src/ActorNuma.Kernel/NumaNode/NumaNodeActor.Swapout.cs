@@ -20,9 +20,8 @@ public sealed partial class NumaNodeActor
     /// the answers of the swap device and the mapping tasks, which name pages by pfn.</summary>
     private sealed class SwapoutBatch
     {
-        public SwapoutBatch(long token, SwapoutPass request, int[] idxs)
+        public SwapoutBatch(SwapoutPass request, int[] idxs)
         {
-            Token = token;
             Request = request;
             NeedSlot = new(idxs.Length);
             NeedWrite = new(idxs.Length);
@@ -32,7 +31,7 @@ public sealed partial class NumaNodeActor
             PositionOf = new Dictionary<int, int>(idxs.Length);
         }
 
-        public long Token { get; }
+        public long Token { get; set; }
         public SwapoutPass Request { get; }
         /// <summary>The frame index of each page, in request order.</summary>
         public int[] Idxs { get; }
@@ -66,7 +65,6 @@ public sealed partial class NumaNodeActor
         }
     }
 
-    private readonly Dictionary<long, SwapoutBatch> _swapouts = new();
     private readonly List<(int Slot, int Pfn)> _cacheDeleted = new();
 
     private void HandleSwapoutPass(SwapoutPass m)
@@ -79,9 +77,8 @@ public sealed partial class NumaNodeActor
                 throw new InvalidOperationException($"swapout_pages: pfn {m.Pfns[k]} is not isolated ({_m.Place(idx)})");
             idxs[k] = idx;
         }
-        var token = NextToken();
-        var batch = new SwapoutBatch(token, m, idxs);
-        _swapouts[token] = batch;
+        var batch = new SwapoutBatch(m, idxs);
+        var token = batch.Token = _replies.Open(batch);
         for (var k = 0; k < idxs.Length; k++)
         {
             // A pfn named twice is one page (as the dictionary of verdicts this replaced had it).
@@ -97,7 +94,7 @@ public sealed partial class NumaNodeActor
     {
         batch.Verdicts[batch.PositionOf[idx]] = verdict;
         if (--batch.Pending > 0) return;
-        _swapouts.Remove(token);
+        _replies.Close(token);
         var r = batch.Request;
         // One walk in request order sorts the pages by verdict.
         var counts = new int[4];
@@ -258,7 +255,8 @@ public sealed partial class NumaNodeActor
     /// <summary>add_to_swap's answer: a page without a slot counts as failed and stays on the list.</summary>
     private void HandleAddedToSwap(SwapDevice.AddedToSwap m)
     {
-        if (!_swapouts.TryGetValue(m.Token, out var batch)) { HandleReclaimAddedToSwap(m); return; }
+        if (_replies.State(m) is ShrinkListBatch shrink) { HandleReclaimAddedToSwap(m, shrink); return; }
+        var batch = _replies.State<SwapoutBatch>(m);
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
@@ -288,7 +286,8 @@ public sealed partial class NumaNodeActor
                 PutPage(idx);
             }
         }
-        if (!_swapouts.TryGetValue(m.Token, out var batch)) { HandleReclaimUnmapResult(m); return; }
+        if (_replies.State(m) is ShrinkListBatch shrink) { HandleReclaimUnmapResult(m, shrink); return; }
+        var batch = _replies.State<SwapoutBatch>(m);
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
@@ -309,7 +308,8 @@ public sealed partial class NumaNodeActor
     /// pass); a page whose slot only the cache held left the swap cache without I/O and is dirty again.</summary>
     private void HandleSwapWriteStarted(SwapDevice.SwapWriteStarted m)
     {
-        _swapouts.TryGetValue(m.Token, out var batch);
+        var batch = _replies.State(m) as SwapoutBatch;
+        var shrink = batch is null ? _replies.State<ShrinkListBatch>(m) : null;
         foreach (var pfn in m.Written) Idx(pfn);   // a foreign pfn is a BUG before anything is traced
         Trace.EmitEach("mm_vmscan_writepage", m.Written.Length, (Node: _node, Pfns: m.Written, Memory: _m),
             static (fields, s, k) => fields.Append(CultureInfo.InvariantCulture,
@@ -331,7 +331,7 @@ public sealed partial class NumaNodeActor
             UnlockPage(idx);
             if (batch is not null) Resolve(m.Token, batch, idx, SwapoutVerdict.Retry);
         }
-        if (batch is null) HandleReclaimWriteStarted(m);
+        if (shrink is not null) HandleReclaimWriteStarted(m, shrink);
     }
 
     /// <summary><c>end_page_writeback</c>: PG_writeback cleared, waiters woken, and a PG_reclaim page that sits clean and

@@ -12,12 +12,15 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
     private readonly Dictionary<int, CpuPagevecs> _pagevecs;
     private readonly NodeState _state;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private long _nextToken;
+    /// <summary>The batches of this node waiting for other actors (swapout passes, shrink_list, page_referenced,
+    /// swap-in reads), by token.</summary>
+    private readonly ReplyRegistry _replies;
 
     public NumaNodeActor(KernelMachine machine, int node) : base(machine)
     {
         _machine = machine;
         _node = node;
+        _replies = new ReplyRegistry($"node {node}");
         var t = machine.Topology;
         _m = new NodeMemory(node, t.FirstPfn(node), t.PagesPerNode, machine.Settings.WatermarksOf(node),
             holdsZeroPage: node == t.PfnToNid(t.ZeroPfn));
@@ -35,7 +38,6 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
     private Topology Topology => _machine.Topology;
     private KernelDirectory Directory => _machine.Directory;
     private KernelTrace Trace => _machine.Trace;
-    private long NextToken() => ++_nextToken;
 
     protected override void OnKernelMessage(object message)
     {
