@@ -103,7 +103,7 @@ public sealed class KswapdActor : KernelActor, IWithTimers
 
     private void AfterNap()
     {
-        if (_totalReclaimed >= VmScan.SwapClusterMax) { EndRun(balanced: false); return; }
+        if (VmScan.ReclaimedEnough(_totalReclaimed)) { EndRun(balanced: false); return; }
         if (--_priority >= 0) { Shrink(); return; }
         // The priorities ran out with the zone still below pages_high: out, then goto loop_again. A zone with nothing
         // reclaimable becomes all_unreclaimable (pages_scanned >= 4 x its LRU pages, even 0 >= 0 on empty lists), and

@@ -117,7 +117,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
 
     /// <summary>One sleeper on a page bit: a continuation, or a page of a swapout pass, which resumes its pass where the
     /// bit says (after lock_page, after wait_on_page_writeback) without a closure per page.</summary>
-    private readonly record struct Waiter(Action? Then, SwapoutBatch? Batch);
+    private readonly record struct Waiter(Action? Then, PageoutBatch? Batch);
 
     /// <summary><c>zone-&gt;wait_table</c>: sleepers on a page bit (PG_locked, PG_writeback) hash by page into a fixed
     /// table of queues, as <c>page_waitqueue()</c> does; a wake-up runs the sleepers of that page and bit in the order

@@ -42,7 +42,7 @@ public sealed partial class NumaTaskActor
             {
                 if (zone == zonelist.Length)
                 {
-                    if (totalReclaimed >= VmScan.SwapClusterMax) { End(totalReclaimed); return; }
+                    if (VmScan.ReclaimedEnough(totalReclaimed)) { End(totalReclaimed); return; }
                     var wait = VmScan.CongestionWaitAfter(scannedNow, priority);
                     priority--;
                     if (wait) AfterDelay(VmScan.CongestionWait, Priority);
