@@ -41,18 +41,23 @@ public static class NumaNode
     /// sends <see cref="AllocFailed"/> for what is left.</summary>
     public sealed record AllocPages(
         long Token, IActorRef ReplyTo, int Task, int Cpu, AllocItem[] Items, int[] Zonelist, int ZonelistIndex,
-        AllocPass Pass, bool Interleave, AllocPurpose Purpose);
+        AllocPass Pass, bool Interleave, AllocPurpose Purpose) : IKernelRequest;
 
     /// <summary>A page the fault can map: it is in the faulting CPU's pagevec (or, for a swap-in, read and in the swap
     /// cache) and its rmap names the task.</summary>
     public readonly record struct AllocatedPage(uint Vpn, int Pfn, uint Contents);
 
-    public sealed record PagesAllocated(long Token, AllocatedPage[] Pages);
+    /// <summary>What an <see cref="AllocPages"/> token hears back, once for each part of the request: pages for a fault
+    /// (<see cref="PagesAllocated"/>), swap-ins read (<see cref="SwapCacheMapped"/>) or raced
+    /// (<see cref="SwapInRaced"/>), and what no node of the zonelist could give (<see cref="AllocFailed"/>).</summary>
+    public interface IAllocPagesReply : IKernelReply;
 
-    public sealed record AllocFailed(long Token, AllocItem[] Items, AllocPass Pass);
+    public sealed record PagesAllocated(long Token, AllocatedPage[] Pages) : IAllocPagesReply;
+
+    public sealed record AllocFailed(long Token, AllocItem[] Items, AllocPass Pass) : IAllocPagesReply;
 
     /// <summary>Swap-ins that lost the race to add their page to the swap cache (-EEXIST): the faults look again.</summary>
-    public sealed record SwapInRaced(long Token, uint[] Vpns, int[] Slots);
+    public sealed record SwapInRaced(long Token, uint[] Vpns, int[] Slots) : IAllocPagesReply;
 
     // ---- per-CPU pagevecs (mm/swap.c) -----------------------------------------------------------------------
 
@@ -68,13 +73,13 @@ public static class NumaNode
 
     /// <summary><c>__pagevec_lru_add[_active]</c> + <c>release_pages</c> at the node that owns the pages.
     /// With <see cref="AckTo"/> set, the node acknowledges with <see cref="LruAddDrained"/>: a drain waits for it.</summary>
-    public sealed record PagevecLruAdd(int[] Pfns, bool Active, int Cpu, long Token, IActorRef? AckTo);
+    public sealed record PagevecLruAdd(int[] Pfns, bool Active, int Cpu, long Token, IActorRef? AckTo) : IKernelRequest;
 
     /// <summary><c>lru_add_drain()</c> run on <see cref="Cpu"/> (by an IPI, keventd, or the CPU itself). Every node in
     /// <see cref="AckNodes"/> acknowledges once the pages of this drain are on its lists.</summary>
-    public sealed record LruAddDrain(int Cpu, long Token, IActorRef ReplyTo, int[] AckNodes);
+    public sealed record LruAddDrain(int Cpu, long Token, IActorRef ReplyTo, int[] AckNodes) : IKernelRequest;
 
-    public sealed record LruAddDrained(long Token, int Node);
+    public sealed record LruAddDrained(long Token, int Node) : IKernelReply;
 
     // ---- isolation and putback (V2 1/2, mm/vmscan.c) --------------------------------------------------------
 
@@ -94,22 +99,22 @@ public static class NumaNode
     }
 
     /// <summary><c>isolate_lru_page</c> on each page (the locked part; the caller drains and retries).</summary>
-    public sealed record IsolateLruPages(long Token, IActorRef ReplyTo, int[] Pfns, bool SkipShared);
+    public sealed record IsolateLruPages(long Token, IActorRef ReplyTo, int[] Pfns, bool SkipShared) : IKernelRequest;
 
-    public sealed record IsolateLruPagesResult(long Token, int Node, int[] Pfns, IsolateOutcome[] Outcomes);
+    public sealed record IsolateLruPagesResult(long Token, int Node, int[] Pfns, IsolateOutcome[] Outcomes) : IKernelReply;
 
     /// <summary><c>putback_lru_pages</c>. V2 keeps the isolation reference; the fix drops it; 2.6.16 goes through the
     /// pagevec of <see cref="PagevecCpu"/> (<c>move_to_lru</c>).</summary>
-    public sealed record PutbackLruPages(long Token, IActorRef? ReplyTo, int[] Pfns, bool DropReference, int PagevecCpu);
+    public sealed record PutbackLruPages(long Token, IActorRef? ReplyTo, int[] Pfns, bool DropReference, int PagevecCpu) : IKernelRequest;
 
-    public sealed record PutbackDone(long Token, int Node, int PutBack);
+    public sealed record PutbackDone(long Token, int Node, int PutBack) : IKernelReply;
 
     // ---- eviction (V2 swapout_pages, one pass over this node's pages) -----------------------------------------
 
     public sealed record SwapoutPass(
-        long Token, IActorRef ReplyTo, int Pass, int[] Pfns, bool UnmapIgnoresYoung, int BlockingLockFromPass);
+        long Token, IActorRef ReplyTo, int Pass, int[] Pfns, bool UnmapIgnoresYoung, int BlockingLockFromPass) : IKernelRequest;
 
-    public sealed record SwapoutPassResult(long Token, int Node, int[] Freed, int[] Retry, int[] Failed);
+    public sealed record SwapoutPassResult(long Token, int Node, int[] Freed, int[] Retry, int[] Failed) : IKernelReply;
 
     // ---- page reclaim (mm/vmscan.c shrink_zone for kswapd and direct reclaim) --------------------------------
 
@@ -118,12 +123,12 @@ public static class NumaNode
     /// this node owns that CPU). kswapd asks with <see cref="SkipIfAboveHigh"/> (balance_pgdat looks at pages_high before
     /// each zone) and <see cref="SetAllUnreclaimable"/>.</summary>
     public sealed record ShrinkZone(long Token, IActorRef ReplyTo, int Priority, bool IsKswapd, int DrainCpu,
-        bool SkipIfAboveHigh, bool SetAllUnreclaimable);
+        bool SkipIfAboveHigh, bool SetAllUnreclaimable) : IKernelRequest;
 
     /// <summary>What one shrink_zone did. <see cref="AboveHigh"/>: the zone was above pages_high, so nothing was done.
     /// <see cref="Skipped"/>: all_unreclaimable below DEF_PRIORITY.</summary>
     public sealed record ShrinkZoneResult(long Token, int Node, long Scanned, long Reclaimed, bool AboveHigh, bool Skipped,
-        int FreePages);
+        int FreePages) : IKernelReply;
 
     /// <summary>The end of a balance_pgdat or try_to_free_pages run: <c>zone-&gt;prev_priority = zone-&gt;temp_priority</c>.</summary>
     public sealed record EndReclaimRun;
@@ -134,24 +139,33 @@ public static class NumaNode
 
     /// <summary>A task reads or writes present pages (a load or store through the TLB); the node runs
     /// <c>mark_page_accessed</c> and returns what each read saw.</summary>
-    public sealed record AccessPages(long Token, IActorRef ReplyTo, AccessItem[] Items);
+    public sealed record AccessPages(long Token, IActorRef ReplyTo, AccessItem[] Items) : IKernelRequest;
 
-    public sealed record PagesAccessed(long Token, uint[] Values);
+    public sealed record PagesAccessed(long Token, uint[] Values) : IKernelReply;
 
     /// <summary><c>do_wp_page</c> on a present read-only page: can the task reuse it (sole user), or must it copy?</summary>
-    public sealed record WpPage(long Token, IActorRef ReplyTo, int Task, int Pfn);
+    public sealed record WpPage(long Token, IActorRef ReplyTo, int Task, int Pfn) : IKernelRequest;
 
-    public sealed record WpPageReply(long Token, int Pfn, bool Reuse, uint Contents);
+    /// <summary>do_wp_page's answer: reuse the page or copy it. The node answers (<see cref="WpPageReply"/>) unless the
+    /// page is in the swap cache, when the swap device does (<see cref="SwapDevice.CanShareSwapPageResult"/>).</summary>
+    public interface IWpPageReply : IKernelReply
+    {
+        int Pfn { get; }
+        bool Reuse { get; }
+        uint Contents { get; }
+    }
+
+    public sealed record WpPageReply(long Token, int Pfn, bool Reuse, uint Contents) : IWpPageReply;
 
     /// <summary>fork's <c>copy_page_range</c> for present anon pages: one more mapping each (<c>page_dup_rmap</c>).</summary>
-    public sealed record PageDupRmap(long Token, IActorRef ReplyTo, int ChildTask, int[] Pfns);
+    public sealed record PageDupRmap(long Token, IActorRef ReplyTo, int ChildTask, int[] Pfns) : IKernelRequest;
 
-    public sealed record PageDupRmapDone(long Token);
+    public sealed record PageDupRmapDone(long Token) : IKernelReply;
 
     /// <summary><c>zap_pte_range</c> for present pages: rmap removal and <c>free_pages_and_swap_cache</c>.</summary>
-    public sealed record ZapPages(long Token, IActorRef? ReplyTo, int Task, int[] Pfns);
+    public sealed record ZapPages(long Token, IActorRef? ReplyTo, int Task, int[] Pfns) : IKernelRequest;
 
-    public sealed record ZapPagesDone(long Token);
+    public sealed record ZapPagesDone(long Token) : IKernelReply;
 
     // ---- swap cache interplay -------------------------------------------------------------------------------
 
@@ -161,7 +175,7 @@ public static class NumaNode
 
     /// <summary><c>do_swap_page</c> found these slots in the swap cache (forwarded by the swap device): map each page
     /// where it is, after <c>lock_page</c>, if it still caches its slot.</summary>
-    public sealed record SwapCacheHit(long Token, IActorRef Task, int TaskId, SwapHit[] Hits);
+    public sealed record SwapCacheHit(long Token, IActorRef Task, int TaskId, SwapHit[] Hits) : IKernelRequest;
 
     /// <summary>A swap-cache page the fault can map: found in the cache, or read into a new page.</summary>
     /// <remarks><see cref="CanWrite"/> is false from a swap-in: the slot count can_share_swap_page needs is the swap
@@ -169,7 +183,7 @@ public static class NumaNode
     public readonly record struct MappedSwapPage(uint Vpn, int Slot, int Pfn, uint Contents, bool CanWrite, SwapInKind Kind = SwapInKind.Fault);
 
     /// <summary>The answer to the task for swap-cache hits and for finished reads.</summary>
-    public sealed record SwapCacheMapped(long Token, MappedSwapPage[] Pages);
+    public sealed record SwapCacheMapped(long Token, MappedSwapPage[] Pages) : IAllocPagesReply, SwapDevice.ILookupSwapCacheReply;
 
     /// <summary>The swap device asks whether pages may leave the swap cache (<c>remove_exclusive_swap_page</c>, or
     /// <c>free_swap_and_cache</c>, which with <see cref="EvenIfShared"/> — swap over half full — takes them out even
@@ -186,11 +200,11 @@ public static class NumaNode
     // ---- queries --------------------------------------------------------------------------------------------
 
     /// <summary>Flags and mapcounts of present pages, for numa_maps (<c>gather_stats</c>).</summary>
-    public sealed record DescribePages(long Token, IActorRef ReplyTo, int[] Pfns);
+    public sealed record DescribePages(long Token, IActorRef ReplyTo, int[] Pfns) : IKernelRequest;
 
-    public sealed record PagesDescribed(long Token, PageFlags[] Flags, int[] Mapcounts);
+    public sealed record PagesDescribed(long Token, PageFlags[] Flags, int[] Mapcounts) : IKernelReply;
 
-    public sealed record GetNodeInfo(long Token);
+    public sealed record GetNodeInfo(long Token) : IKernelRequest;
 
-    public sealed record NodeInfo(long Token, int Node, int FreePages, int NrActive, int NrInactive, Watermarks Watermarks);
+    public sealed record NodeInfo(long Token, int Node, int FreePages, int NrActive, int NrInactive, Watermarks Watermarks) : IKernelReply;
 }

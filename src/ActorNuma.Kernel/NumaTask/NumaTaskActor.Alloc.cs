@@ -110,9 +110,7 @@ public sealed partial class NumaTaskActor
         if (plan.Zonelist.Length == 0) { onOom(items); completed?.Invoke(); return; }
         var left = items.Length;
         var pendingSlowPaths = 0;
-        Request(Directory.Node(plan.Zonelist[0]),
-            t => new AllocPages(t, Self, Pid, _state.Cpu, items, plan.Zonelist, 0, pass, plan.Interleave, purpose),
-            r =>
+        var token = ExpectUntil<IAllocPagesReply>(r =>
             {
                 switch (r)
                 {
@@ -134,5 +132,6 @@ public sealed partial class NumaTaskActor
                 if (left == 0 && pendingSlowPaths == 0) completed?.Invoke();
                 return left == 0;
             });
+        Directory.Node(plan.Zonelist[0]).Tell(new AllocPages(token, Self, Pid, _state.Cpu, items, plan.Zonelist, 0, pass, plan.Interleave, purpose));
     }
 }

@@ -201,9 +201,9 @@ public sealed partial class NumaTaskActor
             foreach (var (node, items) in _access)
             {
                 var list = items;
-                task.RequestOnce(task.Directory.Node(node), t => new AccessPages(t, task.Self, list.Select(i => i.Item).ToArray()), r =>
+                var token = task.Expect<PagesAccessed>(r =>
                 {
-                    var values = ((PagesAccessed)r).Values;
+                    var values = r.Values;
                     for (var k = 0; k < list.Count; k++)
                     {
                         var (vpn, item, done) = list[k];
@@ -212,6 +212,7 @@ public sealed partial class NumaTaskActor
                         done();
                     }
                 });
+                task.Directory.Node(node).Tell(new AccessPages(token, task.Self, list.Select(i => i.Item).ToArray()));
             }
             _access.Clear();
             foreach (var group in _allocGroups)

@@ -47,7 +47,7 @@ public sealed partial class NumaTaskActor
             child.PageTable.Set(vpn, copy);
             child.PageTable.SetLastWritten(vpn, _state.PageTable.LastWritten(vpn));
         }
-        RequestOnce(Directory.Kernel, t => new KernelRoot.CreateTask(t, Self, child), _ =>
+        Directory.Kernel.Tell(new KernelRoot.CreateTask(Expect<KernelRoot.TaskCreated>(_ =>
         {
             var done = Join(byNode.Count + (slots.Count > 0 ? 1 : 0), () =>
             {
@@ -57,10 +57,10 @@ public sealed partial class NumaTaskActor
                 while (_deferredRmap.Count > 0) OnReceive(_deferredRmap.Dequeue());
             });
             foreach (var (nid, pfns) in byNode)
-                RequestOnce(Directory.Node(nid), t => new NumaNode.PageDupRmap(t, Self, childPid, pfns.ToArray()), _ => done());
+                Directory.Node(nid).Tell(new NumaNode.PageDupRmap(Expect<NumaNode.PageDupRmapDone>(_ => done()), Self, childPid, pfns.ToArray()));
             if (slots.Count > 0)
-                RequestOnce(Directory.Swap, t => new SwapDevice.SwapDuplicateAndForward(slots.ToArray(), Self, new StepDone(t)), _ => done());
-        });
+                Directory.Swap.Tell(new SwapDevice.SwapDuplicateAndForward(slots.ToArray(), Self, new StepDone(Expect<StepDone>(_ => done()))));
+        }), Self, child));
     }
 
     /// <summary><c>do_exit</c> → <c>exit_mmap</c>: every mapping is torn down, pages and swap slots released; then
@@ -93,14 +93,13 @@ public sealed partial class NumaTaskActor
     /// <remarks>A SIGKILL (the OOM killer) ends the wait without reaping: see <see cref="InterruptWait"/>; an answer
     /// the task list sent before it heard of that finds another syscall current and is dropped.</remarks>
     private void DoWaitpid(Waitpid m) =>
-        RequestOnce(Directory.Kernel, t => new KernelRoot.Wait4(t, Self, Pid, m.Pid, m.NoHang), r =>
+        Directory.Kernel.Tell(new KernelRoot.Wait4(Expect<KernelRoot.Wait4Done>(done =>
         {
             if (!ReferenceEquals(_current, m)) return;
-            var done = (KernelRoot.Wait4Done)r;
             Complete(done.Errno != Errno.None ? SyscallResult.Fail(done.Errno)
                 : done.Pid == 0 ? SyscallResult.Ok(0)
                 : SyscallResult.Ok(done.Pid) with { WaitStatus = done.Status });
-        });
+        }), Self, Pid, m.Pid, m.NoHang));
 
     /// <summary>do_wait's sleep ends on a pending SIGKILL (-ERESTARTSYS, never seen by user space: the task exits on its
     /// way out). The step records EINTR.</summary>

@@ -54,9 +54,9 @@ public sealed partial class NumaTaskActor
         }
         var done = Join(requests.Count, () => replyTo.Tell(new NumaMapsReport(FormatNumaMaps(vmas, stats))));
         foreach (var (node, v, pfns, pteDirty) in requests)
-            RequestOnce(Directory.Node(node), t => new NumaNode.DescribePages(t, Self, pfns), r =>
+        {
+            var token = Expect<NumaNode.PagesDescribed>(d =>
             {
-                var d = (NumaNode.PagesDescribed)r;
                 var s = stats[v]!;
                 for (var k = 0; k < pfns.Length; k++)
                 {
@@ -71,6 +71,8 @@ public sealed partial class NumaTaskActor
                 }
                 done();
             });
+            Directory.Node(node).Tell(new NumaNode.DescribePages(token, Self, pfns));
+        }
     }
 
     private IReadOnlyList<string> FormatNumaMaps(Vma[] vmas, NumaStats?[] stats)

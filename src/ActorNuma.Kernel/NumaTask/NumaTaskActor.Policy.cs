@@ -61,7 +61,7 @@ public sealed partial class NumaTaskActor
         if (slots.Count > 0) Directory.Swap.Tell(new SwapDevice.SwapFree(slots.ToArray(), FreeCache: true));
         var done = Join(byNode.Count, then);
         foreach (var (nid, pfns) in byNode)
-            RequestOnce(Directory.Node(nid), t => new NumaNode.ZapPages(t, Self, Pid, pfns.ToArray()), _ => done());
+            Directory.Node(nid).Tell(new NumaNode.ZapPages(Expect<NumaNode.ZapPagesDone>(_ => done()), Self, Pid, pfns.ToArray()));
     }
 
     /// <summary><c>sys_set_mempolicy</c>: replaces the task policy; INTERLEAVE restarts <c>il_next</c>.</summary>

@@ -28,9 +28,7 @@ public sealed partial class NumaTaskActor
             vpns[k] = (uint)f.Vpn;
         }
         var left = faults.Count;
-        Request(Directory.Swap,
-            t => new SwapDevice.LookupSwapCache(t, Self, Pid, slots, vpns),
-            r =>
+        var token = ExpectUntil<SwapDevice.ILookupSwapCacheReply>(r =>
             {
                 switch (r)
                 {
@@ -45,6 +43,7 @@ public sealed partial class NumaTaskActor
                 }
                 return left == 0;
             });
+        Directory.Swap.Tell(new SwapDevice.LookupSwapCache(token, Self, Pid, slots, vpns));
     }
 
     /// <summary>Misses: <c>swapin_readahead</c> reads each miss's cluster (<c>valid_swaphandles</c>), the pages placed

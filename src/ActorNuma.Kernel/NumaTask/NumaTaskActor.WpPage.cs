@@ -22,9 +22,8 @@ public sealed partial class NumaTaskActor
             batch.Alloc(vma, vpn, value, AllocPurpose.CowCopy, done, cowFrom: oldPfn, backedOut: FaultAgain);
             return;
         }
-        RequestOnce(NodeOfPfn(oldPfn), t => new WpPage(t, Self, Pid, oldPfn), r =>
+        var token = Expect<IWpPageReply>(reply =>
         {
-            var reply = (WpPageReply)r;
             if (!PteMaps(vpn, oldPfn)) { FaultAgain(); return; }
             if (reply.Reuse)
             {
@@ -43,6 +42,7 @@ public sealed partial class NumaTaskActor
             }, cowFrom: oldPfn, backedOut: FaultAgain);
             copy.Flush();
         });
+        NodeOfPfn(oldPfn).Tell(new WpPage(token, Self, Pid, oldPfn));
     }
 
     private bool PteMaps(ulong vpn, int pfn)

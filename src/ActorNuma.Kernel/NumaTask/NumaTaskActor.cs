@@ -11,10 +11,9 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
     private readonly TaskState _state;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Queue<(Syscall Call, IActorRef ReplyTo)> _queue = new();
-    private readonly Dictionary<long, Func<object, bool>> _pending = new();
+    private readonly ReplyRegistry _replies;
     private IActorRef? _caller;
     private Syscall? _current;
-    private long _nextToken;
     private int _ilNext;
     private uint _writeSeq;
 
@@ -22,6 +21,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
     {
         _machine = machine;
         _state = state;
+        _replies = new ReplyRegistry($"task {state.Pid}");
         _ilNext = 0;
         machine.Register(state);
     }
@@ -61,10 +61,11 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             case GetTotalVm m:
                 Sender.Tell(new TotalVm(m.Token, Pid, _state.Vmas.All.Sum(v => v.Pages), _state.Exited));
                 break;
-            case DelayDone m: HandleDelayDone(m); break;
-            default:
-                if (!DeliverReply(message)) throw new InvalidOperationException($"task {Pid}: unexpected {message.GetType().Name}");
+            case IKernelReply r:
+                _replies.Deliver(r);
+                _state.PendingReplies = _replies.Count;
                 break;
+            default: throw _replies.Unexpected(message);
         }
     }
 
@@ -129,56 +130,23 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
 
     // ---- replies matched to requests by token -----------------------------------------------------------------
 
-    private long NextToken() => ++_nextToken;
+    private long NextToken() => _replies.NextToken();
 
-    /// <summary>Sends a request and registers what to do with its replies; <paramref name="onReply"/> returns true when
-    /// no more replies are expected for the token.</summary>
-    private void Request(IActorRef target, Func<long, object> make, Func<object, bool> onReply)
+    /// <summary>The token of a request answered by one <typeparamref name="TReply"/>, which <paramref name="then"/>
+    /// handles: <c>target.Tell(new Request(Expect&lt;Reply&gt;(r =&gt; ...), ...))</c>.</summary>
+    private long Expect<TReply>(Action<TReply> then) where TReply : IKernelReply => Waiting(_replies.Expect(then));
+
+    /// <summary>The token of a request answered by <paramref name="replies"/> replies.</summary>
+    private long Expect<TReply>(int replies, Action<TReply> then) where TReply : IKernelReply =>
+        Waiting(_replies.Expect(replies, then));
+
+    /// <summary>The token of a request whose replies come until <paramref name="then"/> returns true.</summary>
+    private long ExpectUntil<TReply>(Func<TReply, bool> then) where TReply : IKernelReply => Waiting(_replies.ExpectUntil(then));
+
+    private long Waiting(long token)
     {
-        var token = NextToken();
-        _pending[token] = onReply;
-        _state.PendingReplies = _pending.Count;
-        target.Tell(make(token));
-    }
-
-    /// <summary>A request answered by exactly one reply.</summary>
-    private void RequestOnce(IActorRef target, Func<long, object> make, Action<object> onReply) =>
-        Request(target, make, r => { onReply(r); return true; });
-
-    private bool DeliverReply(object message)
-    {
-        long? token = message switch
-        {
-            NumaNode.PagesAllocated m => m.Token,
-            NumaNode.AllocFailed m => m.Token,
-            NumaNode.SwapInRaced m => m.Token,
-            NumaNode.LruAddDrained m => m.Token,
-            NumaNode.IsolateLruPagesResult m => m.Token,
-            NumaNode.PutbackDone m => m.Token,
-            NumaNode.SwapoutPassResult m => m.Token,
-            NumaNode.PagesAccessed m => m.Token,
-            NumaNode.WpPageReply m => m.Token,
-            NumaNode.PageDupRmapDone m => m.Token,
-            NumaNode.ZapPagesDone m => m.Token,
-            NumaNode.SwapCacheMapped m => m.Token,
-            NumaNode.PagesDescribed m => m.Token,
-            NumaNode.ShrinkZoneResult m => m.Token,
-            SwapDevice.SwapCacheMiss m => m.Token,
-            SwapDevice.SwapInfo m => m.Token,
-            MigratePagesDone m => m.Token,
-            StepDone m => m.Token,
-            KernelRoot.TaskCreated m => m.Token,
-            KernelRoot.OomDone m => m.Token,
-            KernelRoot.TaskMm m => m.Token,
-            KernelRoot.Wait4Done m => m.Token,
-            _ => null,
-        };
-        if (token is null) return false;
-        if (!_pending.TryGetValue(token.Value, out var handler))
-            throw new InvalidOperationException($"task {Pid}: reply {message.GetType().Name} for unknown token {token}");
-        if (handler(message)) _pending.Remove(token.Value);
-        _state.PendingReplies = _pending.Count;
-        return true;
+        _state.PendingReplies = _replies.Count;
+        return token;
     }
 
     /// <summary>Runs <paramref name="then"/> after <paramref name="count"/> calls of the returned countdown.</summary>
@@ -265,12 +233,12 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         var chunks = byNode.SelectMany(kv => kv.Value.Chunk(DescribeChunk).Select(c => (Node: kv.Key, Pfns: c))).ToList();
         var done = Join(chunks.Count, () => replyTo.Tell(report with { SwapCache = inCache }));
         foreach (var (node, pfns) in chunks)
-            RequestOnce(Directory.Node(node), t => new NumaNode.DescribePages(t, Self, pfns), r =>
+            Directory.Node(node).Tell(new NumaNode.DescribePages(Expect<NumaNode.PagesDescribed>(r =>
             {
-                foreach (var f in ((NumaNode.PagesDescribed)r).Flags)
+                foreach (var f in r.Flags)
                     if (f.HasFlag(PageFlags.SwapCache)) inCache++;
                 done();
-            });
+            }), Self, pfns));
     }
 
     private void Count(VmEvent e, long n = 1) => _state.Stat.Count(e, n);

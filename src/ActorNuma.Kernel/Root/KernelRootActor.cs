@@ -7,6 +7,8 @@ public sealed partial class KernelRootActor : KernelActor
 {
     private readonly KernelMachine _machine;
 
+    private readonly ReplyRegistry _replies = new("kernel root");
+
     public KernelRootActor(KernelMachine machine) : base(machine) => _machine = machine;
 
     public static Props Props(KernelMachine machine) =>
@@ -56,7 +58,7 @@ public sealed partial class KernelRootActor : KernelActor
                 m.ReplyTo.Tell(new KernelRoot.TaskCreated(m.Token, m.State.Pid, Create(m.State)));
                 break;
             case KernelRoot.OutOfMemory m: HandleOutOfMemory(m); break;
-            case NumaTask.TotalVm m: HandleTotalVm(m); break;
+            case IKernelReply m: _replies.Deliver(m); break;
             case KernelRoot.TaskExited m: HandleTaskExited(m); break;
             case KernelRoot.FindTaskMm m: HandleFindTaskMm(m); break;
             case KernelRoot.Wait4 m: HandleWait4(m); break;

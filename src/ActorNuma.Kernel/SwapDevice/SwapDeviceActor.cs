@@ -13,6 +13,8 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     private readonly SwapDeviceQueue _writeQueue;
     private readonly SwapDeviceQueue _readQueue;
     private long _timerSeq;
+    /// <summary>The device asks nobody for an answer: any reply that reaches it is a BUG, raised here.</summary>
+    private readonly ReplyRegistry _replies = new("swap device");
 
     public SwapDeviceActor(KernelMachine machine) : base(machine)
     {
@@ -91,6 +93,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 else AnswerCanShare(m);
                 break;
             case GetSwapInfo m: Sender.Tell(new SwapInfo(m.Token, _map.TotalSwapPages, _map.NrSwapPages)); break;
+            case IKernelReply m: _replies.Deliver(m); break;
             default: Unhandled(message); break;
         }
     }
@@ -266,7 +269,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     private void AnswerCanShare(CanShareSwapPage m)
     {
         var share = m.Mapcount + (_map.Count(m.Slot) - 1) == 1;
-        m.Task.Tell(new NumaNode.WpPageReply(m.Token, m.Pfn, share, m.Contents));
+        m.Task.Tell(new CanShareSwapPageResult(m.Token, m.Pfn, share, m.Contents));
     }
 
     private void SwapInExclusiveAnswered()
