@@ -187,8 +187,8 @@ public static class Benchmarks
             $"allocated {Allocated / 1e6:F0} MB, GC paused {Pause.TotalMilliseconds:F0} ms (collections: {Gen0} gen0, {Gen1} gen1, {Gen2} gen2)";
     }
 
-    private static object? Passes(RunReport r, int step) =>
-        r.Steps.Single(s => s.Index == step).Value?["migration"] is IReadOnlyDictionary<string, object?> m ? m["passes"] : null;
+    private static int? Passes(RunReport r, int step) =>
+        (r.Steps.Single(s => s.Index == step).Value as SyscallValue)?.Migration?.Passes;
 
     private static TimeSpan Wall(RunReport r, int from, int to)
     {
