@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using ActorNuma.Simulation.Run;
 
 namespace ActorNuma.Cli;
@@ -90,18 +91,20 @@ internal static class RunOutput
         var n => n.Value.ToString(CultureInfo.InvariantCulture),
     };
 
+    /// <summary>A step's value as <c>key=value</c> pairs, from its report form (<see cref="ReportJsonContext"/>).</summary>
     private static string Note(StepResult s)
     {
         if (!s.Ok) return s.Message ?? "";
         if (s.Value is null) return "";
-        return string.Join(" ", s.Value.Select(kv => $"{kv.Key}={Format(kv.Value)}"));
+        var value = JsonSerializer.SerializeToElement(s.Value, ReportJsonContext.Default.StepValue);
+        return string.Join(" ", value.EnumerateObject().Select(p => $"{p.Name}={Format(p.Value)}"));
     }
 
-    private static string Format(object? v) => v switch
+    private static string Format(JsonElement v) => v.ValueKind switch
     {
-        null => "null",
-        IReadOnlyDictionary<string, object?> d => "{" + string.Join(" ", d.Select(kv => $"{kv.Key}={Format(kv.Value)}")) + "}",
-        System.Collections.IEnumerable e and not string => "[" + string.Join(",", e.Cast<object?>().Select(Format)) + "]",
-        _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
+        JsonValueKind.Object => "{" + string.Join(" ", v.EnumerateObject().Select(p => $"{p.Name}={Format(p.Value)}")) + "}",
+        JsonValueKind.Array => "[" + string.Join(",", v.EnumerateArray().Select(Format)) + "]",
+        JsonValueKind.String => v.GetString() ?? "",
+        _ => v.GetRawText(),
     };
 }

@@ -45,10 +45,32 @@ public static class NumaTask
     public sealed record MigratePages(int Pid, int MaxNode, NodeMask? OldNodes, NodeMask? NewNodes, bool NodemaskFault)
         : Syscall;
 
-    /// <summary>What a migration did, as the report shows it.</summary>
+    /// <summary>What a migration did. <see cref="Fields"/> is the one list of its statistics, with the names the
+    /// report's <c>migration</c> object gives them (tools outside this repository read those); the trace's
+    /// <c>mm_migrate_pages</c> event is written from the same list (<see cref="TraceFields"/>).</summary>
     public sealed record MigrationStats(
         long Scanned, long Isolated, long FailPagevec, long FailIsolatedElsewhere, long FailBeingFreed, long FailNotLru,
-        long SkippedShared, long Evicted, long Failed, long PutBack, int Passes, TimeSpan Time, long Warnings);
+        long SkippedShared, long Evicted, long Failed, long PutBack, int Passes, TimeSpan Time, long Warnings)
+    {
+        /// <summary>Every statistic by its report name, in report order.</summary>
+        public IEnumerable<(string Name, long Value)> Fields() =>
+        [
+            ("scanned", Scanned), ("isolated", Isolated), ("isolate_fail_pagevec", FailPagevec),
+            ("isolate_fail_isolated", FailIsolatedElsewhere), ("isolate_fail_freeing", FailBeingFreed),
+            ("isolate_fail_other", FailNotLru), ("shared_skipped", SkippedShared), ("evicted", Evicted), ("failed", Failed),
+            (PutBackName, PutBack), ("passes", Passes), ("time_us", (long)Time.TotalMicroseconds), (WarningsName, Warnings),
+        ];
+
+        private const string PutBackName = "put_back";
+        private const string WarningsName = "warnings";
+
+        /// <summary>The trace event's <c>key=value</c> list, from <see cref="Fields"/>. Two differences, both kept so
+        /// that every recorded trace hash stays valid: the warnings are left out (each is a trace event of its own),
+        /// and put_back is spelled <c>putback</c>, as the trace always has.</summary>
+        public string TraceFields() => string.Join(" ", Fields()
+            .Where(f => f.Name != WarningsName)
+            .Select(f => $"{(f.Name == PutBackName ? "putback" : f.Name)}={f.Value.ToString(System.Globalization.CultureInfo.InvariantCulture)}"));
+    }
 
     /// <summary>The result of a syscall: its return value and errno, plus what some calls report.</summary>
     public sealed record SyscallResult(long Ret, Errno Errno)

@@ -254,10 +254,7 @@ public sealed partial class NumaTaskActor
             run.Pagelist.Clear();
             Count(VmEvent.EmuMigratePutback, run.PutBack);
             var s = run.Stats(Trace.Now);
-            Trace.Emit("mm_migrate_pages", $"task={Pid} reason={run.Reason} scanned={s.Scanned} isolated={s.Isolated} " +
-                $"isolate_fail_pagevec={s.FailPagevec} isolate_fail_isolated={s.FailIsolatedElsewhere} " +
-                $"isolate_fail_freeing={s.FailBeingFreed} isolate_fail_other={s.FailNotLru} shared_skipped={s.SkippedShared} " +
-                $"evicted={s.Evicted} failed={s.Failed} putback={s.PutBack} passes={s.Passes} time_us={(long)s.Time.TotalMicroseconds}");
+            Trace.Emit("mm_migrate_pages", $"task={Pid} reason={run.Reason} {s.TraceFields()}");
             then();
         });
         foreach (var (node, batch) in batches)

@@ -158,7 +158,7 @@ public static class Benchmarks
         return new Figure($"migrated pages/s ({Mode(mode)}{(nodes == 2 ? "" : $", {nodes} nodes")})", nodes * (double)share / wall.TotalSeconds, "pages/s",
             $"{nodes * share} pages evicted and faulted back on the next node in {wall.TotalMilliseconds:F0} ms " +
             $"(evict {Wall(r, evict.From, evict.To).TotalMilliseconds:F0} ms, fault back {Wall(r, back.From, back.To).TotalMilliseconds:F0} ms; " +
-            $"swap latency 0; major faults {r.Vmstat.GetValueOrDefault("pgmajfault")}); run's {gc}");
+            $"swap latency 0; passes {Passes(r, evict.From)}, major faults {r.Vmstat.GetValueOrDefault("pgmajfault")}); run's {gc}");
     }
 
     /// <summary>Bytes allocated per new-page fault: the allocation of a run with <paramref name="pages"/> faults minus
@@ -337,4 +337,7 @@ public static class Benchmarks
         public override string ToString() =>
             $"allocated {Allocated / 1e6:F0} MB, GC paused {Pause.TotalMilliseconds:F0} ms (collections: {Gen0} gen0, {Gen1} gen1, {Gen2} gen2)";
     }
+
+    private static int? Passes(RunReport r, int step) =>
+        (r.Steps.Single(s => s.Index == step).Value as SyscallValue)?.Migration?.Passes;
 }

@@ -47,11 +47,10 @@ public static class ScheduleOutcome
         var mark = s.Ok ? "" : "!";
         if (s.Ret is { } ret)
             return s.Errno is { } e && e != Errno.None ? $"{ret}{mark}{e}" : $"{ret}{mark}";
-        if (s.Value?.GetValueOrDefault("nodes") is IReadOnlyDictionary<string, object?> nodes)
+        if (s.Value is PageCounts { Nodes: { } nodes } pages)
         {
-            var perNode = string.Join(",", nodes.Where(kv => Convert.ToInt64(kv.Value, CultureInfo.InvariantCulture) != 0)
-                .Select(kv => $"n{kv.Key}:{kv.Value}"));
-            var swapped = Convert.ToInt64(s.Value.GetValueOrDefault("swapped"), CultureInfo.InvariantCulture);
+            var perNode = string.Join(",", nodes.Where(kv => kv.Value != 0).Select(kv => $"n{kv.Key}:{kv.Value}"));
+            var swapped = pages.Swapped ?? 0;
             var parts = swapped > 0 ? (perNode.Length > 0 ? $"{perNode} sw:{swapped}" : $"sw:{swapped}") : perNode;
             return $"[{parts}]{mark}";
         }

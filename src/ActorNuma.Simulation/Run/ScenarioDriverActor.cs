@@ -169,7 +169,7 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
         if (step.Op == StepOp.Fork && r.ChildPid is { } pid && _machine.Directory.Task(pid) is { } child)
             _tasks[step.Child ?? "child"] = (pid, child);
         var (ok, message) = Evaluate(step.Expect, r);
-        Record(step, r.Ret, r.Errno, ok, message, Value(r), Expected(step.Expect));
+        Record(step, r.Ret, r.Errno, ok, message, SyscallValue.Of(r), Expected(step.Expect));
         StepDone(m.Index);
     }
 
@@ -218,18 +218,15 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
         }
         if (step.ExpectSwapped is { } sw && m.Swapped != sw) problems.Add($"{m.Swapped} pages swapped out, expected {sw}");
         if (step.ExpectSwapCache is { } sc && m.SwapCache != sc) problems.Add($"{m.SwapCache} pages in the swap cache, expected {sc}");
-        var value = new Dictionary<string, object?>
+        var value = new PageCounts
         {
-            ["nodes"] = m.PerNode.ToDictionary(kv => kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), kv => (object?)kv.Value),
-            ["swapped"] = m.Swapped,
-            ["not_present"] = m.NotPresent,
+            Nodes = PageCounts.ByNode(m.PerNode), Swapped = m.Swapped, NotPresent = m.NotPresent, Swapcache = m.SwapCache,
         };
-        if (m.SwapCache is { } inCache) value["swapcache"] = inCache;
-        var expected = new Dictionary<string, object?>();
-        if (step.ExpectNodes is not null)
-            expected["nodes"] = step.ExpectNodes.ToDictionary(kv => kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), kv => (object?)kv.Value);
-        if (step.ExpectSwapped is not null) expected["swapped"] = step.ExpectSwapped;
-        if (step.ExpectSwapCache is not null) expected["swapcache"] = step.ExpectSwapCache;
+        var expected = new PageCounts
+        {
+            Nodes = step.ExpectNodes is { } wanted ? PageCounts.ByNode(wanted) : null, Swapped = step.ExpectSwapped,
+            Swapcache = step.ExpectSwapCache,
+        };
         Record(step, null, null, problems.Count == 0, problems.Count == 0 ? null : string.Join("; ", problems), value, expected);
         StepDone(step.Index);
     }
@@ -238,62 +235,31 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
     {
         var vmstat = KernelStats.Vmstat(_machine);
         var problems = new List<string>();
-        var value = new Dictionary<string, object?>();
+        var value = new List<KeyValuePair<string, long>>();
         foreach (var (name, want) in step.ExpectVmstat ?? new Dictionary<string, long>())
         {
             if (!vmstat.TryGetValue(name, out var got)) { problems.Add($"no counter named {name}"); continue; }
-            value[name] = got;
+            value.Add(new(name, got));
             if (got != want) problems.Add($"{name} is {got}, expected {want}");
         }
-        Record(step, null, null, problems.Count == 0, problems.Count == 0 ? null : string.Join("; ", problems), value,
-            step.ExpectVmstat?.ToDictionary(kv => kv.Key, kv => (object?)kv.Value));
+        Record(step, null, null, problems.Count == 0, problems.Count == 0 ? null : string.Join("; ", problems), new Counters(value),
+            step.ExpectVmstat is { } expected ? new Counters(expected.ToList()) : null);
     }
 
     private void Record(StepSpec step, long? ret, Errno? errno, bool ok, string? message,
-        IReadOnlyDictionary<string, object?>? value = null, IReadOnlyDictionary<string, object?>? expected = null) =>
+        StepValue? value = null, StepValue? expected = null) =>
         _progress.Record(new StepResult(step.Index, step.Task, step.OpName, ret, errno, value, expected, ok, message)
         {
             Started = _started.GetValueOrDefault(step.Index),
             Ended = System.Diagnostics.Stopwatch.GetTimestamp(),
         });
 
-    private static IReadOnlyDictionary<string, object?>? Value(SyscallResult r)
+    private static SyscallExpectation? Expected(ExpectSpec? e) => e is null ? null : new SyscallExpectation
     {
-        var v = new Dictionary<string, object?>();
-        if (r.Mode is { } mode) v["mode"] = MemPolicy.ModeName(mode);
-        if (r.Nodes is { } nodes) v["nodes"] = nodes.Nodes().ToArray();
-        if (r.Node is { } node) v["node"] = node;
-        if (r.ChildPid is { } child) v["child_pid"] = child;
-        if (r.WaitStatus is { } status)
-        {
-            // WIFEXITED / WEXITSTATUS / WTERMSIG of the wait status.
-            v["status"] = status;
-            if ((status & 0x7f) == 0) v["exit_status"] = (status >> 8) & 0xff;
-            else v["signal"] = status & 0x7f;
-        }
-        if (r.Faults > 0) v["faults"] = r.Faults;
-        if (r.MajorFaults > 0) v["major_faults"] = r.MajorFaults;
-        if (r.Migration is { } s)
-            v["migration"] = new Dictionary<string, object?>
-            {
-                ["scanned"] = s.Scanned, ["isolated"] = s.Isolated, ["isolate_fail_pagevec"] = s.FailPagevec,
-                ["isolate_fail_isolated"] = s.FailIsolatedElsewhere, ["isolate_fail_freeing"] = s.FailBeingFreed,
-                ["isolate_fail_other"] = s.FailNotLru, ["shared_skipped"] = s.SkippedShared, ["evicted"] = s.Evicted,
-                ["failed"] = s.Failed, ["put_back"] = s.PutBack, ["passes"] = s.Passes,
-                ["time_us"] = (long)s.Time.TotalMicroseconds, ["warnings"] = s.Warnings,
-            };
-        return v.Count == 0 ? null : v;
-    }
-
-    private static IReadOnlyDictionary<string, object?>? Expected(ExpectSpec? e)
-    {
-        if (e is null) return null;
-        var v = new Dictionary<string, object?>();
-        if (e.Ret is { } ret) v["ret"] = ret;
-        if (e.Errno is { } errno) v["errno"] = Name(errno);
-        if (e.Mode is { } mode) v["mode"] = Mode((MpolMode)mode);
-        if (e.Nodes is { } nodes) v["nodes"] = nodes.Nodes().ToArray();
-        if (e.Node is { } node) v["node"] = node;
-        return v;
-    }
+        Ret = e.Ret,
+        Errno = e.Errno is { } errno ? Name(errno) : null,
+        Mode = e.Mode is { } mode ? Mode((MpolMode)mode) : null,
+        Nodes = e.Nodes?.Nodes().ToArray(),
+        Node = e.Node,
+    };
 }

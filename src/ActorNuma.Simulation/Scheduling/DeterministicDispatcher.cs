@@ -18,10 +18,10 @@ namespace ActorNuma.Simulation.Scheduling;
 public sealed class DeterministicDispatcher : MessageDispatcher
 {
     /// <summary>
-    /// Akka.NET 1.5.73's mailbox runs <c>throughput + 1</c> messages per run (akka-notes §1.4; measured again here:
+    /// Akka.NET 1.5.73's mailbox runs <c>throughput + 1</c> messages per run (measured here:
     /// throughput 1 without a deadline gives runs of 2), while newer sources stop at <c>throughput</c>. Any positive
     /// deadline stops the run after the first message, because <c>Mailbox.ProcessMailbox</c> compares the clock
-    /// with the configured duration itself, which has always passed (akka-notes §2.2 gotcha 2). Both settings
+    /// with the configured duration itself, which has always passed. Both settings
     /// together give one message per run in either version; <c>Each_mailbox_run_processes_exactly_one_message</c>
     /// re-checks it on every upgrade.
     /// </summary>

@@ -10,7 +10,7 @@ namespace ActorNuma.Simulation.Scheduling;
 /// </summary>
 /// <remarks>
 /// Pump from one thread, and tell kernel actors only from that thread or from kernel actors: a message that
-/// arrives from another thread lands in the ready list at a time-dependent position (akka-notes §2.2 gotcha 3).
+/// arrives from another thread lands in the ready list at a time-dependent position.
 /// </remarks>
 public sealed class DeterministicPump
 {
@@ -152,7 +152,7 @@ public sealed class DeterministicPump
     /// <summary>
     /// Waits until a top-level actor has really started. <c>system.ActorOf</c> returns before the actor exists:
     /// the /user guardian creates it on a pool thread, which also queues its first mailbox run and replays
-    /// messages told meanwhile (akka-notes §2.2 gotcha 1). Call this for every top-level kernel actor before
+    /// messages told meanwhile. Call this for every top-level kernel actor before
     /// telling it or pumping, so that all of that has happened and the ready list no longer depends on timing.
     /// Children created with <c>Context.ActorOf</c> start synchronously and return at once.
     /// </summary>
@@ -188,7 +188,7 @@ public sealed class DeterministicPump
 
     /// <summary>
     /// Terminates <paramref name="system"/>, pumping while it does: stopping kernel actors takes steps of their
-    /// mailboxes, which nothing else runs (akka-notes §2.2 gotcha 4). Between bursts it waits, without polling,
+    /// mailboxes, which nothing else runs. Between bursts it waits, without polling,
     /// for either more kernel work or the end of termination, both of which come from Akka's pool threads.
     /// </summary>
     /// <param name="system">A system created with <see cref="DeterministicConfig.Create"/>.</param>

@@ -5,7 +5,7 @@ using static ActorNuma.Kernel.NumaNode;
 namespace ActorNuma.Kernel.Tests;
 
 /// <summary>V2 <c>isolate_lru_page</c> (the locked part) and <c>putback_lru_pages</c> in each profile's form
-/// (kernel-semantics §3).</summary>
+/// (mm/vmscan.c, the seed's patch and 2.6.16).</summary>
 public sealed partial class NumaNodeActorSpec
 {
     [Fact]

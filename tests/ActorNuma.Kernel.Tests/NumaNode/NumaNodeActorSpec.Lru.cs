@@ -5,7 +5,7 @@ using static ActorNuma.Kernel.NumaNode;
 namespace ActorNuma.Kernel.Tests;
 
 /// <summary>The per-CPU pagevecs of mm/swap.c: <c>lru_cache_add[_active]</c>, <c>__pagevec_lru_add</c>,
-/// <c>lru_add_drain</c> (kernel-semantics §2).</summary>
+/// <c>lru_add_drain</c> (mm/swap.c, 2.6.16).</summary>
 public sealed partial class NumaNodeActorSpec
 {
     [Fact]

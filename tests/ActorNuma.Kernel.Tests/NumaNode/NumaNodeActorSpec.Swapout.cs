@@ -7,7 +7,7 @@ using Unmap = ActorNuma.Kernel.NumaTask.UnmapOutcome;
 namespace ActorNuma.Kernel.Tests;
 
 /// <summary>One pass of V2 <c>swapout_pages()</c> over isolated pages, step by step, with the swap device and the
-/// mapping tasks played by probes (kernel-semantics §5.1).</summary>
+/// mapping tasks played by probes.</summary>
 public sealed partial class NumaNodeActorSpec
 {
     private const int Slot = 5;

@@ -42,7 +42,7 @@ public abstract class KernelSpec : Akka.TestKit.Xunit2.TestKit
     /// <summary>A machine of <see cref="SmallMachine"/> shape whose actors are all probes until a spec spawns real ones.</summary>
     protected KernelRig NewRig(KernelSettings? settings = null) => new(this, settings ?? SmallMachine.Settings());
 
-    /// <summary>Stopping kernel actors takes pump steps, which nothing but the pump runs (akka-notes §2.2 gotcha 4).</summary>
+    /// <summary>Stopping kernel actors takes pump steps, which nothing but the pump runs.</summary>
     protected override void AfterAll()
     {
         DeterministicPump.Terminate(Sys);

@@ -6,7 +6,7 @@ namespace ActorNuma.Kernel.Tests.Support;
 /// The parent of the kernel actors a spec creates one by one. It runs on the kernel dispatcher and supervises with
 /// the kernel root's strategy, so an exception in a lone actor stops it and lands in <see cref="KernelMachine.Bugs"/>
 /// exactly as it would under <see cref="KernelRootActor"/>. Children are created synchronously in its context, which
-/// spares the spec the asynchronous start of top-level actors (akka-notes §2.2 gotcha 1). Given another strategy it
+/// spares the spec the asynchronous start of top-level actors (<c>DeterministicPump.AwaitStarted</c>). Given another strategy it
 /// stands in for a guardian: its decisions are pump steps, where the real /user guardian's run on a pool thread.
 /// </summary>
 internal sealed class Nursery : UntypedActor

@@ -111,26 +111,6 @@ public sealed class NodeMaskSpec
         Assert.Equal(64, NodeMask.MaxNumNodes);
     }
 
-    // ---- node ids ----------------------------------------------------------------------------------------------
-
-    [Theory]
-    [InlineData(-1)]
-    [InlineData(64)]
-    public void A_node_id_outside_0_to_63_is_rejected(int value)
-    {
-        Assert.Throws<ArgumentOutOfRangeException>(() => new NodeId(value));
-    }
-
-    [Fact]
-    public void A_node_id_converts_to_its_number()
-    {
-        int n = new NodeId(5);
-
-        Assert.Equal(5, n);
-        Assert.Equal("5", new NodeId(5).ToString());
-        Assert.Equal("swp:9", new SwpEntry(9).ToString());
-    }
-
     // ---- NodeList.Format (nodelist_scnprintf) ---------------------------------------------------------------
 
     [Theory]

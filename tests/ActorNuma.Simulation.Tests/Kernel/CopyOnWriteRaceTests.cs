@@ -11,7 +11,7 @@ public sealed class CopyOnWriteRaceTests
         var report = ScenarioRun.RunFile("race-cow-copy-vs-migration-unmap.conf", seed: 76);
 
         report.AssertClean();
-        Assert.Equal(5L, report.Step(5).Value?["faults"]);        // four stores, one of them twice
+        Assert.Equal(5L, report.Syscall(5).Faults);        // four stores, one of them twice
         report.AssertPages(8, [0, 4], swapped: 0);
         report.AssertPages(10, [0, 4], swapped: 0);     // a read its own data back: the data checker is clean
     }

@@ -46,7 +46,7 @@ public sealed class ExpectPagesTests
         var report = ScenarioRun.RunText(Scenario("""{ op = expect-pages, task = a, addr = "0x10000000", pages = 4, nodes { "0" = 4 }, swapped = 0, swapcache = 0 }"""), seed: 1);
 
         report.AssertClean();
-        Assert.Equal(0L, report.Step(2).Value?["swapcache"]);
+        Assert.Equal(0L, report.PageCounts(2).Swapcache);
     }
 
     [Fact]
@@ -62,7 +62,7 @@ public sealed class ExpectPagesTests
 
         // swap is far from half full, so every page swapped back in keeps its slot and stays in the swap cache.
         Assert.Equal("4 pages in the swap cache, expected 3", report.Step(4).Message);
-        Assert.Equal(4L, report.Step(4).Value?["swapcache"]);
+        Assert.Equal(4L, report.PageCounts(4).Swapcache);
     }
 
     [Fact]
@@ -71,6 +71,6 @@ public sealed class ExpectPagesTests
         var report = ScenarioRun.RunText(Scenario("""{ op = expect-pages, task = a, addr = "0x10000000", pages = 30000000000, nodes { "0" = 4 }, swapped = 0 }"""), seed: 1);
 
         report.AssertClean();
-        Assert.Equal(30_000_000_000L - 4, report.Step(2).Value?["not_present"]);
+        Assert.Equal(30_000_000_000L - 4, report.PageCounts(2).NotPresent);
     }
 }

@@ -34,6 +34,6 @@ public sealed class LargeTouchTests
         var report = ScenarioRunner.Run(scenario, new RunOptions { Seed = 1, Mode = mode, CheckEveryStep = false });
 
         report.AssertClean();
-        Assert.Equal(300_000L, report.Step(1).Value?["faults"]);
+        Assert.Equal(300_000L, report.Syscall(1).Faults);
     }
 }

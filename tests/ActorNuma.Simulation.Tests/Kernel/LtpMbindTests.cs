@@ -60,12 +60,12 @@ public sealed class LtpMbindTests
         if (errno == 0)
         {
             report.AssertReturned(1, 0);
-            Assert.Equal(new[] { 1 }, report.Step(2).Value?["nodes"]);
+            Assert.Equal(new[] { 1 }, report.Syscall(2).Nodes);
         }
         else
         {
             report.AssertFailed(1, (ActorNuma.Mm.Errno)errno);
-            Assert.Equal("default", report.Step(2).Value?["mode"]);
+            Assert.Equal("default", report.Syscall(2).Mode);
         }
     }
 

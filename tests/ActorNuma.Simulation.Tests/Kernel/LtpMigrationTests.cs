@@ -20,7 +20,7 @@ public sealed class LtpMigrationTests
             var first = c * 7;
             report.AssertReturned(first + 3, 0);
             report.AssertPages(first + 4, [0, 0], swapped: 1);
-            Assert.Equal(1, report.Step(first + 5).Value?["node"]);
+            Assert.Equal(1, report.Syscall(first + 5).Node);
             report.AssertPages(first + 6, [0, 1], swapped: 0);
         }
     }

@@ -155,9 +155,9 @@ public sealed class MigrationProfileTests
         Assert.Equal("2.6.16", report.Profile);
         report.AssertClean();
         report.AssertFailed(3, Errno.ENODEV);
-        Assert.Equal("default", report.Step(4).Value?["mode"]);
+        Assert.Equal("default", report.Syscall(4).Mode);
         report.AssertFailed(6, Errno.ENODEV);
-        Assert.Equal("default", report.Step(7).Value?["mode"]);
+        Assert.Equal("default", report.Syscall(7).Mode);
         report.AssertFailed(9, Errno.ENODEV);
         report.AssertPages(10, [16, 0], swapped: 0);
     }
@@ -172,9 +172,9 @@ public sealed class MigrationProfileTests
 
         report.AssertExpectationsHeld();
         report.AssertReturned(3, 0);
-        Assert.Equal("bind", report.Step(4).Value?["mode"]);
+        Assert.Equal("bind", report.Syscall(4).Mode);
         report.AssertFailed(6, Errno.EIO);              // only STRICT turns the failure into an error
-        Assert.Equal("interleave", report.Step(7).Value?["mode"]);
+        Assert.Equal("interleave", report.Syscall(7).Mode);
         // migrate_pages(2) came with 2.6.16-rc1: before it the syscall number is unassigned.
         report.AssertFailed(9, Errno.ENOSYS);
         report.AssertPages(10, [16, 0], swapped: 0);
@@ -194,7 +194,7 @@ public sealed class MigrationProfileTests
 
         report.AssertClean();
         report.AssertFailed(3, Errno.EIO);
-        Assert.Equal("default", report.Step(4).Value?["mode"]);
+        Assert.Equal("default", report.Syscall(4).Mode);
         report.AssertReturned(5, 0);
         Assert.Equal(4, report.Migration(5, "isolate_fail_other"));
         Assert.Equal(4, report.Warnings.Count);
@@ -208,7 +208,7 @@ public sealed class MigrationProfileTests
 
         report.AssertClean();
         report.AssertReturned(3, 0);
-        Assert.Equal("bind", report.Step(4).Value?["mode"]);
+        Assert.Equal("bind", report.Syscall(4).Mode);
         Assert.Equal(0, report.Migration(5, "scanned"));
         Assert.Empty(report.Warnings);
     }

@@ -45,7 +45,7 @@ public sealed class PlacementTests
         report.AssertClean();
         // B is bound to node 1, yet its page came back on node 0 (read ahead at B + PAGE_SIZE, in the hole before C).
         report.AssertPages(11, [1, 0], swapped: 0);
-        Assert.Equal("bind", report.Step(12).Value?["mode"]);
+        Assert.Equal("bind", report.Syscall(12).Mode);
         // A's page, read ahead with B's address, is on node 1 and A's own fault was a swap-cache hit.
         report.AssertPages(14, [0, 1], swapped: 0);
         Assert.Equal(["10000000 bind=1 anon=1 swapcache=1 N1=1", "10100000 bind=1 anon=1 swapcache=1 N0=1", "10200000 bind=1"], report.NumaMaps["t"]);

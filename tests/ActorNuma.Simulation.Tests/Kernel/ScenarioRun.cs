@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using ActorNuma.Kernel;
 using ActorNuma.Mm;
@@ -86,16 +87,23 @@ internal static partial class ScenarioRun
         throw new Xunit.Sdk.XunitException($"step {index} ({s.Op}) returned {s.Ret} errno {s.Errno}, expected -1 {errno}\n{Describe(report)}");
     }
 
+    /// <summary>What a syscall step reported beyond ret and errno (every member null when it reported nothing).</summary>
+    public static SyscallValue Syscall(this RunReport report, int index) =>
+        report.Step(index).Value as SyscallValue ?? new SyscallValue();
+
+    /// <summary>What an expect-pages step saw.</summary>
+    public static PageCounts PageCounts(this RunReport report, int index) =>
+        report.Step(index).Value as PageCounts
+        ?? throw new Xunit.Sdk.XunitException($"step {index} ({report.Step(index).Op}) is not an expect-pages step\n{Describe(report)}");
+
     /// <summary>What an expect-pages step saw: present pages per node (nodes without pages read 0) and swapped-out pages.</summary>
     public static (long[] PerNode, long Swapped) Pages(this RunReport report, int index, int nodes)
     {
-        var s = report.Step(index);
-        if (s.Value is null || !s.Value.TryGetValue("nodes", out var raw) || raw is not IReadOnlyDictionary<string, object?> and not IDictionary<string, object?>)
-            throw new Xunit.Sdk.XunitException($"step {index} ({s.Op}) is not an expect-pages step\n{Describe(report)}");
+        var counts = report.PageCounts(index);
         var perNode = new long[nodes];
-        foreach (var (node, count) in (IEnumerable<KeyValuePair<string, object?>>)raw)
-            perNode[int.Parse(node, CultureInfo.InvariantCulture)] = Convert.ToInt64(count, CultureInfo.InvariantCulture);
-        return (perNode, Convert.ToInt64(s.Value["swapped"], CultureInfo.InvariantCulture));
+        foreach (var (node, count) in counts.Nodes ?? new Dictionary<string, long>())
+            perNode[int.Parse(node, CultureInfo.InvariantCulture)] = count;
+        return (perNode, counts.Swapped ?? 0);
     }
 
     /// <summary>Asserts an expect-pages step saw exactly these per-node counts and this many swapped-out pages.</summary>
@@ -107,15 +115,13 @@ internal static partial class ScenarioRun
             $"step {index}: pages per node [{string.Join(",", got)}] swapped {sw}, expected [{string.Join(",", perNode)}] swapped {swapped}\n{Describe(report)}");
     }
 
-    /// <summary>A field of the migration statistics a MOVE step reported (scanned, isolated, evicted, failed, ...).</summary>
+    /// <summary>A field of the migration statistics a MOVE step reported, by its report name (scanned, isolated,
+    /// evicted, failed, put_back, ...).</summary>
     public static long Migration(this RunReport report, int index, string field)
     {
-        var s = report.Step(index);
-        if (s.Value?.GetValueOrDefault("migration") is IReadOnlyDictionary<string, object?> m && m.TryGetValue(field, out var v))
-            return Convert.ToInt64(v, CultureInfo.InvariantCulture);
-        if (s.Value?.GetValueOrDefault("migration") is IDictionary<string, object?> d && d.TryGetValue(field, out var w))
-            return Convert.ToInt64(w, CultureInfo.InvariantCulture);
-        throw new Xunit.Sdk.XunitException($"step {index} ({s.Op}) reported no migration field {field}\n{Describe(report)}");
+        foreach (var (name, value) in report.Syscall(index).Migration?.Fields() ?? [])
+            if (name == field) return value;
+        throw new Xunit.Sdk.XunitException($"step {index} ({report.Step(index).Op}) reported no migration field {field}\n{Describe(report)}");
     }
 
     /// <summary>The pfns the page-refcount checker named.</summary>
@@ -138,20 +144,11 @@ internal static partial class ScenarioRun
         var lines = new List<string> { $"scenario {report.Scenario} profile {report.Profile} seed {report.Seed}" };
         foreach (var s in report.Steps)
             lines.Add($"  [{s.Index}] {s.Task} {s.Op} ret={s.Ret} errno={s.Errno} ok={s.Ok}{(s.Message is null ? "" : " " + s.Message)}" +
-                      (s.Value is null ? "" : " " + string.Join(" ", s.Value.Select(kv => $"{kv.Key}={Show(kv.Value)}"))));
+                      (s.Value is null ? "" : " " + JsonSerializer.Serialize(s.Value, ReportJsonContext.Default.StepValue)));
         lines.AddRange(report.Violations.Select(v => "  violation: " + v));
         lines.AddRange(report.Warnings.Select(w => $"  warning: {w.Site} pfn {w.Pfn} {w.Message}"));
         return string.Join("\n", lines);
     }
-
-    private static string Show(object? v) => v switch
-    {
-        null => "null",
-        string s => s,
-        IEnumerable<KeyValuePair<string, object?>> d => "{" + string.Join(",", d.Select(kv => $"{kv.Key}:{Show(kv.Value)}")) + "}",
-        System.Collections.IEnumerable e => "[" + string.Join(",", e.Cast<object?>().Select(Show)) + "]",
-        _ => Convert.ToString(v, CultureInfo.InvariantCulture) ?? "",
-    };
 
     private static string FindRepoRoot()
     {

@@ -18,7 +18,7 @@ public sealed class SwapInTests
         var report = ScenarioRun.RunFile("swapin-vm-swap-full-per-fault.conf", seed);
 
         report.AssertClean();
-        Assert.Equal(4L, report.Step(6).Value?["swapcache"]);
+        Assert.Equal(4L, report.PageCounts(6).Swapcache);
         Assert.Equal(4L, report.Vmstat["emu_swap_free"]);
     }
 

@@ -14,8 +14,8 @@ public sealed class TaskLifecycleTests
         report.AssertClean();
         report.AssertFailed(4, Errno.EINVAL);
         report.AssertReturned(5, 4);
-        Assert.Equal(3 << 8, report.Step(5).Value?["status"]);
-        Assert.Equal(3, report.Step(5).Value?["exit_status"]);
+        Assert.Equal(3 << 8, report.Syscall(5).Status);
+        Assert.Equal(3, report.Syscall(5).ExitStatus);
         report.AssertFailed(6, Errno.ESRCH);
         report.AssertFailed(7, Errno.ECHILD);
     }
@@ -40,7 +40,7 @@ public sealed class TaskLifecycleTests
 
         report.AssertReturned(12, 0);
         report.AssertReturned(13, 5);
-        Assert.Equal(7, report.Step(13).Value?["exit_status"]);
+        Assert.Equal(7, report.Syscall(13).ExitStatus);
         report.AssertFailed(17, Errno.ESRCH);     // a scenario task is init's child: reaped at exit
     }
 
@@ -69,7 +69,7 @@ public sealed class TaskLifecycleTests
         var report = ScenarioRun.RunText(text, seed: 1);
 
         report.AssertReturned(3, 2);
-        Assert.Equal(9, report.Step(3).Value?["signal"]);
+        Assert.Equal(9, report.Syscall(3).Signal);
     }
 
     [Theory]

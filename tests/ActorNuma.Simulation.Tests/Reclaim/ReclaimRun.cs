@@ -47,27 +47,11 @@ internal static class ReclaimRun
     public static StepResult Step(this RunReport r, int index) =>
         r.Steps.SingleOrDefault(s => s.Index == index) ?? throw new Xunit.Sdk.XunitException($"no step {index}\n{Describe(r)}");
 
-    /// <summary>A field of the <c>value.migration</c> a MOVE step reported.</summary>
-    public static long Migration(this RunReport r, int index, string field)
-    {
-        var value = r.Step(index).Value?.GetValueOrDefault("migration");
-        if (value is IEnumerable<KeyValuePair<string, object?>> m)
-            foreach (var (k, v) in m)
-                if (k == field) return Convert.ToInt64(v, CultureInfo.InvariantCulture);
-        throw new Xunit.Sdk.XunitException($"step {index} reported no migration field {field}\n{Describe(r)}");
-    }
+    /// <summary>A field of the <c>value.migration</c> a MOVE step reported, by its report name.</summary>
+    public static long Migration(this RunReport r, int index, string field) => Kernel.ScenarioRun.Migration(r, index, field);
 
     /// <summary>What an expect-pages step saw: present pages per node and swapped-out pages.</summary>
-    public static (long[] PerNode, long Swapped) Pages(this RunReport r, int index, int nodes)
-    {
-        var s = r.Step(index);
-        var perNode = new long[nodes];
-        if (s.Value?.GetValueOrDefault("nodes") is IEnumerable<KeyValuePair<string, object?>> raw)
-            foreach (var (node, count) in raw)
-                perNode[int.Parse(node, CultureInfo.InvariantCulture)] = Convert.ToInt64(count, CultureInfo.InvariantCulture);
-        else throw new Xunit.Sdk.XunitException($"step {index} is not an expect-pages step\n{Describe(r)}");
-        return (perNode, Convert.ToInt64(s.Value["swapped"], CultureInfo.InvariantCulture));
-    }
+    public static (long[] PerNode, long Swapped) Pages(this RunReport r, int index, int nodes) => Kernel.ScenarioRun.Pages(r, index, nodes);
 
     public static long Vm(this RunReport r, string counter) =>
         r.Vmstat.TryGetValue(counter, out var v) ? v : throw new Xunit.Sdk.XunitException($"no vmstat counter {counter}");

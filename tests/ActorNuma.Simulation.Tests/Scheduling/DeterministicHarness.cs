@@ -19,7 +19,7 @@ internal sealed class DeterministicHarness : IDisposable
 
     public DeterministicPump Pump { get; }
 
-    /// <summary>Creates a top-level kernel actor and waits until it has really started (akka-notes §2.2 gotcha 1).</summary>
+    /// <summary>Creates a top-level kernel actor and waits until it has really started (<see cref="DeterministicPump"/>: <c>ActorOf</c> returns before it exists).</summary>
     public IActorRef Start(Props props, string name)
     {
         var actor = System.ActorOf(props.OnKernelDispatcher(), name);
