@@ -4,8 +4,8 @@ using ActorNuma.Simulation.Scenarios;
 
 namespace ActorNuma.Cli;
 
-/// <summary><c>actornuma bench</c>: new-page faults per second (both modes), bytes per emulated page, and pages migrated
-/// per second through the swap path.</summary>
+/// <summary><c>actornuma bench</c>: new-page faults per second (both modes), bytes per emulated page, pages migrated
+/// per second through the swap path, and schedules explored per second on the race catalogue.</summary>
 public static class BenchCommand
 {
     public static Command Create()
@@ -24,21 +24,41 @@ public static class BenchCommand
             AllowMultipleArgumentsPerToken = true,
         };
         mode.AcceptOnlyFromAmong("concurrent", "deterministic");
+        var schedules = new Option<int>("--schedules")
+        {
+            Description = "Schedules per race catalogue scenario for the explore figure (default 10000)", DefaultValueFactory = _ => 10_000,
+        };
+        var catalogue = new Option<string>("--races")
+        {
+            Description = $"Directory of the race catalogue the explore figure explores (default {ExploreBenchmark.DefaultCatalogue})",
+            DefaultValueFactory = _ => ExploreBenchmark.DefaultCatalogue,
+        };
         var each = new Option<bool>("--each") { Description = "Also print every measured run, in the order run (with its allocation and GC pauses)" };
-        var command = new Command("bench", "Measure faults/s, bytes per page and migration pages/s") { pages, runs, only, mode, each };
+        var command = new Command("bench", "Measure faults/s, bytes per page, migration pages/s and schedules explored/s")
+        {
+            pages, runs, only, mode, each, schedules, catalogue,
+        };
         command.SetAction(p =>
         {
             var n = p.GetValue(pages);
             var r = p.GetValue(runs);
-            if (n < 1024 || r < 1)
+            if (n < 1024 || r < 1 || p.GetValue(schedules) < 1)
             {
-                Console.Error.WriteLine("actornuma: bench --pages must be at least 1024 and --runs at least 1");
+                Console.Error.WriteLine("actornuma: bench --pages must be at least 1024, --runs and --schedules at least 1");
+                return ExitCodes.BadInput;
+            }
+            var figures = p.GetValue(only);
+            var races = p.GetValue(catalogue)!;
+            if ((figures is not { Length: > 0 } || figures.Contains("explore")) && !Directory.Exists(races))
+            {
+                Console.Error.WriteLine($"actornuma: bench --races {races}: no such directory (run from the repository root or name the catalogue)");
                 return ExitCodes.BadInput;
             }
             if (MeasureInConfiguredProcess() is { } code) return code;
             Console.WriteLine(GcDescription());
             var modes = (p.GetValue(mode) ?? []).Select(m => Enum.Parse<RunMode>(m, ignoreCase: true)).ToArray();
-            foreach (var line in Benchmarks.RunAll(n, r, Console.WriteLine, p.GetValue(only), modes, p.GetValue(each))) Console.WriteLine(line);
+            foreach (var line in Benchmarks.RunAll(n, r, Console.WriteLine, figures, modes, p.GetValue(each), p.GetValue(schedules), races))
+                Console.WriteLine(line);
             return ExitCodes.Ok;
         });
         return command;

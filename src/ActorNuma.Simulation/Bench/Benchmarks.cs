@@ -12,11 +12,14 @@ public static class Benchmarks
     public sealed record Figure(string Name, double Value, string Unit, string Detail);
 
     /// <summary>The figures <c>actornuma bench</c> can measure; <see cref="RunAll"/> takes any subset.</summary>
-    public static readonly IReadOnlyList<string> FigureNames = ["faults", "migration", "memory"];
+    public static readonly IReadOnlyList<string> FigureNames = ["faults", "migration", "memory", "explore"];
 
     /// <param name="eachRun">Also report every measured run (in the order run) through <paramref name="progress"/>.</param>
+    /// <param name="schedules">Schedules per catalogue scenario of the explore figure (<see cref="ExploreBenchmark"/>).</param>
+    /// <param name="catalogue">The directory of the race catalogue the explore figure explores.</param>
     public static IEnumerable<string> RunAll(int pages, int runs, Action<string>? progress = null,
-        IReadOnlyCollection<string>? only = null, IReadOnlyCollection<RunMode>? modes = null, bool eachRun = false)
+        IReadOnlyCollection<string>? only = null, IReadOnlyCollection<RunMode>? modes = null, bool eachRun = false,
+        int schedules = 10_000, string catalogue = ExploreBenchmark.DefaultCatalogue)
     {
         bool Wanted(string name) => only is null || only.Count == 0 || only.Contains(name);
         var figures = new List<Figure>();
@@ -31,6 +34,7 @@ public static class Benchmarks
             figures.Add(ModelBytesPerPage(pages));
             figures.Add(BytesPerPage(pages));
         }
+        if (Wanted("explore")) figures.AddRange(ExploreBenchmark.Run(catalogue, schedules, Environment.ProcessorCount, progress));
         return figures.Select(Format);
     }
 
