@@ -30,4 +30,7 @@ public sealed record RunOptions
     /// <summary>Deterministic mode: chooses the next mailbox instead of the uniform choice from the seed (explore's
     /// strategies; a strategy object serves one run).</summary>
     public IScheduleStrategy? Strategy { get; init; }
+    /// <summary>Deterministic mode: records every message delivered to an actor (replay's message trace, kernel-style
+    /// trace and timeline). It gives actors a mailbox of its own, which leaves the schedule as it is.</summary>
+    public Explore.DeliveryLog? Deliveries { get; init; }
 }

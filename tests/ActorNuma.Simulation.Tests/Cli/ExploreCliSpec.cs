@@ -92,6 +92,22 @@ public sealed class ExploreCliSpec : IDisposable
         Assert.Equal(explored.GetProperty("trace_sha256").GetString(), report.RootElement.GetProperty("trace").GetProperty("sha256").GetString());
     }
 
+    [Fact]
+    public void Replay_trace_writes_the_ftrace_layout_and_the_message_trace_and_timeline_writes_json_perfetto_reads()
+    {
+        var (trace, timeline) = (Path.Combine(_dir, "t.log"), Path.Combine(_dir, "t.json"));
+
+        var (code, _, _) = CliSpec.Run("replay", Scenario, "--seed", "7", "--trace", trace, "--timeline", timeline, "--quiet");
+
+        Assert.Equal(0, code);
+        var ftrace = File.ReadAllLines(trace);
+        Assert.Equal("# tracer: nop", ftrace[0]);
+        Assert.Contains(ftrace, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^ +a-1 \[000\] +\d+\.\d{6}: mm_vmscan_lru_isolate: "));
+        Assert.Contains(File.ReadAllLines(trace + ".messages"), l => l.Contains("task1 -> node0: NumaNode.AllocPages", StringComparison.Ordinal));
+        using var doc = JsonDocument.Parse(File.ReadAllText(timeline));
+        Assert.Contains(doc.RootElement.GetProperty("traceEvents").EnumerateArray(), e => e.GetProperty("ph").GetString() == "X");
+    }
+
     /// <remarks>Pins the 60 schedules of the test race within one deviation (see BoundedSearchTests).</remarks>
     [Fact]
     public void Bounded_explore_says_it_was_complete_and_replay_of_a_schedule_number_has_its_trace_hash()
