@@ -34,6 +34,16 @@ public sealed class ExploreCliSpec : IDisposable
             Assert.Contains(replay, stdout);
         }
         Assert.Equal(200, doc.RootElement.GetProperty("results").GetArrayLength());
+        // Everything for scripts: the run's parameters and speed, and each schedule's failures.
+        Assert.Equal(2, doc.RootElement.GetProperty("workers").GetInt32());
+        Assert.Equal("v2", doc.RootElement.GetProperty("profile").GetString());
+        Assert.Equal(1, doc.RootElement.GetProperty("seeds").GetProperty("first").GetInt32());
+        Assert.Equal(200, doc.RootElement.GetProperty("seeds").GetProperty("last").GetInt32());
+        Assert.True(doc.RootElement.GetProperty("failed").GetBoolean());
+        Assert.True(doc.RootElement.GetProperty("schedules_per_second").GetDouble() > 0);
+        var firstFailing = failing[0].GetProperty("seed").GetInt32();
+        var result = doc.RootElement.GetProperty("results").EnumerateArray().First(r => r.GetProperty("seed").GetInt32() == firstFailing);
+        Assert.Equal(failing[0].GetProperty("failures").GetArrayLength(), result.GetProperty("failures").GetArrayLength());
         Assert.Equal(200, doc.RootElement.GetProperty("outcomes").EnumerateArray().Sum(o => o.GetProperty("count").GetInt32()));
     }
 
