@@ -27,11 +27,12 @@ public static class BenchCommand
             AllowMultipleArgumentsPerToken = true,
         };
         mode.AcceptOnlyFromAmong("concurrent", "deterministic");
+        var schedules = new Option<int?>("--schedules") { Description = "Schedules per race-catalogue scenario for the explore figure (default 10000; --quick 300)" };
         var each = new Option<bool>("--each") { Description = "Also print every measured run, in the order run (with its allocation and GC pauses)" };
         var command = new Command("bench", "Measure the emulator against its performance targets: raw Akka rates, faults/s, " +
                                            "migrated pages/s, bytes allocated per operation, bytes per page, scaling, schedules/s, soak events/s")
         {
-            quick, json, pages, runs, maxRuns, only, mode, each,
+            quick, json, pages, runs, maxRuns, only, mode, each, schedules,
         };
         command.SetAction(p =>
         {
@@ -39,9 +40,10 @@ public static class BenchCommand
             var n = p.GetValue(pages) ?? o.Pages;
             var window = p.GetValue(runs);
             var bound = p.GetValue(maxRuns) ?? o.Convergence.MaxRuns;
-            if (n < 1024 || window < 1 || bound < window)
+            var perScenario = p.GetValue(schedules) ?? o.Schedules;
+            if (n < 1024 || window < 1 || bound < window || perScenario < 1)
             {
-                Console.Error.WriteLine("actornuma: bench --pages must be at least 1024, --runs at least 1 and --max-runs at least --runs");
+                Console.Error.WriteLine("actornuma: bench --pages must be at least 1024, --runs and --schedules at least 1 and --max-runs at least --runs");
                 return ExitCodes.BadInput;
             }
             var jsonPath = p.GetValue(json);
@@ -54,6 +56,7 @@ public static class BenchCommand
             o = o with
             {
                 Pages = n,
+                Schedules = perScenario,
                 Convergence = o.Convergence with { Window = window, MaxRuns = bound },
                 Only = p.GetValue(only) ?? [],
                 Modes = (p.GetValue(mode) ?? []).Select(m => Enum.Parse<RunMode>(m, ignoreCase: true)).ToArray(),

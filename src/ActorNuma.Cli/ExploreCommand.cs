@@ -82,15 +82,17 @@ public static class ExploreCommand
         if (!Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive)
         {
             ExploreSummary? summary = null;
+            var stats = new StatsColumn();
             AnsiConsole.Progress()
-                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new RemainingTimeColumn())
+                .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), stats, new ElapsedTimeColumn(),
+                    new RemainingTimeColumn())
                 .Start(ctx =>
                 {
                     var task = ctx.AddTask("schedules", maxValue: options.Seeds.Count);
                     summary = Explorer.Explore(loaded, options, p =>
                     {
+                        stats.Latest = p;
                         task.Value = p.Done;
-                        task.Description = $"{p.Done} schedules, {p.SchedulesPerSecond:N0}/s, {p.Outcomes} outcomes, {p.Failures} failures";
                     });
                 });
             return summary!;
@@ -102,6 +104,16 @@ public static class ExploreCommand
             last.Restart();
             Console.WriteLine(ProgressLine(p));
         });
+    }
+
+    /// <summary>The live figures beside the bar: schedules done, schedules/s, distinct outcomes, failing schedules.</summary>
+    private sealed class StatsColumn : ProgressColumn
+    {
+        public volatile ExploreProgress? Latest;
+
+        public override Spectre.Console.Rendering.IRenderable Render(Spectre.Console.Rendering.RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            Latest is not { } p ? new Text("") : new Markup(string.Create(CultureInfo.InvariantCulture,
+                $"{p.Done}/{p.Total} [blue]{p.SchedulesPerSecond:F0}/s[/] {p.Outcomes} outcomes {(p.Failures > 0 ? "[red]" : "[green]")}{p.Failures} failing[/]"));
     }
 
     internal static string ProgressLine(ExploreProgress p) => string.Create(CultureInfo.InvariantCulture,
@@ -156,17 +168,24 @@ public static class ExploreCommand
         source = file,
         strategy = ScheduleStrategies.Name(s.Strategy),
         depth = s.Strategy == StrategyKind.Pct ? s.Depth : (int?)null,
+        profile = s.Profile,
+        workers = s.Workers,
+        seeds = s.Results.Count == 0 ? null : new { first = s.Results.Min(r => r.Seed), last = s.Results.Max(r => r.Seed) },
+        expected_steps = s.Strategy == StrategyKind.Pct ? s.ExpectedSteps : (long?)null,
         schedules = s.Results.Count,
+        failed = s.Failed,
         complete = s.Complete,
         elapsed_s = s.Elapsed.TotalSeconds,
         cpu_s = s.Cpu.TotalSeconds,
+        schedules_per_second = s.SchedulesPerSecond,
+        schedules_per_cpu_second = s.SchedulesPerCpuSecond,
         outcomes = s.Outcomes.Select(o => new { outcome = o.Outcome, count = o.Count, example_seed = o.ExampleSeed, failed = o.Failed }),
         sometimes_never_held = s.NeverHeld,
         failing = s.Failing.Select(f => new { seed = f.Seed, failures = f.Failures, replay = ReplayLine(s, file, f.Seed) }),
         results = s.Results.Select(r => new
         {
             seed = r.Seed, outcome = r.Outcome, trace_sha256 = r.TraceSha256, failed = r.Failed, steps = r.SchedulerSteps,
-            deviations = r.Deviations,
+            deviations = r.Deviations, failures = r.Failures, sometimes_held = r.SometimesHeld,
         }),
     }, Indented);
 }

@@ -265,11 +265,18 @@ public sealed class KernelTrace
     {
         lock (_gate)
         {
-            // Under the trace's lock nothing is emitted, so the task that runs now is the last that will.
-            FlushHash();
+            // Under the trace's lock nothing is emitted or flushed, so once the task that runs now has drained the
+            // queue, none will start: the last partial buffer is hashed here, on the caller's thread. A short run (an
+            // explore schedule fills one buffer at most) then costs no hop to a pool thread, which on two busy cores
+            // could wait milliseconds to be scheduled.
             Task hashing;
             lock (_hashGate) hashing = _hashing;
             hashing.Wait();
+            if (_pending.Length > 0)
+            {
+                Hash(_pending);
+                _pending.Clear();
+            }
             var copy = _hash.GetCurrentHash();
             return Convert.ToHexString(copy).ToLowerInvariant();
         }

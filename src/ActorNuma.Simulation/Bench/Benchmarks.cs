@@ -21,11 +21,14 @@ public sealed record BenchOptions
     public ConvergencePolicy Convergence { get; init; } = new(Window: 3, Tolerance: 0.10, MaxRuns: 25);
     /// <summary>Also report every measured run, in the order run.</summary>
     public bool EachRun { get; init; }
+    /// <summary>Schedules per race-catalogue scenario for the explore figure.</summary>
+    public int Schedules { get; init; } = 10_000;
 
     public static BenchOptions QuickDefaults() => new()
     {
         Quick = true,
         Pages = 16_384,
+        Schedules = 300,
         Convergence = new ConvergencePolicy(Window: 3, Tolerance: 0.10, MaxRuns: 5),
     };
 }
@@ -96,7 +99,7 @@ public static class Benchmarks
             foreach (var f in NodesScaling(o.Quick ? 512 : 4096, o)) Add(f);
         }
         if (Wanted("explore"))
-            foreach (var f in Exploration(o.Quick)) Add(f with { Target = Target.Min(2_000) });
+            foreach (var f in Exploration(o.Quick, o.Schedules)) Add(f with { Target = Target.Min(2_000) });
         if (Wanted("soak"))
             foreach (var mode in modes)
                 Add(Soak(mode, o.Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(20)) with
@@ -268,19 +271,22 @@ public static class Benchmarks
     }
 
     /// <summary>Schedules explored per second on the race catalogue (random strategy, one worker per core), after a
-    /// warm-up exploration of the same scenario.</summary>
-    public static IEnumerable<Figure> Exploration(bool quick)
+    /// warm-up exploration of the same scenario: <c>actornuma explore &lt;file&gt; --count N</c>. The figure is wall-clock
+    /// schedules per second, so it depends on how much of the machine the explorer gets; the detail also gives schedules
+    /// per second of processor time (every thread of the process, GC and JIT included), what a schedule costs whatever
+    /// else runs. --quick explores the first scenario only.</summary>
+    public static IEnumerable<Figure> Exploration(bool quick, int schedules)
     {
         var catalogue = BenchScenarios.RaceCatalogue().ToList();
         foreach (var (name, scenario) in quick ? catalogue.Take(1) : catalogue)
         {
-            var count = quick ? 300 : 10_000;
-            Explorer.Explore(scenario, new ExploreOptions { Seeds = Enumerable.Range(1_000_000, quick ? 100 : 500).ToArray() });
-            var s = Explorer.Explore(scenario, new ExploreOptions { Seeds = Enumerable.Range(1, count).ToArray() });
-            if (s.Results.Count != count) throw new InvalidOperationException($"explore {name}: {s.Results.Count} of {count} schedules ran");
+            Explorer.Explore(scenario, new ExploreOptions { Seeds = Enumerable.Range(1_000_000, Math.Min(schedules, 500)).ToArray() });
+            var s = Explorer.Explore(scenario, new ExploreOptions { Seeds = Enumerable.Range(1, schedules).ToArray() });
+            if (s.Results.Count != schedules) throw new InvalidOperationException($"explore {name}: {s.Results.Count} of {schedules} schedules ran");
             yield return new Figure($"schedules/s ({name})", s.SchedulesPerSecond, "sched/s",
-                $"{count} random schedules on {Environment.ProcessorCount} workers in {s.Elapsed.TotalSeconds:F1} s " +
-                $"({s.SchedulesPerCpuSecond:N0} per CPU second; {s.Outcomes.Count} outcomes, {s.Failing.Count} failing)");
+                $"{schedules} random schedules on {Environment.ProcessorCount} workers in {s.Elapsed.TotalSeconds:F1} s; " +
+                $"{s.SchedulesPerCpuSecond:N0} per cpu-second; {s.Results.Average(r => r.SchedulerSteps):F0} steps a schedule; " +
+                $"{s.Outcomes.Count} outcomes, {s.Failing.Count} failing");
         }
     }
 

@@ -40,6 +40,10 @@ public sealed record ExploreSummary(
 
     public bool Failed => Failing.Count > 0 || NeverHeld.Count > 0;
 
+    /// <summary>The kernel profile the scenario ran under, and how many workers ran it.</summary>
+    public string Profile { get; init; } = "";
+    public int Workers { get; init; } = 1;
+
     /// <summary>Bounded strategy only: whether every schedule within the bound was run (null for the others).</summary>
     public bool? Complete { get; init; }
 
@@ -140,6 +144,8 @@ public static class Explorer
         return new ExploreSummary(scenario.Scenario.Name, options.Strategy, options.Depth, k, kept, elapsed, cpu)
         {
             NeverHeld = sometimes.Where((_, i) => !kept.Any(r => r.SometimesHeld[i])).Select(p => p.Text).ToArray(),
+            Profile = scenario.Machine.Profile.Name,
+            Workers = options.Strategy == StrategyKind.Bounded ? 1 : Math.Min(options.Workers, Math.Max(1, options.Seeds.Count)),
         };
     }
 

@@ -2,90 +2,16 @@ using System.Diagnostics;
 using Akka.Actor;
 using Akka.Configuration;
 using ActorNuma.Kernel;
-using ActorNuma.Mm;
 using ActorNuma.Simulation.Checkers;
 using ActorNuma.Simulation.Scenarios;
 using ActorNuma.Simulation.Scheduling;
 
 namespace ActorNuma.Simulation.Run;
 
-/// <summary>How to run a scenario, over what its file says.</summary>
-public sealed record RunOptions
-{
-    public int? Seed { get; init; }
-    public RunMode? Mode { get; init; }
-    /// <summary>Run the checkers at every quiescent point between steps (else only at the end).</summary>
-    public bool CheckEveryStep { get; init; } = true;
-    /// <summary>Bound on scheduler steps in deterministic mode.</summary>
-    public long MaxSteps { get; init; } = 2_000_000_000;
-    /// <summary>Concurrent mode's liveness: a run whose kernel actors handle no message for this long, while a step is
-    /// outstanding or the machine is not at rest and no device completion or kernel timer is pending, is reported as
-    /// stalled (<see cref="ProgressWatch"/>). There is no bound on a run that keeps making progress.</summary>
-    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(10);
-    /// <summary>Overrides the scenario's kernel settings (used by benchmarks: batch sizes).</summary>
-    public Func<KernelSettings, KernelSettings>? Tune { get; init; }
-    /// <summary>How many trace events the report keeps in memory (all are hashed).</summary>
-    public int TraceKeep { get; init; } = 100_000;
-    /// <summary>Initial capacity of the trace's hash buffers (small for the short machines of an exploration).</summary>
-    public int TraceBufferChars { get; init; } = KernelTrace.DefaultBufferChars;
-    /// <summary>Runs at the end, while the machine is still up (used by the memory benchmark).</summary>
-    public Action<KernelMachine>? AtEnd { get; init; }
-    /// <summary>Bytes the machine may need (<see cref="MemoryEstimate"/>); null: <see cref="MemoryEstimate.DefaultLimit"/>.</summary>
-    public long? MaxMemory { get; init; }
-    /// <summary>Deterministic mode: chooses the next mailbox instead of the uniform choice from the seed (explore's
-    /// strategies; a strategy object serves one run).</summary>
-    public IScheduleStrategy? Strategy { get; init; }
-}
-
 /// <summary>Boots a machine from a scenario, plays the timeline, checks the invariants at every quiescent point, and
 /// returns the report. One ActorSystem per run: a run is cheap to reset because nothing outlives it.</summary>
-public static class ScenarioRunner
+public static partial class ScenarioRunner
 {
-    public static KernelSettings Settings(MachineConfig m) => new()
-    {
-        Topology = m.Topology,
-        Profile = m.Profile,
-        SwapSlots = m.Swap.Slots,
-        SwapWriteLatency = m.Swap.WriteLatency,
-        SwapReadLatency = m.Swap.ReadLatency,
-        SwapQueueDepth = m.Swap.QueueDepth,
-        PageCluster = m.Swap.PageCluster,
-        KswapdEnabled = m.Kswapd.Enabled,
-        Swappiness = m.Kswapd.Swappiness,
-        MinFreeKbytes = m.Kswapd.MinFreeKbytes,
-    };
-
-    /// <summary>The seed and every parameter derived from the scenario, one greppable key=value line each: the seed line
-    /// first, then the kernel profile, topology, watermarks and swap.</summary>
-    public static IReadOnlyList<string> DerivedParameters(LoadedScenario scenario, RunOptions options)
-    {
-        var m = scenario.Machine;
-        var s = Tune(Settings(m), options);
-        var t = s.Topology;
-        var wm = s.WatermarksOf(0);
-        var zonelists = Zonelists.BuildAll(t);
-        return
-        [
-            $"seed={options.Seed ?? m.Run.Seed} mode={(options.Mode ?? m.Run.Mode).ToString().ToLowerInvariant()} scenario={scenario.Scenario.Name} source={scenario.Source}",
-            $"profile={s.Profile.Name} isolate_drain={KernelProfileConfig.DrainName(s.Profile.IsolateDrain)} " +
-            $"isolate_list_order={s.Profile.IsolateListOrder.ToString().ToLowerInvariant()} " +
-            $"migrate_pages_syscall={On(s.Profile.MigratePagesSyscall)} drain_all_before_walk={On(s.Profile.DrainAllBeforeWalk)} " +
-            $"putback_drops_reference={On(s.Profile.PutbackDropsReference)} putback_through_pagevec={On(s.Profile.PutbackThroughPagevec)} " +
-            $"valid_mbind_flags={KernelProfileConfig.MbindFlagNames(s.Profile.ValidMbindFlags)} move_shared_pages={On(s.Profile.MoveSharedPages)} " +
-            $"enodev_without_swap={On(s.Profile.EnodevWithoutSwap)} warn_on_isolate_failure={On(s.Profile.WarnOnIsolateFailure)}",
-            $"nodes={t.Nodes} cpus={t.Cpus} cpus_per_node={t.CpusPerNode} pages_per_node={t.PagesPerNode} " +
-            $"distances={string.Join(";", t.Distances.Select(r => string.Join(",", r)))}",
-            $"min_free_kbytes={s.EffectiveMinFreeKbytes} pages_min={wm.PagesMin} pages_low={wm.PagesLow} pages_high={wm.PagesHigh} " +
-            $"zonelists={string.Join(" ", zonelists.Select((z, i) => $"{i}:[{string.Join(",", z)}]"))}",
-            $"swap_slots={s.SwapSlots} write_latency={s.SwapWriteLatency.TotalMicroseconds}us read_latency={s.SwapReadLatency.TotalMicroseconds}us queue_depth={s.SwapQueueDepth} " +
-            $"page_cluster={s.EffectivePageCluster} kswapd={On(s.KswapdEnabled)} swappiness={s.Swappiness} pagevec_size={Pagevec.PagevecSize} fault_batch={s.FaultBatch} migrate_batch={s.MigrateBatch}",
-        ];
-    }
-
-    private static string On(bool b) => b ? "on" : "off";
-
-    private static KernelSettings Tune(KernelSettings s, RunOptions o) => o.Tune?.Invoke(s) ?? s;
-
     /// <exception cref="ScenarioException">The machine needs more memory than <see cref="RunOptions.MaxMemory"/>.</exception>
     public static RunReport Run(LoadedScenario scenario, RunOptions? options = null)
     {
@@ -95,7 +21,8 @@ public static class ScenarioRunner
         var seed = options.Seed ?? m.Run.Seed;
         var mode = options.Mode ?? m.Run.Mode;
         var settings = Tune(Settings(m), options);
-        var system = CreateSystem(mode, seed, m.LogLevel);
+        var system = CreateSystem(mode, seed, m.LogLevel, options.Deliveries is null ? null : Explore.DeliveryLog.MailboxConfig);
+        options.Deliveries?.Attach(system);
         Execution? run = null;
         try
         {
@@ -111,9 +38,11 @@ public static class ScenarioRunner
     }
 
     /// <summary>The actor system a run plays in (an explore worker keeps one for many schedules).</summary>
-    internal static ActorSystem CreateSystem(RunMode mode, int seed, string logLevel)
+    /// <param name="over">Config layered over the mode's (replay's tracing mailbox).</param>
+    internal static ActorSystem CreateSystem(RunMode mode, int seed, string logLevel, Config? over = null)
     {
-        var config = (mode == RunMode.Deterministic ? DeterministicConfig.Create(seed) : DeterministicConfig.Concurrent())
+        var modeConfig = mode == RunMode.Deterministic ? DeterministicConfig.Create(seed) : DeterministicConfig.Concurrent();
+        var config = (over is null ? modeConfig : over.WithFallback(modeConfig))
             .WithFallback(Logging.AkkaConfig(logLevel))
             // The kernel root is a top-level actor: if it ever fails, stop the machine (the run then reports it) rather
             // than let the /user guardian restart it, which would reboot the machine under its tasks.
@@ -123,7 +52,7 @@ public static class ScenarioRunner
     }
 
     /// <summary>One run in progress.</summary>
-    internal sealed class Execution
+    internal sealed partial class Execution
     {
         private readonly ActorSystem _system;
         private readonly RunMode _mode;
@@ -160,6 +89,7 @@ public static class ScenarioRunner
             _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
             if (_pump is not null && options.Strategy is { } strategy) _pump.StartSchedule(seed, strategy);
             var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, options.TraceKeep, options.TraceBufferChars);
+            if (_pump is not null) options.Deliveries?.Bind(_pump, trace);
             trace.Log = Logging.TraceSink(scenario.Machine.LogLevel);
             _machine = new KernelMachine(settings, trace);
             // Concurrent mode: kernel timers (device completions above all) fire on the wall clock at their due time,
@@ -229,51 +159,6 @@ public static class ScenarioRunner
             }
         }
 
-        private void PlayDeterministic(IActorRef driver)
-        {
-            while (true)
-            {
-                var live = _pump!.RunUntil(() => _progress.Done || _progress.CheckpointRequested, _options.MaxSteps);
-                if (!live)
-                {
-                    Stalled();
-                    return;
-                }
-                if (_progress.CheckpointRequested)
-                {
-                    _pump.RunUntilIdle(_options.MaxSteps);
-                    if (_options.CheckEveryStep) Checkpoint(final: false);
-                    _progress.CheckpointServed();
-                    driver.Tell(new ScenarioDriverActor.CheckpointDone());
-                    continue;
-                }
-                return;
-            }
-        }
-
-        /// <summary>Serves checkpoints until the driver finishes, or until the machine stops making progress while a step
-        /// is outstanding (no kernel message for the stall window, no I/O or timer pending).</summary>
-        private void PlayConcurrent(IActorRef driver)
-        {
-            while (!_progress.Done)
-            {
-                _progress.Signal.WaitOne(TimeSpan.FromMilliseconds(100));
-                if (_progress.CheckpointRequested)
-                {
-                    if (!Settle()) return;
-                    if (_options.CheckEveryStep) Checkpoint(final: false);
-                    ResumeTimers();
-                    _progress.CheckpointServed();
-                    driver.Tell(new ScenarioDriverActor.CheckpointDone());
-                }
-                else if (!_progress.Done && _watch.Stalled())
-                {
-                    Stalled();
-                    return;
-                }
-            }
-        }
-
         private void Stalled()
         {
             _stalled = true;
@@ -302,14 +187,6 @@ public static class ScenarioRunner
             return false;
         }
 
-        /// <summary>After a concurrent checkpoint: held timers fire, late by as long as the checkers took; the stall
-        /// window starts again.</summary>
-        private void ResumeTimers()
-        {
-            _machine.TimerLoop?.Resume();
-            _watch.Restart();
-        }
-
         /// <summary>Kernel BUGs become violations (once each), whether or not the machine could be checked.</summary>
         private void CollectBugs()
         {
@@ -327,55 +204,6 @@ public static class ScenarioRunner
                 var message = $"{v} (seed {_seed}, {(final ? "end of run" : $"after step {_progress.CurrentStep}")})";
                 if (!_violations.Any(x => x.StartsWith(v, StringComparison.Ordinal))) _violations.Add(message);
             }
-        }
-
-        /// <summary>numa_maps of every live task, asked of all tasks at once. A task that crashed never answers: the
-        /// deterministic pump finds nothing left to run and its map is left out at once; a concurrent run gives all
-        /// tasks together one <see cref="NumaMapsTimeout"/>, not one each.</summary>
-        private SortedDictionary<string, IReadOnlyList<string>> CollectNumaMaps()
-        {
-            var asks = new List<(string Name, Task<NumaTask.NumaMapsReport> Ask)>();
-            foreach (var task in _machine.Tasks.Where(t => !t.Exited))
-                if (_machine.Directory.Task(task.Pid) is { } r)
-                    asks.Add((task.Name, r.Ask<NumaTask.NumaMapsReport>(new NumaTask.GetNumaMaps())));
-            if (_pump is not null) _pump.RunUntil(() => asks.All(a => a.Ask.IsCompleted), _options.MaxSteps);
-            else Task.WaitAll(asks.Select(a => (Task)a.Ask).ToArray(), NumaMapsTimeout);
-            var maps = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-            foreach (var (name, ask) in asks)
-                if (ask.IsCompletedSuccessfully) maps[name] = ask.Result.Lines;
-            return maps;
-        }
-
-        private static readonly TimeSpan NumaMapsTimeout = TimeSpan.FromSeconds(30);
-
-        private RunReport BuildReport()
-        {
-            var maps = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
-            WithinBudget(() => maps = CollectNumaMaps());
-            WithinBudget(() => Settle());
-            FinalViolations();
-            return new RunReport
-            {
-                Scenario = _scenario.Scenario.Name,
-                Source = _scenario.Source,
-                Seed = _seed,
-                Mode = _mode.ToString().ToLowerInvariant(),
-                Profile = _machine.Profile.Name,
-                Steps = _progress.Results,
-                Vmstat = KernelStats.Vmstat(_machine),
-                Numastat = KernelStats.Numastat(_machine),
-                NodeVmstat = KernelStats.PerNode(_machine),
-                NumaMaps = maps,
-                Checks = _checks,
-                Violations = _violations,
-                Warnings = _machine.Trace.Warnings(),
-                TraceEvents = _machine.Trace.Events,
-                TraceSha256 = _machine.Trace.Sha256(),
-                Trace = _machine.Trace.Snapshot(),
-                SchedulerSteps = _pump?.Steps ?? 0,
-                VirtualTime = _pump?.Scheduler.Elapsed ?? _clock.Elapsed,
-                DerivedParameters = DerivedParameters(_scenario, _options with { Seed = _seed, Mode = _mode }),
-            };
         }
     }
 }

@@ -95,12 +95,13 @@ public sealed class CliSpec : IDisposable
     [Theory]
     [InlineData("--runs", "0")]
     [InlineData("--max-runs", "1")]
+    [InlineData("--schedules", "0")]
     public async Task A_convergence_window_larger_than_its_bound_is_bad_input(string option, string value)
     {
         var (code, output, error) = await Task.Run(() => Run("bench", "--figure", "memory", option, value));
         Assert.Equal(ExitCodes.BadInput, code);
         Assert.Equal("", output);
-        Assert.Equal("actornuma: bench --pages must be at least 1024, --runs at least 1 and --max-runs at least --runs\n", error);
+        Assert.Equal("actornuma: bench --pages must be at least 1024, --runs and --schedules at least 1 and --max-runs at least --runs\n", error);
     }
 
     [Fact(Timeout = 60_000)]

@@ -34,6 +34,16 @@ public sealed class ExploreCliSpec : IDisposable
             Assert.Contains(replay, stdout);
         }
         Assert.Equal(200, doc.RootElement.GetProperty("results").GetArrayLength());
+        // Everything for scripts: the run's parameters and speed, and each schedule's failures.
+        Assert.Equal(2, doc.RootElement.GetProperty("workers").GetInt32());
+        Assert.Equal("v2", doc.RootElement.GetProperty("profile").GetString());
+        Assert.Equal(1, doc.RootElement.GetProperty("seeds").GetProperty("first").GetInt32());
+        Assert.Equal(200, doc.RootElement.GetProperty("seeds").GetProperty("last").GetInt32());
+        Assert.True(doc.RootElement.GetProperty("failed").GetBoolean());
+        Assert.True(doc.RootElement.GetProperty("schedules_per_second").GetDouble() > 0);
+        var firstFailing = failing[0].GetProperty("seed").GetInt32();
+        var result = doc.RootElement.GetProperty("results").EnumerateArray().First(r => r.GetProperty("seed").GetInt32() == firstFailing);
+        Assert.Equal(failing[0].GetProperty("failures").GetArrayLength(), result.GetProperty("failures").GetArrayLength());
         Assert.Equal(200, doc.RootElement.GetProperty("outcomes").EnumerateArray().Sum(o => o.GetProperty("count").GetInt32()));
     }
 
@@ -90,6 +100,22 @@ public sealed class ExploreCliSpec : IDisposable
         Assert.Equal(first, second);
         using var report = JsonDocument.Parse(first[0]);
         Assert.Equal(explored.GetProperty("trace_sha256").GetString(), report.RootElement.GetProperty("trace").GetProperty("sha256").GetString());
+    }
+
+    [Fact]
+    public void Replay_trace_writes_the_ftrace_layout_and_the_message_trace_and_timeline_writes_json_perfetto_reads()
+    {
+        var (trace, timeline) = (Path.Combine(_dir, "t.log"), Path.Combine(_dir, "t.json"));
+
+        var (code, _, _) = CliSpec.Run("replay", Scenario, "--seed", "7", "--trace", trace, "--timeline", timeline, "--quiet");
+
+        Assert.Equal(0, code);
+        var ftrace = File.ReadAllLines(trace);
+        Assert.Equal("# tracer: nop", ftrace[0]);
+        Assert.Contains(ftrace, l => System.Text.RegularExpressions.Regex.IsMatch(l, @"^ +a-1 \[000\] +\d+\.\d{6}: mm_vmscan_lru_isolate: "));
+        Assert.Contains(File.ReadAllLines(trace + ".messages"), l => l.Contains("task1 -> node0: NumaNode.AllocPages", StringComparison.Ordinal));
+        using var doc = JsonDocument.Parse(File.ReadAllText(timeline));
+        Assert.Contains(doc.RootElement.GetProperty("traceEvents").EnumerateArray(), e => e.GetProperty("ph").GetString() == "X");
     }
 
     /// <remarks>Pins the 60 schedules of the test race within one deviation (see BoundedSearchTests).</remarks>
