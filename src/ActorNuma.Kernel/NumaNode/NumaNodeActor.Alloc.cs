@@ -51,7 +51,7 @@ public sealed partial class NumaNodeActor
         else
         {
             _m.Stat.Count(VmEvent.NumaMiss);
-            _state.ForeignFor[intended]++;
+            _state.ForeignCounts[intended]++;
         }
         _m.Stat.Count(Topology.CpuToNode(m.Cpu) == _node ? VmEvent.LocalNode : VmEvent.OtherNode);
         if (m.Interleave && intended == _node) _m.Stat.Count(VmEvent.InterleaveHit);

@@ -18,7 +18,7 @@ public sealed partial class NumaTaskActor
         var childPid = _machine.AllocPid();
         var child = new TaskState(childPid, m.ChildName)
         {
-            Vmas = _state.Vmas.Clone(),
+            OwnVmas = _state.OwnVmas.Clone(),
             Policy = _state.Policy,
             Cpu = _state.Cpu,
             SysNice = _state.SysNice,
@@ -29,14 +29,14 @@ public sealed partial class NumaTaskActor
         };
         var byNode = new Dictionary<int, List<int>>();
         var slots = new List<int>();
-        foreach (var (vpn, pte) in _state.PageTable.Entries().ToArray())
+        foreach (var (vpn, pte) in _state.OwnPageTable.Entries().ToArray())
         {
             var copy = pte;
             if (pte.IsSwap) slots.Add(pte.SwapSlot);
             else
             {
                 copy = pte.WrProtect();
-                _state.PageTable.Set(vpn, copy);
+                _state.OwnPageTable.Set(vpn, copy);
                 if (pte.Pfn != Topology.ZeroPfn)
                 {
                     var nid = Topology.PfnToNid(pte.Pfn);
@@ -44,8 +44,8 @@ public sealed partial class NumaTaskActor
                     list.Add(pte.Pfn);
                 }
             }
-            child.PageTable.Set(vpn, copy);
-            child.PageTable.SetLastWritten(vpn, _state.PageTable.LastWritten(vpn));
+            child.OwnPageTable.Set(vpn, copy);
+            child.OwnPageTable.SetLastWritten(vpn, _state.OwnPageTable.LastWritten(vpn));
         }
         Directory.Kernel.Tell(new KernelRoot.CreateTask(Expect<KernelRoot.TaskCreated>(_ =>
         {
@@ -74,10 +74,10 @@ public sealed partial class NumaTaskActor
         var status = _state.OomKilled ? sigkill : (((_current as Exit)?.Status ?? 0) & 0xff) << 8;
         // exit_mm() comes first in do_exit: from here on get_task_mm() finds no mm (migrate_pages: EINVAL).
         Directory.Kernel.Tell(new KernelRoot.ExitMm(Pid));
-        var ranges = _state.Vmas.All.Select(v => (v.Start, v.End)).ToArray();
+        var ranges = _state.OwnVmas.All.Select(v => (v.Start, v.End)).ToArray();
         ZapRange(ranges, () =>
         {
-            foreach (var (start, end) in ranges) _state.Vmas.Unmap(start, end);
+            foreach (var (start, end) in ranges) _state.OwnVmas.Unmap(start, end);
             _state.Policy = null;
             _state.Exited = true;
             Directory.Kernel.Tell(new KernelRoot.TaskExited(Pid, status));

@@ -131,8 +131,8 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 continue;
             }
             _map.Write(item.Slot, item.Contents);
-            _state.Stat.Count(VmEvent.Pswpout);
-            _state.Stat.Count(VmEvent.Pgpgout, 4);
+            _state.OwnStat.Count(VmEvent.Pswpout);
+            _state.OwnStat.Count(VmEvent.Pgpgout, 4);
             written.Add(item.Pfn);
         }
         m.Node.Tell(new SwapWriteStarted(m.Token, written.ToArray(), exclusive.ToArray()));
@@ -215,8 +215,8 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         }
         m.Node.Tell(new SwapCacheAdded(m.Token, m.Slots, m.Pfns, exists));
         if (readSlots.Count == 0) return;
-        _state.Stat.Count(VmEvent.Pswpin, readSlots.Count);
-        _state.Stat.Count(VmEvent.Pgpgin, 4L * readSlots.Count);
+        _state.OwnStat.Count(VmEvent.Pswpin, readSlots.Count);
+        _state.OwnStat.Count(VmEvent.Pgpgin, 4L * readSlots.Count);
         _state.ReadsInFlight += readSlots.Count;
         Submit(_readQueue, readSlots.Count, new ReadDone(m.Node, m.Token, readSlots.ToArray(), readPfns.ToArray()));
     }
