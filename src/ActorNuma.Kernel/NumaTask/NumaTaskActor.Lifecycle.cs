@@ -5,16 +5,13 @@ namespace ActorNuma.Kernel;
 /// <summary>fork, exit and waitpid.</summary>
 public sealed partial class NumaTaskActor
 {
-    private bool _forking;
-    private readonly Queue<object> _deferredRmap = new();
-
     /// <summary><c>do_fork</c> → <c>dup_mmap</c> → <c>copy_page_range</c>: the child gets the VMAs and policies, the task
     /// policy, and every PTE; present anonymous pages become read-only in both (COW) and gain the child's mapping at
     /// their node (<c>page_dup_rmap</c>), swap entries a reference (<c>swap_duplicate</c>). Rmap requests wait until the
     /// copy is done, as the page table locks held by copy_page_range make them.</summary>
     private void DoFork(Fork m)
     {
-        _forking = true;
+        LockPageTablesForFork();
         var childPid = _machine.AllocPid();
         var child = new TaskState(childPid, m.ChildName)
         {
@@ -51,10 +48,11 @@ public sealed partial class NumaTaskActor
         {
             var done = Join(byNode.Count + (slots.Count > 0 ? 1 : 0), () =>
             {
-                _forking = false;
-                Trace.Emit("sched_process_fork", $"parent={Pid} child={childPid} name={m.ChildName}");
-                Complete(SyscallResult.Ok(childPid) with { ChildPid = childPid });
-                while (_deferredRmap.Count > 0) OnReceive(_deferredRmap.Dequeue());
+                UnlockPageTables(() =>
+                {
+                    Trace.Emit("sched_process_fork", $"parent={Pid} child={childPid} name={m.ChildName}");
+                    Complete(SyscallResult.Ok(childPid) with { ChildPid = childPid });
+                });
             });
             foreach (var (nid, pfns) in byNode)
                 Directory.Node(nid).Tell(new NumaNode.PageDupRmap(Expect<NumaNode.PageDupRmapDone>(_ => done()), Self, childPid, pfns.ToArray()));

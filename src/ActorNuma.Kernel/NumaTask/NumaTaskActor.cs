@@ -46,15 +46,15 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
                 _queue.Enqueue((call, Sender));
                 if (_current is null) RunNext();
                 break;
-            case TryToUnmap or PageReferenced when _forking:
-                _deferredRmap.Enqueue(message);
+            case TryToUnmap or PageReferenced when _pageTableLock is PageTableLock.CopyingPageRange copy:
+                copy.Waiting.Enqueue(message);
                 break;
             case TryToUnmap m: HandleTryToUnmap(m); break;
             case PageReferenced m: HandlePageReferenced(m); break;
             case QueryPages m: QueryRange(m, Sender); break;
             case GetNumaMaps: GatherNumaMaps(Sender); break;
             case DoMigratePages m when HoldsMmapSemForWrite:
-                _deferredMigrations.Enqueue(m);
+                _mmapSem.Readers.Enqueue(m);
                 break;
             case DoMigratePages m: HandleDoMigratePages(m); break;
             case OomKill m: HandleOomKill(m); break;
@@ -119,14 +119,10 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             DoExit(SyscallResult.Fail(Errno.ENOMEM));
             return;
         }
-        while (_deferredMigrations.Count > 0) HandleDoMigratePages(_deferredMigrations.Dequeue());
+        ReleaseMmapSem();
         RunNext();
     }
 
-    /// <summary>Syscalls that take mmap_sem for writing; migrate_pages (down_read) waits for them.</summary>
-    private bool HoldsMmapSemForWrite => _current is Mbind or Mmap or Munmap or Exit or Fork;
-
-    private readonly Queue<DoMigratePages> _deferredMigrations = new();
 
     // ---- replies matched to requests by token -----------------------------------------------------------------
 

@@ -138,8 +138,8 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     /// <summary><c>zone-&gt;all_unreclaimable</c>: reset whenever pages are freed.</summary>
     public bool AllUnreclaimable { get; set; }
     /// <summary><c>zone-&gt;prev_priority</c> (starts at DEF_PRIORITY) and <c>temp_priority</c>.</summary>
-    public int PrevPriority { get; set; } = 12;
-    public int TempPriority { get; set; } = 12;
+    public int PrevPriority { get; set; } = VmScan.DefPriority;
+    public int TempPriority { get; set; } = VmScan.DefPriority;
 
     public bool Owns(int pfn) => pfn >= FirstPfn && pfn < FirstPfn + Pages;
     public int Index(int pfn) => pfn - FirstPfn;
