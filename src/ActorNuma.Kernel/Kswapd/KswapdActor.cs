@@ -8,8 +8,6 @@ namespace ActorNuma.Kernel;
 /// <remarks>Kernel: 2.6.14 mm/vmscan.c kswapd(), balance_pgdat().</remarks>
 public sealed class KswapdActor : KernelActor, IWithTimers
 {
-
-    private readonly KernelMachine _machine;
     private readonly int _node;
     private readonly IActorRef _nodeRef;
     private readonly VmStat _stat = new();
@@ -26,7 +24,6 @@ public sealed class KswapdActor : KernelActor, IWithTimers
 
     public KswapdActor(KernelMachine machine, int node, IActorRef nodeRef) : base(machine)
     {
-        _machine = machine;
         _node = node;
         _nodeRef = nodeRef;
         _cpu = machine.Topology.CpusOf(node).First();
@@ -53,7 +50,7 @@ public sealed class KswapdActor : KernelActor, IWithTimers
                 if (_running) return;
                 _running = true;
                 _reclaimedSinceWake = 0;
-                _machine.Trace.Emit("mm_vmscan_kswapd_wake", $"nid={_node} order={m.Order} free={m.FreePages}");
+                Machine.Trace.Emit("mm_vmscan_kswapd_wake", $"nid={_node} order={m.Order} free={m.FreePages}");
                 LoopAgain();
                 break;
             case IKernelReply m: _replies.Deliver(m); break;
@@ -118,6 +115,6 @@ public sealed class KswapdActor : KernelActor, IWithTimers
         _nodeRef.Tell(new EndReclaimRun());
         if (!balanced) { LoopAgain(); return; }
         _running = false;
-        _machine.Trace.Emit("mm_vmscan_kswapd_sleep", $"nid={_node} reclaimed={_reclaimedSinceWake} free={_lastFree}");
+        Machine.Trace.Emit("mm_vmscan_kswapd_sleep", $"nid={_node} reclaimed={_reclaimedSinceWake} free={_lastFree}");
     }
 }

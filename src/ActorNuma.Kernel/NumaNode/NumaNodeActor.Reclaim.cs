@@ -9,17 +9,6 @@ namespace ActorNuma.Kernel;
 /// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_zone(), refill_inactive_zone(), shrink_cache(), shrink_list().</remarks>
 public sealed partial class NumaNodeActor
 {
-    private IActorRef _kswapd = ActorRefs.Nobody;
-
-    protected override void PreStart()
-    {
-        if (_machine.Settings.KswapdEnabled)
-            _kswapd = Context.ActorOf(KswapdActor.Props(_machine, _node, Self), $"kswapd{_node}");
-            Directory.AddKswapd(_node, _kswapd);
-    }
-
-    protected override SupervisorStrategy SupervisorStrategy() => KernelRootActor.KernelBugStrategy(_machine);
-
     private void HandleReclaim(object message)
     {
         switch (message)
@@ -124,15 +113,6 @@ public sealed partial class NumaNodeActor
             Trace.Emit("mm_vmscan_zone_unreclaimable", $"node={_node} pages_scanned={_m.PagesScanned}");
         }
         m.ReplyTo.Tell(new ShrinkZoneResult(m.Token, _node, job.Scanned, job.Reclaimed, AboveHigh: false, Skipped: false, _m.FreePages));
-    }
-
-    /// <summary><c>lru_add_drain()</c> on the reclaiming CPU, when this node owns it (the pagevecs of a CPU on another
-    /// node were drained by the direct reclaimer before it asked).</summary>
-    private void LocalLruAddDrain(int cpu)
-    {
-        if (cpu < 0 || !_pagevecs.TryGetValue(cpu, out var pvecs)) return;
-        FlushPagevec(cpu, pvecs.LruAdd, active: false, 0, null, []);
-        FlushPagevec(cpu, pvecs.LruAddActive, active: true, 0, null, []);
     }
 
     // ---- refill_inactive_zone ---------------------------------------------------------------------------------

@@ -35,6 +35,19 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    // ---- lifecycle ----------------------------------------------------------------------------------------------
+
+    private IActorRef _kswapd = ActorRefs.Nobody;
+
+    protected override void PreStart()
+    {
+        if (_machine.Settings.KswapdEnabled) _kswapd = Context.ActorOf(KswapdActor.Props(_machine, _node, Self), $"kswapd{_node}");
+        // Registered either way (Nobody without kswapd), as it always was.
+        Directory.AddKswapd(_node, _kswapd);
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() => KernelRootActor.KernelBugStrategy(_machine);
+
     private Topology Topology => _machine.Topology;
     private KernelDirectory Directory => _machine.Directory;
     private KernelTrace Trace => _machine.Trace;

@@ -45,7 +45,7 @@ public sealed partial class NumaTaskActor
                         Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, new AfterReclaim(onOom).Invoke, AllocPass.Min, completed);
                     else Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.High, completed);
                 });
-                if (afterReclaim is not null) AfterDelay(RebalanceWait, Rebalance);   // do_retry: order 0 <= 3
+                if (afterReclaim is not null) AfterDelay(VmScan.RebalanceWait, Rebalance);   // do_retry: order 0 <= 3
                 else Rebalance();
                 break;
             default:

@@ -5,20 +5,17 @@ namespace ActorNuma.Kernel;
 /// <summary>fork, exit and waitpid.</summary>
 public sealed partial class NumaTaskActor
 {
-    private bool _forking;
-    private readonly Queue<object> _deferredRmap = new();
-
     /// <summary><c>do_fork</c> → <c>dup_mmap</c> → <c>copy_page_range</c>: the child gets the VMAs and policies, the task
     /// policy, and every PTE; present anonymous pages become read-only in both (COW) and gain the child's mapping at
     /// their node (<c>page_dup_rmap</c>), swap entries a reference (<c>swap_duplicate</c>). Rmap requests wait until the
     /// copy is done, as the page table locks held by copy_page_range make them.</summary>
     private void DoFork(Fork m)
     {
-        _forking = true;
+        LockPageTablesForFork();
         var childPid = _machine.AllocPid();
         var child = new TaskState(childPid, m.ChildName)
         {
-            Vmas = _state.Vmas.Clone(),
+            OwnVmas = _state.OwnVmas.Clone(),
             Policy = _state.Policy,
             Cpu = _state.Cpu,
             SysNice = _state.SysNice,
@@ -29,14 +26,14 @@ public sealed partial class NumaTaskActor
         };
         var byNode = new Dictionary<int, List<int>>();
         var slots = new List<int>();
-        foreach (var (vpn, pte) in _state.PageTable.Entries().ToArray())
+        foreach (var (vpn, pte) in _state.OwnPageTable.Entries().ToArray())
         {
             var copy = pte;
             if (pte.IsSwap) slots.Add(pte.SwapSlot);
             else
             {
                 copy = pte.WrProtect();
-                _state.PageTable.Set(vpn, copy);
+                _state.OwnPageTable.Set(vpn, copy);
                 if (pte.Pfn != Topology.ZeroPfn)
                 {
                     var nid = Topology.PfnToNid(pte.Pfn);
@@ -44,17 +41,18 @@ public sealed partial class NumaTaskActor
                     list.Add(pte.Pfn);
                 }
             }
-            child.PageTable.Set(vpn, copy);
-            child.PageTable.SetLastWritten(vpn, _state.PageTable.LastWritten(vpn));
+            child.OwnPageTable.Set(vpn, copy);
+            child.OwnPageTable.SetLastWritten(vpn, _state.OwnPageTable.LastWritten(vpn));
         }
         Directory.Kernel.Tell(new KernelRoot.CreateTask(Expect<KernelRoot.TaskCreated>(_ =>
         {
             var done = Join(byNode.Count + (slots.Count > 0 ? 1 : 0), () =>
             {
-                _forking = false;
-                Trace.Emit("sched_process_fork", $"parent={Pid} child={childPid} name={m.ChildName}");
-                Complete(SyscallResult.Ok(childPid) with { ChildPid = childPid });
-                while (_deferredRmap.Count > 0) OnReceive(_deferredRmap.Dequeue());
+                UnlockPageTables(() =>
+                {
+                    Trace.Emit("sched_process_fork", $"parent={Pid} child={childPid} name={m.ChildName}");
+                    Complete(SyscallResult.Ok(childPid) with { ChildPid = childPid });
+                });
             });
             foreach (var (nid, pfns) in byNode)
                 Directory.Node(nid).Tell(new NumaNode.PageDupRmap(Expect<NumaNode.PageDupRmapDone>(_ => done()), Self, childPid, pfns.ToArray()));
@@ -74,10 +72,10 @@ public sealed partial class NumaTaskActor
         var status = _state.OomKilled ? sigkill : (((_current as Exit)?.Status ?? 0) & 0xff) << 8;
         // exit_mm() comes first in do_exit: from here on get_task_mm() finds no mm (migrate_pages: EINVAL).
         Directory.Kernel.Tell(new KernelRoot.ExitMm(Pid));
-        var ranges = _state.Vmas.All.Select(v => (v.Start, v.End)).ToArray();
+        var ranges = _state.OwnVmas.All.Select(v => (v.Start, v.End)).ToArray();
         ZapRange(ranges, () =>
         {
-            foreach (var (start, end) in ranges) _state.Vmas.Unmap(start, end);
+            foreach (var (start, end) in ranges) _state.OwnVmas.Unmap(start, end);
             _state.Policy = null;
             _state.Exited = true;
             Directory.Kernel.Tell(new KernelRoot.TaskExited(Pid, status));

@@ -37,13 +37,13 @@ public sealed partial class NumaTaskActor
         MigrationPrologue(() =>
         {
             var candidates = new List<int>();
-            var err = _state.Vmas.CheckRange(check.Start, check.End, check.DiscontigOk,
+            var err = _state.OwnVmas.CheckRange(check.Start, check.End, check.DiscontigOk,
                 (vma, s, e) => CollectMisplaced(vma, s, e, check.Flags, check.Nodes, candidates));
             var skipShared = !Profile.MoveSharedPages && (check.Flags & MpolFlags.MoveAll) == 0;
             IsolateCandidates(run, candidates, skipShared, () =>
             {
                 if (err != Errno.None) { FinishMigration(run, () => Complete(SyscallResult.Fail(err))); return; }
-                var rangeErr = _state.Vmas.MbindRange(check.Start, check.End, check.Policy);
+                var rangeErr = _state.OwnVmas.MbindRange(check.Start, check.End, check.Policy);
                 SwapoutPages(run, () =>
                 {
                     var result = rangeErr != Errno.None ? rangeErr
@@ -77,7 +77,7 @@ public sealed partial class NumaTaskActor
     private Errno CollectMisplaced(Vma vma, ulong start, ulong end, MpolFlags flags, NodeMask allowed, List<int> into)
     {
         if (!VmaList.CheckRangeWalksVma(vma, flags)) return Errno.None;
-        foreach (var (_, pte) in _state.PageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift))
+        foreach (var (_, pte) in _state.OwnPageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift))
         {
             if (!pte.IsPresent || SkipInWalk(pte.Pfn)) continue;
             if (!allowed.Contains(Topology.PfnToNid(pte.Pfn))) into.Add(pte.Pfn);
@@ -94,7 +94,7 @@ public sealed partial class NumaTaskActor
     private void IsolateCandidates(MigrationRun run, List<int> candidates, bool skipShared, Action then)
     {
         run.Pagelist.EnsureCapacity(candidates.Count);
-        _state.Isolated.EnsureCapacity(_state.Isolated.Count + candidates.Count);
+        _state.OwnIsolated.EnsureCapacity(_state.OwnIsolated.Count + candidates.Count);
         run.Scanned += candidates.Count;
         Count(VmEvent.EmuMigrateScanned, candidates.Count);
         IsolateRound(run, candidates, skipShared, firstTry: true, () =>
@@ -148,7 +148,7 @@ public sealed partial class NumaTaskActor
             case IsolateOutcome.Isolated:
                 run.Isolated++;
                 run.Pagelist.Add(pfn);
-                _state.Isolated.Add(pfn);
+                _state.OwnIsolated.Add(pfn);
                 Count(VmEvent.EmuMigrateIsolated);
                 break;
             case IsolateOutcome.BeingFreed:
@@ -225,7 +225,7 @@ public sealed partial class NumaTaskActor
         var done = Join(batches.Count, () =>
         {
             run.Pagelist.RemoveAll(freed.Contains);
-            foreach (var pfn in freed) _state.Isolated.Remove(pfn);
+            foreach (var pfn in freed) _state.OwnIsolated.Remove(pfn);
             run.Evicted += freed.Count;
             Count(VmEvent.EmuMigrateEvicted, freed.Count);
             if (retry > 0 && pass < MaxPass) { SwapoutPages(run, then, pass + 1); return; }
@@ -250,7 +250,7 @@ public sealed partial class NumaTaskActor
         var cpu = Profile.PutbackThroughPagevec ? _state.Cpu : -1;
         var done = Join(batches.Count, () =>
         {
-            foreach (var pfn in run.Pagelist) _state.Isolated.Remove(pfn);
+            foreach (var pfn in run.Pagelist) _state.OwnIsolated.Remove(pfn);
             run.Pagelist.Clear();
             Count(VmEvent.EmuMigratePutback, run.PutBack);
             var s = run.Stats(Trace.Now);
@@ -298,7 +298,7 @@ public sealed partial class NumaTaskActor
         if ((m.Addr & (MmConstants.PageSize - 1)) != 0 || m.Pages < 0) { Complete(SyscallResult.Fail(Errno.EINVAL)); return; }
         var run = new MigrationRun("swapout", Trace.Now);
         var first = m.Addr >> MmConstants.PageShift;
-        var candidates = _state.PageTable.Range(first, first + (ulong)m.Pages)
+        var candidates = _state.OwnPageTable.Range(first, first + (ulong)m.Pages)
             .Where(e => e.Pte.IsPresent && e.Pte.Pfn != Topology.ZeroPfn).Select(e => e.Pte.Pfn).ToList();
         MigrationPrologue(() => IsolateCandidates(run, candidates, skipShared: false, () => SwapoutPages(run, () =>
             FinishMigration(run, () => Complete(SyscallResult.Ok(run.Failed) with { Migration = run.Stats(Trace.Now) })))),
@@ -347,9 +347,9 @@ public sealed partial class NumaTaskActor
         MigrationPrologue(() =>
         {
             var candidates = new List<int>();
-            var vmas = _state.Vmas.All;
+            var vmas = _state.OwnVmas.All;
             if (vmas.Count > 0)
-                _state.Vmas.CheckRange(vmas[0].Start, vmas[^1].End, discontigOk: true,
+                _state.OwnVmas.CheckRange(vmas[0].Start, vmas[^1].End, discontigOk: true,
                     (vma, s, e) => CollectMisplaced(vma, s, e, m.Flags, allowed, candidates));
             var skipShared = !Profile.MoveSharedPages && (m.Flags & MpolFlags.MoveAll) == 0;
             IsolateCandidates(run, candidates, skipShared, () => SwapoutPages(run, () => FinishMigration(run, Reply)));

@@ -6,9 +6,6 @@ namespace ActorNuma.Kernel;
 public sealed partial class NumaTaskActor
 {
 
-    /// <summary>blk_congestion_wait(WRITE, HZ/50), __alloc_pages' nap before it reclaims again.</summary>
-    private static readonly TimeSpan RebalanceWait = TimeSpan.FromMilliseconds(20);
-
     /// <summary><c>wakeup_kswapd()</c> for every zone of the zonelist (each node checks pages_low itself).</summary>
     private void WakeupKswapds(int[] zonelist)
     {

@@ -135,7 +135,7 @@ public sealed partial class NumaTaskActor
     }
 
     /// <summary><c>vma-&gt;vm_next</c>: the VMA after <paramref name="vma"/> in address order.</summary>
-    private Vma? VmNext(Vma? vma) => vma is null ? null : _state.Vmas.FindVma(vma.End);
+    private Vma? VmNext(Vma? vma) => vma is null ? null : _state.OwnVmas.FindVma(vma.End);
 
     /// <summary>alloc_page_vma(vma, addr), or alloc_pages_current without a VMA.</summary>
     private AllocPlan PlanAt(Vma? vma, ulong addr) =>
@@ -158,7 +158,7 @@ public sealed partial class NumaTaskActor
             var f = bySlot[page.Slot];
             faulted.Add(page);
             if (major) { op.Major++; Count(VmEvent.Pgmajfault); }
-            _state.PageTable.Set(f.Vpn, Pte.Present(page.Pfn, write: false, young: true));
+            _state.OwnPageTable.Set(f.Vpn, Pte.Present(page.Pfn, write: false, young: true));
             CheckRead(f.Vpn, page.Contents);
         }
         if (faulted.Count == 0) return;

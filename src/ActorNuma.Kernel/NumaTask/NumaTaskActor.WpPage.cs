@@ -27,7 +27,7 @@ public sealed partial class NumaTaskActor
             if (!PteMaps(vpn, oldPfn)) { FaultAgain(); return; }
             if (reply.Reuse)
             {
-                _state.PageTable.Set(vpn, Pte.Present(oldPfn, write: true, young: true, dirty: true));
+                _state.OwnPageTable.Set(vpn, Pte.Present(oldPfn, write: true, young: true, dirty: true));
                 var single = new FaultBatch(this, batch.Op);
                 single.Access(vpn, oldPfn, write: true, value, done);
                 single.Flush();
@@ -47,7 +47,7 @@ public sealed partial class NumaTaskActor
 
     private bool PteMaps(ulong vpn, int pfn)
     {
-        var pte = _state.PageTable.Get(vpn);
+        var pte = _state.OwnPageTable.Get(vpn);
         return pte.IsPresent && pte.Pfn == pfn;
     }
 

@@ -46,20 +46,20 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
                 _queue.Enqueue((call, Sender));
                 if (_current is null) RunNext();
                 break;
-            case TryToUnmap or PageReferenced when _forking:
-                _deferredRmap.Enqueue(message);
+            case TryToUnmap or PageReferenced when _pageTableLock is PageTableLock.CopyingPageRange copy:
+                copy.Waiting.Enqueue(message);
                 break;
             case TryToUnmap m: HandleTryToUnmap(m); break;
             case PageReferenced m: HandlePageReferenced(m); break;
             case QueryPages m: QueryRange(m, Sender); break;
             case GetNumaMaps: GatherNumaMaps(Sender); break;
             case DoMigratePages m when HoldsMmapSemForWrite:
-                _deferredMigrations.Enqueue(m);
+                _mmapSem.Readers.Enqueue(m);
                 break;
             case DoMigratePages m: HandleDoMigratePages(m); break;
             case OomKill m: HandleOomKill(m); break;
             case GetTotalVm m:
-                Sender.Tell(new TotalVm(m.Token, Pid, _state.Vmas.All.Sum(v => v.Pages), _state.Exited));
+                Sender.Tell(new TotalVm(m.Token, Pid, _state.OwnVmas.All.Sum(v => v.Pages), _state.Exited));
                 break;
             case IKernelReply r:
                 _replies.Deliver(r);
@@ -119,14 +119,10 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             DoExit(SyscallResult.Fail(Errno.ENOMEM));
             return;
         }
-        while (_deferredMigrations.Count > 0) HandleDoMigratePages(_deferredMigrations.Dequeue());
+        ReleaseMmapSem();
         RunNext();
     }
 
-    /// <summary>Syscalls that take mmap_sem for writing; migrate_pages (down_read) waits for them.</summary>
-    private bool HoldsMmapSemForWrite => _current is Mbind or Mmap or Munmap or Exit or Fork;
-
-    private readonly Queue<DoMigratePages> _deferredMigrations = new();
 
     // ---- replies matched to requests by token -----------------------------------------------------------------
 
@@ -172,16 +168,16 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         for (var k = 0; k < n; k++)
         {
             var (pfn, vpn, slot) = m.Items[k];
-            var pte = _state.PageTable.Get(vpn);
+            var pte = _state.OwnPageTable.Get(vpn);
             if (_state.Exited || !pte.IsPresent || pte.Pfn != pfn) { outcomes[k] = UnmapOutcome.NotMapped; continue; }
             if (pte.Young && !m.IgnoreYoung)
             {
-                _state.PageTable.Set(vpn, pte.MkOld());
+                _state.OwnPageTable.Set(vpn, pte.MkOld());
                 outcomes[k] = UnmapOutcome.Young;
                 continue;
             }
             dirty[k] = pte.Dirty;
-            _state.PageTable.Set(vpn, Pte.Swap(slot));
+            _state.OwnPageTable.Set(vpn, Pte.Swap(slot));
             slots.Add(slot);
             outcomes[k] = UnmapOutcome.Unmapped;
         }
@@ -195,10 +191,10 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         var young = new bool[m.Pfns.Length];
         for (var k = 0; k < m.Pfns.Length; k++)
         {
-            var pte = _state.PageTable.Get(m.Vpns[k]);
+            var pte = _state.OwnPageTable.Get(m.Vpns[k]);
             if (_state.Exited || !pte.IsPresent || pte.Pfn != m.Pfns[k] || !pte.Young) continue;
             young[k] = true;
-            _state.PageTable.Set(m.Vpns[k], pte.MkOld());
+            _state.OwnPageTable.Set(m.Vpns[k], pte.MkOld());
         }
         m.Node.Tell(new PageReferencedResult(m.Token, Pid, m.Pfns, young));
     }
@@ -216,7 +212,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         var end = start + (ulong)Math.Max(0, m.Pages);
         if (end < start) end = ulong.MaxValue;
         var byNode = m.SwapCache ? new Dictionary<int, List<int>>() : null;
-        foreach (var (_, pte) in _state.PageTable.Range(start, end))
+        foreach (var (_, pte) in _state.OwnPageTable.Range(start, end))
         {
             if (pte.IsSwap) { swapped++; continue; }
             if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn) continue;
@@ -241,5 +237,5 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             }), Self, pfns));
     }
 
-    private void Count(VmEvent e, long n = 1) => _state.Stat.Count(e, n);
+    private void Count(VmEvent e, long n = 1) => _state.OwnStat.Count(e, n);
 }

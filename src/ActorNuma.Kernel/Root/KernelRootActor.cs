@@ -75,11 +75,14 @@ public sealed partial class KernelRootActor : KernelActor
         // Registered before the actor exists (its constructor registers again, for actors made outside the root): a
         // checkpoint right after fork must see the child's page table, and the constructor runs later.
         _machine.Register(state);
-        var task = Context.ActorOf(NumaTaskActor.Props(_machine, state), $"task{state.Pid}");
-        _machine.Directory.AddTask(state.Pid, task);
-        _tasks[state.Pid] = task;
-        AddProc(state, task);
-        _machine.Trace.Emit("task_new", $"pid={state.Pid} name={state.Name} cpu={state.Cpu} sys_nice={(state.SysNice ? 1 : 0)}");
+        // What the task list and the trace need of the new task is read now: once its actor exists, the state is its.
+        var (pid, newTask) = (state.Pid, $"pid={state.Pid} name={state.Name} cpu={state.Cpu} sys_nice={(state.SysNice ? 1 : 0)}");
+        var proc = NewProc(state);
+        var task = Context.ActorOf(NumaTaskActor.Props(_machine, state), $"task{pid}");
+        _machine.Directory.AddTask(pid, task);
+        _tasks[pid] = task;
+        _procs[pid] = proc(task);
+        _machine.Trace.Emit("task_new", newTask);
         return task;
     }
 }

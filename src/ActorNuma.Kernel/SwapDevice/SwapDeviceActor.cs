@@ -7,7 +7,6 @@ namespace ActorNuma.Kernel;
 /// holds, and a write and a read queue (<see cref="SwapDeviceQueue"/>) of the configured depth and per-page latency.</summary>
 public sealed class SwapDeviceActor : KernelActor, IWithTimers
 {
-    private readonly KernelMachine _machine;
     private readonly SwapMap _map;
     private readonly SwapState _state;
     private readonly SwapDeviceQueue _writeQueue;
@@ -18,7 +17,6 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
 
     public SwapDeviceActor(KernelMachine machine) : base(machine)
     {
-        _machine = machine;
         _map = new SwapMap(machine.Settings.SwapSlots);
         _state = new SwapState(_map);
         _writeQueue = new SwapDeviceQueue(machine.Settings.SwapQueueDepth, machine.Settings.SwapWriteLatency);
@@ -31,9 +29,9 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private KernelTrace Trace => _machine.Trace;
-    private IActorRef NodeOf(int pfn) => _machine.Directory.Node(_machine.Topology.PfnToNid(pfn));
-    private TimeSpan Now => _machine.Trace.Now;
+    private KernelTrace Trace => Machine.Trace;
+    private IActorRef NodeOf(int pfn) => Machine.Directory.Node(Machine.Topology.PfnToNid(pfn));
+    private TimeSpan Now => Machine.Trace.Now;
 
     private sealed record WriteDone(IActorRef Node, int[] Pfns);
     private sealed record ReadDone(IActorRef Node, long Token, int[] Slots, int[] Pfns);
@@ -131,8 +129,8 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 continue;
             }
             _map.Write(item.Slot, item.Contents);
-            _state.Stat.Count(VmEvent.Pswpout);
-            _state.Stat.Count(VmEvent.Pgpgout, 4);
+            _state.OwnStat.Count(VmEvent.Pswpout);
+            _state.OwnStat.Count(VmEvent.Pgpgout, 4);
             written.Add(item.Pfn);
         }
         m.Node.Tell(new SwapWriteStarted(m.Token, written.ToArray(), exclusive.ToArray()));
@@ -162,12 +160,12 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         {
             var pfn = _map.CachedPfn(slots[k]);
             if (pfn < 0) { missSlots.Add(slots[k]); missVpns.Add(vpns[k]); continue; }
-            var node = _machine.Topology.PfnToNid(pfn);
+            var node = Machine.Topology.PfnToNid(pfn);
             if (!hits.TryGetValue(node, out var list)) hits[node] = list = new(slots.Length);
             list.Add(new NumaNode.SwapHit(slots[k], pfn, vpns[k], _map.Count(slots[k])));
         }
         foreach (var (node, list) in hits.OrderBy(kv => kv.Key))
-            _machine.Directory.Node(node).Tell(new NumaNode.SwapCacheHit(token, task, taskId, list.ToArray()));
+            Machine.Directory.Node(node).Tell(new NumaNode.SwapCacheHit(token, task, taskId, list.ToArray()));
         if (missSlots.Count == 0) return;
         var windows = missSlots.Select(ValidSwapHandles).ToArray();
         task.Tell(new SwapCacheMiss(token, missSlots.ToArray(), missVpns.ToArray(), windows.Select(w => w.Start).ToArray(),
@@ -179,7 +177,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     /// <remarks>Kernel: 2.6.14 mm/swapfile.c valid_swaphandles().</remarks>
     private (int Start, int Count) ValidSwapHandles(int slot)
     {
-        var cluster = _machine.Settings.EffectivePageCluster;
+        var cluster = Machine.Settings.EffectivePageCluster;
         if (cluster == 0) return (0, 0);
         var i = 1 << cluster;
         var toff = (slot >> cluster) << cluster;
@@ -215,8 +213,8 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         }
         m.Node.Tell(new SwapCacheAdded(m.Token, m.Slots, m.Pfns, exists));
         if (readSlots.Count == 0) return;
-        _state.Stat.Count(VmEvent.Pswpin, readSlots.Count);
-        _state.Stat.Count(VmEvent.Pgpgin, 4L * readSlots.Count);
+        _state.OwnStat.Count(VmEvent.Pswpin, readSlots.Count);
+        _state.OwnStat.Count(VmEvent.Pgpgin, 4L * readSlots.Count);
         _state.ReadsInFlight += readSlots.Count;
         Submit(_readQueue, readSlots.Count, new ReadDone(m.Node, m.Token, readSlots.ToArray(), readPfns.ToArray()));
     }
@@ -286,7 +284,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
 
         public void Add(int slot, int pfn, bool evenIfShared)
         {
-            var node = device._machine.Topology.PfnToNid(pfn);
+            var node = device.Machine.Topology.PfnToNid(pfn);
             _groups ??= new();
             foreach (var g in _groups)
                 if (g.Node == node && g.EvenIfShared == evenIfShared) { g.Slots.Add(slot); g.Pfns.Add(pfn); return; }
@@ -297,7 +295,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         {
             if (_groups is null) return;
             foreach (var g in _groups)
-                device._machine.Directory.Node(g.Node).Tell(
+                device.Machine.Directory.Node(g.Node).Tell(
                     new NumaNode.TryRemoveExclusive(g.Slots.ToArray(), g.Pfns.ToArray(), expectedCount, g.EvenIfShared));
         }
     }

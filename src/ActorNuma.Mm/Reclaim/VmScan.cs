@@ -14,6 +14,10 @@ public static class VmScan
     /// <summary><c>blk_congestion_wait(WRITE, HZ/10)</c> between priorities once they are below DEF_PRIORITY - 2.</summary>
     public static readonly TimeSpan CongestionWait = TimeSpan.FromMilliseconds(100);
 
+    /// <summary><c>blk_congestion_wait(WRITE, HZ/50)</c>: __alloc_pages' nap before it reclaims again (do_retry).</summary>
+    /// <remarks>Kernel: 2.6.14 mm/page_alloc.c __alloc_pages() rebalance.</remarks>
+    public static readonly TimeSpan RebalanceWait = TimeSpan.FromMilliseconds(20);
+
     /// <summary>shrink_zone's accumulator for one list: <c>nr_scan += (nr_pages &gt;&gt; priority) + 1</c>; only once it
     /// reaches SWAP_CLUSTER_MAX is it scanned (and reset), else this pass scans nothing from that list.</summary>
     /// <returns>The pages to scan now, and the accumulator's new value.</returns>

@@ -466,7 +466,7 @@ public sealed class SwapDeviceActorSpec : KernelSpec
         public IActorRef Actor { get; }
         public TestProbe Replies { get; }
         public SwapState State => Rig.Machine.Swap!;
-        public SwapMap Map => State.Map;
+        public SwapMap Map => State.OwnMap;
 
         public void Send(object message) => Rig.Send(Actor, message);
 

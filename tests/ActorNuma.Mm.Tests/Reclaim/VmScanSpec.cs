@@ -97,5 +97,6 @@ public sealed class VmScanSpec
     {
         Assert.Equal((32, 12), (VmScan.SwapClusterMax, VmScan.DefPriority));
         Assert.Equal(TimeSpan.FromMilliseconds(100), VmScan.CongestionWait);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), VmScan.RebalanceWait);   // HZ/50
     }
 }
