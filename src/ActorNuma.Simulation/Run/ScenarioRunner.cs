@@ -35,6 +35,8 @@ public sealed record RunOptions
     /// <summary>Deterministic mode: chooses the next mailbox instead of the uniform choice from the seed (explore's
     /// strategies; a strategy object serves one run).</summary>
     public IScheduleStrategy? Strategy { get; init; }
+    /// <summary>Where the run's actor system logs (null: the console's standard error, <see cref="Logging.ConsoleLogger"/>).</summary>
+    public Serilog.ILogger? Logger { get; init; }
 }
 
 /// <summary>Boots a machine from a scenario, plays the timeline, checks the invariants at every quiescent point, and
@@ -95,7 +97,7 @@ public static class ScenarioRunner
         var seed = options.Seed ?? m.Run.Seed;
         var mode = options.Mode ?? m.Run.Mode;
         var settings = Tune(Settings(m), options);
-        var system = CreateSystem(mode, seed, m.LogLevel);
+        var system = CreateSystem(mode, seed, m.LogLevel, options.Logger);
         Execution? run = null;
         try
         {
@@ -111,15 +113,13 @@ public static class ScenarioRunner
     }
 
     /// <summary>The actor system a run plays in (an explore worker keeps one for many schedules).</summary>
-    internal static ActorSystem CreateSystem(RunMode mode, int seed, string logLevel)
+    internal static ActorSystem CreateSystem(RunMode mode, int seed, string logLevel, Serilog.ILogger? logger = null)
     {
         var config = (mode == RunMode.Deterministic ? DeterministicConfig.Create(seed) : DeterministicConfig.Concurrent())
-            .WithFallback(Logging.AkkaConfig(logLevel))
             // The kernel root is a top-level actor: if it ever fails, stop the machine (the run then reports it) rather
             // than let the /user guardian restart it, which would reboot the machine under its tasks.
             .WithFallback(ConfigurationFactory.ParseString("akka.actor.guardian-supervisor-strategy = \"Akka.Actor.StoppingSupervisorStrategy\""));
-        Logging.EnsureSerilog();
-        return ActorSystem.Create("actornuma", config);
+        return Logging.CreateSystem("actornuma", config, logLevel, logger);
     }
 
     /// <summary>One run in progress.</summary>
@@ -160,7 +160,7 @@ public static class ScenarioRunner
             _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
             if (_pump is not null && options.Strategy is { } strategy) _pump.StartSchedule(seed, strategy);
             var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, options.TraceKeep, options.TraceBufferChars);
-            trace.Log = Logging.TraceSink(scenario.Machine.LogLevel);
+            trace.Log = Logging.TraceSink(Logging.Of(system), scenario.Machine.LogLevel);
             _machine = new KernelMachine(settings, trace);
             // Concurrent mode: kernel timers (device completions above all) fire on the wall clock at their due time,
             // not at Akka's next scheduler tick; deterministic mode keeps them on virtual time.
