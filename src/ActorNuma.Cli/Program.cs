@@ -1,3 +1,12 @@
 using ActorNuma.Cli;
+using ActorNuma.Simulation;
 
-return CliApp.Run(args);
+// The console logger buffers nothing itself, but its sink may: flush it however the command ends.
+try
+{
+    return CliApp.Run(args);
+}
+finally
+{
+    Logging.CloseAndFlush();
+}

@@ -26,8 +26,10 @@ public sealed class KernelDirectory
 
     private readonly ConcurrentDictionary<int, IActorRef> _kswapds = new();
 
-    /// <summary>Each node's kswapd (a child of the node, which registers it): for the run's rest test, not for messages.</summary>
-    public IReadOnlyCollection<IActorRef> Kswapds => _kswapds.OrderBy(kv => kv.Key).Select(kv => kv.Value).ToArray();
+    /// <summary>Each node's kswapd (a child of the node, which registers it): for the run's rest test, not for messages.
+    /// Read from a snapshot (<c>ConcurrentDictionary.ToArray</c>): in concurrent mode nodes register while a run polls
+    /// for rest, and LINQ sizing its array from <c>Count</c> before enumerating the live dictionary overran it.</summary>
+    public IReadOnlyCollection<IActorRef> Kswapds => _kswapds.ToArray().OrderBy(kv => kv.Key).Select(kv => kv.Value).ToArray();
     internal void AddKswapd(int node, IActorRef kswapd) => _kswapds[node] = kswapd;
 
     internal void AddTask(int pid, IActorRef task) => _tasks[pid] = task;

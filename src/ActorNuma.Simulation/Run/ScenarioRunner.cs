@@ -21,7 +21,7 @@ public static partial class ScenarioRunner
         var seed = options.Seed ?? m.Run.Seed;
         var mode = options.Mode ?? m.Run.Mode;
         var settings = Tune(Settings(m), options);
-        var system = CreateSystem(mode, seed, m.LogLevel, options.Deliveries is null ? null : Explore.DeliveryLog.MailboxConfig);
+        var system = CreateSystem(mode, seed, m.LogLevel, options.Deliveries is null ? null : Explore.DeliveryLog.MailboxConfig, options.Logger);
         options.Deliveries?.Attach(system);
         Execution? run = null;
         try
@@ -39,16 +39,14 @@ public static partial class ScenarioRunner
 
     /// <summary>The actor system a run plays in (an explore worker keeps one for many schedules).</summary>
     /// <param name="over">Config layered over the mode's (replay's tracing mailbox).</param>
-    internal static ActorSystem CreateSystem(RunMode mode, int seed, string logLevel, Config? over = null)
+    internal static ActorSystem CreateSystem(RunMode mode, int seed, string logLevel, Config? over = null, Serilog.ILogger? logger = null)
     {
         var modeConfig = mode == RunMode.Deterministic ? DeterministicConfig.Create(seed) : DeterministicConfig.Concurrent();
         var config = (over is null ? modeConfig : over.WithFallback(modeConfig))
-            .WithFallback(Logging.AkkaConfig(logLevel))
             // The kernel root is a top-level actor: if it ever fails, stop the machine (the run then reports it) rather
             // than let the /user guardian restart it, which would reboot the machine under its tasks.
             .WithFallback(ConfigurationFactory.ParseString("akka.actor.guardian-supervisor-strategy = \"Akka.Actor.StoppingSupervisorStrategy\""));
-        Logging.EnsureSerilog();
-        return ActorSystem.Create("actornuma", config);
+        return Logging.CreateSystem("actornuma", config, logLevel, logger);
     }
 
     /// <summary>One run in progress.</summary>
@@ -90,7 +88,7 @@ public static partial class ScenarioRunner
             if (_pump is not null && options.Strategy is { } strategy) _pump.StartSchedule(seed, strategy);
             var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, options.TraceKeep, options.TraceBufferChars);
             if (_pump is not null) options.Deliveries?.Bind(_pump, trace);
-            trace.Log = Logging.TraceSink(scenario.Machine.LogLevel);
+            trace.Log = Logging.TraceSink(Logging.Of(system), scenario.Machine.LogLevel);
             _machine = new KernelMachine(settings, trace);
             // Concurrent mode: kernel timers (device completions above all) fire on the wall clock at their due time,
             // not at Akka's next scheduler tick; deterministic mode keeps them on virtual time.

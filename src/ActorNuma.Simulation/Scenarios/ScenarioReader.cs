@@ -5,7 +5,7 @@ namespace ActorNuma.Simulation.Scenarios;
 /// <summary>Reads <c>scenario</c>: its name, the tasks, then the steps in order.</summary>
 internal static class ScenarioReader
 {
-    private static readonly string[] Keys = ["name", "tasks", "steps", "shows-bug", "properties", "outcomes"];
+    private static readonly string[] Keys = ["name", "tasks", "steps", "shows-bug", "schedule-dependent", "properties", "outcomes"];
     private static readonly string[] TaskKeys = ["name", "cpu", "caps", "uid", "euid"];
 
     public static ScenarioSpec Read(ConfigNode node, Topology topology)
@@ -28,6 +28,9 @@ internal static class ScenarioReader
         return new ScenarioSpec(name, tasks, steps)
         {
             ShowsBug = showsBug,
+            ScheduleDependent = node["schedule-dependent"].IsSet
+                ? node["schedule-dependent"].ReadString("why the expectations hold only in some schedules, such as \"the race's claim, which explore falsifies\"")
+                : null,
             Properties = ScenarioPropertiesReader.Read(node["properties"], node["outcomes"], steps.Count),
         };
     }

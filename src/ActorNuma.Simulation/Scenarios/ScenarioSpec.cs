@@ -65,6 +65,12 @@ public sealed record ScenarioSpec(string Name, IReadOnlyList<TaskSpec> Tasks, IR
     /// (V2's putback reference leak: page-refcount). Empty for a scenario that must run clean.</summary>
     public IReadOnlyList<string> ShowsBug { get; init; } = [];
 
+    /// <summary><c>schedule-dependent</c>: why some of this scenario's expectations hold only in some schedules (a race
+    /// file whose last step states what the race breaks). Null for a scenario whose expectations hold in every schedule,
+    /// which the tests check at many seeds and in concurrent mode; for this one they check only that no checker fires,
+    /// and the steps are explore's to judge.</summary>
+    public string? ScheduleDependent { get; init; }
+
     /// <summary>What explore checks beyond the steps' expectations (<c>properties</c>, <c>outcomes</c>).</summary>
     public ScenarioProperties Properties { get; init; } = ScenarioProperties.None;
 }

@@ -124,7 +124,7 @@ public static class SoakRunner
             _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
             // Nothing of the trace is kept (it is still hashed): an hours-long soak must not grow with its events.
             var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _wall.Elapsed, keep: 0);
-            trace.Log = Logging.TraceSink(soak.Machine.LogLevel);
+            trace.Log = Logging.TraceSink(Logging.Of(system), soak.Machine.LogLevel);
             _machine = new KernelMachine(ScenarioRunner.Settings(soak.Machine), trace);
             if (_pump is null) _machine.StartTimerLoop();
             _watch = new ProgressWatch(_machine.Activity, options.StallTimeout, () => _wall.Elapsed, _machine.TimerLoop);

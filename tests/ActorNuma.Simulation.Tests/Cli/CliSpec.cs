@@ -4,11 +4,11 @@ using ActorNuma.Cli;
 namespace ActorNuma.Simulation.Tests.Cli;
 
 [CollectionDefinition("Console", DisableParallelization = true)]
-[Trait("kind", "unit")]
 public sealed class ConsoleCollection;
 
 /// <summary>The actornuma command: exit codes, one-line errors for bad input, the report file.</summary>
 [Collection("Console")]
+[Trait("kind", "unit")]
 public sealed class CliSpec : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("actornuma-cli").FullName;

@@ -5,6 +5,7 @@ namespace ActorNuma.Simulation.Tests.Cli;
 /// <summary>The soak command: a short deterministic soak from the command line writes its outputs and passes; bad
 /// flags and an unwritable --out are one line and exit 2, before anything runs.</summary>
 [Collection("Console")]
+[Trait("kind", "unit")]
 public sealed class SoakCliSpec : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("actornuma-soak-cli").FullName;

@@ -5,6 +5,7 @@ namespace ActorNuma.Simulation.Tests.Explore;
 
 /// <summary>replay --columns: one column per actor in the order each first appears, time going down, only the events
 /// that touch the pages the failure names.</summary>
+[Trait("kind", "unit")]
 public sealed class RaceColumnsTests
 {
     private static TraceEvent At(long seq, string actor, string name, string fields) =>

@@ -5,13 +5,13 @@ using ActorNuma.Simulation.Tests.Kernel;
 namespace ActorNuma.Simulation.Tests.Run;
 
 [CollectionDefinition("Concurrent runs", DisableParallelization = true)]
-[Trait("kind", "scenario")]
 public sealed class ConcurrentRuns;
 
 /// <summary>The same scenario gives the same step results in both run modes: every step returns the same value and
 /// errno and meets or misses its expectation alike, and no checker fires in either. A concurrent run's interleaving is
 /// not reproducible, so these tests assert outcomes only, never how long anything took.</summary>
 [Collection("Concurrent runs")]
+[Trait("kind", "scenario")]
 public sealed class BothModesTests
 {
     private static RunReport RunIn(RunMode mode, LoadedScenario scenario, TimeSpan? stallTimeout = null) =>

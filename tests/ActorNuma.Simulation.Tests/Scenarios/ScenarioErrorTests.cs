@@ -231,6 +231,17 @@ public sealed class ScenarioErrorTests
     }
 
     [Fact]
+    public void Schedule_dependent_takes_the_reason_as_text()
+    {
+        var loaded = ScenarioLoader.Parse("scenario { name = x, steps = [], schedule-dependent = \"the race's claim\" }", "exp.conf");
+
+        Assert.Equal("the race's claim", loaded.Scenario.ScheduleDependent);
+        Assert.Null(ScenarioLoader.Parse("scenario { name = x, steps = [] }", "exp.conf").Scenario.ScheduleDependent);
+        Assert.StartsWith("exp.conf: scenario.schedule-dependent: expected why the expectations hold only in some schedules",
+            Error("scenario { name = x, steps = [], schedule-dependent = [a] }"));
+    }
+
+    [Fact]
     public void The_document_roots_and_the_scenario_block_are_checked()
     {
         Assert.Equal("exp.conf: scenario: expected a block with name, tasks and steps, got nothing",
@@ -243,7 +254,7 @@ public sealed class ScenarioErrorTests
             Error("scenario { steps = [] }"));
         Assert.Equal("exp.conf: scenario.steps: expected a list of steps such as [ { task = a, op = mmap, addr = \"0x10000000\", pages = 16 } ], got nothing",
             Error("scenario { name = x }"));
-        Assert.Equal("exp.conf: scenario.step: expected one of name, tasks, steps, shows-bug, properties or outcomes, got an unknown key",
+        Assert.Equal("exp.conf: scenario.step: expected one of name, tasks, steps, shows-bug, schedule-dependent, properties or outcomes, got an unknown key",
             Error("scenario { name = x, steps = [], step = [] }"));
         Assert.Equal("exp.conf: scenario: expected a block with name, tasks and steps, got nothing", Error(""));
     }

@@ -6,6 +6,7 @@ namespace ActorNuma.Simulation.Tests.Soak;
 /// <summary>A soak of about a second of virtual time with the default workload: every output written, the checkers
 /// after every round and clean, the kernel's reclaim and migration paths exercised, and the same seed giving the same
 /// metrics byte for byte.</summary>
+[Trait("kind", "scenario")]
 public sealed class SoakRunnerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("actornuma-soak").FullName;
