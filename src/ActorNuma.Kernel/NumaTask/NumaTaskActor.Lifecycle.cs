@@ -14,6 +14,7 @@ public sealed partial class NumaTaskActor
     /// copy is done, as the page table locks held by copy_page_range make them.</summary>
     private void DoFork(Fork m)
     {
+        if (ForkWaitsForMigration(m)) return;
         _forking = true;
         var childPid = _machine.AllocPid();
         var child = new TaskState(childPid, m.ChildName)

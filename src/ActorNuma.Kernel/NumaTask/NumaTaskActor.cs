@@ -46,11 +46,16 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
                 _queue.Enqueue((call, Sender));
                 if (_current is null) RunNext();
                 break;
-            case TryToUnmap or PageReferenced when _forking:
+            case TryToUnmap or PageReferenced or IMigrationPteRequest when _forking:
                 _deferredRmap.Enqueue(message);
                 break;
             case TryToUnmap m: HandleTryToUnmap(m); break;
             case PageReferenced m: HandlePageReferenced(m); break;
+            case IMigrationPteRequest m: HandleMigrationPteRequest(m); break;
+            case DoMovePages m when HoldsMmapSemForWrite:
+                _deferredMoves.Enqueue(m);
+                break;
+            case DoMovePages m: HandleDoMovePages(m); break;
             case QueryPages m: QueryRange(m, Sender); break;
             case GetNumaMaps: GatherNumaMaps(Sender); break;
             case DoMigratePages m when HoldsMmapSemForWrite:
@@ -74,6 +79,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
     {
         while (_current is null && _queue.Count > 0)
         {
+            if (MmapSemWriterWaits(_queue.Peek().Call)) return;
             var (call, replyTo) = _queue.Dequeue();
             _current = call;
             _caller = replyTo;
@@ -98,6 +104,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             case Exit: DoExit(SyscallResult.Ok()); break;
             case Fork m: DoFork(m); break;
             case MigratePages m: DoMigratePagesCall(m); break;
+            case MovePages m: DoMovePagesCall(m); break;
             case Waitpid m: DoWaitpid(m); break;
             default: Complete(SyscallResult.Fail(Errno.EINVAL)); break;
         }
@@ -119,6 +126,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             return;
         }
         while (_deferredMigrations.Count > 0) HandleDoMigratePages(_deferredMigrations.Dequeue());
+        while (_deferredMoves.Count > 0) HandleDoMovePages(_deferredMoves.Dequeue());
         RunNext();
     }
 
@@ -167,6 +175,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             SwapDevice.SwapInfo m => m.Token,
             MigratePagesDone m => m.Token,
             StepDone m => m.Token,
+            ITokenReply m => m.Token,
             KernelRoot.TaskCreated m => m.Token,
             KernelRoot.OomDone m => m.Token,
             KernelRoot.TaskMm m => m.Token,

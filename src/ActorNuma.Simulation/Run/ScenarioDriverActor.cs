@@ -151,6 +151,8 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
             StepOp.Waitpid => new Waitpid(s.TargetTask is null ? s.TargetPid ?? -1 : TargetPid(s), s.NoHang),
             StepOp.Fork => new Fork(s.Child ?? "child"),
             StepOp.MigratePages => new MigratePages(TargetPid(s), s.MaxNode ?? maxnode, s.OldNodes, s.NewNodes, s.NodemaskFault),
+            StepOp.MovePages => new MovePages(TargetPid(s), s.MoveCount ?? (ulong)(s.MoveAddrs?.Count ?? 0), [.. s.MoveAddrs ?? []],
+                s.MoveTo is null ? null : [.. s.MoveTo], s.Flags, s.MoveFault),
             _ => throw new StepError($"{s.Location}: op {s.OpName} is not a syscall"),
         };
     }
@@ -196,10 +198,16 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
         if (e.Mode is { } mode && (r.Mode is null || (int)r.Mode != mode)) problems.Add($"mode {Mode(r.Mode)}, expected {Mode((MpolMode)mode)}");
         if (e.Nodes is { } nodes && r.Nodes != nodes) problems.Add($"nodes [{r.Nodes}], expected [{nodes}]");
         if (e.Node is { } node && r.Node != node) problems.Add($"node {r.Node?.ToString() ?? "none"}, expected {node}");
+        if (e.Status is { } status && (r.Status is null || !r.Status.SequenceEqual(status)))
+            problems.Add($"status [{(r.Status is null ? "not copied" : StatusText(r.Status))}], expected [{StatusText(status)}]");
         return problems.Count == 0 ? (true, null) : (false, string.Join("; ", problems));
     }
 
     private static string Name(Errno e) => e == Errno.None ? "0" : e.ToString();
+
+    /// <summary>move_pages statuses as the scenario writes them: nodes as numbers, errors by name.</summary>
+    private static string StatusText(IEnumerable<int> status) =>
+        string.Join(", ", status.Select(s => s >= 0 ? s.ToString(System.Globalization.CultureInfo.InvariantCulture) : Name((Errno)(-s))));
     private static string Mode(MpolMode? m) => m is null ? "none" : MemPolicy.ModeName(m.Value);
 
     private void OnPagesReport(PagesReport m)
@@ -271,6 +279,7 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
             if ((status & 0x7f) == 0) v["exit_status"] = (status >> 8) & 0xff;
             else v["signal"] = status & 0x7f;
         }
+        if (r.Status is { } moveStatus) v["status"] = moveStatus.Select(s => s >= 0 ? (object)s : Name((Errno)(-s))).ToArray();
         if (r.Faults > 0) v["faults"] = r.Faults;
         if (r.MajorFaults > 0) v["major_faults"] = r.MajorFaults;
         if (r.Migration is { } s)
@@ -294,6 +303,7 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
         if (e.Mode is { } mode) v["mode"] = Mode((MpolMode)mode);
         if (e.Nodes is { } nodes) v["nodes"] = nodes.Nodes().ToArray();
         if (e.Node is { } node) v["node"] = node;
+        if (e.Status is { } status) v["status"] = status.Select(s => s >= 0 ? (object)s : Name((Errno)(-s))).ToArray();
         return v;
     }
 }

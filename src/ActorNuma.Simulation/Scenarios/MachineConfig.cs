@@ -146,6 +146,8 @@ public static class KernelProfileConfig
         ("warn-on-isolate-failure", (p, v) => p with { WarnOnIsolateFailure = v }),
         ("migration-unmap-ignores-young", (p, v) => p with { MigrationUnmapIgnoresYoung = v }),
         ("migrate-pages-syscall", (p, v) => p with { MigratePagesSyscall = v }),
+        ("direct-migration", (p, v) => p with { DirectMigration = v }),
+        ("move-pages-syscall", (p, v) => p with { MovePagesSyscall = v }),
     ];
 
     private static readonly (string, IsolateListOrder)[] ListOrders = [("head", IsolateListOrder.Head), ("tail", IsolateListOrder.Tail)];
