@@ -41,6 +41,7 @@ public sealed partial class NumaNodeActor
             case NumaTask.MigrationUnmapResult m: _migrateReplies[m.Token](m); break;
             case NumaTask.MigrationPtesRemoved m: _migrateReplies[m.Token](m); break;
             case MigratedPageInstalled m: _migrateReplies[m.Token](m); break;
+            case CopyDone m: SendInstall(m.Install); break;
             default: throw new InvalidOperationException($"node {_node}: unexpected {message.GetType().Name}");
         }
     }
@@ -166,8 +167,18 @@ public sealed partial class NumaNodeActor
         };
         var install = new InstallMigratedPage(installToken, Self, oldPfn, newPfn, _m.Contents(idx), flags, slot,
             run.Entries[pos]?.ToArray() ?? [], run.Request.Cpu);
-        if (Topology.PfnToNid(newPfn) == _node) HandleInstallMigratedPage(install);
-        else NodeRef(Topology.PfnToNid(newPfn)).Tell(install);
+        var latency = _machine.Settings.MigrateCopyLatency;
+        if (latency > TimeSpan.Zero) { StartKernelTimer(Timers, ("copy", installToken), new CopyDone(install), latency); return; }
+        SendInstall(install);
+    }
+
+    /// <summary>The end of <c>copy_highpage</c> when the copy takes time (<see cref="KernelSettings.MigrateCopyLatency"/>).</summary>
+    private sealed record CopyDone(InstallMigratedPage Install) : IMigrateMessage;
+
+    private void SendInstall(InstallMigratedPage install)
+    {
+        if (Topology.PfnToNid(install.NewPfn) == _node) HandleInstallMigratedPage(install);
+        else NodeRef(Topology.PfnToNid(install.NewPfn)).Tell(install);
     }
 
     /// <summary><c>remove_migration_ptes(page, page)</c> after a failed move: the migration entries map the old page again

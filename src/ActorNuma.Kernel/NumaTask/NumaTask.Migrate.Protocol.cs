@@ -18,6 +18,17 @@ public static partial class NumaTask
     /// exceed the arrays given (the entries past them are unreadable). ENOSYS before 2.6.18.</summary>
     public sealed record MovePages(int Pid, ulong NrPages, ulong[] Pages, int[]? Nodes, int Flags, MovePagesFault Fault) : Syscall;
 
+    /// <summary>Swap out the whole resident set and stop (the seed's "suspending an application by swapping it out").
+    /// Returns the number of resident pages left in memory.</summary>
+    public sealed record Suspend : Syscall;
+
+    /// <summary>SIGCONT for a suspended task: not a syscall of the task but a signal, delivered at once, ahead of the
+    /// syscalls the stopped task holds. <see cref="Tag"/> comes back in the answer.</summary>
+    public sealed record Resume(int Tag);
+
+    /// <summary>The answer to <see cref="Resume"/>: 0, or EINVAL for a task that was not stopped.</summary>
+    public sealed record Resumed(int Tag, SyscallResult Result);
+
     /// <summary>Sent by the move_pages caller to the target: run do_move_pages (or do_pages_stat) on your mm.</summary>
     internal sealed record DoMovePages(long Token, IActorRef Caller, ulong[] Pages, int[]? Nodes, MpolFlags Flags);
 

@@ -52,6 +52,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             case TryToUnmap m: HandleTryToUnmap(m); break;
             case PageReferenced m: HandlePageReferenced(m); break;
             case IMigrationPteRequest m: HandleMigrationPteRequest(m); break;
+            case Resume m: HandleResume(m, Sender); break;
             case DoMovePages m when HoldsMmapSemForWrite:
                 _deferredMoves.Enqueue(m);
                 break;
@@ -79,7 +80,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
     {
         while (_current is null && _queue.Count > 0)
         {
-            if (MmapSemWriterWaits(_queue.Peek().Call)) return;
+            if (StoppedHoldsQueue() || MmapSemWriterWaits(_queue.Peek().Call)) return;
             var (call, replyTo) = _queue.Dequeue();
             _current = call;
             _caller = replyTo;
@@ -105,6 +106,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             case Fork m: DoFork(m); break;
             case MigratePages m: DoMigratePagesCall(m); break;
             case MovePages m: DoMovePagesCall(m); break;
+            case Suspend m: DoSuspend(m); break;
             case Waitpid m: DoWaitpid(m); break;
             default: Complete(SyscallResult.Fail(Errno.EINVAL)); break;
         }

@@ -28,6 +28,8 @@ public sealed class SwapMap
     public int TotalSwapPages { get; }
     /// <summary><c>nr_swap_pages</c>: free slots.</summary>
     public int NrSwapPages { get; private set; }
+    /// <summary>The most slots in use at once since boot (a measure for comparing migration forms, not a kernel field).</summary>
+    public int PeakUsed { get; private set; }
     public int CachedPages { get; private set; }
 
     public int Count(int slot) => _map[slot];
@@ -54,6 +56,7 @@ public sealed class SwapMap
             if (_map[slot] != 0) continue;
             _map[slot] = 1;
             NrSwapPages--;
+            PeakUsed = Math.Max(PeakUsed, TotalSwapPages - NrSwapPages);
             return slot;
         }
         throw new InvalidOperationException("swap map inconsistent: nr_swap_pages > 0 but no free slot");

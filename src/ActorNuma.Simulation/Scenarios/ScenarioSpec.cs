@@ -6,7 +6,7 @@ namespace ActorNuma.Simulation.Scenarios;
 /// and effective uid.</summary>
 public sealed record TaskSpec(string Name, int Cpu, bool SysNice, int Uid = 0, int Euid = 0);
 
-public enum StepOp { Mmap, Munmap, Touch, Mbind, SetMempolicy, GetMempolicy, SchedSetaffinity, Swapout, Exit, Waitpid, Wait, Advance, ExpectPages, ExpectVmstat, Fork, MigratePages, MovePages }
+public enum StepOp { Mmap, Munmap, Touch, Mbind, SetMempolicy, GetMempolicy, SchedSetaffinity, Swapout, Exit, Waitpid, Wait, Advance, ExpectPages, ExpectVmstat, Fork, MigratePages, MovePages, Suspend, Resume }
 
 /// <summary>What a syscall step expects back; null members are not checked. <see cref="Mode"/>, <see cref="Nodes"/>
 /// and <see cref="Node"/> are get_mempolicy's outputs.</summary>

@@ -34,6 +34,8 @@ internal static class StepOps
         new("expect-vmstat", StepOp.ExpectVmstat, [], []),
         new("fork", StepOp.Fork, ["task", "child"], Call),
         new("migrate_pages", StepOp.MigratePages, ["task", "pid"], ["old-nodes", "new-nodes", .. Policy, .. Call]),
+        new("suspend", StepOp.Suspend, ["task"], Call),
+        new("resume", StepOp.Resume, ["task"], Call),
         new("move_pages", StepOp.MovePages, ["task", "addrs"], ["pid", "to", "count", "flags", "fault", .. Call]),
     ];
 
