@@ -168,9 +168,20 @@ public sealed partial class NumaNodeActor
         var install = new InstallMigratedPage(installToken, Self, oldPfn, newPfn, _m.Contents(idx), flags, slot,
             run.Entries[pos]?.ToArray() ?? [], run.Request.Cpu);
         var latency = _machine.Settings.MigrateCopyLatency;
-        if (latency > TimeSpan.Zero) { StartKernelTimer(Timers, ("copy", installToken), new CopyDone(install), latency); return; }
+        if (latency > TimeSpan.Zero)
+        {
+            // The migrating CPU copies one page after another (migrate_pages walks its list in order): copies of this
+            // node's pages queue behind each other. Pages of other source nodes are copied by their own node actors,
+            // so with several source nodes their copies overlap, which the kernel's single CPU would not do.
+            var start = Trace.Now > _copyBusyUntil ? Trace.Now : _copyBusyUntil;
+            _copyBusyUntil = start + latency;
+            StartKernelTimer(Timers, ("copy", installToken), new CopyDone(install), _copyBusyUntil - Trace.Now);
+            return;
+        }
         SendInstall(install);
     }
+
+    private TimeSpan _copyBusyUntil;
 
     /// <summary>The end of <c>copy_highpage</c> when the copy takes time (<see cref="KernelSettings.MigrateCopyLatency"/>).</summary>
     private sealed record CopyDone(InstallMigratedPage Install) : IMigrateMessage;
