@@ -77,8 +77,9 @@ public sealed class KernelActivity
 
     internal void Enter() => Interlocked.Increment(ref _entered);
     internal void Exit() => Interlocked.Increment(ref _exited);
-    internal void TimerStarted() => Interlocked.Increment(ref _timers);
-    internal void TimerDone() => Interlocked.Decrement(ref _timers);
+    /// <summary>Pending work held outside the kernel actors for them (the scenario driver's timers) counts too.</summary>
+    public void TimerStarted() => Interlocked.Increment(ref _timers);
+    public void TimerDone() => Interlocked.Decrement(ref _timers);
 
     /// <summary>Kernel timers started and not yet fired (swap I/O completions, congestion waits, retry delays).</summary>
     public long TimersPending => Interlocked.Read(ref _timers);

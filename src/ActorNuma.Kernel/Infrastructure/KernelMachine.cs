@@ -88,36 +88,60 @@ public sealed class KernelMachine
     internal void ReportBug(string message) => _bugs.Enqueue(message);
 }
 
-/// <summary>A node's state as the checkers see it.</summary>
-public sealed class NodeState(NodeMemory memory, IReadOnlyList<CpuPagevecs> pagevecs)
+/// <summary>A node's state as the checkers see it: read-only views. The node changes its frames through the
+/// <see cref="NodeMemory"/> it owns; nothing else in the kernel reaches it (the compiler enforces it outside).</summary>
+public sealed class NodeState
 {
-    public NodeMemory Memory { get; } = memory;
-    public IReadOnlyList<CpuPagevecs> Pagevecs { get; } = pagevecs;
+    private readonly NodeMemory _memory;
+    private readonly IReadOnlyList<CpuPagevecs> _pagevecs;
+
+    internal NodeState(NodeMemory memory, IReadOnlyList<CpuPagevecs> pagevecs)
+    {
+        _memory = memory;
+        _pagevecs = pagevecs;
+    }
+
+    public IReadOnlyNodeMemory Memory => _memory;
+    public IReadOnlyList<IReadOnlyCpuPagevecs> Pagevecs => _pagevecs;
     /// <summary>Frames isolated by reclaim and by migration drivers are recorded at the isolating side; the node
     /// records the isolator kind per frame (<see cref="NodeMemory.Owner"/>).</summary>
     public int PendingReleases { get; internal set; }
     /// <summary>numa_foreign counted by this node's allocations against each intended node (the kernel keeps it in the
     /// allocating CPU's per-CPU pageset of the intended zone; the report sums it per intended node).</summary>
-    public long[] ForeignFor { get; } = new long[NodeMask.MaxNumNodes];
+    public IReadOnlyList<long> ForeignFor => ForeignCounts;
+    internal long[] ForeignCounts { get; } = new long[NodeMask.MaxNumNodes];
+    /// <summary>The frames themselves, for the owning node (and test set-ups).</summary>
+    internal NodeMemory OwnMemory => _memory;
 }
 
 /// <summary>The swap device's state as the checkers see it.</summary>
-public sealed class SwapState(SwapMap map)
+public sealed class SwapState
 {
-    public SwapMap Map { get; } = map;
+    private readonly SwapMap _map;
+
+    internal SwapState(SwapMap map) => _map = map;
+
+    public IReadOnlySwapMap Map => _map;
     /// <summary>Pages whose write is in flight, and slots being read, by the device queues.</summary>
     public int WritesInFlight { get; internal set; }
     public int ReadsInFlight { get; internal set; }
-    public VmStat Stat { get; } = new();
+    public IReadOnlyVmStat Stat => OwnStat;
+    internal VmStat OwnStat { get; } = new();
+    /// <summary>The swap map itself, for the swap device (and test set-ups).</summary>
+    internal SwapMap OwnMap => _map;
 }
 
-/// <summary>A task's mm as the checkers see it.</summary>
+/// <summary>A task's mm as the checkers see it: read-only views. The task actor changes its page table, VMAs,
+/// isolated pages and counters through the Own* members, which are internal to the kernel; fork builds its child's
+/// before it hands them over to the child's actor.</summary>
 public sealed class TaskState(int pid, string name)
 {
     public int Pid { get; } = pid;
     public string Name { get; } = name;
-    public VmaList Vmas { get; internal set; } = new();
-    public PageTable PageTable { get; internal set; } = new();
+    public IReadOnlyVmaList Vmas => OwnVmas;
+    internal VmaList OwnVmas { get; set; } = new();
+    public IReadOnlyPageTable PageTable => OwnPageTable;
+    internal PageTable OwnPageTable { get; set; } = new();
     public MemPolicy? Policy { get; internal set; }
     public int Cpu { get; internal set; }
     public bool SysNice { get; internal set; }
@@ -130,13 +154,13 @@ public sealed class TaskState(int pid, string name)
     public int ParentPid { get; internal set; }
     /// <summary>The task has exited (<c>exit_mm</c> done): a zombie until its parent reaps it.</summary>
     public bool Exited { get; internal set; }
-    /// <summary>Reaped by its parent (or init): <c>find_task_by_pid</c> no longer finds it.</summary>
-    public bool Reaped { get; internal set; }
     public bool OomKilled { get; internal set; }
     /// <summary>The syscall in progress (for liveness reports), and how many replies it waits for.</summary>
     public string? Busy { get; internal set; }
     public int PendingReplies { get; internal set; }
     /// <summary>Pages this task holds isolated for a migration in progress.</summary>
-    public HashSet<int> Isolated { get; } = new();
-    public VmStat Stat { get; } = new();
+    public IReadOnlySet<int> Isolated => OwnIsolated;
+    internal HashSet<int> OwnIsolated { get; } = new();
+    public IReadOnlyVmStat Stat => OwnStat;
+    internal VmStat OwnStat { get; } = new();
 }

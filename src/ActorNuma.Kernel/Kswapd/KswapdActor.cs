@@ -14,8 +14,10 @@ public sealed class KswapdActor : KernelActor, IWithTimers
     private readonly IActorRef _nodeRef;
     private readonly VmStat _stat = new();
     private readonly int _cpu;
+    private readonly ReplyRegistry _replies;
+    private readonly Action<ShrinkZoneResult> _onShrunk;
+    private readonly Action<CongestionWaitDone> _afterNap;
     private bool _running;
-    private long _token;
     private int _priority;
     private long _totalScanned;
     private long _totalReclaimed;
@@ -28,6 +30,9 @@ public sealed class KswapdActor : KernelActor, IWithTimers
         _node = node;
         _nodeRef = nodeRef;
         _cpu = machine.Topology.CpusOf(node).First();
+        _replies = new ReplyRegistry($"kswapd{node}");
+        _onShrunk = OnShrunk;
+        _afterNap = _ => AfterNap();
         machine.RegisterKswapd(node, _stat);
     }
 
@@ -36,7 +41,8 @@ public sealed class KswapdActor : KernelActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
-    private sealed record CongestionWaitDone(long Token);
+    /// <summary>The end of the congestion nap, delivered through the reply registry like an answer.</summary>
+    private sealed record CongestionWaitDone(long Token) : IKernelReply;
 
     protected override void OnKernelMessage(object message)
     {
@@ -50,8 +56,7 @@ public sealed class KswapdActor : KernelActor, IWithTimers
                 _machine.Trace.Emit("mm_vmscan_kswapd_wake", $"nid={_node} order={m.Order} free={m.FreePages}");
                 LoopAgain();
                 break;
-            case ShrinkZoneResult m when m.Token == _token: OnShrunk(m); break;
-            case CongestionWaitDone m when m.Token == _token: AfterNap(); break;
+            case IKernelReply m: _replies.Deliver(m); break;
             default: Unhandled(message); break;
         }
     }
@@ -70,8 +75,7 @@ public sealed class KswapdActor : KernelActor, IWithTimers
 
     private void Shrink()
     {
-        _token++;
-        _nodeRef.Tell(new ShrinkZone(_token, Self, _priority, IsKswapd: true, DrainCpu: _cpu, SkipIfAboveHigh: true,
+        _nodeRef.Tell(new ShrinkZone(_replies.Expect(_onShrunk), Self, _priority, IsKswapd: true, DrainCpu: _cpu, SkipIfAboveHigh: true,
             SetAllUnreclaimable: true));
     }
 
@@ -91,7 +95,7 @@ public sealed class KswapdActor : KernelActor, IWithTimers
         _reclaimedSinceWake += m.Reclaimed;
         if (VmScan.CongestionWaitAfter(_totalScanned, _priority))
         {
-            StartKernelTimer(Timers, "congestion", new CongestionWaitDone(_token), VmScan.CongestionWait);
+            StartKernelTimer(Timers, "congestion", new CongestionWaitDone(_replies.Expect(_afterNap)), VmScan.CongestionWait);
             return;
         }
         AfterNap();
@@ -99,7 +103,7 @@ public sealed class KswapdActor : KernelActor, IWithTimers
 
     private void AfterNap()
     {
-        if (_totalReclaimed >= VmScan.SwapClusterMax) { EndRun(balanced: false); return; }
+        if (VmScan.ReclaimedEnough(_totalReclaimed)) { EndRun(balanced: false); return; }
         if (--_priority >= 0) { Shrink(); return; }
         // The priorities ran out with the zone still below pages_high: out, then goto loop_again. A zone with nothing
         // reclaimable becomes all_unreclaimable (pages_scanned >= 4 x its LRU pages, even 0 >= 0 on empty lists), and

@@ -5,17 +5,17 @@ namespace ActorNuma.Kernel;
 public static partial class NumaNode
 {
     /// <summary>A message of the direct-migration paths that a node handles.</summary>
-    public interface IMigrateMessage;
+    internal interface IMigrateMessage;
 
     /// <summary>An isolated page and the target page <c>get_new_page</c> allocated for it in this pass.</summary>
-    public readonly record struct MigrateItem(int OldPfn, int NewPfn);
+    internal readonly record struct MigrateItem(int OldPfn, int NewPfn);
 
     /// <summary>One pass of 2.6.18 <c>migrate_pages()</c> over this node's pages: <c>unmap_and_move(page, force)</c> for
     /// each; <see cref="Cpu"/> is the migrating task's CPU, whose pagevec <c>move_to_lru</c> uses.</summary>
-    public sealed record MigratePass(long Token, IActorRef ReplyTo, int Pass, bool Force, MigrateItem[] Items, int Cpu)
-        : IMigrateMessage;
+    internal sealed record MigratePass(long Token, IActorRef ReplyTo, int Pass, bool Force, MigrateItem[] Items, int Cpu)
+        : IMigrateMessage, IKernelRequest;
 
-    public enum MigrateVerdict : byte
+    internal enum MigrateVerdict : byte
     {
         Pending,
         /// <summary>rc 0: the contents are in the new page, the old page left the list and is being freed.</summary>
@@ -29,21 +29,21 @@ public static partial class NumaNode
     }
 
     /// <summary>Per page (request order): its verdict and <c>*result</c> (the new page's node, or a negative errno).</summary>
-    public sealed record MigratePassResult(long Token, int Node, int[] Pfns, MigrateVerdict[] Verdicts, int[] Results)
-        : NumaTask.ITokenReply;
+    internal sealed record MigratePassResult(long Token, int Node, int[] Pfns, MigrateVerdict[] Verdicts, int[] Results)
+        : IKernelReply;
 
     /// <summary>A task that maps the page being moved: where, and whether its entry was a write migration entry.</summary>
-    public readonly record struct MigratedMapper(int Task, uint Vpn, bool Write);
+    internal readonly record struct MigratedMapper(int Task, uint Vpn, bool Write);
 
     /// <summary><c>move_to_new_page()</c> at the new page's node: the contents and flags copied
     /// (<c>migrate_page_copy</c>), the swap-cache slot taken over (<c>migrate_page_move_mapping</c>), then
     /// <c>remove_migration_ptes(old, new)</c> and <c>move_to_lru(newpage)</c> on <see cref="Cpu"/>.</summary>
-    public sealed record InstallMigratedPage(long Token, IActorRef OldNode, int OldPfn, int NewPfn, uint Contents,
+    internal sealed record InstallMigratedPage(long Token, IActorRef OldNode, int OldPfn, int NewPfn, uint Contents,
         PageFlags Flags, int SwapSlot, MigratedMapper[] Mappers, int Cpu) : IMigrateMessage;
 
-    public sealed record MigratedPageInstalled(long Token, int OldPfn) : IMigrateMessage;
+    internal sealed record MigratedPageInstalled(long Token, int OldPfn) : IMigrateMessage;
 
     /// <summary><c>move_to_lru(newpage)</c> of target pages no migration used: into <see cref="Cpu"/>'s pagevec with
     /// their only reference, so the drain frees them.</summary>
-    public sealed record ReleaseMigrationTargets(int[] Pfns, int Cpu) : IMigrateMessage;
+    internal sealed record ReleaseMigrationTargets(int[] Pfns, int Cpu) : IMigrateMessage;
 }

@@ -53,7 +53,7 @@ public sealed partial class NumaNodeActor
         else
         {
             _m.Stat.Count(VmEvent.NumaMiss);
-            _state.ForeignFor[intended]++;
+            _state.ForeignCounts[intended]++;
         }
         _m.Stat.Count(Topology.CpuToNode(m.Cpu) == _node ? VmEvent.LocalNode : VmEvent.OtherNode);
         if (m.Interleave && intended == _node) _m.Stat.Count(VmEvent.InterleaveHit);
@@ -81,91 +81,5 @@ public sealed partial class NumaNodeActor
         var cpuNode = Topology.CpuToNode(cpu);
         if (cpuNode == _node) HandleLruCacheAdd(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
         else NodeRef(cpuNode).Tell(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
-    }
-
-    // ---- pagevecs ---------------------------------------------------------------------------------------------
-
-    /// <summary><c>lru_cache_add[_active]</c> on one of this node's CPUs: each page goes into the vector, and a full
-    /// vector is flushed at once (<c>__pagevec_lru_add[_active]</c>).</summary>
-    /// <remarks>Kernel: mm/swap.c lru_cache_add(), lru_cache_add_active().</remarks>
-    private void HandleLruCacheAdd(LruCacheAdd m)
-    {
-        var pvecs = _pagevecs[m.Cpu];
-        var pvec = m.Active ? pvecs.LruAddActive : pvecs.LruAdd;
-        foreach (var pfn in m.Pfns)
-            if (pvec.Add(pfn) == 0) FlushPagevec(m.Cpu, pvec, m.Active, token: 0, ackTo: null, ackNodes: []);
-        if (m.DrainAfter)
-        {
-            _m.Stat.Count(VmEvent.EmuLruAddDrain);
-            FlushPagevec(m.Cpu, pvecs.LruAdd, active: false, 0, null, []);
-            FlushPagevec(m.Cpu, pvecs.LruAddActive, active: true, 0, null, []);
-            foreach (var pfn in m.AfterDrain)
-                if (pvec.Add(pfn) == 0) FlushPagevec(m.Cpu, pvec, m.Active, token: 0, ackTo: null, ackNodes: []);
-        }
-        if (m.ReplyTo is not null && m.Reply is not null) m.ReplyTo.Tell(m.Reply);
-    }
-
-    /// <summary>Empties a vector: its pages go to their nodes' LRU lists. Nodes in <paramref name="ackNodes"/> get a
-    /// message even when the vector holds none of their pages, so that a drain can wait for all of them.</summary>
-    private void FlushPagevec(int cpu, Pagevec pvec, bool active, long token, IActorRef? ackTo, int[] ackNodes)
-    {
-        var pages = pvec.Drain();
-        if (ackNodes.Length == 0 && pages.Length > 0 && OnOneNode(pages) is var only and >= 0)
-        {
-            // The usual case, a full vector of one node's pages and nobody to acknowledge: one message, no grouping.
-            var single = new PagevecLruAdd(pages, active, cpu, token, null);
-            if (only == _node) HandlePagevecLruAdd(single);
-            else NodeRef(only).Tell(single);
-            return;
-        }
-        var byNode = pages.GroupBy(Topology.PfnToNid).ToDictionary(g => g.Key, g => g.ToArray());
-        foreach (var n in ackNodes) byNode.TryAdd(n, []);
-        foreach (var (node, pfns) in byNode.OrderBy(kv => kv.Key))
-        {
-            var ack = ackNodes.Contains(node) ? ackTo : null;
-            var msg = new PagevecLruAdd(pfns, active, cpu, token, ack);
-            if (node == _node) HandlePagevecLruAdd(msg);
-            else NodeRef(node).Tell(msg);
-        }
-    }
-
-    /// <summary>The node of every page, or -1 when they span nodes.</summary>
-    private int OnOneNode(int[] pfns)
-    {
-        var node = Topology.PfnToNid(pfns[0]);
-        for (var k = 1; k < pfns.Length; k++)
-            if (Topology.PfnToNid(pfns[k]) != node) return -1;
-        return node;
-    }
-
-    /// <summary><c>__pagevec_lru_add[_active]</c> then <c>release_pages</c> for this node's pages.</summary>
-    private void HandlePagevecLruAdd(PagevecLruAdd m)
-    {
-        foreach (var pfn in m.Pfns)
-        {
-            var idx = Idx(pfn);
-            if (_m.Place(idx) != FramePlace.Pagevec || _m.Owner(idx) != m.Cpu)
-                throw new InvalidOperationException(
-                    $"__pagevec_lru_add: pfn {pfn} comes from cpu {m.Cpu}'s pagevec but node {_node} has it in {_m.Place(idx)}");
-            _m.AddToLru(idx, m.Active);
-            // release_pages(): the vector's reference; a page whose last user left meanwhile is freed right here.
-            if (_m.PutPage(idx) == PutResult.ReleasePending) _m.PageCacheRelease(idx);
-        }
-        if (m.AckTo is not null) m.AckTo.Tell(new LruAddDrained(m.Token, _node));
-    }
-
-    /// <summary><c>lru_add_drain()</c> on one of this node's CPUs, as run by an IPI (V1/V2 isolate_lru_page), by
-    /// keventd (<c>lru_add_drain_all</c>) or by the CPU itself.</summary>
-    /// <remarks>Kernel: mm/swap.c lru_add_drain().</remarks>
-    private void HandleLruAddDrain(LruAddDrain m)
-    {
-        var pvecs = _pagevecs[m.Cpu];
-        var held = pvecs.Count;
-        _m.Stat.Count(VmEvent.EmuLruAddDrain);
-        Trace.Emit("lru_add_drain", $"cpu={m.Cpu} pages={held}");
-        // The inactive vector first, then the active one, as lru_add_drain() does. Only the second flush carries the
-        // acknowledgements: per-pair message order makes them arrive after the first flush's pages.
-        FlushPagevec(m.Cpu, pvecs.LruAdd, active: false, 0, null, []);
-        FlushPagevec(m.Cpu, pvecs.LruAddActive, active: true, m.Token, m.ReplyTo, m.AckNodes);
     }
 }

@@ -49,7 +49,7 @@ public sealed partial class NumaNodeActor
     private void HandleMigratePass(MigratePass m)
     {
         var run = new DirectMigration(m);
-        var token = NextToken();
+        var token = _replies.NextToken();
         _directMigrations[token] = run;
         for (var k = 0; k < m.Items.Length; k++)
         {
@@ -111,7 +111,7 @@ public sealed partial class NumaNodeActor
         var vpn = _m.RmapVpn(idx);
         var tasks = _m.Mappers(idx).ToArray();
         run.Unmaps[pos] = (tasks.Length, false);
-        var replyToken = NextToken();
+        var replyToken = _replies.NextToken();
         var waiting = tasks.Length;
         _migrateReplies[replyToken] = reply =>
         {
@@ -159,7 +159,7 @@ public sealed partial class NumaNodeActor
         }
         var flags = _m.Flags(idx) & (PageFlags.Referenced | PageFlags.Uptodate | PageFlags.Active | PageFlags.Dirty);
         _m.Clear(idx, PageFlags.Active | PageFlags.Dirty);
-        var installToken = NextToken();
+        var installToken = _replies.NextToken();
         _migrateReplies[installToken] = _ =>
         {
             _migrateReplies.Remove(installToken);
@@ -209,7 +209,7 @@ public sealed partial class NumaNodeActor
     {
         if (entries is null || entries.Count == 0) { then(); return; }
         var byTask = entries.GroupBy(e => e.Task).ToList();
-        var replyToken = NextToken();
+        var replyToken = _replies.NextToken();
         var waiting = byTask.Count;
         var sent = byTask.ToDictionary(g => g.Key, g => g.ToArray());
         _migrateReplies[replyToken] = reply =>

@@ -9,17 +9,6 @@ namespace ActorNuma.Kernel;
 /// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_zone(), refill_inactive_zone(), shrink_cache(), shrink_list().</remarks>
 public sealed partial class NumaNodeActor
 {
-    private IActorRef _kswapd = ActorRefs.Nobody;
-
-    protected override void PreStart()
-    {
-        if (_machine.Settings.KswapdEnabled)
-            _kswapd = Context.ActorOf(KswapdActor.Props(_machine, _node, Self), $"kswapd{_node}");
-            Directory.AddKswapd(_node, _kswapd);
-    }
-
-    protected override SupervisorStrategy SupervisorStrategy() => KernelRootActor.KernelBugStrategy(_machine);
-
     private void HandleReclaim(object message)
     {
         switch (message)
@@ -29,6 +18,7 @@ public sealed partial class NumaNodeActor
             case ShrinkZone m: StartShrinkZone(m); break;
             case EndReclaimRun: _m.PrevPriority = _m.TempPriority; break;
             case NumaTask.PageReferencedResult m: HandlePageReferencedResult(m); break;
+            case IKernelReply m: throw _replies.Unexpected(m);
             default: Unhandled(message); break;
         }
     }
@@ -73,7 +63,7 @@ public sealed partial class NumaNodeActor
             m.ReplyTo.Tell(new ShrinkZoneResult(m.Token, _node, 0, 0, AboveHigh: true, Skipped: false, _m.FreePages));
             return;
         }
-        var skip = _m.AllUnreclaimable && m.Priority != VmScan.DefPriority;
+        var skip = VmScan.SkipUnreclaimable(_m.AllUnreclaimable, m.Priority);
         if (!(skip && m.IsKswapd))
         {
             _m.TempPriority = m.Priority;
@@ -100,7 +90,7 @@ public sealed partial class NumaNodeActor
         void Inactive()
         {
             if (job.NrInactive == 0) { ShrinkZoneLoop(job); return; }
-            var n = (int)Math.Min(job.NrInactive, VmScan.SwapClusterMax);
+            var n = VmScan.ScanBatch(job.NrInactive);
             job.NrInactive -= n;
             ShrinkCache(job, n, () =>
             {
@@ -109,7 +99,7 @@ public sealed partial class NumaNodeActor
             });
         }
         if (job.NrActive == 0) { Inactive(); return; }
-        var nr = (int)Math.Min(job.NrActive, VmScan.SwapClusterMax);
+        var nr = VmScan.ScanBatch(job.NrActive);
         job.NrActive -= nr;
         RefillInactiveZone(job, nr, Inactive);
     }
@@ -117,21 +107,12 @@ public sealed partial class NumaNodeActor
     private void FinishShrinkZone(ShrinkZoneJob job)
     {
         var m = job.Request;
-        if (m.SetAllUnreclaimable && !_m.AllUnreclaimable && _m.PagesScanned >= (_m.NrActive + _m.NrInactive) * 4L)
+        if (m.SetAllUnreclaimable && !_m.AllUnreclaimable && VmScan.ZoneUnreclaimable(_m.PagesScanned, _m.NrActive, _m.NrInactive))
         {
             _m.AllUnreclaimable = true;
             Trace.Emit("mm_vmscan_zone_unreclaimable", $"node={_node} pages_scanned={_m.PagesScanned}");
         }
         m.ReplyTo.Tell(new ShrinkZoneResult(m.Token, _node, job.Scanned, job.Reclaimed, AboveHigh: false, Skipped: false, _m.FreePages));
-    }
-
-    /// <summary><c>lru_add_drain()</c> on the reclaiming CPU, when this node owns it (the pagevecs of a CPU on another
-    /// node were drained by the direct reclaimer before it asked).</summary>
-    private void LocalLruAddDrain(int cpu)
-    {
-        if (cpu < 0 || !_pagevecs.TryGetValue(cpu, out var pvecs)) return;
-        FlushPagevec(cpu, pvecs.LruAdd, active: false, 0, null, []);
-        FlushPagevec(cpu, pvecs.LruAddActive, active: true, 0, null, []);
     }
 
     // ---- refill_inactive_zone ---------------------------------------------------------------------------------
@@ -152,13 +133,13 @@ public sealed partial class NumaNodeActor
         // The kernel reads the machine-wide nr_mapped over the machine's total_memory; a node only knows its own frames,
         // so it uses its own share of both, which is the same ratio when the workload is spread evenly (and exact on a
         // single node).
-        var totalMemory = Math.Max(1, _m.Pages - _m.Watermarks.PagesHigh);
-        var mappedRatio = (long)job.NrMapped * 100 / totalMemory;
+        var mappedRatio = VmScan.MappedRatio(job.NrMapped, _m.Pages, _m.Watermarks.PagesHigh);
         var swapTendency = VmScan.SwapTendency(mappedRatio, _m.PrevPriority, _machine.Settings.Swappiness);
         var reclaimMapped = VmScan.ReclaimMapped(swapTendency);
+        var haveSwap = _machine.Settings.SwapSlots > 0;
         var toCheck = new List<int>();
         foreach (var idx in hold)
-            if (_m.Mapcount(idx) > 0 && reclaimMapped && _machine.Settings.SwapSlots > 0) toCheck.Add(idx);
+            if (VmScan.CheckReferenced(_m.Mapcount(idx) > 0, reclaimMapped, haveSwap)) toCheck.Add(idx);
         Trace.Emit("mm_vmscan_lru_isolate", $"node={_node} isolator={IsolatorName(job)} lru=active nr_requested={nrPages} nr_scanned={scanned} nr_taken={hold.Count}");
         PageReferenced(toCheck, referenced =>
         {
@@ -166,8 +147,7 @@ public sealed partial class NumaNodeActor
             var active = new List<int>();
             foreach (var idx in hold)
             {
-                // page_mapped: stays active unless reclaim_mapped, swap exists for the anon page and it was not referenced.
-                var keep = _m.Mapcount(idx) > 0 && (!reclaimMapped || _machine.Settings.SwapSlots == 0 || referenced.GetValueOrDefault(idx) > 0);
+                var keep = VmScan.KeepActive(_m.Mapcount(idx) > 0, reclaimMapped, haveSwap, referenced.GetValueOrDefault(idx) > 0);
                 (keep ? active : inactive).Add(idx);
             }
             foreach (var idx in inactive) { _m.ReturnToLru(idx, active: false); PutPage(idx); }
@@ -216,188 +196,65 @@ public sealed partial class NumaNodeActor
 
     // ---- shrink_list ------------------------------------------------------------------------------------------
 
-    private enum ShrinkVerdict : byte { Pending, Freed, Keep, Activate }
-
-    private sealed class ShrinkListBatch(ShrinkZoneJob job, Action<int> done)
-    {
-        public ShrinkZoneJob Job { get; } = job;
-        public Action<int> Done { get; } = done;
-        public Dictionary<int, ShrinkVerdict> Verdicts { get; } = new();
-        public Dictionary<int, int> Referenced { get; } = new();
-        public Dictionary<int, (int Waiting, bool Young, bool Again)> Unmaps { get; } = new();
-        public int Pending;
-        public List<int> NeedSlot { get; } = new();
-        public Dictionary<int, List<NumaTask.UnmapItem>> NeedUnmap { get; } = new();
-        public List<SwapDevice.WriteItem> NeedWrite { get; } = new();
-    }
-
-    private readonly Dictionary<long, ShrinkListBatch> _shrinks = new();
-
+    /// <summary><c>shrink_list</c>: the head of the loop body (TestSetPageLocked, the scan count, PageWriteback,
+    /// page_referenced and the activation of a page in active use), then the pageout steps it shares with
+    /// swapout_pages (NumaNodeActor.Pageout.cs). When every page is done, the freed ones are released and the others go
+    /// back to the list PG_active names.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_list().</remarks>
     private void ShrinkList(ShrinkZoneJob job, List<int> pages, Action<int> done)
     {
-        var token = NextToken();
-        var batch = new ShrinkListBatch(job, done) { Pending = pages.Count };
-        _shrinks[token] = batch;
+        var batch = OpenPageout(new PageoutBatch(PageoutMode.ShrinkList, pages.ToArray()) { Job = job, Done = done });
         var locked = new List<int>();
         foreach (var idx in pages)
         {
-            batch.Verdicts[idx] = ShrinkVerdict.Pending;
-            if (_m.TestAndSet(idx, PageFlags.Locked)) { ShrinkResolve(token, batch, idx, ShrinkVerdict.Keep, unlock: false); continue; }
+            if (_m.TestAndSet(idx, PageFlags.Locked)) { ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: false); continue; }
             if (_m.Test(idx, PageFlags.Active)) throw new InvalidOperationException($"shrink_list: pfn {Pfn(idx)} PG_active (BUG)");
-            job.Scanned++;
-            if (_m.Mapcount(idx) > 0 || _m.Test(idx, PageFlags.SwapCache)) job.Scanned++;
-            if (_m.Test(idx, PageFlags.Writeback)) { ShrinkResolve(token, batch, idx, ShrinkVerdict.Keep, unlock: true); continue; }
+            job.Scanned += VmScan.ShrinkListScanned(_m.Mapcount(idx) > 0 || _m.Test(idx, PageFlags.SwapCache));
+            if (_m.Test(idx, PageFlags.Writeback)) { ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: true); continue; }
             locked.Add(idx);
         }
         if (locked.Count == 0) return;
         PageReferenced(locked, referenced =>
         {
+            batch.Referenced = new int[batch.Idxs.Length];
             foreach (var idx in locked)
             {
-                batch.Referenced[idx] = referenced[idx];
+                batch.Referenced[batch.PositionOf[idx]] = referenced[idx];
                 // In active use (referenced, and mapped or in the swap cache: page_mapping_inuse)? Activate.
                 if (referenced[idx] > 0 && (_m.Mapcount(idx) > 0 || _m.Test(idx, PageFlags.SwapCache)))
-                    ShrinkResolve(token, batch, idx, ShrinkVerdict.Activate, unlock: true);
-                else if (!_m.Test(idx, PageFlags.SwapCache)) batch.NeedSlot.Add(idx);
-                else ShrinkUnmap(token, batch, idx);
+                    ResolvePage(batch, idx, PageoutVerdict.Activate, unlock: true);
+                else PageoutAddToSwap(batch, idx);
             }
-            ShrinkFlush(token, batch);
+            FlushPageout(batch);
         });
     }
 
-    private void ShrinkUnmap(long token, ShrinkListBatch batch, int idx)
+    /// <summary>The list is done: the swap-cache deletions go out, freed pages are released
+    /// (<c>__pagevec_release_nonlru</c>) and the others go back to their list by PG_active.</summary>
+    private void FinishShrinkList(PageoutBatch batch)
     {
-        if (_m.Mapcount(idx) == 0) { ShrinkPageout(token, batch, idx); return; }
-        var mappers = _m.Mappers(idx).ToArray();
-        batch.Unmaps[idx] = (mappers.Length, false, false);
-        foreach (var task in mappers)
-        {
-            if (!batch.NeedUnmap.TryGetValue(task, out var list)) batch.NeedUnmap[task] = list = new();
-            list.Add(new NumaTask.UnmapItem(Pfn(idx), _m.RmapVpn(idx), _m.SwapEntry(idx)));
-        }
-    }
-
-    /// <summary>Dirty: a referenced page is kept; else <c>pageout()</c> (only with nobody but the cache and us holding it).
-    /// Clean: freed if the swap cache and we are its only users.</summary>
-    private void ShrinkPageout(long token, ShrinkListBatch batch, int idx)
-    {
-        if (_m.Test(idx, PageFlags.Dirty))
-        {
-            if (batch.Referenced.GetValueOrDefault(idx) > 0 || _m.Count(idx) != 2)
-            {
-                ShrinkResolve(token, batch, idx, ShrinkVerdict.Keep, unlock: true);
-                return;
-            }
-            _m.Clear(idx, PageFlags.Dirty);
-            _m.Set(idx, PageFlags.Reclaim);
-            batch.NeedWrite.Add(new SwapDevice.WriteItem(_m.SwapEntry(idx), Pfn(idx), _m.Contents(idx), PageCountIsTwo: true));
-            return;
-        }
-        if (_m.Count(idx) != 2 || !_m.Test(idx, PageFlags.SwapCache))
-        {
-            ShrinkResolve(token, batch, idx, ShrinkVerdict.Keep, unlock: true);
-            return;
-        }
-        var slot = _m.SwapEntry(idx);
-        _m.DeleteFromSwapCache(idx);
-        _cacheDeleted.Add((slot, Pfn(idx)));
-        PutPage(idx);   // the swap cache's reference
-        ShrinkResolve(token, batch, idx, ShrinkVerdict.Freed, unlock: true);
-    }
-
-    private void ShrinkResolve(long token, ShrinkListBatch batch, int idx, ShrinkVerdict verdict, bool unlock)
-    {
-        batch.Verdicts[idx] = verdict;
-        if (verdict == ShrinkVerdict.Activate)
-        {
-            _m.Set(idx, PageFlags.Active);
-            _m.Stat.Count(VmEvent.Pgactivate);
-        }
-        if (unlock) UnlockPage(idx);
-        if (--batch.Pending > 0) return;
-        _shrinks.Remove(token);
         FlushCacheDeleted();
         var freed = 0;
-        foreach (var (i, v) in batch.Verdicts)
+        for (var k = 0; k < batch.Idxs.Length; k++)
         {
-            if (v == ShrinkVerdict.Freed) { freed++; PutPage(i); continue; }    // __pagevec_release_nonlru
-            _m.ReturnToLru(i, _m.Test(i, PageFlags.Active));                      // back by PG_active
+            var i = batch.Idxs[k];
+            if (i < 0) continue;
+            if (batch.Verdicts[k] == PageoutVerdict.Freed) { freed++; PutPage(i); continue; }
+            _m.ReturnToLru(i, _m.Test(i, PageFlags.Active));
             PutPage(i);
         }
-        batch.Done(freed);
-    }
-
-    private void ShrinkFlush(long token, ShrinkListBatch batch)
-    {
-        if (batch.NeedSlot.Count > 0)
-        {
-            Directory.Swap.Tell(new SwapDevice.AddToSwap(token, Self, batch.NeedSlot.Select(Pfn).ToArray()));
-            batch.NeedSlot.Clear();
-        }
-        foreach (var (task, items) in batch.NeedUnmap)
-        {
-            var target = Directory.Task(task) ?? throw new InvalidOperationException($"rmap of node {_node} names task {task}, which is gone");
-            target.Tell(new NumaTask.TryToUnmap(token, Self, items.ToArray(), IgnoreYoung: false));
-        }
-        batch.NeedUnmap.Clear();
-        if (batch.NeedWrite.Count > 0)
-        {
-            Directory.Swap.Tell(new SwapDevice.SwapWritepage(token, Self, batch.NeedWrite.ToArray()));
-            batch.NeedWrite.Clear();
-        }
-        FlushCacheDeleted();
-    }
-
-    /// <summary>add_to_swap failed (no slot): activate; else on to try_to_unmap.</summary>
-    private void HandleReclaimAddedToSwap(SwapDevice.AddedToSwap m)
-    {
-        var batch = _shrinks[m.Token];
-        for (var k = 0; k < m.Pfns.Length; k++)
-        {
-            var idx = Idx(m.Pfns[k]);
-            if (m.Slots[k] == 0) { ShrinkResolve(m.Token, batch, idx, ShrinkVerdict.Activate, unlock: true); continue; }
-            _m.AddToSwapCache(idx, m.Slots[k], forWrite: true);
-            ShrinkUnmap(m.Token, batch, idx);
-        }
-        if (_shrinks.ContainsKey(m.Token)) ShrinkFlush(m.Token, batch);
-    }
-
-    /// <summary>try_to_unmap: SWAP_FAIL (a young PTE) activates, SWAP_AGAIN keeps, SWAP_SUCCESS goes on.</summary>
-    private void HandleReclaimUnmapResult(NumaTask.UnmapResult m)
-    {
-        var batch = _shrinks[m.Token];
-        for (var k = 0; k < m.Pfns.Length; k++)
-        {
-            var idx = Idx(m.Pfns[k]);
-            var (waiting, young, again) = batch.Unmaps[idx];
-            young |= m.Outcomes[k] == NumaTask.UnmapOutcome.Young;
-            again |= m.Outcomes[k] == NumaTask.UnmapOutcome.NotMapped;
-            if (--waiting > 0) { batch.Unmaps[idx] = (waiting, young, again); continue; }
-            batch.Unmaps.Remove(idx);
-            if (young) ShrinkResolve(m.Token, batch, idx, ShrinkVerdict.Activate, unlock: true);
-            else if (again || _m.Mapcount(idx) > 0) ShrinkResolve(m.Token, batch, idx, ShrinkVerdict.Keep, unlock: true);
-            else ShrinkPageout(m.Token, batch, idx);
-        }
-        if (_shrinks.ContainsKey(m.Token)) ShrinkFlush(m.Token, batch);
-    }
-
-    /// <summary>pageout's answer, after <see cref="HandleSwapWriteStarted"/> did what every swap_writepage answer needs
-    /// (PG_writeback and the unlock for a written page; for a page whose slot only the cache held,
-    /// remove_exclusive_swap_page's work: out of the swap cache, dirty, unlocked). Either way PAGE_SUCCESS: a page
-    /// under writeback, or one that is dirty again, is kept (<c>goto keep</c>: already unlocked). A written page is
-    /// rotated to the inactive tail when the write completes and freed by a later scan; the other one has only the
-    /// isolation reference left and is freed when it is put back.</summary>
-    /// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_list() on PAGE_SUCCESS; mm/page_io.c swap_writepage().</remarks>
-    private void HandleReclaimWriteStarted(SwapDevice.SwapWriteStarted m)
-    {
-        var batch = _shrinks[m.Token];
-        foreach (var pfn in m.Written.Concat(m.Exclusive))
-            ShrinkResolve(m.Token, batch, Idx(pfn), ShrinkVerdict.Keep, unlock: false);
+        batch.Done!(freed);
     }
 
     // ---- page_referenced --------------------------------------------------------------------------------------
 
-    private readonly Dictionary<long, (Dictionary<int, int> Counts, int Waiting, Action<Dictionary<int, int>> Then)> _referenced = new();
+    /// <summary>A page_referenced() waiting for the mapping tasks' young bits: one answer per task asked.</summary>
+    private sealed class PageReferencedWait(Dictionary<int, int> counts, int waiting, Action<Dictionary<int, int>> then)
+    {
+        public Dictionary<int, int> Counts { get; } = counts;
+        public int Waiting = waiting;
+        public Action<Dictionary<int, int>> Then { get; } = then;
+    }
 
     /// <summary><c>page_referenced()</c> for each page: <c>TestClearPageReferenced</c> plus one for each mapping PTE that
     /// was young (the tasks clear the bits they report).</summary>
@@ -415,8 +272,7 @@ public sealed partial class NumaNodeActor
             }
         }
         if (byTask.Count == 0) { then(counts); return; }
-        var token = NextToken();
-        _referenced[token] = (counts, byTask.Count, then);
+        var token = _replies.Open(new PageReferencedWait(counts, byTask.Count, then));
         foreach (var (task, list) in byTask)
         {
             var target = Directory.Task(task) ?? throw new InvalidOperationException($"rmap of node {_node} names task {task}, which is gone");
@@ -426,11 +282,11 @@ public sealed partial class NumaNodeActor
 
     private void HandlePageReferencedResult(NumaTask.PageReferencedResult m)
     {
-        var (counts, waiting, then) = _referenced[m.Token];
+        var wait = _replies.State<PageReferencedWait>(m);
         for (var k = 0; k < m.Pfns.Length; k++)
-            if (m.Young[k]) counts[Idx(m.Pfns[k])]++;
-        if (--waiting > 0) { _referenced[m.Token] = (counts, waiting, then); return; }
-        _referenced.Remove(m.Token);
-        then(counts);
+            if (m.Young[k]) wait.Counts[Idx(m.Pfns[k])]++;
+        if (--wait.Waiting > 0) return;
+        _replies.Close(m.Token);
+        wait.Then(wait.Counts);
     }
 }

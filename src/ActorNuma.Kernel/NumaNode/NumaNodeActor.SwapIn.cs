@@ -8,16 +8,13 @@ public sealed partial class NumaNodeActor
 {
     private sealed record SwapInRead(AllocPages Request, AllocItem[] Items);
 
-    private readonly Dictionary<long, SwapInRead> _swapIns = new();
-
     /// <summary>New pages for swap-ins: locked (<c>__add_to_swap_cache</c> sets PG_locked, and the read holds it), each
     /// with the allocation's reference; the device adds them to the swap cache, or answers that another fault already
     /// did (-EEXIST).</summary>
     private void StartSwapIns(AllocPages m, List<(AllocItem Item, int Idx)> pages)
     {
         foreach (var (_, idx) in pages) _m.Set(idx, PageFlags.Locked);
-        var token = NextToken();
-        _swapIns[token] = new SwapInRead(m, pages.Select(p => p.Item).ToArray());
+        var token = _replies.Open(new SwapInRead(m, pages.Select(p => p.Item).ToArray()));
         Directory.Swap.Tell(new SwapDevice.ReadSwapCacheAsync(token, Self, pages.Select(p => p.Item.SwapSlot).ToArray(),
             pages.Select(p => Pfn(p.Idx)).ToArray()));
     }
@@ -31,7 +28,7 @@ public sealed partial class NumaNodeActor
     /// <remarks>Kernel: 2.6.14 mm/swap_state.c read_swap_cache_async(); mm/memory.c swapin_readahead().</remarks>
     private void HandleSwapCacheAdded(SwapDevice.SwapCacheAdded m)
     {
-        var read = _swapIns[m.Token];
+        var read = _replies.State<SwapInRead>(m);
         var r = read.Request;
         var racedVpns = new List<uint>();
         var racedSlots = new List<int>();
@@ -56,7 +53,7 @@ public sealed partial class NumaNodeActor
             else _m.Hold(idx, new NodeMemory.PageHold(r.Task, "do_swap_page waiting for the read"));
             (item.Kind == SwapInKind.Fault ? alone : cluster).Add(m.Pfns[k]);
         }
-        if (racedVpns.Count == m.Pfns.Length) _swapIns.Remove(m.Token);
+        if (racedVpns.Count == m.Pfns.Length) _replies.Close(m.Token);
         if (racedVpns.Count > 0)
             r.ReplyTo.Tell(new SwapInRaced(r.Token, racedVpns.ToArray(), racedSlots.ToArray()));
         if (cluster.Count + alone.Count == 0) return;
@@ -72,8 +69,8 @@ public sealed partial class NumaNodeActor
     /// then go on in do_swap_page (<c>mark_page_accessed</c>, the PTE maps the page with the fault's reference).</summary>
     private void HandleSwapReadDone(SwapDevice.SwapReadDone m)
     {
-        var read = _swapIns[m.Token];
-        _swapIns.Remove(m.Token);
+        var read = _replies.State<SwapInRead>(m);
+        _replies.Close(m.Token);
         var r = read.Request;
         var itemOf = read.Items.ToDictionary(i => i.SwapSlot);
         var pages = new MappedSwapPage[m.Pfns.Length];

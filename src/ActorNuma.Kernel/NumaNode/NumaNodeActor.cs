@@ -12,12 +12,15 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
     private readonly Dictionary<int, CpuPagevecs> _pagevecs;
     private readonly NodeState _state;
     private readonly ILoggingAdapter _log = Context.GetLogger();
-    private long _nextToken;
+    /// <summary>The batches of this node waiting for other actors (swapout passes, shrink_list, page_referenced,
+    /// swap-in reads), by token.</summary>
+    private readonly ReplyRegistry _replies;
 
     public NumaNodeActor(KernelMachine machine, int node) : base(machine)
     {
         _machine = machine;
         _node = node;
+        _replies = new ReplyRegistry($"node {node}");
         var t = machine.Topology;
         _m = new NodeMemory(node, t.FirstPfn(node), t.PagesPerNode, machine.Settings.WatermarksOf(node),
             holdsZeroPage: node == t.PfnToNid(t.ZeroPfn));
@@ -32,10 +35,22 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
 
     public ITimerScheduler Timers { get; set; } = null!;
 
+    // ---- lifecycle ----------------------------------------------------------------------------------------------
+
+    private IActorRef _kswapd = ActorRefs.Nobody;
+
+    protected override void PreStart()
+    {
+        if (_machine.Settings.KswapdEnabled) _kswapd = Context.ActorOf(KswapdActor.Props(_machine, _node, Self), $"kswapd{_node}");
+        // Registered either way (Nobody without kswapd), as it always was.
+        Directory.AddKswapd(_node, _kswapd);
+    }
+
+    protected override SupervisorStrategy SupervisorStrategy() => KernelRootActor.KernelBugStrategy(_machine);
+
     private Topology Topology => _machine.Topology;
     private KernelDirectory Directory => _machine.Directory;
     private KernelTrace Trace => _machine.Trace;
-    private long NextToken() => ++_nextToken;
 
     protected override void OnKernelMessage(object message)
     {
@@ -116,7 +131,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
 
     /// <summary>One sleeper on a page bit: a continuation, or a page of a swapout pass, which resumes its pass where the
     /// bit says (after lock_page, after wait_on_page_writeback) without a closure per page.</summary>
-    private readonly record struct Waiter(Action? Then, SwapoutBatch? Batch);
+    private readonly record struct Waiter(Action? Then, PageoutBatch? Batch);
 
     /// <summary><c>zone-&gt;wait_table</c>: sleepers on a page bit (PG_locked, PG_writeback) hash by page into a fixed
     /// table of queues, as <c>page_waitqueue()</c> does; a wake-up runs the sleepers of that page and bit in the order

@@ -86,35 +86,35 @@ public static partial class NumaTask
 
     // ---- rmap requests from nodes (page table lock, not mmap_sem: served while a syscall waits) ----------------
 
-    public readonly record struct UnmapItem(int Pfn, uint Vpn, int Slot);
+    internal readonly record struct UnmapItem(int Pfn, uint Vpn, int Slot);
 
     /// <summary><c>try_to_unmap_one</c> for each page: a young PTE fails (and loses its young bit) unless
     /// <see cref="IgnoreYoung"/>; otherwise the PTE becomes the swap entry.</summary>
-    public sealed record TryToUnmap(long Token, IActorRef Node, UnmapItem[] Items, bool IgnoreYoung);
+    internal sealed record TryToUnmap(long Token, IActorRef Node, UnmapItem[] Items, bool IgnoreYoung) : IKernelRequest;
 
-    public enum UnmapOutcome : byte { Unmapped, Young, NotMapped }
+    internal enum UnmapOutcome : byte { Unmapped, Young, NotMapped }
 
     /// <summary>The answer to <see cref="TryToUnmap"/>, delivered to the node through the swap device.</summary>
-    public sealed record UnmapResult(long Token, int Task, int[] Pfns, UnmapOutcome[] Outcomes, bool[] Dirty);
+    internal sealed record UnmapResult(long Token, int Task, int[] Pfns, UnmapOutcome[] Outcomes, bool[] Dirty) : IKernelReply;
 
     /// <summary><c>page_referenced_one</c> for each page: was the PTE young? The bit is cleared.</summary>
-    public sealed record PageReferenced(long Token, IActorRef Node, int[] Pfns, uint[] Vpns);
+    internal sealed record PageReferenced(long Token, IActorRef Node, int[] Pfns, uint[] Vpns) : IKernelRequest;
 
-    public sealed record PageReferencedResult(long Token, int Task, int[] Pfns, bool[] Young);
+    internal sealed record PageReferencedResult(long Token, int Task, int[] Pfns, bool[] Young) : IKernelReply;
 
     /// <summary>The OOM killer asks for the task's size (<c>badness()</c> starts from mm-&gt;total_vm).</summary>
-    internal sealed record GetTotalVm(long Token);
+    internal sealed record GetTotalVm(long Token) : IKernelRequest;
 
-    internal sealed record TotalVm(long Token, int Pid, long Pages, bool Exited);
+    internal sealed record TotalVm(long Token, int Pid, long Pages, bool Exited) : IKernelReply;
 
     /// <summary>The OOM killer chose this task.</summary>
-    public sealed record OomKill(int Pfn);
+    internal sealed record OomKill(int Pfn);
 
     /// <summary>Sent by the migrate_pages caller to the target: run do_migrate_pages on your mm.</summary>
-    internal sealed record DoMigratePages(long Token, IActorRef Caller, NodeMask From, NodeMask To, MpolFlags Flags);
+    internal sealed record DoMigratePages(long Token, IActorRef Caller, NodeMask From, NodeMask To, MpolFlags Flags) : IKernelRequest;
 
-    internal sealed record MigratePagesDone(long Token, long NotMoved, MigrationStats Stats);
+    internal sealed record MigratePagesDone(long Token, long NotMoved, MigrationStats Stats) : IKernelReply;
 
     /// <summary>A one-way step of the task's own finished (routed back to it through another actor).</summary>
-    internal sealed record StepDone(long Token);
+    internal sealed record StepDone(long Token) : IKernelReply;
 }

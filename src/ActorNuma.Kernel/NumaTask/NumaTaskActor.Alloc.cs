@@ -45,7 +45,7 @@ public sealed partial class NumaTaskActor
                         Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, new AfterReclaim(onOom).Invoke, AllocPass.Min, completed);
                     else Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.High, completed);
                 });
-                if (afterReclaim is not null) AfterDelay(RebalanceWait, Rebalance);   // do_retry: order 0 <= 3
+                if (afterReclaim is not null) AfterDelay(VmScan.RebalanceWait, Rebalance);   // do_retry: order 0 <= 3
                 else Rebalance();
                 break;
             default:
@@ -110,9 +110,7 @@ public sealed partial class NumaTaskActor
         if (plan.Zonelist.Length == 0) { onOom(items); completed?.Invoke(); return; }
         var left = items.Length;
         var pendingSlowPaths = 0;
-        Request(Directory.Node(plan.Zonelist[0]),
-            t => new AllocPages(t, Self, Pid, _state.Cpu, items, plan.Zonelist, 0, pass, plan.Interleave, purpose),
-            r =>
+        var token = ExpectUntil<IAllocPagesReply>(r =>
             {
                 switch (r)
                 {
@@ -134,5 +132,6 @@ public sealed partial class NumaTaskActor
                 if (left == 0 && pendingSlowPaths == 0) completed?.Invoke();
                 return left == 0;
             });
+        Directory.Node(plan.Zonelist[0]).Tell(new AllocPages(token, Self, Pid, _state.Cpu, items, plan.Zonelist, 0, pass, plan.Interleave, purpose));
     }
 }

@@ -53,9 +53,8 @@ public sealed partial class NumaTaskActor
                 foreach (var (node, batch) in batches)
                 {
                     var items = batch.Select(pfn => new MigrateItem(pfn, targets[pfn])).ToArray();
-                    RequestOnce(Directory.Node(node), t => new MigratePass(t, Self, pass, pass > 2, items, _state.Cpu), r =>
+                    Directory.Node(node).Tell(new MigratePass(Expect<MigratePassResult>(res =>
                     {
-                        var res = (MigratePassResult)r;
                         for (var k = 0; k < res.Pfns.Length; k++)
                         {
                             var pfn = res.Pfns[k];
@@ -76,7 +75,7 @@ public sealed partial class NumaTaskActor
                             }
                         }
                         done();
-                    });
+                    }), Self, pass, pass > 2, items, _state.Cpu));
                 }
             });
         }
@@ -93,7 +92,7 @@ public sealed partial class NumaTaskActor
     private void LeaveList(MigrationRun run, int pfn)
     {
         run.Pagelist.Remove(pfn);
-        _state.Isolated.Remove(pfn);
+        _state.OwnIsolated.Remove(pfn);
     }
 
     /// <summary><c>get_new_page</c> for every page of the list: one GFP_HIGHUSER allocation each through
@@ -147,7 +146,7 @@ public sealed partial class NumaTaskActor
     private Dictionary<int, ulong> VpnsOfPresent()
     {
         var vpns = new Dictionary<int, ulong>();
-        foreach (var (vpn, pte) in _state.PageTable.Entries())
+        foreach (var (vpn, pte) in _state.OwnPageTable.Entries())
             if (pte.IsPresent && pte.Pfn != Topology.ZeroPfn) vpns.TryAdd(pte.Pfn, vpn);
         return vpns;
     }
@@ -157,7 +156,7 @@ public sealed partial class NumaTaskActor
     private void MbindMigrate(MigrationRun run, MbindCheck check, Action<bool> then)
     {
         if (!Profile.DirectMigration) { SwapoutPages(run, () => then(run.Pagelist.Count > 0)); return; }
-        var vma = _state.Vmas.FindVma(check.Start);
+        var vma = _state.OwnVmas.FindVma(check.Start);
         var vpns = VpnsOfPresent();
         // 2.6.18 do_mbind: nr_failed = migrate_pages(...); "if (nr_failed && (flags & MPOL_MF_STRICT)) err = -EIO" —
         // a -ENOMEM counts as failed too.
@@ -218,10 +217,10 @@ public sealed partial class NumaTaskActor
     private void MigrateToNode(MigrationRun run, int source, int dest, MpolFlags flags, Action<long> then)
     {
         var candidates = new List<int>();
-        var vmas = _state.Vmas.All;
+        var vmas = _state.OwnVmas.All;
         var onSource = new NodeMask(~NodeMask.Of(source).Bits);
         if (vmas.Count > 0)
-            _state.Vmas.CheckRange(vmas[0].Start, vmas[^1].End, discontigOk: true,
+            _state.OwnVmas.CheckRange(vmas[0].Start, vmas[^1].End, discontigOk: true,
                 (vma, s, e) => CollectMisplaced(vma, s, e, flags, onSource, candidates));
         var skipShared = (flags & MpolFlags.MoveAll) == 0;
         IsolateCandidates(run, candidates, skipShared, () =>

@@ -76,7 +76,7 @@ public sealed partial class NumaTaskActor
         {
             // find_vma gives the VMA that holds the address when one does, so the previous page's VMA is the answer
             // as long as it still contains the address: the search runs once per VMA, not once per page.
-            if (vma is null || !vma.Contains(vpn << MmConstants.PageShift)) vma = _state.Vmas.FindVma(vpn << MmConstants.PageShift);
+            if (vma is null || !vma.Contains(vpn << MmConstants.PageShift)) vma = _state.OwnVmas.FindVma(vpn << MmConstants.PageShift);
             if (vma is null || !vma.Contains(vpn << MmConstants.PageShift))
             {
                 op.Error = Errno.EFAULT;
@@ -92,11 +92,11 @@ public sealed partial class NumaTaskActor
     /// <summary>One load or store to one page, as <c>handle_pte_fault</c> dispatches it.</summary>
     private void AccessPage(FaultBatch batch, Vma vma, ulong vpn, bool write, Action done)
     {
-        var pte = _state.PageTable.Get(vpn);
+        var pte = _state.OwnPageTable.Get(vpn);
         if (pte.IsPresent && (!write || pte.Writable))
         {
             var value = write ? NextValue() : 0;
-            _state.PageTable.Set(vpn, write ? pte.MkYoung().MkDirty() : pte.MkYoung());
+            _state.OwnPageTable.Set(vpn, write ? pte.MkYoung().MkDirty() : pte.MkYoung());
             batch.Access(vpn, pte.Pfn, write, value, done);
             return;
         }
@@ -115,7 +115,7 @@ public sealed partial class NumaTaskActor
     /// <summary>do_anonymous_page for a load: the zero page, read-only. It is PG_reserved and never counted.</summary>
     private void MapZeroPage(ulong vpn, Action done)
     {
-        _state.PageTable.Set(vpn, Pte.Present(Topology.ZeroPfn, write: false));
+        _state.OwnPageTable.Set(vpn, Pte.Present(Topology.ZeroPfn, write: false));
         CheckRead(vpn, 0);
         done();
     }
@@ -140,7 +140,7 @@ public sealed partial class NumaTaskActor
     /// <summary>The data checker: a load must see what this task last stored to the page (0 if never).</summary>
     private void CheckRead(ulong vpn, uint value)
     {
-        var expected = _state.PageTable.LastWritten(vpn);
+        var expected = _state.OwnPageTable.LastWritten(vpn);
         if (value == expected) return;
         var msg = $"task {Pid} ({_state.Name}) read 0x{value:x8} at 0x{vpn << MmConstants.PageShift:x}, last wrote 0x{expected:x8}";
         _machine.ReportDataViolation(msg);
@@ -202,17 +202,18 @@ public sealed partial class NumaTaskActor
             foreach (var (node, items) in _access)
             {
                 var list = items;
-                task.RequestOnce(task.Directory.Node(node), t => new AccessPages(t, task.Self, list.Select(i => i.Item).ToArray()), r =>
+                var token = task.Expect<PagesAccessed>(r =>
                 {
-                    var values = ((PagesAccessed)r).Values;
+                    var values = r.Values;
                     for (var k = 0; k < list.Count; k++)
                     {
                         var (vpn, item, done) = list[k];
-                        if (item.Write) task._state.PageTable.SetLastWritten(vpn, item.Value);
+                        if (item.Write) task._state.OwnPageTable.SetLastWritten(vpn, item.Value);
                         else task.CheckRead(vpn, values[k]);
                         done();
                     }
                 });
+                task.Directory.Node(node).Tell(new AccessPages(token, task.Self, list.Select(i => i.Item).ToArray()));
             }
             _access.Clear();
             foreach (var group in _allocGroups)
@@ -272,8 +273,8 @@ public sealed partial class NumaTaskActor
                     backedOut!();
                     return;
                 }
-                task._state.PageTable.Set(vpn, Pte.Present(page.Pfn, write: true, young: true, dirty: true));
-                task._state.PageTable.SetLastWritten(vpn, Items[pos].Contents);
+                task._state.OwnPageTable.Set(vpn, Pte.Present(page.Pfn, write: true, young: true, dirty: true));
+                task._state.OwnPageTable.SetLastWritten(vpn, Items[pos].Contents);
                 done();
             }
         }

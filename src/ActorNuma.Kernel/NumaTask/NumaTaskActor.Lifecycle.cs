@@ -5,9 +5,6 @@ namespace ActorNuma.Kernel;
 /// <summary>fork, exit and waitpid.</summary>
 public sealed partial class NumaTaskActor
 {
-    private bool _forking;
-    private readonly Queue<object> _deferredRmap = new();
-
     /// <summary><c>do_fork</c> → <c>dup_mmap</c> → <c>copy_page_range</c>: the child gets the VMAs and policies, the task
     /// policy, and every PTE; present anonymous pages become read-only in both (COW) and gain the child's mapping at
     /// their node (<c>page_dup_rmap</c>), swap entries a reference (<c>swap_duplicate</c>). Rmap requests wait until the
@@ -15,11 +12,11 @@ public sealed partial class NumaTaskActor
     private void DoFork(Fork m)
     {
         if (ForkWaitsForMigration(m)) return;
-        _forking = true;
+        LockPageTablesForFork();
         var childPid = _machine.AllocPid();
         var child = new TaskState(childPid, m.ChildName)
         {
-            Vmas = _state.Vmas.Clone(),
+            OwnVmas = _state.OwnVmas.Clone(),
             Policy = _state.Policy,
             Cpu = _state.Cpu,
             SysNice = _state.SysNice,
@@ -30,14 +27,14 @@ public sealed partial class NumaTaskActor
         };
         var byNode = new Dictionary<int, List<int>>();
         var slots = new List<int>();
-        foreach (var (vpn, pte) in _state.PageTable.Entries().ToArray())
+        foreach (var (vpn, pte) in _state.OwnPageTable.Entries().ToArray())
         {
             var copy = pte;
             if (pte.IsSwap) slots.Add(pte.SwapSlot);
             else
             {
                 copy = pte.WrProtect();
-                _state.PageTable.Set(vpn, copy);
+                _state.OwnPageTable.Set(vpn, copy);
                 if (pte.Pfn != Topology.ZeroPfn)
                 {
                     var nid = Topology.PfnToNid(pte.Pfn);
@@ -45,23 +42,24 @@ public sealed partial class NumaTaskActor
                     list.Add(pte.Pfn);
                 }
             }
-            child.PageTable.Set(vpn, copy);
-            child.PageTable.SetLastWritten(vpn, _state.PageTable.LastWritten(vpn));
+            child.OwnPageTable.Set(vpn, copy);
+            child.OwnPageTable.SetLastWritten(vpn, _state.OwnPageTable.LastWritten(vpn));
         }
-        RequestOnce(Directory.Kernel, t => new KernelRoot.CreateTask(t, Self, child), _ =>
+        Directory.Kernel.Tell(new KernelRoot.CreateTask(Expect<KernelRoot.TaskCreated>(_ =>
         {
             var done = Join(byNode.Count + (slots.Count > 0 ? 1 : 0), () =>
             {
-                _forking = false;
-                Trace.Emit("sched_process_fork", $"parent={Pid} child={childPid} name={m.ChildName}");
-                Complete(SyscallResult.Ok(childPid) with { ChildPid = childPid });
-                while (_deferredRmap.Count > 0) OnReceive(_deferredRmap.Dequeue());
+                UnlockPageTables(() =>
+                {
+                    Trace.Emit("sched_process_fork", $"parent={Pid} child={childPid} name={m.ChildName}");
+                    Complete(SyscallResult.Ok(childPid) with { ChildPid = childPid });
+                });
             });
             foreach (var (nid, pfns) in byNode)
-                RequestOnce(Directory.Node(nid), t => new NumaNode.PageDupRmap(t, Self, childPid, pfns.ToArray()), _ => done());
+                Directory.Node(nid).Tell(new NumaNode.PageDupRmap(Expect<NumaNode.PageDupRmapDone>(_ => done()), Self, childPid, pfns.ToArray()));
             if (slots.Count > 0)
-                RequestOnce(Directory.Swap, t => new SwapDevice.SwapDuplicateAndForward(slots.ToArray(), Self, new StepDone(t)), _ => done());
-        });
+                Directory.Swap.Tell(new SwapDevice.SwapDuplicateAndForward(slots.ToArray(), Self, new StepDone(Expect<StepDone>(_ => done()))));
+        }), Self, child));
     }
 
     /// <summary><c>do_exit</c> → <c>exit_mmap</c>: every mapping is torn down, pages and swap slots released; then
@@ -75,10 +73,10 @@ public sealed partial class NumaTaskActor
         var status = _state.OomKilled ? sigkill : (((_current as Exit)?.Status ?? 0) & 0xff) << 8;
         // exit_mm() comes first in do_exit: from here on get_task_mm() finds no mm (migrate_pages: EINVAL).
         Directory.Kernel.Tell(new KernelRoot.ExitMm(Pid));
-        var ranges = _state.Vmas.All.Select(v => (v.Start, v.End)).ToArray();
+        var ranges = _state.OwnVmas.All.Select(v => (v.Start, v.End)).ToArray();
         ZapRange(ranges, () =>
         {
-            foreach (var (start, end) in ranges) _state.Vmas.Unmap(start, end);
+            foreach (var (start, end) in ranges) _state.OwnVmas.Unmap(start, end);
             _state.Policy = null;
             _state.Exited = true;
             Directory.Kernel.Tell(new KernelRoot.TaskExited(Pid, status));
@@ -94,14 +92,13 @@ public sealed partial class NumaTaskActor
     /// <remarks>A SIGKILL (the OOM killer) ends the wait without reaping: see <see cref="InterruptWait"/>; an answer
     /// the task list sent before it heard of that finds another syscall current and is dropped.</remarks>
     private void DoWaitpid(Waitpid m) =>
-        RequestOnce(Directory.Kernel, t => new KernelRoot.Wait4(t, Self, Pid, m.Pid, m.NoHang), r =>
+        Directory.Kernel.Tell(new KernelRoot.Wait4(Expect<KernelRoot.Wait4Done>(done =>
         {
             if (!ReferenceEquals(_current, m)) return;
-            var done = (KernelRoot.Wait4Done)r;
             Complete(done.Errno != Errno.None ? SyscallResult.Fail(done.Errno)
                 : done.Pid == 0 ? SyscallResult.Ok(0)
                 : SyscallResult.Ok(done.Pid) with { WaitStatus = done.Status });
-        });
+        }), Self, Pid, m.Pid, m.NoHang));
 
     /// <summary>do_wait's sleep ends on a pending SIGKILL (-ERESTARTSYS, never seen by user space: the task exits on its
     /// way out). The step records EINTR.</summary>

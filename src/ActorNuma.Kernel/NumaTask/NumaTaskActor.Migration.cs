@@ -37,13 +37,13 @@ public sealed partial class NumaTaskActor
         MigrationPrologue(() =>
         {
             var candidates = new List<int>();
-            var err = _state.Vmas.CheckRange(check.Start, check.End, check.DiscontigOk,
+            var err = _state.OwnVmas.CheckRange(check.Start, check.End, check.DiscontigOk,
                 (vma, s, e) => CollectMisplaced(vma, s, e, check.Flags, check.Nodes, candidates));
             var skipShared = !Profile.MoveSharedPages && (check.Flags & MpolFlags.MoveAll) == 0;
             IsolateCandidates(run, candidates, skipShared, () =>
             {
                 if (err != Errno.None) { FinishMigration(run, () => Complete(SyscallResult.Fail(err))); return; }
-                var rangeErr = _state.Vmas.MbindRange(check.Start, check.End, check.Policy);
+                var rangeErr = _state.OwnVmas.MbindRange(check.Start, check.End, check.Policy);
                 MbindMigrate(run, check, leftBehind =>
                 {
                     var result = rangeErr != Errno.None ? rangeErr
@@ -65,11 +65,11 @@ public sealed partial class NumaTaskActor
             else walk();
         }
         if (!Profile.EnodevWithoutSwap) { Drain(); return; }
-        RequestOnce(Directory.Swap, t => new SwapDevice.GetSwapInfo(t), r =>
+        Directory.Swap.Tell(new SwapDevice.GetSwapInfo(Expect<SwapDevice.SwapInfo>(r =>
         {
-            if (((SwapDevice.SwapInfo)r).NrSwapPages <= 0) fail(Errno.ENODEV);
+            if (r.NrSwapPages <= 0) fail(Errno.ENODEV);
             else Drain();
-        });
+        })));
     }
 
     /// <summary><c>check_pte_range</c> with a page list: every present page on a node outside
@@ -77,7 +77,7 @@ public sealed partial class NumaTaskActor
     private Errno CollectMisplaced(Vma vma, ulong start, ulong end, MpolFlags flags, NodeMask allowed, List<int> into)
     {
         if (!VmaList.CheckRangeWalksVma(vma, flags)) return Errno.None;
-        foreach (var (_, pte) in _state.PageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift))
+        foreach (var (_, pte) in _state.OwnPageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift))
         {
             if (!pte.IsPresent || SkipInWalk(pte.Pfn)) continue;
             if (!allowed.Contains(Topology.PfnToNid(pte.Pfn))) into.Add(pte.Pfn);
@@ -94,7 +94,7 @@ public sealed partial class NumaTaskActor
     private void IsolateCandidates(MigrationRun run, List<int> candidates, bool skipShared, Action then)
     {
         run.Pagelist.EnsureCapacity(candidates.Count);
-        _state.Isolated.EnsureCapacity(_state.Isolated.Count + candidates.Count);
+        _state.OwnIsolated.EnsureCapacity(_state.OwnIsolated.Count + candidates.Count);
         run.Scanned += candidates.Count;
         Count(VmEvent.EmuMigrateScanned, candidates.Count);
         IsolateRound(run, candidates, skipShared, firstTry: true, () =>
@@ -134,12 +134,11 @@ public sealed partial class NumaTaskActor
             then();
         });
         foreach (var (node, batch) in batches)
-            RequestOnce(Directory.Node(node), t => new IsolateLruPages(t, Self, batch, skipShared), r =>
+            Directory.Node(node).Tell(new IsolateLruPages(Expect<IsolateLruPagesResult>(res =>
             {
-                var res = (IsolateLruPagesResult)r;
                 for (var k = 0; k < res.Pfns.Length; k++) Isolated(run, res.Pfns[k], res.Outcomes[k], notOnLru);
                 done();
-            });
+            }), Self, batch, skipShared));
     }
 
     private void Isolated(MigrationRun run, int pfn, IsolateOutcome outcome, List<int> notOnLru)
@@ -149,7 +148,7 @@ public sealed partial class NumaTaskActor
             case IsolateOutcome.Isolated:
                 run.Isolated++;
                 run.Pagelist.Add(pfn);
-                _state.Isolated.Add(pfn);
+                _state.OwnIsolated.Add(pfn);
                 Count(VmEvent.EmuMigrateIsolated);
                 break;
             case IsolateOutcome.BeingFreed:
@@ -204,12 +203,7 @@ public sealed partial class NumaTaskActor
         foreach (var cpu in cpus)
         {
             // Every node of ackNodes acknowledges this CPU's drain once, so the token stays open for that many replies.
-            var acks = ackNodes.Length;
-            Request(Directory.NodeOfCpu(cpu, Topology), t => new LruAddDrain(cpu, t, Self, ackNodes), _ =>
-            {
-                done();
-                return --acks == 0;
-            });
+            Directory.NodeOfCpu(cpu, Topology).Tell(new LruAddDrain(cpu, Expect<LruAddDrained>(ackNodes.Length, _ => done()), Self, ackNodes));
         }
     }
 
@@ -231,7 +225,7 @@ public sealed partial class NumaTaskActor
         var done = Join(batches.Count, () =>
         {
             run.Pagelist.RemoveAll(freed.Contains);
-            foreach (var pfn in freed) _state.Isolated.Remove(pfn);
+            foreach (var pfn in freed) _state.OwnIsolated.Remove(pfn);
             run.Evicted += freed.Count;
             Count(VmEvent.EmuMigrateEvicted, freed.Count);
             if (retry > 0 && pass < MaxPass) { SwapoutPages(run, then, pass + 1); return; }
@@ -240,16 +234,13 @@ public sealed partial class NumaTaskActor
             then();
         });
         foreach (var (node, batch) in batches)
-            RequestOnce(Directory.Node(node),
-                t => new SwapoutPass(t, Self, pass, batch, Profile.MigrationUnmapIgnoresYoung, Profile.BlockingLockFromPass),
-                r =>
+            Directory.Node(node).Tell(new SwapoutPass(Expect<SwapoutPassResult>(res =>
                 {
-                    var res = (SwapoutPassResult)r;
                     freed.UnionWith(res.Freed);
                     retry += res.Retry.Length;
                     failed += res.Failed.Length;
                     done();
-                });
+                }), Self, pass, batch, Profile.MigrationUnmapIgnoresYoung, Profile.BlockingLockFromPass));
     }
 
     /// <summary><c>putback_lru_pages</c> for what is left on the list, then the migration's trace event.</summary>
@@ -259,7 +250,7 @@ public sealed partial class NumaTaskActor
         var cpu = Profile.PutbackThroughPagevec ? _state.Cpu : -1;
         var done = Join(batches.Count, () =>
         {
-            foreach (var pfn in run.Pagelist) _state.Isolated.Remove(pfn);
+            foreach (var pfn in run.Pagelist) _state.OwnIsolated.Remove(pfn);
             run.Pagelist.Clear();
             Count(VmEvent.EmuMigratePutback, run.PutBack);
             var s = run.Stats(Trace.Now);
@@ -270,11 +261,11 @@ public sealed partial class NumaTaskActor
             then();
         });
         foreach (var (node, batch) in batches)
-            RequestOnce(Directory.Node(node), t => new PutbackLruPages(t, Self, batch, Profile.PutbackDropsReference, cpu), r =>
+            Directory.Node(node).Tell(new PutbackLruPages(Expect<PutbackDone>(r =>
             {
-                run.PutBack += ((PutbackDone)r).PutBack;
+                run.PutBack += r.PutBack;
                 done();
-            });
+            }), Self, batch, Profile.PutbackDropsReference, cpu));
     }
 
     /// <summary>The pages of a list grouped by node (nodes in order), in list order, at most MigrateBatch to a message.
@@ -310,7 +301,7 @@ public sealed partial class NumaTaskActor
         if ((m.Addr & (MmConstants.PageSize - 1)) != 0 || m.Pages < 0) { Complete(SyscallResult.Fail(Errno.EINVAL)); return; }
         var run = new MigrationRun("swapout", Trace.Now);
         var first = m.Addr >> MmConstants.PageShift;
-        var candidates = _state.PageTable.Range(first, first + (ulong)m.Pages)
+        var candidates = _state.OwnPageTable.Range(first, first + (ulong)m.Pages)
             .Where(e => e.Pte.IsPresent && e.Pte.Pfn != Topology.ZeroPfn).Select(e => e.Pte.Pfn).ToList();
         MigrationPrologue(() => IsolateCandidates(run, candidates, skipShared: false, () => SwapoutPages(run, () =>
             FinishMigration(run, () => Complete(SyscallResult.Ok(run.Failed) with { Migration = run.Stats(Trace.Now) })))),
@@ -330,9 +321,8 @@ public sealed partial class NumaTaskActor
         var err = SyscallChecks.CheckMigratePagesNodes(m.MaxNode, m.OldNodes, m.NodemaskFault, m.NewNodes, m.NodemaskFault, out var from, out var to);
         if (err != Errno.None) { Complete(SyscallResult.Fail(err)); return; }
         var pid = m.Pid == 0 ? Pid : m.Pid;
-        RequestOnce(Directory.Kernel, t => new KernelRoot.FindTaskMm(t, pid), r =>
+        Directory.Kernel.Tell(new KernelRoot.FindTaskMm(Expect<KernelRoot.TaskMm>(found =>
         {
-            var found = (KernelRoot.TaskMm)r;
             if (found.Task is null) { Complete(SyscallResult.Fail(Errno.ESRCH)); return; }
             if (!found.HasMm) { Complete(SyscallResult.Fail(Errno.EINVAL)); return; }
             var sameUid = _state.Euid == found.Suid || _state.Euid == found.Uid || _state.Uid == found.Suid || _state.Uid == found.Uid;
@@ -340,15 +330,14 @@ public sealed partial class NumaTaskActor
             if (denied == Errno.None) denied = SyscallChecks.CheckMigratePagesTargetNodes(to, Topology.OnlineNodes, _state.SysNice, Topology.OnlineNodes);
             if (denied != Errno.None) { Complete(SyscallResult.Fail(denied)); return; }
             var flags = SyscallChecks.MigratePagesFlags(_state.SysNice);
-            RequestOnce(found.Task, t => new DoMigratePages(t, Self, from, to, flags), reply =>
+            found.Task.Tell(new DoMigratePages(Expect<MigratePagesDone>(done =>
             {
-                var done = (MigratePagesDone)reply;
                 // do_migrate_pages returns a negative errno (2.6.16: -ENODEV from check_range without swap) or the count
                 // of pages not moved; sys_migrate_pages hands either back, so a negative one is a failure (-1, errno).
                 var result = done.NotMoved < 0 ? SyscallResult.Fail((Errno)(-done.NotMoved)) : SyscallResult.Ok(done.NotMoved);
                 Complete(result with { Migration = done.Stats });
-            });
-        });
+            }), Self, from, to, flags));
+        }), pid));
     }
 
     /// <summary>2.6.16 <c>do_migrate_pages</c> in its swap form: evict every page on a node of old_nodes that is not in
@@ -362,9 +351,9 @@ public sealed partial class NumaTaskActor
         MigrationPrologue(() =>
         {
             var candidates = new List<int>();
-            var vmas = _state.Vmas.All;
+            var vmas = _state.OwnVmas.All;
             if (vmas.Count > 0)
-                _state.Vmas.CheckRange(vmas[0].Start, vmas[^1].End, discontigOk: true,
+                _state.OwnVmas.CheckRange(vmas[0].Start, vmas[^1].End, discontigOk: true,
                     (vma, s, e) => CollectMisplaced(vma, s, e, m.Flags, allowed, candidates));
             var skipShared = !Profile.MoveSharedPages && (m.Flags & MpolFlags.MoveAll) == 0;
             IsolateCandidates(run, candidates, skipShared, () => SwapoutPages(run, () => FinishMigration(run, Reply)));

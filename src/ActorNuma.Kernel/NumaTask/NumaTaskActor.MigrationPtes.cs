@@ -40,18 +40,18 @@ public sealed partial class NumaTaskActor
         for (var k = 0; k < n; k++)
         {
             var (pfn, vpn, slot) = m.Items[k];
-            var pte = _state.PageTable.Get(vpn);
+            var pte = _state.OwnPageTable.Get(vpn);
             if (_state.Exited || !pte.IsPresent || pte.Pfn != pfn) { outcomes[k] = UnmapOutcome.NotMapped; continue; }
             dirty[k] = pte.Dirty;
             write[k] = pte.Writable;
             if (slot != 0)
             {
-                _state.PageTable.Set(vpn, Pte.Swap(slot));
+                _state.OwnPageTable.Set(vpn, Pte.Swap(slot));
                 slots.Add(slot);
             }
             else
             {
-                _state.PageTable.Set(vpn, Pte.Migration(pfn, pte.Writable));
+                _state.OwnPageTable.Set(vpn, Pte.Migration(pfn, pte.Writable));
                 _migrationEntries++;
             }
             outcomes[k] = UnmapOutcome.Unmapped;
@@ -71,9 +71,9 @@ public sealed partial class NumaTaskActor
         for (var k = 0; k < m.Items.Length; k++)
         {
             var (vpn, oldPfn, newPfn, write) = m.Items[k];
-            var pte = _state.PageTable.Get(vpn);
+            var pte = _state.OwnPageTable.Get(vpn);
             if (_state.Exited || !pte.IsMigration || pte.MigrationPfn != oldPfn) continue;
-            _state.PageTable.Set(vpn, Pte.Present(newPfn, write, young: false));
+            _state.OwnPageTable.Set(vpn, Pte.Present(newPfn, write, young: false));
             _migrationEntries--;
             installed[k] = true;
             woken.Add(vpn);
@@ -122,7 +122,7 @@ public sealed partial class NumaTaskActor
     /// then finds the entry gone and maps nothing here.</summary>
     private void ZapMigrationEntry(ulong vpn)
     {
-        _state.PageTable.Set(vpn, Pte.None);
+        _state.OwnPageTable.Set(vpn, Pte.None);
         _migrationEntries--;
     }
 }

@@ -21,9 +21,8 @@ public sealed partial class NumaTaskActor
         var err = SyscallChecks.CheckMovePagesFlags(m.Flags, _state.SysNice);
         if (err != Errno.None) { Complete(SyscallResult.Fail(err)); return; }
         var pid = m.Pid == 0 ? Pid : m.Pid;
-        RequestOnce(Directory.Kernel, t => new KernelRoot.FindTaskMm(t, pid), r =>
+        Directory.Kernel.Tell(new KernelRoot.FindTaskMm(Expect<KernelRoot.TaskMm>(found =>
         {
-            var found = (KernelRoot.TaskMm)r;
             if (found.Task is null) { Complete(SyscallResult.Fail(Errno.ESRCH)); return; }
             if (!found.HasMm) { Complete(SyscallResult.Fail(Errno.EINVAL)); return; }
             var sameUid = _state.Euid == found.Suid || _state.Euid == found.Uid || _state.Uid == found.Suid || _state.Uid == found.Uid;
@@ -34,15 +33,14 @@ public sealed partial class NumaTaskActor
             var count = (int)m.NrPages;
             var pages = m.Pages[..count];
             var nodes = m.Nodes?[..count];
-            RequestOnce(found.Task, t => new DoMovePages(t, Self, pages, nodes, (MpolFlags)m.Flags & MpolFlags.MoveAll), reply =>
+            found.Task.Tell(new DoMovePages(Expect<MovePagesDone>(done =>
             {
-                var done = (MovePagesDone)reply;
                 if (done.Ret < 0) { Complete(SyscallResult.Fail((Errno)(-done.Ret)) with { Migration = done.Stats }); return; }
                 // "if (put_user(pm[i].status, status + i)) err = -EFAULT": the pages have moved all the same.
                 if (m.Fault == MovePagesFault.Status && count > 0) { Complete(SyscallResult.Fail(Errno.EFAULT) with { Migration = done.Stats }); return; }
                 Complete(SyscallResult.Ok(done.Ret) with { Status = done.Status, Migration = done.Stats });
-            });
-        });
+            }), Self, pages, nodes, (MpolFlags)m.Flags & MpolFlags.MoveAll));
+        }), pid));
     }
 
     /// <summary>The target's side: under mmap_sem (read), <c>do_pages_stat</c> or <c>do_move_pages</c>.</summary>
@@ -65,8 +63,8 @@ public sealed partial class NumaTaskActor
     private int FollowPage(ulong addr, out int pfn)
     {
         pfn = -1;
-        if (_state.Vmas.FindVma(addr) is null) return -(int)Errno.EFAULT;
-        var pte = _state.PageTable.Get(addr >> MmConstants.PageShift);
+        if (_state.OwnVmas.FindVma(addr) is null) return -(int)Errno.EFAULT;
+        var pte = _state.OwnPageTable.Get(addr >> MmConstants.PageShift);
         if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn) return -(int)Errno.ENOENT;
         pfn = pte.Pfn;
         return Topology.PfnToNid(pfn);
@@ -129,9 +127,8 @@ public sealed partial class NumaTaskActor
         {
             var list = group.ToList();
             var pfns = list.Select(e => e.Pfn).Distinct().ToArray();
-            RequestOnce(Directory.Node(group.Key), t => new IsolateLruPages(t, Self, pfns, skipShared), r =>
+            Directory.Node(group.Key).Tell(new IsolateLruPages(Expect<IsolateLruPagesResult>(res =>
             {
-                var res = (IsolateLruPagesResult)r;
                 var outcome = new Dictionary<int, IsolateOutcome>();
                 for (var k = 0; k < res.Pfns.Length; k++) outcome[res.Pfns[k]] = res.Outcomes[k];
                 var seen = new HashSet<int>();
@@ -144,7 +141,7 @@ public sealed partial class NumaTaskActor
                         case IsolateOutcome.Isolated:
                             status[index] = 0;
                             isolated.Add(pfn);
-                            _state.Isolated.Add(pfn);
+                            _state.OwnIsolated.Add(pfn);
                             run.Isolated++;
                             Count(VmEvent.EmuMigrateIsolated);
                             break;
@@ -160,7 +157,7 @@ public sealed partial class NumaTaskActor
                     }
                 }
                 done();
-            });
+            }), Self, pfns, skipShared));
         }
     }
 }

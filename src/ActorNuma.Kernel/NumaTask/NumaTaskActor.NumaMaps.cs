@@ -26,7 +26,7 @@ public sealed partial class NumaTaskActor
     {
         // A snapshot: the counts are matched to VMAs by position, and a syscall in flight may change the list before
         // the nodes answer.
-        var vmas = _state.Vmas.All.ToArray();
+        var vmas = _state.OwnVmas.All.ToArray();
         var stats = new NumaStats?[vmas.Length];
         var requests = new List<(int Node, int Vma, int[] Pfns, bool[] PteDirty)>();
         var pending = new (List<int> Pfns, List<bool> Dirty)?[Topology.Nodes];
@@ -40,7 +40,7 @@ public sealed partial class NumaTaskActor
         for (var v = 0; v < vmas.Length; v++)
         {
             var vma = vmas[v];
-            foreach (var (_, pte) in _state.PageTable.Range(vma.Start >> MmConstants.PageShift, vma.End >> MmConstants.PageShift))
+            foreach (var (_, pte) in _state.OwnPageTable.Range(vma.Start >> MmConstants.PageShift, vma.End >> MmConstants.PageShift))
             {
                 if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn) continue;
                 stats[v] ??= new NumaStats(Topology.Nodes);
@@ -54,9 +54,9 @@ public sealed partial class NumaTaskActor
         }
         var done = Join(requests.Count, () => replyTo.Tell(new NumaMapsReport(FormatNumaMaps(vmas, stats))));
         foreach (var (node, v, pfns, pteDirty) in requests)
-            RequestOnce(Directory.Node(node), t => new NumaNode.DescribePages(t, Self, pfns), r =>
+        {
+            var token = Expect<NumaNode.PagesDescribed>(d =>
             {
-                var d = (NumaNode.PagesDescribed)r;
                 var s = stats[v]!;
                 for (var k = 0; k < pfns.Length; k++)
                 {
@@ -71,6 +71,8 @@ public sealed partial class NumaTaskActor
                 }
                 done();
             });
+            Directory.Node(node).Tell(new NumaNode.DescribePages(token, Self, pfns));
+        }
     }
 
     private IReadOnlyList<string> FormatNumaMaps(Vma[] vmas, NumaStats?[] stats)

@@ -10,11 +10,11 @@ public sealed partial class NumaTaskActor
     /// vm_pgoff is the address's page number, as mmap_region sets it for anonymous private mappings.</summary>
     private void DoMmap(Mmap m)
     {
-        var err = SyscallChecks.CheckMmap(m.Addr, m.Pages, _state.Vmas.Count, _state.Vmas.MaxMapCount, out var end);
+        var err = SyscallChecks.CheckMmap(m.Addr, m.Pages, _state.OwnVmas.Count, _state.OwnVmas.MaxMapCount, out var end);
         if (err != Errno.None) { Complete(SyscallResult.Fail(err)); return; }
-        ZapRange(_state.Vmas.Unmap(m.Addr, end), () =>
+        ZapRange(_state.OwnVmas.Unmap(m.Addr, end), () =>
         {
-            _state.Vmas.Insert(m.Addr, end, VmFlags.Read | VmFlags.Write);
+            _state.OwnVmas.Insert(m.Addr, end, VmFlags.Read | VmFlags.Write);
             Trace.Emit("mmap", $"task={Pid} start=0x{m.Addr:x} pages={m.Pages}");
             Complete(SyscallResult.Ok((long)m.Addr));
         });
@@ -24,7 +24,7 @@ public sealed partial class NumaTaskActor
     {
         var err = SyscallChecks.CheckMunmap(m.Addr, m.Len, out var end);
         if (err != Errno.None) { Complete(SyscallResult.Fail(err)); return; }
-        ZapRange(_state.Vmas.Unmap(m.Addr, end), () => Complete(SyscallResult.Ok()));
+        ZapRange(_state.OwnVmas.Unmap(m.Addr, end), () => Complete(SyscallResult.Ok()));
     }
 
     /// <summary><c>unmap_region</c> / <c>exit_mmap</c>: <c>lru_add_drain()</c> of this CPU first, then
@@ -47,7 +47,7 @@ public sealed partial class NumaTaskActor
         var byNode = new Dictionary<int, List<int>>();
         var slots = new List<int>();
         foreach (var (start, end) in ranges)
-            foreach (var (vpn, pte) in _state.PageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift).ToArray())
+            foreach (var (vpn, pte) in _state.OwnPageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift).ToArray())
             {
                 if (pte.IsSwap) slots.Add(pte.SwapSlot);
                 else if (pte.IsMigration) { ZapMigrationEntry(vpn); continue; }
@@ -57,12 +57,12 @@ public sealed partial class NumaTaskActor
                     if (!byNode.TryGetValue(nid, out var list)) byNode[nid] = list = new();
                     list.Add(pte.Pfn);
                 }
-                _state.PageTable.Set(vpn, Pte.None);
+                _state.OwnPageTable.Set(vpn, Pte.None);
             }
         if (slots.Count > 0) Directory.Swap.Tell(new SwapDevice.SwapFree(slots.ToArray(), FreeCache: true));
         var done = Join(byNode.Count, then);
         foreach (var (nid, pfns) in byNode)
-            RequestOnce(Directory.Node(nid), t => new NumaNode.ZapPages(t, Self, Pid, pfns.ToArray()), _ => done());
+            Directory.Node(nid).Tell(new NumaNode.ZapPages(Expect<NumaNode.ZapPagesDone>(_ => done()), Self, Pid, pfns.ToArray()));
     }
 
     /// <summary><c>sys_set_mempolicy</c>: replaces the task policy; INTERLEAVE restarts <c>il_next</c>.</summary>
@@ -86,7 +86,7 @@ public sealed partial class NumaTaskActor
         Vma? vma = null;
         if (check.FAddr)
         {
-            vma = _state.Vmas.FindVmaIntersection(m.Addr, m.Addr + 1);
+            vma = _state.OwnVmas.FindVmaIntersection(m.Addr, m.Addr + 1);
             if (vma is null) { Complete(SyscallResult.Fail(Errno.EFAULT)); return; }
         }
         var policy = PolicyAllocation.PolicyForGetMempolicy(check.FAddr, vma, _state.Policy);
@@ -106,7 +106,7 @@ public sealed partial class NumaTaskActor
         var op = new TouchOp(new Touch(page, 1, false)) { Next = page >> MmConstants.PageShift, End = (page >> MmConstants.PageShift) + 1 };
         TouchChunk(op, () =>
         {
-            var pte = _state.PageTable.Get(page >> MmConstants.PageShift);
+            var pte = _state.OwnPageTable.Get(page >> MmConstants.PageShift);
             if (op.Error != Errno.None || !pte.IsPresent) { Complete(SyscallResult.Fail(op.Error == Errno.None ? Errno.EFAULT : op.Error)); return; }
             Complete(Result(Topology.PfnToNid(pte.Pfn)) with { Faults = op.Faults, MajorFaults = op.Major });
         });
@@ -131,8 +131,8 @@ public sealed partial class NumaTaskActor
         if (check.Noop) { Complete(SyscallResult.Ok()); return; }
         Trace.Emit("mbind", $"task={Pid} start=0x{check.Start:x} end=0x{check.End:x} mode={MemPolicy.ModeName(check.Mode)} nodes={check.Nodes} flags={check.Flags}");
         if ((check.Flags & (MpolFlags.Move | MpolFlags.MoveAll)) != 0) { MbindMove(check); return; }
-        var err = _state.Vmas.CheckRange(check.Start, check.End, check.DiscontigOk, (vma, s, e) => StrictWalk(vma, s, e, check));
-        if (err == Errno.None) err = _state.Vmas.MbindRange(check.Start, check.End, check.Policy);
+        var err = _state.OwnVmas.CheckRange(check.Start, check.End, check.DiscontigOk, (vma, s, e) => StrictWalk(vma, s, e, check));
+        if (err == Errno.None) err = _state.OwnVmas.MbindRange(check.Start, check.End, check.Policy);
         Complete(err == Errno.None ? SyscallResult.Ok() : SyscallResult.Fail(err));
     }
 
@@ -141,7 +141,7 @@ public sealed partial class NumaTaskActor
     private Errno StrictWalk(Vma vma, ulong start, ulong end, MbindCheck check)
     {
         if (!VmaList.CheckRangeWalksVma(vma, check.Flags)) return Errno.None;
-        foreach (var (_, pte) in _state.PageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift))
+        foreach (var (_, pte) in _state.OwnPageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift))
         {
             if (!pte.IsPresent || SkipInWalk(pte.Pfn)) continue;
             if (!check.Nodes.Contains(Topology.PfnToNid(pte.Pfn))) return Errno.EIO;

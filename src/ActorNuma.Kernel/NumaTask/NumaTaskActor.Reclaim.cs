@@ -6,9 +6,6 @@ namespace ActorNuma.Kernel;
 public sealed partial class NumaTaskActor
 {
 
-    /// <summary>blk_congestion_wait(WRITE, HZ/50), __alloc_pages' nap before it reclaims again.</summary>
-    private static readonly TimeSpan RebalanceWait = TimeSpan.FromMilliseconds(20);
-
     /// <summary><c>wakeup_kswapd()</c> for every zone of the zonelist (each node checks pages_low itself).</summary>
     private void WakeupKswapds(int[] zonelist)
     {
@@ -42,7 +39,7 @@ public sealed partial class NumaTaskActor
             {
                 if (zone == zonelist.Length)
                 {
-                    if (totalReclaimed >= VmScan.SwapClusterMax) { End(totalReclaimed); return; }
+                    if (VmScan.ReclaimedEnough(totalReclaimed)) { End(totalReclaimed); return; }
                     var wait = VmScan.CongestionWaitAfter(scannedNow, priority);
                     priority--;
                     if (wait) AfterDelay(VmScan.CongestionWait, Priority);
@@ -50,16 +47,13 @@ public sealed partial class NumaTaskActor
                     return;
                 }
                 var node = zonelist[zone++];
-                RequestOnce(Directory.Node(node),
-                    t => new ShrinkZone(t, Self, priority, IsKswapd: false, DrainCpu: _state.Cpu, SkipIfAboveHigh: false, SetAllUnreclaimable: false),
-                    r =>
+                Directory.Node(node).Tell(new ShrinkZone(Expect<ShrinkZoneResult>(res =>
                     {
-                        var res = (ShrinkZoneResult)r;
                         scannedNow += res.Scanned;
                         totalScanned += res.Scanned;
                         totalReclaimed += res.Reclaimed;
                         NextZone();
-                    });
+                    }), Self, priority, IsKswapd: false, DrainCpu: _state.Cpu, SkipIfAboveHigh: false, SetAllUnreclaimable: false));
             }
             NextZone();
         }
@@ -74,28 +68,20 @@ public sealed partial class NumaTaskActor
     /// restart the allocation. A task the killer chose dies of its own fault.</summary>
     private void OutOfMemory(Action restart, Action killed)
     {
-        RequestOnce(Directory.Kernel, t => new KernelRoot.OutOfMemory(t, Self, Pid), r =>
+        Directory.Kernel.Tell(new KernelRoot.OutOfMemory(Expect<KernelRoot.OomDone>(r =>
         {
-            var victim = ((KernelRoot.OomDone)r).Victim;
-            if (victim == Pid || victim == 0) killed();
+            if (r.Victim == Pid || r.Victim == 0) killed();
             else restart();
-        });
+        }), Self, Pid));
     }
 
-    private readonly Dictionary<long, Action> _delays = new();
-
-    private sealed record DelayDone(long Token);
+    /// <summary>The end of a sleep of the task's own, delivered through its reply registry like an answer.</summary>
+    private sealed record DelayDone(long Token) : IKernelReply;
 
     /// <summary>Sleeps on the actor system's clock (virtual in deterministic mode).</summary>
     private void AfterDelay(TimeSpan delay, Action then)
     {
-        var token = NextToken();
-        _delays[token] = then;
+        var token = Expect<DelayDone>(_ => then());
         StartKernelTimer(Timers, token, new DelayDone(token), delay);
-    }
-
-    private void HandleDelayDone(DelayDone m)
-    {
-        if (_delays.Remove(m.Token, out var then)) then();
     }
 }

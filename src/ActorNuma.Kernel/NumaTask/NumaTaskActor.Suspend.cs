@@ -21,12 +21,12 @@ public sealed partial class NumaTaskActor
     private void DoSuspend(Suspend m)
     {
         var run = new MigrationRun("suspend", Trace.Now);
-        var candidates = _state.PageTable.Entries()
+        var candidates = _state.OwnPageTable.Entries()
             .Where(e => e.Pte.IsPresent && e.Pte.Pfn != Topology.ZeroPfn).Select(e => e.Pte.Pfn).ToList();
         MigrationPrologue(() => IsolateCandidates(run, candidates, skipShared: false, () => SwapoutPages(run, () =>
             FinishMigration(run, () =>
             {
-                var resident = _state.PageTable.Entries().LongCount(e => e.Pte.IsPresent && e.Pte.Pfn != Topology.ZeroPfn);
+                var resident = _state.OwnPageTable.Entries().LongCount(e => e.Pte.IsPresent && e.Pte.Pfn != Topology.ZeroPfn);
                 _stopped = true;
                 Trace.Emit("task_suspend", $"task={Pid} evicted={run.Evicted} resident={resident} failed={run.Failed}");
                 Complete(SyscallResult.Ok(resident) with { Migration = run.Stats(Trace.Now) });

@@ -28,9 +28,7 @@ public sealed partial class NumaTaskActor
             vpns[k] = (uint)f.Vpn;
         }
         var left = faults.Count;
-        Request(Directory.Swap,
-            t => new SwapDevice.LookupSwapCache(t, Self, Pid, slots, vpns),
-            r =>
+        var token = ExpectUntil<SwapDevice.ILookupSwapCacheReply>(r =>
             {
                 switch (r)
                 {
@@ -45,6 +43,7 @@ public sealed partial class NumaTaskActor
                 }
                 return left == 0;
             });
+        Directory.Swap.Tell(new SwapDevice.LookupSwapCache(token, Self, Pid, slots, vpns));
     }
 
     /// <summary>Misses: <c>swapin_readahead</c> reads each miss's cluster (<c>valid_swaphandles</c>), the pages placed
@@ -136,7 +135,7 @@ public sealed partial class NumaTaskActor
     }
 
     /// <summary><c>vma-&gt;vm_next</c>: the VMA after <paramref name="vma"/> in address order.</summary>
-    private Vma? VmNext(Vma? vma) => vma is null ? null : _state.Vmas.FindVma(vma.End);
+    private Vma? VmNext(Vma? vma) => vma is null ? null : _state.OwnVmas.FindVma(vma.End);
 
     /// <summary>alloc_page_vma(vma, addr), or alloc_pages_current without a VMA.</summary>
     private AllocPlan PlanAt(Vma? vma, ulong addr) =>
@@ -159,7 +158,7 @@ public sealed partial class NumaTaskActor
             var f = bySlot[page.Slot];
             faulted.Add(page);
             if (major) { op.Major++; Count(VmEvent.Pgmajfault); }
-            _state.PageTable.Set(f.Vpn, Pte.Present(page.Pfn, write: false, young: true));
+            _state.OwnPageTable.Set(f.Vpn, Pte.Present(page.Pfn, write: false, young: true));
             CheckRead(f.Vpn, page.Contents);
         }
         if (faulted.Count == 0) return;

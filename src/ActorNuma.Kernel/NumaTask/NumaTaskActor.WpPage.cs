@@ -22,13 +22,12 @@ public sealed partial class NumaTaskActor
             batch.Alloc(vma, vpn, value, AllocPurpose.CowCopy, done, cowFrom: oldPfn, backedOut: FaultAgain);
             return;
         }
-        RequestOnce(NodeOfPfn(oldPfn), t => new WpPage(t, Self, Pid, oldPfn), r =>
+        var token = Expect<IWpPageReply>(reply =>
         {
-            var reply = (WpPageReply)r;
             if (!PteMaps(vpn, oldPfn)) { FaultAgain(); return; }
             if (reply.Reuse)
             {
-                _state.PageTable.Set(vpn, Pte.Present(oldPfn, write: true, young: true, dirty: true));
+                _state.OwnPageTable.Set(vpn, Pte.Present(oldPfn, write: true, young: true, dirty: true));
                 var single = new FaultBatch(this, batch.Op);
                 single.Access(vpn, oldPfn, write: true, value, done);
                 single.Flush();
@@ -43,11 +42,12 @@ public sealed partial class NumaTaskActor
             }, cowFrom: oldPfn, backedOut: FaultAgain);
             copy.Flush();
         });
+        NodeOfPfn(oldPfn).Tell(new WpPage(token, Self, Pid, oldPfn));
     }
 
     private bool PteMaps(ulong vpn, int pfn)
     {
-        var pte = _state.PageTable.Get(vpn);
+        var pte = _state.OwnPageTable.Get(vpn);
         return pte.IsPresent && pte.Pfn == pfn;
     }
 

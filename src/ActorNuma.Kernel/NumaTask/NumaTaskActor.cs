@@ -11,10 +11,9 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
     private readonly TaskState _state;
     private readonly ILoggingAdapter _log = Context.GetLogger();
     private readonly Queue<(Syscall Call, IActorRef ReplyTo)> _queue = new();
-    private readonly Dictionary<long, Func<object, bool>> _pending = new();
+    private readonly ReplyRegistry _replies;
     private IActorRef? _caller;
     private Syscall? _current;
-    private long _nextToken;
     private int _ilNext;
     private uint _writeSeq;
 
@@ -22,6 +21,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
     {
         _machine = machine;
         _state = state;
+        _replies = new ReplyRegistry($"task {state.Pid}");
         _ilNext = 0;
         machine.Register(state);
     }
@@ -46,8 +46,8 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
                 _queue.Enqueue((call, Sender));
                 if (_current is null) RunNext();
                 break;
-            case TryToUnmap or PageReferenced or IMigrationPteRequest when _forking:
-                _deferredRmap.Enqueue(message);
+            case TryToUnmap or PageReferenced or IMigrationPteRequest when _pageTableLock is PageTableLock.CopyingPageRange copy:
+                copy.Waiting.Enqueue(message);
                 break;
             case TryToUnmap m: HandleTryToUnmap(m); break;
             case PageReferenced m: HandlePageReferenced(m); break;
@@ -60,17 +60,18 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             case QueryPages m: QueryRange(m, Sender); break;
             case GetNumaMaps: GatherNumaMaps(Sender); break;
             case DoMigratePages m when HoldsMmapSemForWrite:
-                _deferredMigrations.Enqueue(m);
+                _mmapSem.Readers.Enqueue(m);
                 break;
             case DoMigratePages m: HandleDoMigratePages(m); break;
             case OomKill m: HandleOomKill(m); break;
             case GetTotalVm m:
-                Sender.Tell(new TotalVm(m.Token, Pid, _state.Vmas.All.Sum(v => v.Pages), _state.Exited));
+                Sender.Tell(new TotalVm(m.Token, Pid, _state.OwnVmas.All.Sum(v => v.Pages), _state.Exited));
                 break;
-            case DelayDone m: HandleDelayDone(m); break;
-            default:
-                if (!DeliverReply(message)) throw new InvalidOperationException($"task {Pid}: unexpected {message.GetType().Name}");
+            case IKernelReply r:
+                _replies.Deliver(r);
+                _state.PendingReplies = _replies.Count;
                 break;
+            default: throw _replies.Unexpected(message);
         }
     }
 
@@ -127,69 +128,31 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             DoExit(SyscallResult.Fail(Errno.ENOMEM));
             return;
         }
-        while (_deferredMigrations.Count > 0) HandleDoMigratePages(_deferredMigrations.Dequeue());
+        ReleaseMmapSem();
         while (_deferredMoves.Count > 0) HandleDoMovePages(_deferredMoves.Dequeue());
         RunNext();
     }
 
-    /// <summary>Syscalls that take mmap_sem for writing; migrate_pages (down_read) waits for them.</summary>
-    private bool HoldsMmapSemForWrite => _current is Mbind or Mmap or Munmap or Exit or Fork;
-
-    private readonly Queue<DoMigratePages> _deferredMigrations = new();
 
     // ---- replies matched to requests by token -----------------------------------------------------------------
 
-    private long NextToken() => ++_nextToken;
+    private long NextToken() => _replies.NextToken();
 
-    /// <summary>Sends a request and registers what to do with its replies; <paramref name="onReply"/> returns true when
-    /// no more replies are expected for the token.</summary>
-    private void Request(IActorRef target, Func<long, object> make, Func<object, bool> onReply)
+    /// <summary>The token of a request answered by one <typeparamref name="TReply"/>, which <paramref name="then"/>
+    /// handles: <c>target.Tell(new Request(Expect&lt;Reply&gt;(r =&gt; ...), ...))</c>.</summary>
+    private long Expect<TReply>(Action<TReply> then) where TReply : IKernelReply => Waiting(_replies.Expect(then));
+
+    /// <summary>The token of a request answered by <paramref name="replies"/> replies.</summary>
+    private long Expect<TReply>(int replies, Action<TReply> then) where TReply : IKernelReply =>
+        Waiting(_replies.Expect(replies, then));
+
+    /// <summary>The token of a request whose replies come until <paramref name="then"/> returns true.</summary>
+    private long ExpectUntil<TReply>(Func<TReply, bool> then) where TReply : IKernelReply => Waiting(_replies.ExpectUntil(then));
+
+    private long Waiting(long token)
     {
-        var token = NextToken();
-        _pending[token] = onReply;
-        _state.PendingReplies = _pending.Count;
-        target.Tell(make(token));
-    }
-
-    /// <summary>A request answered by exactly one reply.</summary>
-    private void RequestOnce(IActorRef target, Func<long, object> make, Action<object> onReply) =>
-        Request(target, make, r => { onReply(r); return true; });
-
-    private bool DeliverReply(object message)
-    {
-        long? token = message switch
-        {
-            NumaNode.PagesAllocated m => m.Token,
-            NumaNode.AllocFailed m => m.Token,
-            NumaNode.SwapInRaced m => m.Token,
-            NumaNode.LruAddDrained m => m.Token,
-            NumaNode.IsolateLruPagesResult m => m.Token,
-            NumaNode.PutbackDone m => m.Token,
-            NumaNode.SwapoutPassResult m => m.Token,
-            NumaNode.PagesAccessed m => m.Token,
-            NumaNode.WpPageReply m => m.Token,
-            NumaNode.PageDupRmapDone m => m.Token,
-            NumaNode.ZapPagesDone m => m.Token,
-            NumaNode.SwapCacheMapped m => m.Token,
-            NumaNode.PagesDescribed m => m.Token,
-            NumaNode.ShrinkZoneResult m => m.Token,
-            SwapDevice.SwapCacheMiss m => m.Token,
-            SwapDevice.SwapInfo m => m.Token,
-            MigratePagesDone m => m.Token,
-            StepDone m => m.Token,
-            ITokenReply m => m.Token,
-            KernelRoot.TaskCreated m => m.Token,
-            KernelRoot.OomDone m => m.Token,
-            KernelRoot.TaskMm m => m.Token,
-            KernelRoot.Wait4Done m => m.Token,
-            _ => null,
-        };
-        if (token is null) return false;
-        if (!_pending.TryGetValue(token.Value, out var handler))
-            throw new InvalidOperationException($"task {Pid}: reply {message.GetType().Name} for unknown token {token}");
-        if (handler(message)) _pending.Remove(token.Value);
-        _state.PendingReplies = _pending.Count;
-        return true;
+        _state.PendingReplies = _replies.Count;
+        return token;
     }
 
     /// <summary>Runs <paramref name="then"/> after <paramref name="count"/> calls of the returned countdown.</summary>
@@ -215,16 +178,16 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         for (var k = 0; k < n; k++)
         {
             var (pfn, vpn, slot) = m.Items[k];
-            var pte = _state.PageTable.Get(vpn);
+            var pte = _state.OwnPageTable.Get(vpn);
             if (_state.Exited || !pte.IsPresent || pte.Pfn != pfn) { outcomes[k] = UnmapOutcome.NotMapped; continue; }
             if (pte.Young && !m.IgnoreYoung)
             {
-                _state.PageTable.Set(vpn, pte.MkOld());
+                _state.OwnPageTable.Set(vpn, pte.MkOld());
                 outcomes[k] = UnmapOutcome.Young;
                 continue;
             }
             dirty[k] = pte.Dirty;
-            _state.PageTable.Set(vpn, Pte.Swap(slot));
+            _state.OwnPageTable.Set(vpn, Pte.Swap(slot));
             slots.Add(slot);
             outcomes[k] = UnmapOutcome.Unmapped;
         }
@@ -238,10 +201,10 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         var young = new bool[m.Pfns.Length];
         for (var k = 0; k < m.Pfns.Length; k++)
         {
-            var pte = _state.PageTable.Get(m.Vpns[k]);
+            var pte = _state.OwnPageTable.Get(m.Vpns[k]);
             if (_state.Exited || !pte.IsPresent || pte.Pfn != m.Pfns[k] || !pte.Young) continue;
             young[k] = true;
-            _state.PageTable.Set(m.Vpns[k], pte.MkOld());
+            _state.OwnPageTable.Set(m.Vpns[k], pte.MkOld());
         }
         m.Node.Tell(new PageReferencedResult(m.Token, Pid, m.Pfns, young));
     }
@@ -259,7 +222,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         var end = start + (ulong)Math.Max(0, m.Pages);
         if (end < start) end = ulong.MaxValue;
         var byNode = m.SwapCache ? new Dictionary<int, List<int>>() : null;
-        foreach (var (_, pte) in _state.PageTable.Range(start, end))
+        foreach (var (_, pte) in _state.OwnPageTable.Range(start, end))
         {
             if (pte.IsSwap) { swapped++; continue; }
             if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn) continue;
@@ -276,13 +239,13 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         var chunks = byNode.SelectMany(kv => kv.Value.Chunk(DescribeChunk).Select(c => (Node: kv.Key, Pfns: c))).ToList();
         var done = Join(chunks.Count, () => replyTo.Tell(report with { SwapCache = inCache }));
         foreach (var (node, pfns) in chunks)
-            RequestOnce(Directory.Node(node), t => new NumaNode.DescribePages(t, Self, pfns), r =>
+            Directory.Node(node).Tell(new NumaNode.DescribePages(Expect<NumaNode.PagesDescribed>(r =>
             {
-                foreach (var f in ((NumaNode.PagesDescribed)r).Flags)
+                foreach (var f in r.Flags)
                     if (f.HasFlag(PageFlags.SwapCache)) inCache++;
                 done();
-            });
+            }), Self, pfns));
     }
 
-    private void Count(VmEvent e, long n = 1) => _state.Stat.Count(e, n);
+    private void Count(VmEvent e, long n = 1) => _state.OwnStat.Count(e, n);
 }

@@ -15,15 +15,15 @@ public static class KernelRoot
     public sealed record SpawnRefused(string Name, Errno Errno, string Reason);
 
     /// <summary>Creates the actor of a task whose state is already built (fork's child).</summary>
-    internal sealed record CreateTask(long Token, IActorRef ReplyTo, TaskState State);
+    internal sealed record CreateTask(long Token, IActorRef ReplyTo, TaskState State) : IKernelRequest;
 
-    internal sealed record TaskCreated(long Token, int Pid, IActorRef Task);
+    internal sealed record TaskCreated(long Token, int Pid, IActorRef Task) : IKernelReply;
 
     /// <summary><c>out_of_memory()</c> from an allocation that found nothing even after direct reclaim: the OOM killer
     /// picks the task with the most memory (<c>select_bad_process</c>), kills it, and answers once it has exited.</summary>
-    internal sealed record OutOfMemory(long Token, IActorRef ReplyTo, int Pid);
+    internal sealed record OutOfMemory(long Token, IActorRef ReplyTo, int Pid) : IKernelRequest;
 
-    internal sealed record OomDone(long Token, int Victim);
+    internal sealed record OomDone(long Token, int Victim) : IKernelReply;
 
     /// <summary>A task finished exiting (its memory is free), with its wait status: a zombie from now on.</summary>
     internal sealed record TaskExited(int Pid, int Status);
@@ -38,14 +38,14 @@ public static class KernelRoot
 
     /// <summary><c>find_task_by_pid()</c> and <c>get_task_mm()</c> under tasklist_lock: whether the pid names a task,
     /// whether it still has an mm (a zombie has none), and the ids sys_migrate_pages compares.</summary>
-    internal sealed record FindTaskMm(long Token, int Pid);
+    internal sealed record FindTaskMm(long Token, int Pid) : IKernelRequest;
 
-    internal sealed record TaskMm(long Token, IActorRef? Task, bool HasMm, int Uid, int Suid);
+    internal sealed record TaskMm(long Token, IActorRef? Task, bool HasMm, int Uid, int Suid) : IKernelReply;
 
     /// <summary><c>do_wait()</c> for <paramref name="Parent"/>: reap a zombie child (<paramref name="Pid"/> -1: any), or
     /// wait for one to exit unless <paramref name="NoHang"/>.</summary>
-    internal sealed record Wait4(long Token, IActorRef ReplyTo, int Parent, int Pid, bool NoHang);
+    internal sealed record Wait4(long Token, IActorRef ReplyTo, int Parent, int Pid, bool NoHang) : IKernelRequest;
 
     /// <summary>The reaped child's pid and wait status; pid 0 for WNOHANG with no zombie; ECHILD for no such child.</summary>
-    internal sealed record Wait4Done(long Token, int Pid, int Status, Errno Errno);
+    internal sealed record Wait4Done(long Token, int Pid, int Status, Errno Errno) : IKernelReply;
 }

@@ -11,7 +11,6 @@ public sealed partial class KernelRootActor
     private readonly Dictionary<int, IActorRef> _tasks = new();
     private readonly List<KernelRoot.OutOfMemory> _oomWaiting = new();
     private int? _dying;
-    private long _oomToken;
     private readonly Dictionary<int, long> _sizes = new();
     private int _sizesWaiting;
     private readonly HashSet<int> _exited = new();
@@ -27,15 +26,15 @@ public sealed partial class KernelRootActor
 
     private void SelectBadProcess()
     {
-        _oomToken++;
         _sizes.Clear();
         _sizesWaiting = _tasks.Count;
-        foreach (var task in _tasks.Values) task.Tell(new NumaTask.GetTotalVm(_oomToken));
+        if (_sizesWaiting == 0) return;
+        var token = _replies.Expect<NumaTask.TotalVm>(_sizesWaiting, HandleTotalVm);
+        foreach (var task in _tasks.Values) task.Tell(new NumaTask.GetTotalVm(token));
     }
 
     private void HandleTotalVm(NumaTask.TotalVm m)
     {
-        if (m.Token != _oomToken) return;
         if (!m.Exited) _sizes[m.Pid] = m.Pages;
         if (--_sizesWaiting > 0) return;
         // A task that finished exiting after it answered is no candidate (its TaskExited came first).

@@ -6,12 +6,15 @@ namespace ActorNuma.Kernel;
 /// (children of an exiting task go to init, child_reaper, which reaps zombies as soon as they appear).</remarks>
 public sealed partial class KernelRootActor
 {
-    /// <summary>What the task list knows of one pid until it is reaped.</summary>
-    private sealed class Proc(TaskState state, IActorRef task)
+    /// <summary>What the task list knows of one pid until it is reaped: the ids copied when the task was created (the
+    /// task's own state is its actor's to read).</summary>
+    private sealed class Proc(int pid, int uid, int suid, int parent, IActorRef task)
     {
-        public TaskState State { get; } = state;
+        public int Pid { get; } = pid;
+        public int Uid { get; } = uid;
+        public int Suid { get; } = suid;
         public IActorRef Task { get; } = task;
-        public int Parent { get; set; } = state.ParentPid;
+        public int Parent { get; set; } = parent;
         public bool Zombie { get; set; }
         /// <summary>exit_mm has run: the task is still exiting, or a zombie.</summary>
         public bool MmReleased { get; set; }
@@ -21,12 +24,18 @@ public sealed partial class KernelRootActor
     private readonly SortedDictionary<int, Proc> _procs = new();
     private readonly List<KernelRoot.Wait4> _waiters = new();
 
-    private void AddProc(TaskState state, IActorRef task) => _procs[state.Pid] = new Proc(state, task);
+    /// <summary>A new task's entry in the task list, from the state its creator handed over (read once, before the
+    /// task's actor owns it); the entry is complete once the actor exists.</summary>
+    private static Func<IActorRef, Proc> NewProc(TaskState state)
+    {
+        var (pid, uid, suid, parent) = (state.Pid, state.Uid, state.Suid, state.ParentPid);
+        return task => new Proc(pid, uid, suid, parent, task);
+    }
 
     private void HandleFindTaskMm(KernelRoot.FindTaskMm m)
     {
         var reply = _procs.TryGetValue(m.Pid, out var p)
-            ? new KernelRoot.TaskMm(m.Token, p.Task, HasMm: !p.Zombie && !p.MmReleased, p.State.Uid, p.State.Suid)
+            ? new KernelRoot.TaskMm(m.Token, p.Task, HasMm: !p.Zombie && !p.MmReleased, p.Uid, p.Suid)
             : new KernelRoot.TaskMm(m.Token, null, HasMm: false, 0, 0);
         Sender.Tell(reply);
     }
@@ -61,7 +70,7 @@ public sealed partial class KernelRootActor
     /// a group below -1 names none.</remarks>
     private void HandleWait4(KernelRoot.Wait4 m)
     {
-        var children = _procs.Values.Where(c => c.Parent == m.Parent && Matches(m, c.State.Pid)).ToList();
+        var children = _procs.Values.Where(c => c.Parent == m.Parent && Matches(m, c.Pid)).ToList();
         if (children.Count == 0) { m.ReplyTo.Tell(new KernelRoot.Wait4Done(m.Token, 0, 0, Errno.ECHILD)); return; }
         if (children.FirstOrDefault(c => c.Zombie) is { } zombie) { Reap(m, zombie); return; }
         if (m.NoHang) { m.ReplyTo.Tell(new KernelRoot.Wait4Done(m.Token, 0, 0, Errno.None)); return; }
@@ -74,17 +83,16 @@ public sealed partial class KernelRootActor
     private void Reap(KernelRoot.Wait4 waiter, Proc zombie)
     {
         Release(zombie);
-        waiter.ReplyTo.Tell(new KernelRoot.Wait4Done(waiter.Token, zombie.State.Pid, zombie.Status, Errno.None));
+        waiter.ReplyTo.Tell(new KernelRoot.Wait4Done(waiter.Token, zombie.Pid, zombie.Status, Errno.None));
     }
 
     /// <summary>release_task: the pid is gone (<c>find_task_by_pid</c> fails from now on). The actor stays, answering
     /// rmap requests still in flight with "not mapped", as it has since exit.</summary>
     private void Release(Proc p)
     {
-        _procs.Remove(p.State.Pid);
-        _tasks.Remove(p.State.Pid);
-        _machine.Directory.RemoveTask(p.State.Pid);
-        p.State.Reaped = true;
-        _machine.Trace.Emit("sched_process_free", $"pid={p.State.Pid} status={p.Status}");
+        _procs.Remove(p.Pid);
+        _tasks.Remove(p.Pid);
+        _machine.Directory.RemoveTask(p.Pid);
+        _machine.Trace.Emit("sched_process_free", $"pid={p.Pid} status={p.Status}");
     }
 }

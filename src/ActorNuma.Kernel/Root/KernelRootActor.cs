@@ -7,6 +7,8 @@ public sealed partial class KernelRootActor : KernelActor
 {
     private readonly KernelMachine _machine;
 
+    private readonly ReplyRegistry _replies = new("kernel root");
+
     public KernelRootActor(KernelMachine machine) : base(machine) => _machine = machine;
 
     public static Props Props(KernelMachine machine) =>
@@ -56,7 +58,7 @@ public sealed partial class KernelRootActor : KernelActor
                 m.ReplyTo.Tell(new KernelRoot.TaskCreated(m.Token, m.State.Pid, Create(m.State)));
                 break;
             case KernelRoot.OutOfMemory m: HandleOutOfMemory(m); break;
-            case NumaTask.TotalVm m: HandleTotalVm(m); break;
+            case IKernelReply m: _replies.Deliver(m); break;
             case KernelRoot.TaskExited m: HandleTaskExited(m); break;
             case KernelRoot.FindTaskMm m: HandleFindTaskMm(m); break;
             case KernelRoot.Wait4 m: HandleWait4(m); break;
@@ -73,11 +75,14 @@ public sealed partial class KernelRootActor : KernelActor
         // Registered before the actor exists (its constructor registers again, for actors made outside the root): a
         // checkpoint right after fork must see the child's page table, and the constructor runs later.
         _machine.Register(state);
-        var task = Context.ActorOf(NumaTaskActor.Props(_machine, state), $"task{state.Pid}");
-        _machine.Directory.AddTask(state.Pid, task);
-        _tasks[state.Pid] = task;
-        AddProc(state, task);
-        _machine.Trace.Emit("task_new", $"pid={state.Pid} name={state.Name} cpu={state.Cpu} sys_nice={(state.SysNice ? 1 : 0)}");
+        // What the task list and the trace need of the new task is read now: once its actor exists, the state is its.
+        var (pid, newTask) = (state.Pid, $"pid={state.Pid} name={state.Name} cpu={state.Cpu} sys_nice={(state.SysNice ? 1 : 0)}");
+        var proc = NewProc(state);
+        var task = Context.ActorOf(NumaTaskActor.Props(_machine, state), $"task{pid}");
+        _machine.Directory.AddTask(pid, task);
+        _tasks[pid] = task;
+        _procs[pid] = proc(task);
+        _machine.Trace.Emit("task_new", newTask);
         return task;
     }
 }

@@ -6,84 +6,92 @@ public static partial class SwapDevice
 {
     /// <summary><c>add_to_swap</c> for each frame: <c>get_swap_page</c> and the slot side of
     /// <c>__add_to_swap_cache</c>. A slot of 0 in the reply means no swap space: the page stays in RAM.</summary>
-    public sealed record AddToSwap(long Token, IActorRef ReplyTo, int[] Pfns);
+    internal sealed record AddToSwap(long Token, IActorRef ReplyTo, int[] Pfns) : IKernelRequest;
 
-    public sealed record AddedToSwap(long Token, int[] Pfns, int[] Slots);
+    internal sealed record AddedToSwap(long Token, int[] Pfns, int[] Slots) : IKernelReply;
 
     /// <summary><c>swap_duplicate</c> for each slot (PTEs now hold them), then <see cref="Message"/> goes on to
     /// <see cref="ForwardTo"/>. Routing the unmap result through here orders the duplicate before any later
     /// <c>swap_free</c> of the same task.</summary>
-    public sealed record SwapDuplicateAndForward(int[] Slots, IActorRef ForwardTo, object Message);
+    internal sealed record SwapDuplicateAndForward(int[] Slots, IActorRef ForwardTo, object Message);
 
-    public readonly record struct WriteItem(int Slot, int Pfn, uint Contents, bool PageCountIsTwo);
+    internal readonly record struct WriteItem(int Slot, int Pfn, uint Contents, bool PageCountIsTwo);
 
     /// <summary><c>swap_writepage</c>: for each page, <c>remove_exclusive_swap_page</c> first (then no I/O), else
     /// <c>pswpout</c> and a write that completes after the write latency with <see cref="EndSwapWrite"/>.</summary>
-    public sealed record SwapWritepage(long Token, IActorRef Node, WriteItem[] Items);
+    internal sealed record SwapWritepage(long Token, IActorRef Node, WriteItem[] Items) : IKernelRequest;
 
     /// <summary>Immediate answer to <see cref="SwapWritepage"/>: which pages were dropped from the swap cache instead of
     /// written (their slot only held the cache reference).</summary>
-    public sealed record SwapWriteStarted(long Token, int[] Written, int[] Exclusive);
+    internal sealed record SwapWriteStarted(long Token, int[] Written, int[] Exclusive) : IKernelReply;
 
     /// <summary><c>end_swap_bio_write</c> → <c>end_page_writeback</c>, for a batch of pages.</summary>
-    public sealed record EndSwapWrite(int[] Pfns);
+    internal sealed record EndSwapWrite(int[] Pfns);
 
     /// <summary>The node freed a swap-cache page: drop the slot's cache entry and its cache reference
     /// (<c>__delete_from_swap_cache</c> + <c>swap_free</c>).</summary>
-    public sealed record SwapCacheDeleted(int[] Slots, int[] Pfns);
+    internal sealed record SwapCacheDeleted(int[] Slots, int[] Pfns);
 
     /// <summary>The node agreed to <c>remove_exclusive_swap_page</c> for these pages (slot k is cached by pfn k): same
     /// effect as <see cref="SwapCacheDeleted"/>.</summary>
-    public sealed record ExclusiveRemoved(int[] Slots, int[] Pfns)
+    internal sealed record ExclusiveRemoved(int[] Slots, int[] Pfns)
     {
         /// <summary>The answer to do_swap_page's request (<see cref="NumaNode.TryRemoveExclusive.FromSwapIn"/>).</summary>
         public bool FromSwapIn { get; init; }
     }
 
     /// <summary>The node refused for these pages: they have other users now (or are locked, or under writeback).</summary>
-    public sealed record ExclusiveRefused(int[] Slots, int[] Pfns)
+    internal sealed record ExclusiveRefused(int[] Slots, int[] Pfns)
     {
         public bool FromSwapIn { get; init; }
     }
 
     /// <summary><c>do_swap_page</c>: <c>lookup_swap_cache</c>. A hit is forwarded to the page's node
     /// (<see cref="NumaNode.SwapCacheHit"/>); a miss answers <see cref="SwapCacheMiss"/>.</summary>
-    public sealed record LookupSwapCache(long Token, IActorRef Task, int TaskId, int[] Slots, uint[] Vpns);
+    internal sealed record LookupSwapCache(long Token, IActorRef Task, int TaskId, int[] Slots, uint[] Vpns) : IKernelRequest;
 
     /// <summary>Misses, each with the readahead window <c>valid_swaphandles()</c> gives for it: the cluster's first slot
     /// and how many slots from there are in use (0: no readahead).</summary>
-    public sealed record SwapCacheMiss(long Token, int[] Slots, uint[] Vpns, int[] ClusterStart, int[] ClusterCount);
+    /// <summary>What a <see cref="LookupSwapCache"/> token hears back: hits mapped by their nodes
+    /// (<see cref="NumaNode.SwapCacheMapped"/>) and misses (<see cref="SwapCacheMiss"/>), until every slot is answered.</summary>
+    internal interface ILookupSwapCacheReply : IKernelReply;
+
+    internal sealed record SwapCacheMiss(long Token, int[] Slots, uint[] Vpns, int[] ClusterStart, int[] ClusterCount) : ILookupSwapCacheReply;
 
     /// <summary>The node could not use a forwarded hit (the page left the swap cache meanwhile): look again.</summary>
-    public sealed record SwapCacheHitStale(long Token, IActorRef Task, int TaskId, int[] Slots, uint[] Vpns);
+    internal sealed record SwapCacheHitStale(long Token, IActorRef Task, int TaskId, int[] Slots, uint[] Vpns) : IKernelRequest;
 
     /// <summary>The slot side of <c>read_swap_cache_async</c>: add the new frame to the swap cache (-EEXIST if another
     /// fault won) and read the slot; the node gets <see cref="SwapReadDone"/> after the read latency.</summary>
-    public sealed record ReadSwapCacheAsync(long Token, IActorRef Node, int[] Slots, int[] Pfns);
+    internal sealed record ReadSwapCacheAsync(long Token, IActorRef Node, int[] Slots, int[] Pfns) : IKernelRequest;
 
-    public sealed record SwapCacheAdded(long Token, int[] Slots, int[] Pfns, bool[] Exists);
+    internal sealed record SwapCacheAdded(long Token, int[] Slots, int[] Pfns, bool[] Exists) : IKernelReply;
 
     /// <summary>The read of a slot into its new swap-cache page finished. <see cref="SlotRefs"/> is swap_map[slot] now,
     /// for can_share_swap_page.</summary>
-    public sealed record SwapReadDone(long Token, int[] Slots, int[] Pfns, uint[] Contents, int[] SlotRefs);
+    internal sealed record SwapReadDone(long Token, int[] Slots, int[] Pfns, uint[] Contents, int[] SlotRefs) : IKernelReply;
 
     /// <summary><c>swap_free</c> for PTE references; with <see cref="FreeCache"/> (<c>free_swap_and_cache</c>, from
     /// zap_pte_range) a slot left holding only its cache reference is offered back to the page's node.</summary>
-    public sealed record SwapFree(int[] Slots, bool FreeCache);
+    internal sealed record SwapFree(int[] Slots, bool FreeCache);
 
     /// <summary>do_swap_page's <c>swap_free(entry); if (vm_swap_full()) remove_exclusive_swap_page(page)</c> for each
     /// fault of a round, in fault order: each fault's <c>vm_swap_full()</c> sees the slots the faults before it freed.</summary>
-    public sealed record SwapFreeAfterSwapIn(int[] Slots, int[] Pfns);
+    internal sealed record SwapFreeAfterSwapIn(int[] Slots, int[] Pfns);
 
     /// <summary><c>can_share_swap_page</c> for a write fault on a read-only swap-cache page: the node forwards it here
-    /// because only the device knows the slot's other references; the task gets <see cref="NumaNode.WpPageReply"/>.</summary>
-    public sealed record CanShareSwapPage(long Token, IActorRef Task, int Slot, int Pfn, int Mapcount, uint Contents);
+    /// because only the device knows the slot's other references; the task gets <see cref="CanShareSwapPageResult"/>.</summary>
+    internal sealed record CanShareSwapPage(long Token, IActorRef Task, int Slot, int Pfn, int Mapcount, uint Contents) : IKernelRequest;
 
     /// <summary>The node dropped a mapping of a swap-cache page that now has only the cache's reference
     /// (<c>free_swap_cache</c>): if no PTE holds the slot either, the device asks the node to let it go.</summary>
-    public sealed record OfferSwapCache(int Slot, int Pfn, int ExpectedCount);
+    internal sealed record OfferSwapCache(int Slot, int Pfn, int ExpectedCount);
 
-    public sealed record GetSwapInfo(long Token);
+    /// <summary>can_share_swap_page's answer to the faulting task: <see cref="Reuse"/> when the page's mapcount and the
+    /// slot's references other than the cache's add up to one.</summary>
+    internal sealed record CanShareSwapPageResult(long Token, int Pfn, bool Reuse, uint Contents) : NumaNode.IWpPageReply;
 
-    public sealed record SwapInfo(long Token, int TotalSwapPages, int NrSwapPages);
+    internal sealed record GetSwapInfo(long Token) : IKernelRequest;
+
+    internal sealed record SwapInfo(long Token, int TotalSwapPages, int NrSwapPages) : IKernelReply;
 }

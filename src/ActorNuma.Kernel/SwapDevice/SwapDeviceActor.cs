@@ -13,6 +13,8 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     private readonly SwapDeviceQueue _writeQueue;
     private readonly SwapDeviceQueue _readQueue;
     private long _timerSeq;
+    /// <summary>The device asks nobody for an answer: any reply that reaches it is a BUG, raised here.</summary>
+    private readonly ReplyRegistry _replies = new("swap device");
 
     public SwapDeviceActor(KernelMachine machine) : base(machine)
     {
@@ -98,6 +100,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                     _map.AddToSwapCache(m.Slots[k], m.NewPfns[k]);
                 }
                 break;
+            case IKernelReply m: _replies.Deliver(m); break;
             default: Unhandled(message); break;
         }
     }
@@ -135,8 +138,8 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 continue;
             }
             _map.Write(item.Slot, item.Contents);
-            _state.Stat.Count(VmEvent.Pswpout);
-            _state.Stat.Count(VmEvent.Pgpgout, 4);
+            _state.OwnStat.Count(VmEvent.Pswpout);
+            _state.OwnStat.Count(VmEvent.Pgpgout, 4);
             written.Add(item.Pfn);
         }
         m.Node.Tell(new SwapWriteStarted(m.Token, written.ToArray(), exclusive.ToArray()));
@@ -219,8 +222,8 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         }
         m.Node.Tell(new SwapCacheAdded(m.Token, m.Slots, m.Pfns, exists));
         if (readSlots.Count == 0) return;
-        _state.Stat.Count(VmEvent.Pswpin, readSlots.Count);
-        _state.Stat.Count(VmEvent.Pgpgin, 4L * readSlots.Count);
+        _state.OwnStat.Count(VmEvent.Pswpin, readSlots.Count);
+        _state.OwnStat.Count(VmEvent.Pgpgin, 4L * readSlots.Count);
         _state.ReadsInFlight += readSlots.Count;
         Submit(_readQueue, readSlots.Count, new ReadDone(m.Node, m.Token, readSlots.ToArray(), readPfns.ToArray()));
     }
@@ -273,7 +276,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     private void AnswerCanShare(CanShareSwapPage m)
     {
         var share = m.Mapcount + (_map.Count(m.Slot) - 1) == 1;
-        m.Task.Tell(new NumaNode.WpPageReply(m.Token, m.Pfn, share, m.Contents));
+        m.Task.Tell(new CanShareSwapPageResult(m.Token, m.Pfn, share, m.Contents));
     }
 
     private void SwapInExclusiveAnswered()

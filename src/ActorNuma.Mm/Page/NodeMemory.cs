@@ -23,10 +23,50 @@ public enum PutResult
     ReleasePending,
 }
 
+/// <summary>What the checkers and reports may read of a node's frames: every query of <see cref="NodeMemory"/>, none of
+/// its changes (those belong to the node that owns the frames).</summary>
+public interface IReadOnlyNodeMemory
+{
+    int Node { get; }
+    int FirstPfn { get; }
+    int Pages { get; }
+    Watermarks Watermarks { get; }
+    int FreePages { get; }
+    int NrActive { get; }
+    int NrInactive { get; }
+    IReadOnlyVmStat Stat { get; }
+    long NrScanActive { get; }
+    long NrScanInactive { get; }
+    long PagesScanned { get; }
+    bool AllUnreclaimable { get; }
+    int PrevPriority { get; }
+    int TempPriority { get; }
+    bool Owns(int pfn);
+    int Index(int pfn);
+    int PfnOf(int index);
+    PageFlags Flags(int i);
+    bool Test(int i, PageFlags f);
+    int Count(int i);
+    (int Count, NodeMemory.PageHold Last) Holds(int i);
+    int Mapcount(int i);
+    FramePlace Place(int i);
+    int Owner(int i);
+    uint Contents(int i);
+    int SwapEntry(int i);
+    uint RmapVpn(int i);
+    NodeMemory.MapperSet Mappers(int i);
+    IEnumerable<int> FromTail(bool active);
+    int Tail(bool active);
+    IEnumerable<int> FreeList();
+    int NrMapped();
+    int[] CountPlaces();
+    (List<int> Active, List<int> Inactive) WalkLru();
+}
+
 /// <summary>The frames of one node (<c>pg_data_t</c> with one ZONE_NORMAL): flags, counts, contents, reverse map,
 /// the active and inactive LRU lists and the free list, all in flat arrays indexed by the frame's index in the node.</summary>
 /// <remarks>Frames are data, never objects: about 36 bytes a frame (see the bytes-per-page benchmark).</remarks>
-public sealed class NodeMemory
+public sealed class NodeMemory : IReadOnlyNodeMemory
 {
     private const int NoLink = -1;
 
@@ -87,6 +127,7 @@ public sealed class NodeMemory
     public int NrActive { get; private set; }
     public int NrInactive { get; private set; }
     public VmStat Stat { get; } = new();
+    IReadOnlyVmStat IReadOnlyNodeMemory.Stat => Stat;
 
     // ---- zone reclaim state (struct zone) ----------------------------------------------------------------------
     /// <summary><c>zone-&gt;nr_scan_active</c>, <c>nr_scan_inactive</c>: shrink_zone's accumulators.</summary>
@@ -97,8 +138,8 @@ public sealed class NodeMemory
     /// <summary><c>zone-&gt;all_unreclaimable</c>: reset whenever pages are freed.</summary>
     public bool AllUnreclaimable { get; set; }
     /// <summary><c>zone-&gt;prev_priority</c> (starts at DEF_PRIORITY) and <c>temp_priority</c>.</summary>
-    public int PrevPriority { get; set; } = 12;
-    public int TempPriority { get; set; } = 12;
+    public int PrevPriority { get; set; } = VmScan.DefPriority;
+    public int TempPriority { get; set; } = VmScan.DefPriority;
 
     public bool Owns(int pfn) => pfn >= FirstPfn && pfn < FirstPfn + Pages;
     public int Index(int pfn) => pfn - FirstPfn;

@@ -1,8 +1,16 @@
 namespace ActorNuma.Mm;
 
+/// <summary>A pagevec as the checkers read it.</summary>
+public interface IReadOnlyPagevec
+{
+    int Count { get; }
+    ReadOnlySpan<int> Pages { get; }
+    bool Contains(int pfn);
+}
+
 /// <summary><c>struct pagevec</c>: up to <see cref="PagevecSize"/> global frame numbers.</summary>
 /// <remarks>Kernel: include/linux/pagevec.h.</remarks>
-public sealed class Pagevec
+public sealed class Pagevec : IReadOnlyPagevec
 {
     /// <summary><c>PAGEVEC_SIZE</c>.</summary>
     public const int PagevecSize = 14;
@@ -30,11 +38,22 @@ public sealed class Pagevec
     }
 }
 
+/// <summary>A CPU's pagevecs as the checkers read them; only the node that owns the CPU changes them.</summary>
+public interface IReadOnlyCpuPagevecs
+{
+    int Cpu { get; }
+    IReadOnlyPagevec LruAdd { get; }
+    IReadOnlyPagevec LruAddActive { get; }
+    int Count { get; }
+}
+
 /// <summary>A CPU's two LRU-add vectors: <c>lru_add_pvecs</c> (to the inactive list) and <c>lru_add_active_pvecs</c>.</summary>
-public sealed class CpuPagevecs(int cpu)
+public sealed class CpuPagevecs(int cpu) : IReadOnlyCpuPagevecs
 {
     public int Cpu { get; } = cpu;
     public Pagevec LruAdd { get; } = new();
     public Pagevec LruAddActive { get; } = new();
     public int Count => LruAdd.Count + LruAddActive.Count;
+    IReadOnlyPagevec IReadOnlyCpuPagevecs.LruAdd => LruAdd;
+    IReadOnlyPagevec IReadOnlyCpuPagevecs.LruAddActive => LruAddActive;
 }

@@ -63,7 +63,7 @@ public static class VmEventNames
 
 /// <summary>A set of event counters owned by one actor, like the kernel's per-CPU <c>page_states</c>: the report sums
 /// them over all actors.</summary>
-public sealed class VmStat
+public sealed class VmStat : IReadOnlyVmStat
 {
     private readonly long[] _counts = new long[VmEventNames.All.Count];
 
@@ -74,4 +74,13 @@ public sealed class VmStat
         for (var i = 0; i < _counts.Length; i++) totals[i] += _counts[i];
     }
     public static long[] NewTotals() => new long[VmEventNames.All.Count];
+}
+
+/// <summary>The counters as the report reads them; only their owner counts.</summary>
+public interface IReadOnlyVmStat
+{
+    long this[VmEvent e] { get; }
+
+    /// <summary>Adds every counter into <paramref name="totals"/> (indexed by <see cref="VmEvent"/>).</summary>
+    void AddTo(long[] totals);
 }

@@ -1,9 +1,23 @@
 namespace ActorNuma.Mm;
 
+/// <summary>What the checkers and reports may read of the swap map; only the swap device changes it.</summary>
+public interface IReadOnlySwapMap
+{
+    int TotalSwapPages { get; }
+    int NrSwapPages { get; }
+    int CachedPages { get; }
+    int PeakUsed { get; }
+    bool VmSwapFull { get; }
+    int Count(int slot);
+    uint Contents(int slot);
+    int CachedPfn(int slot);
+    bool IsValid(int slot);
+}
+
 /// <summary>One swap area: <c>swap_map</c> (a count per slot), the swap cache (<c>swapper_space</c>: slot to frame) and
 /// what each slot holds on disk.</summary>
 /// <remarks>Slot 0 is the header, as in the kernel, so usable slots are 1..<see cref="TotalSwapPages"/>.</remarks>
-public sealed class SwapMap
+public sealed class SwapMap : IReadOnlySwapMap
 {
     /// <summary><c>SWAP_MAP_MAX</c>.</summary>
     public const int SwapMapMax = 0x7fff;

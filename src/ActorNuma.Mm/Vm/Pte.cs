@@ -41,9 +41,19 @@ public readonly record struct Pte(ulong Raw)
         IsNone ? "none" : IsSwap ? $"swp:{SwapSlot}" : IsMigration ? $"migration:{MigrationPfn}{(Writable ? " w" : "")}" : $"pfn:{Pfn}{(Young ? " young" : "")}{(Dirty ? " dirty" : "")}{(Writable ? " w" : "")}";
 }
 
+/// <summary>What the checkers and reports may read of a page table; only its task changes it.</summary>
+public interface IReadOnlyPageTable
+{
+    int Chunks { get; }
+    Pte Get(ulong vpn);
+    uint LastWritten(ulong vpn);
+    IEnumerable<(ulong Vpn, Pte Pte)> Entries();
+    IEnumerable<(ulong Vpn, Pte Pte)> Range(ulong startVpn, ulong endVpn);
+}
+
 /// <summary>A task's page table: 512-entry PTE pages (like x86-64's) allocated on first use, with the value the task
 /// last wrote to each page beside it (what the data checker compares reads with).</summary>
-public sealed class PageTable
+public sealed class PageTable : IReadOnlyPageTable
 {
     private const int Bits = 9;
     private const int PerPage = 1 << Bits;

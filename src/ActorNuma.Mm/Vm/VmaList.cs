@@ -4,13 +4,25 @@ namespace ActorNuma.Mm;
 /// errno stops the walk and becomes check_range's result.</summary>
 public delegate Errno CheckRangeWalk(Vma vma, ulong start, ulong end);
 
+/// <summary>What the checkers and reports may read of a task's VMAs; only the task changes them.</summary>
+public interface IReadOnlyVmaList
+{
+    IReadOnlyList<Vma> All { get; }
+    int Count { get; }
+    int MaxMapCount { get; }
+    Vma? FindVma(ulong addr);
+    Vma? FindVmaIntersection(ulong start, ulong end);
+    IEnumerable<Vma> InRange(ulong start, ulong end);
+    bool Overlaps(ulong start, ulong end);
+}
+
 /// <summary>The VMAs of one <c>mm_struct</c>, sorted by address and never overlapping (<c>mm-&gt;mmap</c>, with the
 /// rb-tree's lookups done by binary search). Owned by one task; not thread-safe.</summary>
 /// <remarks>Kernel: mm/mmap.c (find_vma, split_vma, do_munmap), mm/mempolicy.c (check_range, mbind_range).
 /// Unlike do_mmap_pgoff, <see cref="Insert(ulong, ulong, VmFlags)"/> never merges a new mapping into its neighbour
 /// (vma_merge). A merge would only change how many VMAs there are: offsets stay <c>addr &gt;&gt; PAGE_SHIFT</c> and
 /// a VMA with a policy never merges with a new mapping (mpol_equal with NULL fails).</remarks>
-public sealed class VmaList
+public sealed class VmaList : IReadOnlyVmaList
 {
     private readonly List<Vma> _vmas = new();
 

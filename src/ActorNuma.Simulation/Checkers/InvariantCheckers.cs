@@ -152,7 +152,7 @@ public sealed class PageRefcountChecker : IInvariantChecker
     }
 
     /// <summary>Where the frame is and who holds it there: the CPU whose pagevec, the isolator, the list.</summary>
-    internal static string Where(NodeMemory m, int i) => m.Place(i) switch
+    internal static string Where(IReadOnlyNodeMemory m, int i) => m.Place(i) switch
     {
         FramePlace.Pagevec => $"in cpu {m.Owner(i)}'s pagevec",
         FramePlace.Isolated => $"isolated by {((Isolator)m.Owner(i) == Isolator.Reclaim ? "reclaim" : "migration")}",

@@ -331,6 +331,51 @@ public sealed class NumaTaskActorSpec : KernelSpec
 
     // ---- rig --------------------------------------------------------------------------------------------------------------
 
+    [Fact]
+    public void A_try_to_unmap_that_arrives_while_fork_copies_the_page_table_waits_until_the_copy_is_done()
+    {
+        var task = NewTask();
+        task.Map(10);
+        task.Call(new Fork("child"));
+        var create = task.Rig.KernelProbe.ExpectMsg<KernelRoot.CreateTask>();
+
+        var token = task.Rig.NextToken();
+        task.Rig.Send(task.Actor, new NumaTask.TryToUnmap(token, task.Rig.NodeProbes[0].Ref, [new UnmapItem(10, Vpn, SwapSlot)], IgnoreYoung: true));
+        task.Rig.Settle();
+        Assert.False(task.Rig.SwapProbe.HasMessages);
+
+        task.Rig.Send(task.Actor, new KernelRoot.TaskCreated(create.Token, create.State.Pid, task.Rig.NewProbe("child").Ref));
+        var dup = task.Rig.NodeProbes[0].ExpectMsg<Node.PageDupRmap>();
+        Assert.False(task.Rig.SwapProbe.HasMessages);
+        task.Rig.Send(task.Actor, new Node.PageDupRmapDone(dup.Token));
+
+        Assert.Equal(create.State.Pid, task.Result().ChildPid);
+        var unmapped = (UnmapResult)task.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapDuplicateAndForward>().Message;
+        Assert.Equal((token, UnmapOutcome.Unmapped), (unmapped.Token, unmapped.Outcomes.Single()));
+    }
+
+    [Fact]
+    public void Do_migrate_pages_from_another_task_waits_while_a_syscall_holds_mmap_sem_for_writing()
+    {
+        var task = NewTask();
+        task.Call(new Mmap(Addr, 4));
+        task.Result();
+        task.Call(new Fork("child"));   // holds mmap_sem for writing until the child exists
+        var create = task.Rig.KernelProbe.ExpectMsg<KernelRoot.CreateTask>();
+
+        var migrator = task.Rig.NewProbe("migrator");
+        var token = task.Rig.NextToken();
+        task.Rig.Send(task.Actor, new DoMigratePages(token, migrator.Ref, new NodeMask(1), new NodeMask(2), MpolFlags.Move));
+        task.Rig.Settle();
+        // Not even begun: no answer, no lru_add_drain_all, no swap-space check.
+        Assert.False(migrator.HasMessages || task.Rig.SwapProbe.HasMessages || task.Rig.NodeProbes.Any(p => p.HasMessages));
+
+        task.Rig.Send(task.Actor, new KernelRoot.TaskCreated(create.Token, create.State.Pid, task.Rig.NewProbe("child").Ref));
+        Assert.Equal(create.State.Pid, task.Result().ChildPid);
+        var done = migrator.ExpectMsg<MigratePagesDone>();
+        Assert.Equal((token, 0L), (done.Token, done.NotMoved));
+    }
+
     private TaskUnderTest NewTask() => new(NewRig());
 
     /// <summary>A booted machine whose task on CPU 0 has stored to <paramref name="pages"/> pages at <see cref="Addr"/>,

@@ -130,6 +130,23 @@ public sealed class KernelRootActorSpec : KernelSpec
     }
 
     [Fact]
+    public void A_reply_no_batch_of_the_node_waits_for_is_a_kernel_bug_naming_the_node_the_message_and_the_token()
+    {
+        var rig = NewRig();
+        rig.BootRoot();
+        var node0 = rig.Machine.Directory.Node(0);
+        var watcher = rig.NewProbe("watcher");
+        watcher.Watch(node0);
+        rig.Settle();
+
+        rig.Send(node0, new SwapDevice.AddedToSwap(77, [1], [3]));
+
+        watcher.ExpectTerminated(node0);
+        Assert.Equal(["kernel BUG: KernelBugException: node 0: unexpected AddedToSwap for token 77, which nothing waits for"],
+            rig.Machine.Bugs);
+    }
+
+    [Fact]
     public void An_exception_in_a_task_stops_the_task_and_is_reported_as_a_kernel_bug()
     {
         var rig = NewRig();
@@ -143,7 +160,7 @@ public sealed class KernelRootActorSpec : KernelSpec
         rig.Send(task, new NumaNode.PagesAccessed(999, []));
 
         watcher.ExpectTerminated(task);
-        Assert.Equal(["kernel BUG: InvalidOperationException: task 1: reply PagesAccessed for unknown token 999"],
+        Assert.Equal(["kernel BUG: KernelBugException: task 1: unexpected PagesAccessed for token 999, which nothing waits for"],
             rig.Machine.Bugs);
     }
 

@@ -188,5 +188,5 @@ public sealed class KernelRig
 
     public TaskState Task(int pid) => Machine.Tasks.Single(t => t.Pid == pid);
 
-    public SwapMap SwapMap => (Machine.Swap ?? throw new InvalidOperationException("no swap device spawned")).Map;
+    public SwapMap SwapMap => (Machine.Swap ?? throw new InvalidOperationException("no swap device spawned")).OwnMap;
 }

@@ -10,7 +10,7 @@ namespace ActorNuma.Kernel.Tests.Support;
 /// start from (in a CPU's pagevec, on the LRU, isolated), each through the node's own protocol, and a read-only view
 /// of its frames for the assertions.
 /// </summary>
-public sealed class NodeUnderTest
+internal sealed class NodeUnderTest
 {
     public NodeUnderTest(KernelRig rig, int node = 0)
     {
@@ -31,7 +31,7 @@ public sealed class NodeUnderTest
 
     public NodeState State => Rig.Node(Id);
 
-    public NodeMemory Memory => State.Memory;
+    public NodeMemory Memory => State.OwnMemory;
 
     /// <summary>This node's zonelist: itself first.</summary>
     public int[] Zonelist => Rig.Machine.Zonelists[Id];
@@ -39,7 +39,7 @@ public sealed class NodeUnderTest
     /// <summary>A CPU of this node, by its index on the node (0 or 1).</summary>
     public int Cpu(int k = 0) => Rig.Topology.CpusOf(Id).ElementAt(k);
 
-    public CpuPagevecs Pagevecs(int cpu) => State.Pagevecs.Single(p => p.Cpu == cpu);
+    public IReadOnlyCpuPagevecs Pagevecs(int cpu) => State.Pagevecs.Single(p => p.Cpu == cpu);
 
     public void Send(object message) => Rig.Send(Actor, message);
 

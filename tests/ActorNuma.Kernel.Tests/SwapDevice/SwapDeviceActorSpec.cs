@@ -382,7 +382,7 @@ public sealed class SwapDeviceActorSpec : KernelSpec
     }
 
     [Fact]
-    public void CanShareSwapPage_answers_the_task_whether_its_mapping_is_the_pages_only_user()
+    public void CanShareSwapPage_answers_the_task_in_the_swap_devices_own_reply_whether_its_mapping_is_the_pages_only_user()
     {
         var swap = NewSwap();
         var slot = swap.AddToSwap(5).Single();
@@ -392,8 +392,8 @@ public sealed class SwapDeviceActorSpec : KernelSpec
         swap.Send(new SwapDuplicateAndForward([slot], swap.Replies.Ref, "dup"));
         swap.Send(new CanShareSwapPage(2, task.Ref, slot, 5, Mapcount: 1, Contents: 0xAB));
 
-        Assert.Equal(new NumaNode.WpPageReply(1, 5, Reuse: true, 0xAB), task.ExpectMsg<NumaNode.WpPageReply>());
-        Assert.Equal(new NumaNode.WpPageReply(2, 5, Reuse: false, 0xAB), task.ExpectMsg<NumaNode.WpPageReply>());
+        Assert.Equal(new CanShareSwapPageResult(1, 5, Reuse: true, 0xAB), task.ExpectMsg<CanShareSwapPageResult>());
+        Assert.Equal(new CanShareSwapPageResult(2, 5, Reuse: false, 0xAB), task.ExpectMsg<CanShareSwapPageResult>());
     }
 
     [Fact]
@@ -466,7 +466,7 @@ public sealed class SwapDeviceActorSpec : KernelSpec
         public IActorRef Actor { get; }
         public TestProbe Replies { get; }
         public SwapState State => Rig.Machine.Swap!;
-        public SwapMap Map => State.Map;
+        public SwapMap Map => State.OwnMap;
 
         public void Send(object message) => Rig.Send(Actor, message);
 

@@ -44,10 +44,59 @@ public sealed class VmScanSpec
         Assert.Equal(naps, VmScan.CongestionWaitAfter(scanned, priority));
     }
 
+    [Theory]
+    [InlineData(0, 1000, 100, 0)]
+    [InlineData(450, 1000, 100, 50)]       // 450 * 100 / (1000 - 100)
+    [InlineData(899, 1000, 100, 99)]       // integer division, as the kernel's
+    [InlineData(10, 100, 100, 1000)]       // no page above pages_high: total_memory counts as 1
+    public void The_mapped_ratio_is_mapped_pages_per_hundred_of_present_pages_above_pages_high(int nrMapped, int present, int high, long expected)
+    {
+        Assert.Equal(expected, VmScan.MappedRatio(nrMapped, present, high));
+    }
+
+    [Theory]
+    //          mapped reclaimMapped haveSwap referenced  keep  check
+    [InlineData(false, false, false, false, false, false)]   // unmapped: always deactivated, never asked
+    [InlineData(false, true, true, true, false, false)]
+    [InlineData(true, false, true, false, true, false)]     // mapped, mapped pages not reclaimed yet
+    [InlineData(true, true, false, false, true, false)]     // no swap for the anonymous page
+    [InlineData(true, true, true, true, true, true)]        // referenced
+    [InlineData(true, true, true, false, false, true)]      // the one mapped page that is deactivated
+    public void Refill_inactive_zone_keeps_a_mapped_page_active_unless_it_may_and_does_go(
+        bool mapped, bool reclaimMapped, bool haveSwap, bool referenced, bool keep, bool check)
+    {
+        Assert.Equal(keep, VmScan.KeepActive(mapped, reclaimMapped, haveSwap, referenced));
+        Assert.Equal(check, VmScan.CheckReferenced(mapped, reclaimMapped, haveSwap));
+    }
+
+    [Fact]
+    public void Shrink_zone_batches_at_most_swap_cluster_max_and_shrink_list_counts_mapped_pages_twice()
+    {
+        Assert.Equal([0, 5, 32, 32], new long[] { 0, 5, 32, 1000 }.Select(VmScan.ScanBatch));
+        Assert.Equal((1, 2), (VmScan.ShrinkListScanned(false), VmScan.ShrinkListScanned(true)));
+    }
+
+    [Theory]
+    [InlineData(0, 0, 0, true)]        // empty lists: 0 >= 0
+    [InlineData(39, 5, 5, false)]
+    [InlineData(40, 5, 5, true)]       // four times the LRU pages
+    public void A_zone_is_all_unreclaimable_once_it_was_scanned_four_times_over(long scanned, int active, int inactive, bool unreclaimable)
+    {
+        Assert.Equal(unreclaimable, VmScan.ZoneUnreclaimable(scanned, active, inactive));
+    }
+
+    [Fact]
+    public void An_all_unreclaimable_zone_is_skipped_below_def_priority_only_and_a_run_ends_at_swap_cluster_max_reclaimed()
+    {
+        Assert.Equal((false, true, false), (VmScan.SkipUnreclaimable(true, 12), VmScan.SkipUnreclaimable(true, 11), VmScan.SkipUnreclaimable(false, 0)));
+        Assert.Equal((false, true), (VmScan.ReclaimedEnough(31), VmScan.ReclaimedEnough(32)));
+    }
+
     [Fact]
     public void The_constants_are_the_kernels()
     {
         Assert.Equal((32, 12), (VmScan.SwapClusterMax, VmScan.DefPriority));
         Assert.Equal(TimeSpan.FromMilliseconds(100), VmScan.CongestionWait);
+        Assert.Equal(TimeSpan.FromMilliseconds(20), VmScan.RebalanceWait);   // HZ/50
     }
 }

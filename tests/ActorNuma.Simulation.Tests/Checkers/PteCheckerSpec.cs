@@ -36,7 +36,7 @@ public sealed class PteCheckerSpec
         var idx = _node.AllocFrame();
         var vpn = _nextVpn++;
         foreach (var pid in rmap) _node.AddRmap(idx, pid, vpn);
-        foreach (var pid in ptes) Task(pid).PageTable.Set(vpn, Pte.Present(_node.PfnOf(idx), write: false));
+        foreach (var pid in ptes) Task(pid).OwnPageTable.Set(vpn, Pte.Present(_node.PfnOf(idx), write: false));
         return _node.PfnOf(idx);
     }
 
@@ -87,7 +87,7 @@ public sealed class PteCheckerSpec
         var pfn = _node.PfnOf(idx);
         _node.PutPage(idx);
         Assert.Equal(FramePlace.Free, _node.Place(idx));
-        Task(1).PageTable.Set(Vpn, Pte.Present(pfn, write: true));
+        Task(1).OwnPageTable.Set(Vpn, Pte.Present(pfn, write: true));
 
         Assert.Contains($"task 1 vpn {Vpn:x} maps free pfn {pfn}", Check());
     }
