@@ -16,6 +16,7 @@ public static class CliApp
             ReplayCommand.Create(),
             BenchCommand.Create(),
             SoakCommand.Create(),
+            CompareCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

@@ -11,6 +11,8 @@ public sealed record KernelSettings
     /// <summary>The swap device's service time for one page written; <see cref="SwapReadLatency"/> for one read.</summary>
     public TimeSpan SwapWriteLatency { get; init; }
     public TimeSpan SwapReadLatency { get; init; }
+    /// <summary>How long direct migration's copy of one page takes (<c>copy_highpage</c> in migrate_page_copy).</summary>
+    public TimeSpan MigrateCopyLatency { get; init; }
     /// <summary>Page requests the swap device works on at once in each direction (its queue depth); each takes the
     /// direction's latency.</summary>
     public int SwapQueueDepth { get; init; } = 1;

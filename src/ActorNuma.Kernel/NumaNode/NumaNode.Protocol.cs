@@ -3,7 +3,7 @@ namespace ActorNuma.Kernel;
 
 /// <summary>The public protocol of <see cref="NumaNodeActor"/>: the verbs of mm/page_alloc.c, mm/swap.c and mm/vmscan.c
 /// that act on one node's frames. Frames are named by their machine-wide pfn.</summary>
-public static class NumaNode
+public static partial class NumaNode
 {
     // ---- allocation (__alloc_pages) -------------------------------------------------------------------------
 
@@ -19,6 +19,8 @@ public static class NumaNode
         CowCopy,
         /// <summary><c>read_swap_cache_async</c>: the page is added to the swap cache and read from the slot.</summary>
         SwapIn,
+        /// <summary>2.6.18 <c>get_new_page</c> of a migration: the page is handed back unmapped, off every list.</summary>
+        MigrateTarget,
     }
 
     /// <summary>How a swap-in page takes part in <c>swapin_readahead</c>.</summary>

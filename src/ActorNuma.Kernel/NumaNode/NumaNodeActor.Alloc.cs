@@ -25,12 +25,14 @@ public sealed partial class NumaNodeActor
             var idx = _m.AllocFrame();
             CountZoneStatistics(m);
             if (swapIn) swapIns.Add((item, idx));
+            else if (m.Purpose == AllocPurpose.MigrateTarget) pages.Add(new AllocatedPage(item.Vpn, Pfn(idx), 0));
             else pages.Add(PrepareAnonPage(m, item, idx));
         }
         if (taken > 0)
             Trace.Emit("mm_page_alloc", $"node={_node} task={m.Task} cpu={m.Cpu} nr={taken} pass={m.Pass} purpose={m.Purpose} free={_m.FreePages}");
         if (taken < m.Items.Length) ForwardRest(m, m.Items[taken..]);
-        if (pages.Count > 0) AddToFaultingCpuPagevec(m.Cpu, pages, m.ReplyTo, new PagesAllocated(m.Token, pages.ToArray()));
+        if (pages.Count > 0 && m.Purpose == AllocPurpose.MigrateTarget) m.ReplyTo.Tell(new PagesAllocated(m.Token, pages.ToArray()));
+        else if (pages.Count > 0) AddToFaultingCpuPagevec(m.Cpu, pages, m.ReplyTo, new PagesAllocated(m.Token, pages.ToArray()));
         if (swapIns.Count > 0) StartSwapIns(m, swapIns);
     }
 

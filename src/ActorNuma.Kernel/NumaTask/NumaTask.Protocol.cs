@@ -4,7 +4,7 @@ namespace ActorNuma.Kernel;
 /// <summary>The public protocol of <see cref="NumaTaskActor"/>: the syscalls a task makes, the faults it takes, and the
 /// requests the rest of the kernel makes of its page table (rmap walks). Every syscall is answered with one
 /// <see cref="SyscallResult"/>; a task runs one syscall at a time, as a single-threaded process does.</summary>
-public static class NumaTask
+public static partial class NumaTask
 {
     /// <summary>A system call (or a fault-generating access) made by the task.</summary>
     public abstract record Syscall;
@@ -85,6 +85,8 @@ public static class NumaTask
         public int? WaitStatus { get; init; }
         public long Faults { get; init; }
         public long MajorFaults { get; init; }
+        /// <summary>For move_pages: the status array as copied out (null when it was not).</summary>
+        public int[]? Status { get; init; }
 
         public static SyscallResult Ok(long ret = 0) => new(ret, Errno.None);
         public static SyscallResult Fail(Errno e) => new(-1, e);

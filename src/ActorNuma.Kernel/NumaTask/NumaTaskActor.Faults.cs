@@ -102,7 +102,8 @@ public sealed partial class NumaTaskActor
         }
         batch.Op.Faults++;
         Count(VmEvent.Pgfault);
-        if (pte.IsNone)
+        if (pte.IsMigration) MigrationEntryWait(batch.Op, vma, vpn, write, done);
+        else if (pte.IsNone)
         {
             if (write) batch.Alloc(vma, vpn, NextValue(), AllocPurpose.AnonFault, done);
             else MapZeroPage(vpn, done);

@@ -11,6 +11,7 @@ public sealed partial class NumaTaskActor
     /// copy is done, as the page table locks held by copy_page_range make them.</summary>
     private void DoFork(Fork m)
     {
+        if (ForkWaitsForMigration(m)) return;
         LockPageTablesForFork();
         var childPid = _machine.AllocPid();
         var child = new TaskState(childPid, m.ChildName)

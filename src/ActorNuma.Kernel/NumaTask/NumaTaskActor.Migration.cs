@@ -44,10 +44,10 @@ public sealed partial class NumaTaskActor
             {
                 if (err != Errno.None) { FinishMigration(run, () => Complete(SyscallResult.Fail(err))); return; }
                 var rangeErr = _state.OwnVmas.MbindRange(check.Start, check.End, check.Policy);
-                SwapoutPages(run, () =>
+                MbindMigrate(run, check, leftBehind =>
                 {
                     var result = rangeErr != Errno.None ? rangeErr
-                        : run.Pagelist.Count > 0 && (check.Flags & MpolFlags.Strict) != 0 ? Errno.EIO : Errno.None;
+                        : leftBehind && (check.Flags & MpolFlags.Strict) != 0 ? Errno.EIO : Errno.None;
                     FinishMigration(run, () => Complete((result == Errno.None ? SyscallResult.Ok() : SyscallResult.Fail(result))
                         with { Migration = run.Stats(Trace.Now) }));
                 });
@@ -341,6 +341,7 @@ public sealed partial class NumaTaskActor
     /// new_nodes (check_range over the whole mm with DISCONTIG_OK), then swap_pages and putback.</summary>
     private void HandleDoMigratePages(DoMigratePages m)
     {
+        if (Profile.DirectMigration) { HandleDoMigratePagesDirect(m); return; }
         var allowed = new NodeMask(~m.From.Without(m.To).Bits);
         var run = new MigrationRun("migrate_pages", Trace.Now);
         void Reply() => m.Caller.Tell(new MigratePagesDone(m.Token, run.Failed, run.Stats(Trace.Now)));

@@ -50,6 +50,7 @@ public sealed partial class NumaTaskActor
             foreach (var (vpn, pte) in _state.OwnPageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift).ToArray())
             {
                 if (pte.IsSwap) slots.Add(pte.SwapSlot);
+                else if (pte.IsMigration) { ZapMigrationEntry(vpn); continue; }
                 else if (pte.Pfn != Topology.ZeroPfn)
                 {
                     var nid = Topology.PfnToNid(pte.Pfn);

@@ -46,11 +46,17 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
                 _queue.Enqueue((call, Sender));
                 if (_current is null) RunNext();
                 break;
-            case TryToUnmap or PageReferenced when _pageTableLock is PageTableLock.CopyingPageRange copy:
+            case TryToUnmap or PageReferenced or IMigrationPteRequest when _pageTableLock is PageTableLock.CopyingPageRange copy:
                 copy.Waiting.Enqueue(message);
                 break;
             case TryToUnmap m: HandleTryToUnmap(m); break;
             case PageReferenced m: HandlePageReferenced(m); break;
+            case IMigrationPteRequest m: HandleMigrationPteRequest(m); break;
+            case Resume m: HandleResume(m, Sender); break;
+            case DoMovePages m when HoldsMmapSemForWrite:
+                _deferredMoves.Enqueue(m);
+                break;
+            case DoMovePages m: HandleDoMovePages(m); break;
             case QueryPages m: QueryRange(m, Sender); break;
             case GetNumaMaps: GatherNumaMaps(Sender); break;
             case DoMigratePages m when HoldsMmapSemForWrite:
@@ -75,6 +81,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
     {
         while (_current is null && _queue.Count > 0)
         {
+            if (StoppedHoldsQueue() || MmapSemWriterWaits(_queue.Peek().Call)) return;
             var (call, replyTo) = _queue.Dequeue();
             _current = call;
             _caller = replyTo;
@@ -99,6 +106,8 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             case Exit: DoExit(SyscallResult.Ok()); break;
             case Fork m: DoFork(m); break;
             case MigratePages m: DoMigratePagesCall(m); break;
+            case MovePages m: DoMovePagesCall(m); break;
+            case Suspend m: DoSuspend(m); break;
             case Waitpid m: DoWaitpid(m); break;
             default: Complete(SyscallResult.Fail(Errno.EINVAL)); break;
         }
@@ -120,6 +129,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             return;
         }
         ReleaseMmapSem();
+        while (_deferredMoves.Count > 0) HandleDoMovePages(_deferredMoves.Dequeue());
         RunNext();
     }
 

@@ -2,7 +2,7 @@
 namespace ActorNuma.Kernel;
 
 /// <summary>The public protocol of <see cref="SwapDeviceActor"/>: mm/swapfile.c, mm/swap_state.c and mm/page_io.c.</summary>
-public static class SwapDevice
+public static partial class SwapDevice
 {
     /// <summary><c>add_to_swap</c> for each frame: <c>get_swap_page</c> and the slot side of
     /// <c>__add_to_swap_cache</c>. A slot of 0 in the reply means no swap space: the page stays in RAM.</summary>

@@ -91,6 +91,13 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 else AnswerCanShare(m);
                 break;
             case GetSwapInfo m: Sender.Tell(new SwapInfo(m.Token, _map.TotalSwapPages, _map.NrSwapPages)); break;
+            case SwapCacheReplace m:
+                for (var k = 0; k < m.Slots.Length; k++)
+                {
+                    _map.DeleteFromSwapCache(m.Slots[k], m.OldPfns[k]);
+                    _map.AddToSwapCache(m.Slots[k], m.NewPfns[k]);
+                }
+                break;
             case IKernelReply m: _replies.Deliver(m); break;
             default: Unhandled(message); break;
         }

@@ -93,6 +93,15 @@ public sealed record KernelProfile
     /// it a maxnode of 0 or slightly below wraps <c>BITS_TO_LONGS</c> to 0 and yields an empty mask.</summary>
     public bool GetNodesRejectsHugeMaxnode { get; init; }
 
+    /// <summary>Migration moves pages directly (2.6.18 mm/migrate.c, "Rip the page migration logic out", 2.6.17-rc1-mm2):
+    /// the target page is allocated first (<c>get_new_page</c>), PTEs become migration entries instead of swap entries,
+    /// the contents are copied, no swap is needed, at most 10 passes, and every page left is put back. Off: the pages
+    /// are evicted through swap (V2 <c>swapout_pages</c>, 2.6.16 <c>swap_page</c>).</summary>
+    public bool DirectMigration { get; init; }
+
+    /// <summary><c>move_pages(2)</c> exists (2.6.18, Lameter's "sys_move_pages" of May 2006); before it ENOSYS.</summary>
+    public bool MovePagesSyscall { get; init; }
+
     /// <summary>2.6.14 final, before any migration patch: mbind accepts only MPOL_MF_STRICT.</summary>
     public static KernelProfile Linux2614 { get; } = new()
     {
@@ -151,7 +160,17 @@ public sealed record KernelProfile
         GetNodesRejectsHugeMaxnode = true,
     };
 
-    public static IReadOnlyList<KernelProfile> All { get; } = [Linux2614, V1, V2, V2Fixed, Linux2616];
+    /// <summary>2.6.18: mm/migrate.c direct migration (migration entries, no swap, <c>migrate_prep()</c> only drains:
+    /// no ENODEV without swap) and the move_pages(2) syscall; everything else as 2.6.16.</summary>
+    public static KernelProfile Linux2618 { get; } = Linux2616 with
+    {
+        Name = "2.6.18",
+        DirectMigration = true,
+        MovePagesSyscall = true,
+        EnodevWithoutSwap = false,
+    };
+
+    public static IReadOnlyList<KernelProfile> All { get; } = [Linux2614, V1, V2, V2Fixed, Linux2616, Linux2618];
 
     public static KernelProfile? ByName(string name) =>
         All.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));

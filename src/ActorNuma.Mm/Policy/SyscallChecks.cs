@@ -30,7 +30,7 @@ public sealed record GetMempolicyCheck(Errno Errno, MpolGetFlags Flags, bool FAd
 /// emulated user mask has 64 bits (<c>MAX_NUMNODES</c>); the words of a longer user bitmap read as zero. Integer
 /// arguments convert as C does: <c>maxnode</c>, <c>mode</c>, <c>addr</c> and get_mempolicy's <c>flags</c> are
 /// <c>unsigned long</c> (sign-extended), mbind's <c>flags</c> is <c>unsigned</c>.</summary>
-public static class SyscallChecks
+public static partial class SyscallChecks
 {
     /// <summary><c>MPOL_MAX</c> = MPOL_INTERLEAVE: there is no MPOL_LOCAL in 2.6.x.</summary>
     public const int MpolMax = (int)MpolMode.Interleave;

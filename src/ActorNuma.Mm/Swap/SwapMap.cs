@@ -6,6 +6,7 @@ public interface IReadOnlySwapMap
     int TotalSwapPages { get; }
     int NrSwapPages { get; }
     int CachedPages { get; }
+    int PeakUsed { get; }
     bool VmSwapFull { get; }
     int Count(int slot);
     uint Contents(int slot);
@@ -41,6 +42,8 @@ public sealed class SwapMap : IReadOnlySwapMap
     public int TotalSwapPages { get; }
     /// <summary><c>nr_swap_pages</c>: free slots.</summary>
     public int NrSwapPages { get; private set; }
+    /// <summary>The most slots in use at once since boot (a measure for comparing migration forms, not a kernel field).</summary>
+    public int PeakUsed { get; private set; }
     public int CachedPages { get; private set; }
 
     public int Count(int slot) => _map[slot];
@@ -67,6 +70,7 @@ public sealed class SwapMap : IReadOnlySwapMap
             if (_map[slot] != 0) continue;
             _map[slot] = 1;
             NrSwapPages--;
+            PeakUsed = Math.Max(PeakUsed, TotalSwapPages - NrSwapPages);
             return slot;
         }
         throw new InvalidOperationException("swap map inconsistent: nr_swap_pages > 0 but no free slot");

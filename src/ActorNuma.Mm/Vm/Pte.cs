@@ -1,19 +1,25 @@
 namespace ActorNuma.Mm;
 
-/// <summary>A page table entry: none, a present frame (with the young, dirty and write bits) or a swap entry.</summary>
+/// <summary>A page table entry: none, a present frame (with the young, dirty and write bits), a swap entry, or (2.6.18)
+/// a migration entry naming the frame being moved and whether the mapping was writable.</summary>
 public readonly record struct Pte(ulong Raw)
 {
-    private const ulong PresentBit = 1, YoungBit = 2, DirtyBit = 4, WriteBit = 8, SwapBit = 16;
+    private const ulong PresentBit = 1, YoungBit = 2, DirtyBit = 4, WriteBit = 8, SwapBit = 16, MigrationBit = 32;
     private const int Shift = 8;
 
     public static Pte None => default;
     public static Pte Present(int pfn, bool write, bool young = true, bool dirty = false) =>
         new(((ulong)pfn << Shift) | PresentBit | (write ? WriteBit : 0) | (young ? YoungBit : 0) | (dirty ? DirtyBit : 0));
     public static Pte Swap(int slot) => new(((ulong)slot << Shift) | SwapBit);
+    /// <summary><c>make_migration_entry(page, write)</c> (2.6.18 include/linux/swapops.h): a non-present entry that
+    /// <c>do_swap_page</c> recognises and waits on (<c>migration_entry_wait</c>).</summary>
+    public static Pte Migration(int pfn, bool write) => new(((ulong)pfn << Shift) | MigrationBit | (write ? WriteBit : 0));
 
     public bool IsNone => Raw == 0;
     public bool IsPresent => (Raw & PresentBit) != 0;
     public bool IsSwap => (Raw & SwapBit) != 0;
+    /// <summary><c>is_migration_entry(pte_to_swp_entry(pte))</c>.</summary>
+    public bool IsMigration => (Raw & MigrationBit) != 0;
     public bool Young => (Raw & YoungBit) != 0;
     public bool Dirty => (Raw & DirtyBit) != 0;
     public bool Writable => (Raw & WriteBit) != 0;
@@ -21,6 +27,8 @@ public readonly record struct Pte(ulong Raw)
     public int Pfn => IsPresent ? (int)(Raw >> Shift) : throw new InvalidOperationException("not a present pte");
     /// <summary>The slot of a swap PTE (<c>pte_to_swp_entry</c>).</summary>
     public int SwapSlot => IsSwap ? (int)(Raw >> Shift) : throw new InvalidOperationException("not a swap pte");
+    /// <summary>The frame a migration entry names (<c>migration_entry_to_page</c>).</summary>
+    public int MigrationPfn => IsMigration ? (int)(Raw >> Shift) : throw new InvalidOperationException("not a migration pte");
 
     public Pte MkOld() => new(Raw & ~YoungBit);
     public Pte MkYoung() => new(Raw | YoungBit);
@@ -30,7 +38,7 @@ public readonly record struct Pte(ulong Raw)
     public Pte WrProtect() => new(Raw & ~WriteBit);
 
     public override string ToString() =>
-        IsNone ? "none" : IsSwap ? $"swp:{SwapSlot}" : $"pfn:{Pfn}{(Young ? " young" : "")}{(Dirty ? " dirty" : "")}{(Writable ? " w" : "")}";
+        IsNone ? "none" : IsSwap ? $"swp:{SwapSlot}" : IsMigration ? $"migration:{MigrationPfn}{(Writable ? " w" : "")}" : $"pfn:{Pfn}{(Young ? " young" : "")}{(Dirty ? " dirty" : "")}{(Writable ? " w" : "")}";
 }
 
 /// <summary>What the checkers and reports may read of a page table; only its task changes it.</summary>

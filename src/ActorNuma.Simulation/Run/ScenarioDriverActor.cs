@@ -51,6 +51,7 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
             case KernelRoot.SpawnRefused m: _progress.Fail($"task {m.Name} could not be created: {m.Reason}"); break;
             case CheckpointDone: RunSteps(); break;
             case SyscallResult r: OnStepReply(new StepReply(_inflight[Sender].Dequeue(), r)); break;
+            case Resumed m: OnStepReply(new StepReply(m.Tag, m.Result)); break;
             case PagesReport m: OnPagesReport(m); break;
             case Advanced m:
                 _machine.Activity.TimerDone();
@@ -112,6 +113,12 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
             case StepOp.ExpectVmstat:
                 CheckVmstat(step);
                 return;
+            case StepOp.Resume:
+                // SIGCONT is a signal, not a syscall the task queues: it overtakes what the stopped task holds.
+                if (step.Async) _outstanding[step.Index] = step;
+                else _waitingFor = step;
+                Task(step).Ref.Tell(new Resume(step.Index), Self);
+                return;
         }
         var (_, target) = Task(step);
         var call = Syscall(step);
@@ -151,6 +158,9 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
             StepOp.Waitpid => new Waitpid(s.TargetTask is null ? s.TargetPid ?? -1 : TargetPid(s), s.NoHang),
             StepOp.Fork => new Fork(s.Child ?? "child"),
             StepOp.MigratePages => new MigratePages(TargetPid(s), s.MaxNode ?? maxnode, s.OldNodes, s.NewNodes, s.NodemaskFault),
+            StepOp.Suspend => new Suspend(),
+            StepOp.MovePages => new MovePages(TargetPid(s), s.MoveCount ?? (ulong)(s.MoveAddrs?.Count ?? 0), [.. s.MoveAddrs ?? []],
+                s.MoveTo is null ? null : [.. s.MoveTo], s.Flags, s.MoveFault),
             _ => throw new StepError($"{s.Location}: op {s.OpName} is not a syscall"),
         };
     }
@@ -196,10 +206,16 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
         if (e.Mode is { } mode && (r.Mode is null || (int)r.Mode != mode)) problems.Add($"mode {Mode(r.Mode)}, expected {Mode((MpolMode)mode)}");
         if (e.Nodes is { } nodes && r.Nodes != nodes) problems.Add($"nodes [{r.Nodes}], expected [{nodes}]");
         if (e.Node is { } node && r.Node != node) problems.Add($"node {r.Node?.ToString() ?? "none"}, expected {node}");
+        if (e.Status is { } status && (r.Status is null || !r.Status.SequenceEqual(status)))
+            problems.Add($"status [{(r.Status is null ? "not copied" : StatusText(r.Status))}], expected [{StatusText(status)}]");
         return problems.Count == 0 ? (true, null) : (false, string.Join("; ", problems));
     }
 
     private static string Name(Errno e) => e == Errno.None ? "0" : e.ToString();
+
+    /// <summary>move_pages statuses as the scenario writes them: nodes as numbers, errors by name.</summary>
+    private static string StatusText(IEnumerable<int> status) =>
+        string.Join(", ", status.Select(s => s >= 0 ? s.ToString(System.Globalization.CultureInfo.InvariantCulture) : Name((Errno)(-s))));
     private static string Mode(MpolMode? m) => m is null ? "none" : MemPolicy.ModeName(m.Value);
 
     private void OnPagesReport(PagesReport m)
@@ -261,5 +277,6 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
         Mode = e.Mode is { } mode ? Mode((MpolMode)mode) : null,
         Nodes = e.Nodes?.Nodes().ToArray(),
         Node = e.Node,
+        Status = e.Status is { } status ? [.. status] : null,
     };
 }

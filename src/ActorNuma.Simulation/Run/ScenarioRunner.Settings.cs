@@ -13,6 +13,7 @@ public static partial class ScenarioRunner
         Profile = m.Profile,
         SwapSlots = m.Swap.Slots,
         SwapWriteLatency = m.Swap.WriteLatency,
+        MigrateCopyLatency = m.Swap.CopyLatency,
         SwapReadLatency = m.Swap.ReadLatency,
         SwapQueueDepth = m.Swap.QueueDepth,
         PageCluster = m.Swap.PageCluster,

@@ -11,14 +11,17 @@ namespace ActorNuma.Simulation.Run;
 public abstract record StepValue;
 
 /// <summary>What a syscall returned beyond ret and errno: get_mempolicy's outputs, fork's child, waitpid's status
-/// (<c>WIFEXITED</c> → exit_status, else the signal), the faults a touch took and what a migration did.</summary>
+/// (<c>WIFEXITED</c> → exit_status, else the signal), move_pages' per-page statuses, the faults a touch took and what a
+/// migration did.</summary>
 public sealed record SyscallValue : StepValue
 {
     public string? Mode { get; init; }
     public int[]? Nodes { get; init; }
     public int? Node { get; init; }
     public int? ChildPid { get; init; }
-    public int? Status { get; init; }
+    /// <summary>waitpid's wait status, or move_pages' status array: the report's <c>status</c> either way.</summary>
+    [JsonConverter(typeof(SyscallStatusConverter))]
+    public SyscallStatus? Status { get; init; }
     public int? ExitStatus { get; init; }
     public int? Signal { get; init; }
     public long? Faults { get; init; }
@@ -35,7 +38,7 @@ public sealed record SyscallValue : StepValue
             Nodes = r.Nodes?.Nodes().ToArray(),
             Node = r.Node,
             ChildPid = r.ChildPid,
-            Status = r.WaitStatus,
+            Status = r.Status is { } pages ? new SyscallStatus(null, [.. pages]) : r.WaitStatus is { } wait ? new SyscallStatus(wait, null) : null,
             // WIFEXITED / WEXITSTATUS / WTERMSIG of the wait status.
             ExitStatus = r.WaitStatus is { } s && (s & 0x7f) == 0 ? (s >> 8) & 0xff : null,
             Signal = r.WaitStatus is { } t && (t & 0x7f) != 0 ? t & 0x7f : null,
@@ -50,7 +53,7 @@ public sealed record SyscallValue : StepValue
     private static readonly SyscallValue Empty = new();
 }
 
-/// <summary>What a syscall step expects: <c>expect { ret, errno, mode, nodes, node }</c>; errno by name, "0" for
+/// <summary>What a syscall step expects: <c>expect { ret, errno, mode, nodes, node, status }</c>; errno by name, "0" for
 /// none.</summary>
 public sealed record SyscallExpectation : StepValue
 {
@@ -59,6 +62,44 @@ public sealed record SyscallExpectation : StepValue
     public string? Mode { get; init; }
     public int[]? Nodes { get; init; }
     public int? Node { get; init; }
+    /// <summary>move_pages' expected statuses: a node, or minus an errno.</summary>
+    [JsonConverter(typeof(PageStatusConverter))]
+    public int[]? Status { get; init; }
+}
+
+/// <summary>A syscall's <c>status</c>: waitpid's wait status, or move_pages' per-page statuses.</summary>
+public sealed record SyscallStatus(int? Wait, int[]? Pages);
+
+/// <summary>Writes a wait status as a number and move_pages' statuses as <see cref="PageStatusConverter"/> does.</summary>
+public sealed class SyscallStatusConverter : JsonConverter<SyscallStatus>
+{
+    public override SyscallStatus Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        throw new NotSupportedException("the report is written, not read");
+
+    public override void Write(Utf8JsonWriter writer, SyscallStatus value, JsonSerializerOptions options)
+    {
+        if (value.Pages is { } pages) PageStatusConverter.WriteStatuses(writer, pages);
+        else writer.WriteNumberValue(value.Wait ?? 0);
+    }
+}
+
+/// <summary>Writes move_pages statuses as the scenario states them: a node as its number, an error (minus an errno) by
+/// the errno's name.</summary>
+public sealed class PageStatusConverter : JsonConverter<int[]>
+{
+    public override int[] Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        throw new NotSupportedException("the report is written, not read");
+
+    public override void Write(Utf8JsonWriter writer, int[] value, JsonSerializerOptions options) => WriteStatuses(writer, value);
+
+    internal static void WriteStatuses(Utf8JsonWriter writer, int[] statuses)
+    {
+        writer.WriteStartArray();
+        foreach (var s in statuses)
+            if (s >= 0) writer.WriteNumberValue(s);
+            else writer.WriteStringValue(((Mm.Errno)(-s)).ToString());
+        writer.WriteEndArray();
+    }
 }
 
 /// <summary>An <c>expect-pages</c> step: present pages per node (by node number), swapped-out pages, pages of the

@@ -6,10 +6,13 @@ namespace ActorNuma.Simulation.Scenarios;
 public enum RunMode { Deterministic, Concurrent }
 
 /// <summary><c>actornuma.swap</c>: the one swap area, its device (per-page latencies, requests in flight), and
-/// <c>page_cluster</c> (null: the kernel's boot-time value for the machine's memory size).</summary>
-public sealed record SwapConfig(int Slots, TimeSpan WriteLatency, TimeSpan ReadLatency, int? PageCluster = null, int QueueDepth = 1)
+/// <c>page_cluster</c> (null: the kernel's boot-time value for the machine's memory size).
+/// <see cref="CopyLatency"/> is the page copy of direct migration, kept here beside the device's costs so that a
+/// comparison of migration forms configures them in one place.</summary>
+public sealed record SwapConfig(int Slots, TimeSpan WriteLatency, TimeSpan ReadLatency, int? PageCluster = null, int QueueDepth = 1,
+    TimeSpan CopyLatency = default)
 {
-    internal static readonly string[] Keys = ["slots", "write-latency", "read-latency", "queue-depth", "page-cluster"];
+    internal static readonly string[] Keys = ["slots", "write-latency", "read-latency", "queue-depth", "page-cluster", "copy-latency"];
 
     public static SwapConfig Create(Config config, string source) => Read(MachineConfig.Actornuma(config, source)["swap"]);
 
@@ -22,7 +25,8 @@ public sealed record SwapConfig(int Slots, TimeSpan WriteLatency, TimeSpan ReadL
             node["write-latency"].ReadDuration(),
             node["read-latency"].ReadDuration(),
             cluster.IsSet ? cluster.ReadInt(0, 10) : null,
-            node["queue-depth"].ReadInt(1, 65_536));
+            node["queue-depth"].ReadInt(1, 65_536),
+            node["copy-latency"].IsSet ? node["copy-latency"].ReadDuration() : TimeSpan.Zero);
     }
 }
 
@@ -146,6 +150,8 @@ public static class KernelProfileConfig
         ("warn-on-isolate-failure", (p, v) => p with { WarnOnIsolateFailure = v }),
         ("migration-unmap-ignores-young", (p, v) => p with { MigrationUnmapIgnoresYoung = v }),
         ("migrate-pages-syscall", (p, v) => p with { MigratePagesSyscall = v }),
+        ("direct-migration", (p, v) => p with { DirectMigration = v }),
+        ("move-pages-syscall", (p, v) => p with { MovePagesSyscall = v }),
     ];
 
     private static readonly (string, IsolateListOrder)[] ListOrders = [("head", IsolateListOrder.Head), ("tail", IsolateListOrder.Tail)];

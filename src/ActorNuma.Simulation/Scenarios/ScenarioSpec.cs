@@ -6,11 +6,15 @@ namespace ActorNuma.Simulation.Scenarios;
 /// and effective uid.</summary>
 public sealed record TaskSpec(string Name, int Cpu, bool SysNice, int Uid = 0, int Euid = 0);
 
-public enum StepOp { Mmap, Munmap, Touch, Mbind, SetMempolicy, GetMempolicy, SchedSetaffinity, Swapout, Exit, Waitpid, Wait, Advance, ExpectPages, ExpectVmstat, Fork, MigratePages }
+public enum StepOp { Mmap, Munmap, Touch, Mbind, SetMempolicy, GetMempolicy, SchedSetaffinity, Swapout, Exit, Waitpid, Wait, Advance, ExpectPages, ExpectVmstat, Fork, MigratePages, MovePages, Suspend, Resume }
 
 /// <summary>What a syscall step expects back; null members are not checked. <see cref="Mode"/>, <see cref="Nodes"/>
 /// and <see cref="Node"/> are get_mempolicy's outputs.</summary>
-public sealed record ExpectSpec(long? Ret, Errno? Errno, int? Mode, NodeMask? Nodes, int? Node);
+public sealed record ExpectSpec(long? Ret, Errno? Errno, int? Mode, NodeMask? Nodes, int? Node)
+{
+    /// <summary>move_pages' status array: a node number per page, or a negative errno.</summary>
+    public IReadOnlyList<int>? Status { get; init; }
+}
 
 /// <summary>One entry of <c>scenario.steps</c>. Syscall arguments are kept raw, invalid ones included, because
 /// the scenarios test the kernel's answer to them.</summary>
@@ -54,6 +58,12 @@ public sealed record StepSpec
     /// <summary>migrate_pages' pid given by number (0 is the caller), or waitpid's (-1: any child).</summary>
     public int? TargetPid { get; init; }
     public NodeMask? OldNodes { get; init; }
+    /// <summary>move_pages' pages array (addrs), nodes array (to; null = NULL), raw nr_pages (count; default the
+    /// length of addrs) and the array that faults.</summary>
+    public IReadOnlyList<ulong>? MoveAddrs { get; init; }
+    public IReadOnlyList<int>? MoveTo { get; init; }
+    public ulong? MoveCount { get; init; }
+    public MovePagesFault MoveFault { get; init; }
     public NodeMask? NewNodes { get; init; }
     /// <summary>"file: scenario.steps[3]", for messages.</summary>
     public string Location { get; init; } = "";

@@ -34,11 +34,19 @@ internal static class StepOps
         new("expect-vmstat", StepOp.ExpectVmstat, [], []),
         new("fork", StepOp.Fork, ["task", "child"], Call),
         new("migrate_pages", StepOp.MigratePages, ["task", "pid"], ["old-nodes", "new-nodes", .. Policy, .. Call]),
+        new("suspend", StepOp.Suspend, ["task"], Call),
+        new("resume", StepOp.Resume, ["task"], Call),
+        new("move_pages", StepOp.MovePages, ["task", "addrs"], ["pid", "to", "count", "flags", "fault", .. Call]),
     ];
 
     public static readonly (string Name, StepOpInfo Info)[] Choices = All.Select(o => (o.Name, o)).ToArray();
 
     /// <summary>The keys of expect {} on this op: get_mempolicy also returns a mode, a nodemask or a node.</summary>
     public static string[] ExpectKeys(StepOp op) =>
-        op == StepOp.GetMempolicy ? ["ret", "errno", "mode", "nodes", "node"] : ["ret", "errno"];
+        op switch
+        {
+            StepOp.GetMempolicy => ["ret", "errno", "mode", "nodes", "node"],
+            StepOp.MovePages => ["ret", "errno", "status"],
+            _ => ["ret", "errno"],
+        };
 }

@@ -55,7 +55,7 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
         "mode" => step with { Mode = ReadMode(value) },
         "nodes" when step.Op == StepOp.ExpectPages => step with { ExpectNodes = ReadNodeCounts(value) },
         "nodes" => step with { Nodes = ReadNodeMask(value) },
-        "flags" => step with { Flags = ReadFlags(value, step.Op == StepOp.Mbind ? SyscallNames.MbindFlags : SyscallNames.GetMempolicyFlags) },
+        "flags" => step with { Flags = ReadFlags(value, step.Op is StepOp.Mbind or StepOp.MovePages ? SyscallNames.MbindFlags : SyscallNames.GetMempolicyFlags) },
         "maxnode" => step with { MaxNode = value.ReadInt() },
         "nodemask" => step with { NodemaskFault = value.ReadChoice([("fault", true)], "fault (an unreadable nodemask pointer)") },
         "cpu" => step with { Cpu = value.ReadInt(min: 0) },
@@ -64,6 +64,10 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
         "child" => step with { Child = tasks.ReadNewName(value) },
         "pid" => ReadPid(step, value),
         "old-nodes" => step with { OldNodes = ReadNodeMask(value) },
+        "addrs" => step with { MoveAddrs = value.ReadList("a list of addresses such as [\"0x10000000\", \"0x10001000\"]").Select(a => a.ReadULong(AddrExpected)).ToList() },
+        "to" => step with { MoveTo = value.ReadList("a list of node numbers, one per address, such as [1, 1]").Select(n => n.ReadInt()).ToList() },
+        "count" => step with { MoveCount = value.ReadULong("a page count such as 2 or \"0xffffffffffffffff\"") },
+        "fault" => step with { MoveFault = value.ReadChoice([("pages", MovePagesFault.Pages), ("nodes", MovePagesFault.Nodes), ("status", MovePagesFault.Status)], "pages, nodes or status (the array whose pointer faults)") },
         "new-nodes" => step with { NewNodes = ReadNodeMask(value) },
         "swapped" => step with { ExpectSwapped = value.ReadLong(min: 0) },
         "swapcache" => step with { ExpectSwapCache = value.ReadLong(min: 0) },
@@ -150,8 +154,15 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
             Optional("errno", ReadErrno),
             Optional("mode", ReadMode),
             Optional("nodes", ReadNodeMask),
-            Optional("node", n => n.ReadInt()));
+            Optional("node", n => n.ReadInt()))
+        {
+            Status = value["status"].IsSet ? value["status"].ReadList("a list of nodes and errno names such as [1, ENOENT]").Select(ReadStatus).ToList() : null,
+        };
     }
+
+    /// <summary>A move_pages status: a node number, a negative number, or an errno name standing for its negative.</summary>
+    private static int ReadStatus(ConfigNode value) =>
+        value.TryParseInteger(out var n) && n >= int.MinValue && n <= int.MaxValue ? (int)n : -(int)ReadErrno(value);
 
     private static Errno ReadErrno(ConfigNode value) =>
         value.Kind == ConfigNodeKind.Scalar && ErrnoParsing.TryParse(value.Text.Trim(), out var errno)

@@ -14,7 +14,7 @@ public sealed class TaskLifecycleTests
         report.AssertClean();
         report.AssertFailed(4, Errno.EINVAL);
         report.AssertReturned(5, 4);
-        Assert.Equal(3 << 8, report.Syscall(5).Status);
+        Assert.Equal(3 << 8, report.Syscall(5).Status?.Wait);
         Assert.Equal(3, report.Syscall(5).ExitStatus);
         report.AssertFailed(6, Errno.ESRCH);
         report.AssertFailed(7, Errno.ECHILD);

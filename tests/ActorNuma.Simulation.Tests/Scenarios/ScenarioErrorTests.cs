@@ -8,7 +8,7 @@ namespace ActorNuma.Simulation.Tests.Scenarios;
 public sealed class ScenarioErrorTests
 {
     private const string Ops = "mmap, munmap, touch, mbind, set_mempolicy, get_mempolicy, sched_setaffinity, swapout, exit, waitpid, wait, " +
-                               "advance, expect-pages, expect-vmstat, fork or migrate_pages";
+                               "advance, expect-pages, expect-vmstat, fork, migrate_pages, suspend, resume or move_pages";
 
     [Fact]
     public void A_misspelled_mode_names_the_step_key_and_the_modes()
@@ -208,11 +208,11 @@ public sealed class ScenarioErrorTests
     [InlineData("swap.slots = -1", "actornuma.swap.slots: expected a whole number >= 0, got -1")]
     [InlineData("swap.write-latency = fast", "actornuma.swap.write-latency: expected a duration >= 0 such as 100us, 5ms or 1s, got \"fast\"")]
     [InlineData("swap.read-latency = -1us", "actornuma.swap.read-latency: expected a duration >= 0 such as 100us, 5ms or 1s, got \"-1us\"")]
-    [InlineData("kernel.profile = v3", "actornuma.kernel.profile: expected 2.6.14, v1, v2, v2-fixed or 2.6.16, got \"v3\"")]
+    [InlineData("kernel.profile = v3", "actornuma.kernel.profile: expected 2.6.14, v1, v2, v2-fixed, 2.6.16 or 2.6.18, got \"v3\"")]
     [InlineData("kernel.isolate-drain = local", "actornuma.kernel.isolate-drain: expected none, remote or remote-and-local, got \"local\"")]
     [InlineData("kernel.putback-drops-reference = sometimes", "actornuma.kernel.putback-drops-reference: expected on or off, got \"sometimes\"")]
     [InlineData("kernel.valid-mbind-flags = [strict, move-all]", "actornuma.kernel.valid-mbind-flags[1]: expected strict, move or move_all, got \"move-all\"")]
-    [InlineData("kernel.blocking-lock-from-pass = 2", "actornuma.kernel.blocking-lock-from-pass: expected one of profile, isolate-drain, isolate-list-order, drain-all-before-walk, putback-drops-reference, putback-through-pagevec, move-shared-pages, enodev-without-swap, warn-on-isolate-failure, migration-unmap-ignores-young, migrate-pages-syscall or valid-mbind-flags, got an unknown key")]
+    [InlineData("kernel.blocking-lock-from-pass = 2", "actornuma.kernel.blocking-lock-from-pass: expected one of profile, isolate-drain, isolate-list-order, drain-all-before-walk, putback-drops-reference, putback-through-pagevec, move-shared-pages, enodev-without-swap, warn-on-isolate-failure, migration-unmap-ignores-young, migrate-pages-syscall, direct-migration, move-pages-syscall or valid-mbind-flags, got an unknown key")]
     [InlineData("run.mode = random", "actornuma.run.mode: expected deterministic or concurrent, got \"random\"")]
     [InlineData("run.seed = 1.5", "actornuma.run.seed: expected a whole number from -2147483648 to 2147483647, got 1.5")]
     [InlineData("run.seed = 99999999999", "actornuma.run.seed: expected a whole number from -2147483648 to 2147483647, got 99999999999")]
@@ -222,7 +222,7 @@ public sealed class ScenarioErrorTests
     [InlineData("log.level = verbose", "actornuma.log.level: expected INFO, DEBUG, WARNING, ERROR or OFF, got \"verbose\"")]
     [InlineData("log = WARNING", "actornuma.log: expected a block, got \"WARNING\"")]
     [InlineData("swpa.slots = 1", "actornuma.swpa: expected one of topology, swap, kernel, run, kswapd, soak or log, got an unknown key")]
-    [InlineData("swap.slot = 1", "actornuma.swap.slot: expected one of slots, write-latency, read-latency, queue-depth or page-cluster, got an unknown key")]
+    [InlineData("swap.slot = 1", "actornuma.swap.slot: expected one of slots, write-latency, read-latency, queue-depth, page-cluster or copy-latency, got an unknown key")]
     [InlineData("kswapd.swapiness = 1", "actornuma.kswapd.swapiness: expected one of enabled, swappiness or min-free-kbytes, got an unknown key")]
     [InlineData("topology { nodes = 2, cpus = 4 }", "actornuma.topology.cpus: expected one of nodes, cpus-per-node, pages-per-node or distances, got an unknown key")]
     public void Each_bad_machine_value_is_one_exact_line(string machine, string message)
