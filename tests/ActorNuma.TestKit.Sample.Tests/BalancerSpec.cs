@@ -24,7 +24,7 @@ public sealed class BalancerSpec : KernelTestKit
 
     private static readonly PageRange AppRange = PageRange.At(0x10000000, 24);
     private static readonly PageRange HogRange = PageRange.At(0x20000000, 20);
-    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(60);
+    private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(30);
 
     private sealed record Run(EmulatedMachine Machine, TaskHandle App, TestProbe Decisions, TestProbe Events);
 
@@ -49,7 +49,7 @@ public sealed class BalancerSpec : KernelTestKit
         var decisions = CreateTestProbe();
         var homeNode = machine.State.Topology.CpuToNode(homeCpu);
         machine.ActorOf(NumaBalancer.Props(new NumaBalancer.Settings(numad.Ref, app.Pid, app.Ref, AppRange.Addr, AppRange.Pages,
-            homeNode, TimeSpan.FromMilliseconds(1), finishStartedMigrations), decisions.Ref), "balancer");
+            homeNode, TimeSpan.FromMilliseconds(2), finishStartedMigrations), decisions.Ref), "balancer");
         machine.Advance(Settle);
         (await Kernel.Touch(app, AppRange)).ShouldSucceed("touch");
         machine.Advance(Settle);
