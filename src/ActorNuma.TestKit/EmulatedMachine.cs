@@ -160,6 +160,19 @@ public sealed partial class EmulatedMachine : IDisposable
         return actor;
     }
 
+    /// <summary>Tells <paramref name="message"/> to any actor (yours, or a kernel actor) and returns its first reply as a
+    /// call: awaiting it runs the machine (deterministic mode) until the reply is in.</summary>
+    /// <typeparam name="T">The reply's type.</typeparam>
+    /// <param name="actor">The actor.</param>
+    /// <param name="message">The request.</param>
+    /// <returns>The reply.</returns>
+    public KernelCall<T> Ask<T>(IActorRef actor, object message)
+    {
+        ArgumentNullException.ThrowIfNull(actor);
+        ArgumentNullException.ThrowIfNull(message);
+        return Call(actor, message, $"{message} to {actor.Path.Name}", reply => reply is T t ? t : throw Unexpected(reply, message.ToString() ?? ""));
+    }
+
     // ---- running it -----------------------------------------------------------------------------------------------
 
     /// <summary>Deterministic: runs every runnable step at the current instant (virtual time does not move). Concurrent:
