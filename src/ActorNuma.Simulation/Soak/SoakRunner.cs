@@ -257,8 +257,8 @@ public static class SoakRunner
         {
             while (true)
             {
-                if (!WaitPaused()) return Stop("stalled", $"liveness: the soak stalled at round {_progress.Rounds + 1}: no kernel message for {_watch.Window.TotalSeconds:0.###} s, no I/O or timer pending (seed {_seed})");
-                if (!Settle()) return Stop("stalled", $"liveness: the machine stalled before coming to rest (seed {_seed})");
+                if (!WaitPaused()) return Stalled($"the soak stalled at round {_progress.Rounds + 1}: no kernel message for {_watch.Window.TotalSeconds:0.###} s, no I/O or timer pending");
+                if (!Settle()) return Stalled("the machine stalled before coming to rest");
                 if (_progress.Fatal is { } fatal) return Stop("fatal", $"{fatal} (seed {_seed})");
                 if (!Checkpoint()) return Stop("violation", _violation!);
                 Sample();
@@ -313,6 +313,25 @@ public static class SoakRunner
             return ws;
         }
 
+        /// <summary>A concurrent machine that stopped making progress. A kernel BUG that stopped an actor (the usual
+        /// cause: the messages it would have answered are lost) is the finding, with its dump: nothing has run for the
+        /// whole stall window, so the machine's state holds still while it is read.</summary>
+        private string Stalled(string why)
+        {
+            if (_machine.Bugs.FirstOrDefault() is not { } bug)
+                return Stop("stalled", $"liveness: {why} (seed {_seed})");
+            Dump($"{bug} (seed {_seed}, after round {_progress.Rounds}, wall time {Now.TotalSeconds:0.###} s; then {why})");
+            return "violation";
+        }
+
+        /// <summary>Keeps the first violation, and prints its dump to violation.txt.</summary>
+        private void Dump(string violation)
+        {
+            _violation = violation;
+            _dump = SoakViolationDump.Write(_machine, violation, _seed, _tail.Lines());
+            File.WriteAllText(Path.Combine(_options.OutDir, SoakOutputs.ViolationFile), _dump);
+        }
+
         private string Stop(string reason, string violation)
         {
             _violation ??= violation;
@@ -340,9 +359,7 @@ public static class SoakRunner
             var found = _machine.Bugs.Concat(InvariantCheckers.RunAll(_machine)).FirstOrDefault();
             if (found is not null)
             {
-                _violation = $"{found} (seed {_seed}, after round {_progress.Rounds}, {(_pump is null ? "wall" : "virtual")} time {Now.TotalSeconds:0.###} s)";
-                _dump = SoakViolationDump.Write(_machine, _violation, _seed, _tail.Lines());
-                File.WriteAllText(Path.Combine(_options.OutDir, SoakOutputs.ViolationFile), _dump);
+                Dump($"{found} (seed {_seed}, after round {_progress.Rounds}, {(_pump is null ? "wall" : "virtual")} time {Now.TotalSeconds:0.###} s)");
                 return false;
             }
             ForgetReaped();
@@ -410,7 +427,7 @@ public static class SoakRunner
         {
             // A last row for the rounds since the last one, unless a concurrent machine stalled: it is not at rest,
             // and reading it would race its actors.
-            var atRest = _pump is not null || reason != "stalled";
+            var atRest = _pump is not null || (reason != "stalled" && _machine.Bugs.Count == 0);
             if (atRest && _progress.Rounds != _roundsSampled) Sample();
             var vmstat = KernelStats.Vmstat(_machine);
             var s = _machine.Settings;
