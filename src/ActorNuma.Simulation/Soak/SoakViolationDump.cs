@@ -52,9 +52,13 @@ public static partial class SoakViolationDump
                 : $"  task {pid} ({t.Name}) cpu {t.Cpu} exited={t.Exited} reaped={t.Reaped} busy={t.Busy ?? "-"} " +
                   $"pending_replies={t.PendingReplies} isolated={t.Isolated.Count} ptes={t.PageTable.Entries().Count()}");
         }
-        var touching = tail.Where(line => Touches(line, pfns, slots, tasks)).TakeLast(EventsShown).ToArray();
-        s.AppendLine().AppendLine($"last kernel events that touched them ({touching.Length} of the last {tail.Count} events kept):");
-        foreach (var line in touching) s.AppendLine("  " + line);
+        // The events that name a frame or slot first: a busy task's own events would crowd them out of a shared list.
+        var pages = tail.Where(line => Touches(line, pfns, slots, [])).TakeLast(EventsShown).ToArray();
+        var byTask = tail.Where(line => !Touches(line, pfns, slots, []) && Touches(line, [], [], tasks)).TakeLast(EventsShown / 3).ToArray();
+        s.AppendLine().AppendLine($"last kernel events that touched those frames or slots ({pages.Length}; the trace's tail keeps {tail.Count} events):");
+        foreach (var line in pages) s.AppendLine("  " + line);
+        s.AppendLine().AppendLine($"last other events of those tasks ({byTask.Length}):");
+        foreach (var line in byTask) s.AppendLine("  " + line);
         return s.ToString();
     }
 
