@@ -328,7 +328,7 @@ public static class SoakRunner
         private void Dump(string violation)
         {
             _violation = violation;
-            _dump = SoakViolationDump.Write(_machine, violation, _seed, _tail.Lines());
+            _dump = SoakViolationDump.Write(_machine, violation, _seed, _tail.Lines(), deterministic: _pump is not null);
             File.WriteAllText(Path.Combine(_options.OutDir, SoakOutputs.ViolationFile), _dump);
         }
 

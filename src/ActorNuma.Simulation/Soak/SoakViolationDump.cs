@@ -17,7 +17,9 @@ public static partial class SoakViolationDump
     [GeneratedRegex(@"\bslot (\d+)")] private static partial Regex SlotText();
     [GeneratedRegex(@"\btask (\d+)")] private static partial Regex TaskText();
 
-    public static string Write(KernelMachine machine, string violation, int seed, IReadOnlyList<string> tail)
+    /// <param name="deterministic">Whether the run replays from its seed (a concurrent run's interleaving is the
+    /// machine's, not the seed's).</param>
+    public static string Write(KernelMachine machine, string violation, int seed, IReadOnlyList<string> tail, bool deterministic = true)
     {
         var pfns = Numbers(PfnText(), violation).ToHashSet();
         var slots = Numbers(SlotText(), violation).ToHashSet();
@@ -37,7 +39,9 @@ public static partial class SoakViolationDump
         var s = new StringBuilder();
         s.AppendLine($"SOAK VIOLATION (seed {seed})");
         s.AppendLine($"checker: {violation}");
-        s.AppendLine($"replay: actornuma soak --mode deterministic --seed {seed} (same workload file)");
+        s.AppendLine(deterministic
+            ? $"replay: actornuma soak --mode deterministic --seed {seed} (same workload file and duration)"
+            : $"replay: none from the seed (a concurrent run's interleaving is the machine's); try --mode deterministic --seed {seed}");
         s.AppendLine().AppendLine($"frames ({pfns.Count}):");
         foreach (var pfn in pfns.Order()) s.AppendLine("  " + DescribeFrame(machine, pfn));
         s.AppendLine().AppendLine($"ptes mapping those frames or slots ({ptes.Count}):");
