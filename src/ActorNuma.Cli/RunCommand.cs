@@ -50,7 +50,7 @@ public static class RunCommand
         return null;
     }
 
-    private static long? ParseMaxMemory(ArgumentResult r)
+    internal static long? ParseMaxMemory(ArgumentResult r)
     {
         var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
         if (MemoryEstimate.ParseSize(text) is { } bytes) return bytes;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Runtime.InteropServices;
 using ActorNuma.Simulation.Run;
 using ActorNuma.Simulation.Scenarios;
 using ActorNuma.Simulation.Soak;
@@ -7,7 +8,9 @@ using ActorNuma.Simulation.Soak;
 namespace ActorNuma.Cli;
 
 /// <summary><c>actornuma soak [workload.conf] [--duration 1m | --virtual-duration 10s] [--mode deterministic|concurrent]
-/// [--seed N] [--out dir]</c>: a long mixed workload with the checkers on, metrics streamed to --out.</summary>
+/// [--seed N] [--out dir] [--max-memory 2g]</c>: a long mixed workload with the checkers on, metrics streamed to --out,
+/// a live panel on a terminal (plain lines otherwise), plots and a report at the end. SIGINT (Ctrl-C) and SIGTERM stop
+/// it at the next checkpoint with every output written.</summary>
 public static class SoakCommand
 {
     private static readonly TimeSpan DefaultDuration = TimeSpan.FromMinutes(1);
@@ -32,10 +35,15 @@ public static class SoakCommand
         var mode = new Option<string?>("--mode") { Description = "deterministic or concurrent (overrides actornuma.run.mode)" };
         mode.AcceptOnlyFromAmong("deterministic", "concurrent");
         var seed = new Option<int?>("--seed") { Description = "The seed of every random choice (overrides actornuma.run.seed)", CustomParser = RunCommand.ParseSeed };
-        var output = new Option<string>("--out") { Description = "Directory for metrics.csv, metrics.jsonl, report.json and summary.md", DefaultValueFactory = _ => "soak-out" };
+        var output = new Option<string>("--out") { Description = "Directory for the metrics, report, plots and index.html", DefaultValueFactory = _ => "soak-out" };
+        var maxMemory = new Option<long?>("--max-memory")
+        {
+            Description = "Stop (writing every output) once the process uses this much memory (bytes, or with k, m, g, t)",
+            CustomParser = RunCommand.ParseMaxMemory,
+        };
         var command = new Command("soak", "Run a mixed workload for a long time with the checkers on; write metrics and a report")
         {
-            workload, duration, virtualDuration, mode, seed, output,
+            workload, duration, virtualDuration, mode, seed, output, maxMemory,
         };
         // Reads which options were given, not their values: a value that failed its own parser throws when read.
         command.Validators.Add(r =>
@@ -47,7 +55,7 @@ public static class SoakCommand
                 r.AddError("--virtual-duration: expected --mode deterministic (concurrent mode runs on the wall clock), got --mode concurrent");
         });
         command.SetAction(p => Execute(p.GetValue(workload), p.GetValue(duration), p.GetValue(virtualDuration),
-            p.GetValue(mode), p.GetValue(seed), p.GetValue(output)!));
+            p.GetValue(mode), p.GetValue(seed), p.GetValue(output)!, p.GetValue(maxMemory)));
         return command;
     }
 
@@ -59,7 +67,8 @@ public static class SoakCommand
         return null;
     }
 
-    private static int Execute(string? file, TimeSpan? duration, TimeSpan? virtualDuration, string? mode, int? seed, string output)
+    private static int Execute(string? file, TimeSpan? duration, TimeSpan? virtualDuration, string? mode, int? seed, string output,
+        long? maxMemory)
     {
         LoadedSoak soak;
         var runMode = mode is null ? (RunMode?)null : mode == "concurrent" ? RunMode.Concurrent : RunMode.Deterministic;
@@ -85,6 +94,12 @@ public static class SoakCommand
             cancel.Cancel();
         };
         Console.CancelKeyPress += onCancel;
+        // SIGTERM (kill, a service manager, a CI timeout) stops the soak as Ctrl-C does, outputs written.
+        using var onTerm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, c =>
+        {
+            c.Cancel = true;
+            cancel.Cancel();
+        });
         try
         {
             var options = new SoakOptions
@@ -95,12 +110,14 @@ public static class SoakCommand
                 VirtualDuration = virtualDuration,
                 OutDir = output,
                 Cancel = cancel.Token,
-                Progress = Console.WriteLine,
+                MaxMemoryBytes = maxMemory,
             };
             foreach (var line in SoakRunner.DerivedParameters(soak, options)) Console.WriteLine(line);
-            var result = SoakRunner.Run(soak, options);
+            var result = SoakPanel.Run(soak, options);
             SoakOutputs.Write(output, result);
             SoakPlots.Write(output, ScenarioRunner.Settings(soak.Machine).WatermarksOf(0), virtualTime: result.Mode == "deterministic");
+            if (result.StopMessage is not null) Console.WriteLine($"actornuma: {result.StopMessage}");
+            if (result.ViolationDump is not null) Console.Write(result.ViolationDump);
             Console.WriteLine($"soak {result.StopReason}: rounds={result.Rounds} syscalls={result.Syscalls} events={result.Events} " +
                               $"events_per_s={result.EventsPerSecond:0} messages_per_s={result.MessagesPerSecond:0} checks={result.Checks} " +
                               $"wall={result.Wall.TotalSeconds:0.0}s virtual={result.VirtualTime.TotalSeconds:0.###}s out={output}");

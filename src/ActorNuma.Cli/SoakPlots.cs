@@ -5,12 +5,14 @@ using ScottPlot;
 
 namespace ActorNuma.Cli;
 
-/// <summary>The soak's pictures, drawn from its metrics.csv at the end: free pages per node against the watermarks,
-/// swap slots in use, faults and migrated pages per interval; and index.html, a static page (no scripts) with the
-/// summary and the plots.</summary>
+/// <summary>The soak's pictures, drawn from its CSV files at the end: free pages per node against the watermarks, swap
+/// slots in use, faults and migrated pages per interval (metrics.csv), the latency distribution of mbind MOVE and
+/// migrate_pages calls (latency.csv), the process's memory over time (process.csv); and index.html, a static page (no
+/// scripts) with the summary and the plots.</summary>
 public static class SoakPlots
 {
-    public static readonly string[] Files = ["free-pages.png", "swap-used.png", "faults-migrated.png", "index.html"];
+    public static readonly string[] Files =
+        ["free-pages.png", "swap-used.png", "faults-migrated.png", "latency.png", "process-memory.png", "index.html"];
 
     private const int Width = 900;
     private const int Height = 450;
@@ -20,14 +22,61 @@ public static class SoakPlots
     {
         var xLabel = virtualTime ? "virtual time (s)" : "wall time (s)";
         var (columns, rows) = ReadCsv(Path.Combine(directory, "metrics.csv"));
-        double[] Column(string name) => rows.Select(r => r[columns.IndexOf(name)]).ToArray();
+        double[] Column(string name) => rows.Select(r => r.Values[columns.IndexOf(name)]).ToArray();
         var time = Column("time_s");
         FreePages(directory, columns, time, Column, watermarks, xLabel);
         Lines(directory, "swap-used.png", "Swap slots in use", "slots", xLabel, time, [("swap_used", Column("swap_used"))]);
         Lines(directory, "faults-migrated.png", "Faults and migrated pages per interval", "pages per interval", xLabel, time,
             [("pgfault", Column("pgfault")), ("pgmajfault", Column("pgmajfault")), ("migrated", Column("migrated")),
              ("pswpin", Column("pswpin")), ("pswpout", Column("pswpout"))]);
+        Latency(directory, virtualTime);
+        ProcessMemory(directory);
         Index(directory);
+    }
+
+    /// <summary>One bar per latency bucket and call, over a log2 axis of microseconds: the share of each call's
+    /// invocations that took that long.</summary>
+    private static void Latency(string directory, bool virtualTime)
+    {
+        var (_, rows) = ReadCsv(Path.Combine(directory, "latency.csv"), textColumns: 1);
+        var plot = NewPlot($"Latency of mbind MOVE and migrate_pages ({(virtualTime ? "virtual" : "wall")} time)",
+            "latency (µs, log2 scale)", "share of the calls (%)");
+        var colours = new[] { Colors.C0, Colors.C1 };
+        var calls = rows.Select(r => r.Text[0]).Distinct().ToArray();
+        for (var c = 0; c < calls.Length; c++)
+        {
+            var mine = rows.Where(r => r.Text[0] == calls[c]).ToArray();
+            var total = mine.Sum(r => r.Values[2]);
+            var bars = mine.Select(r => new Bar
+            {
+                Position = Math.Log2(Math.Max(0.5, r.Values[0])) + 0.125 + c * 0.1,
+                Value = 100 * r.Values[2] / total,
+                Size = 0.1,
+                FillColor = colours[c % colours.Length],
+            }).ToList();
+            plot.Add.Bars(bars).LegendText = $"{calls[c]} ({total:0} calls)";
+        }
+        if (calls.Length == 0) plot.Add.Annotation("no mbind MOVE or migrate_pages call completed");
+        var ticks = Enumerable.Range(-1, 26).Select(e => new Tick(e, e < 0 ? "<1" : Pow2Label(e))).ToArray();
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
+        plot.Axes.Margins(bottom: 0);
+        Save(plot, directory, "latency.png");
+    }
+
+    private static string Pow2Label(int e) => e < 10 ? $"{1 << e}" : e < 20 ? $"{1 << (e - 10)}k" : $"{1 << (e - 20)}M";
+
+    private static void ProcessMemory(string directory)
+    {
+        var (columns, rows) = ReadCsv(Path.Combine(directory, "process.csv"));
+        double[] Column(string name) => rows.Select(r => r.Values[columns.IndexOf(name)]).ToArray();
+        var plot = NewPlot("Process memory over time", "wall time (s)", "MiB");
+        var time = Column("wall_s");
+        var rss = Column("working_set_bytes").Select(b => b / (1 << 20)).ToArray();
+        plot.Add.ScatterLine(time, rss).LegendText = "working set (RSS)";
+        plot.Add.ScatterLine(time, Column("gc_heap_bytes").Select(b => b / (1 << 20)).ToArray()).LegendText = "GC heap";
+        // From zero, so that a flat line looks flat and growth shows at its true size.
+        plot.Axes.SetLimitsY(0, Math.Max(1, rss.DefaultIfEmpty(0).Max()) * 1.15);
+        Save(plot, directory, "process-memory.png");
     }
 
     private static void FreePages(string directory, List<string> columns, double[] time, Func<string, double[]> column, Watermarks w,
@@ -68,12 +117,15 @@ public static class SoakPlots
         plot.SavePng(Path.Combine(directory, file), Width, Height);
     }
 
-    private static (List<string> Columns, List<double[]> Rows) ReadCsv(string path)
+    /// <summary>A CSV file's header and rows; the first <paramref name="textColumns"/> cells of a row are text, the
+    /// rest numbers (<c>Values</c> indexes from the first number).</summary>
+    private static (List<string> Columns, List<(string[] Text, double[] Values)> Rows) ReadCsv(string path, int textColumns = 0)
     {
         var lines = File.ReadAllLines(path);
-        var columns = lines[0].Split(',').ToList();
-        var rows = lines.Skip(1).Where(l => l.Length > 0)
-            .Select(l => l.Split(',').Select(c => double.Parse(c, CultureInfo.InvariantCulture)).ToArray()).ToList();
+        var columns = lines[0].Split(',').Skip(textColumns).ToList();
+        var rows = lines.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(','))
+            .Select(c => (c[..textColumns], c[textColumns..].Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray()))
+            .ToList();
         return (columns, rows);
     }
 

@@ -64,12 +64,32 @@ public sealed class KernelMachine
 
     internal void Register(SwapState swap) => Swap = swap;
 
+    /// <summary>Drops the record of a task its parent (or init) has reaped, as release_task() frees the task_struct,
+    /// so a machine that forks and reaps for hours keeps only its live tasks and zombies; what the task counted stays
+    /// in <see cref="ForgottenTaskStat"/>. Only at a quiescent point (the caller stops the task's actor there, when no
+    /// rmap request can still be on its way to it). False while the task is not reaped yet.</summary>
+    /// <remarks>Kernel: 2.6.14 kernel/exit.c release_task() → put_task_struct().</remarks>
+    public bool Forget(int pid)
+    {
+        lock (_registry)
+        {
+            if (!_tasks.TryGetValue(pid, out var task) || !task.Reaped) return false;
+            _tasks.TryRemove(pid, out _);
+            foreach (var e in VmEventNames.All) if (task.Stat[e] != 0) ForgottenTaskStat.Count(e, task.Stat[e]);
+            _taskList = _tasks.Values.OrderBy(t => t.Pid).ToArray();
+            return true;
+        }
+    }
+
+    /// <summary>The counters of the tasks <see cref="Forget"/> let go: /proc/vmstat still counts what they did.</summary>
+    public VmStat ForgottenTaskStat { get; } = new();
+
     private NodeState[] _nodeList = [];
     private TaskState[] _taskList = [];
 
     /// <summary>The nodes in node order (index = node id once the machine has booted).</summary>
     public IReadOnlyList<NodeState> Nodes => _nodeList;
-    /// <summary>Every task ever created (exited ones included), in pid order.</summary>
+    /// <summary>Every task created (exited ones included) and not <see cref="Forget"/>-ten, in pid order.</summary>
     public IReadOnlyList<TaskState> Tasks => _taskList;
     public SwapState? Swap { get; private set; }
 

@@ -141,6 +141,7 @@ public sealed class KernelTrace
     private long BeginLine(string name, TimeSpan time)
     {
         var seq = ++_seq;
+        _lineStart = _pending.Length;
         // The events of one message share a time (always, on the virtual clock): its text is formatted once.
         if (time != _lastTime || _lastTimeText is null)
         {
@@ -153,6 +154,11 @@ public sealed class KernelTrace
 
     private TimeSpan _lastTime;
     private string? _lastTimeText;
+    private int _lineStart;
+
+    /// <summary>When set, every event's line is also copied into this ring (a soak's last events for its violation
+    /// dump). Set before the machine boots.</summary>
+    public TraceTail? Tail { get; set; }
 
     /// <summary>Writes the fields of event <c>k</c> of an <see cref="EmitEach{TState}"/> batch.</summary>
     public delegate void FieldsWriter<in TState>(StringBuilder fields, TState state, int k);
@@ -181,6 +187,7 @@ public sealed class KernelTrace
     private void EndLine(long seq, TimeSpan time, string name, string? fields)
     {
         _pending.Append('\n');
+        Tail?.Append(_pending, _lineStart, _pending.Length - _lineStart);
         if (_pending.Length >= 1 << 16) FlushHash();
         if (fields is null) return;
         if (_kept.Count < Keep)

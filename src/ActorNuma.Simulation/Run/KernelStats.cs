@@ -13,6 +13,7 @@ public static class KernelStats
         var totals = VmStat.NewTotals();
         foreach (var node in machine.Nodes) node.Memory.Stat.AddTo(totals);
         foreach (var task in machine.Tasks) task.Stat.AddTo(totals);
+        machine.ForgottenTaskStat.AddTo(totals);
         machine.Swap?.Stat.AddTo(totals);
         foreach (var k in machine.KswapdStats) k.AddTo(totals);
         var result = new SortedDictionary<string, long>(StringComparer.Ordinal);

@@ -6,10 +6,13 @@ using static ActorNuma.Kernel.NumaTask;
 namespace ActorNuma.Simulation.Soak;
 
 /// <summary>Plays a soak workload against the kernel through its public syscalls: spawns the tasks, maps their working
-/// sets, then plays rounds in which every live task (forked children included) issues one syscall, all at once so they
-/// race as processes on different CPUs do. After each round it pauses if <see cref="SoakProgress.PauseRequested"/>, so
-/// the runner can check a machine at rest. Every choice comes from one generator seeded from the run's seed and drawn
-/// only in this actor, in message order.</summary>
+/// sets, then plays them. In rounds (deterministic mode) every live task (forked children included) issues one syscall,
+/// all at once so they race as processes on different CPUs do, and the driver pauses after each round if
+/// <see cref="SoakProgress.PauseRequested"/>, so the runner can check a machine at rest. Free-running (concurrent mode)
+/// each task issues its next syscall as soon as its last one is answered, as processes do, so a slow migration holds up
+/// only its own task; when a pause is requested no task gets a next syscall, and the driver pauses once the last one in
+/// flight is answered. Every choice comes from one generator seeded from the run's seed and drawn only in this actor, in
+/// message order.</summary>
 public sealed class SoakDriverActor : UntypedActor
 {
     /// <summary>Where every task maps its working set (each task has its own address space).</summary>
@@ -29,17 +32,21 @@ public sealed class SoakDriverActor : UntypedActor
     private readonly Dictionary<string, int> _bootIndex = new(StringComparer.Ordinal);
     private int _outstanding;
     private int _children;
+    private readonly bool _freeRunning;
+    /// <summary>Free-running: syscalls answered since the last round was counted (a round is one per live task).</summary>
+    private int _sinceRound;
 
-    public SoakDriverActor(KernelMachine machine, SoakWorkload workload, int seed, SoakProgress progress)
+    public SoakDriverActor(KernelMachine machine, SoakWorkload workload, int seed, SoakProgress progress, bool freeRunning)
     {
         _machine = machine;
         _workload = workload;
         _progress = progress;
         _random = new Random(seed);
+        _freeRunning = freeRunning;
     }
 
-    public static Props Props(KernelMachine machine, SoakWorkload workload, int seed, SoakProgress progress) =>
-        Akka.Actor.Props.Create(() => new SoakDriverActor(machine, workload, seed, progress)).OnKernelDispatcher();
+    public static Props Props(KernelMachine machine, SoakWorkload workload, int seed, SoakProgress progress, bool freeRunning = false) =>
+        Akka.Actor.Props.Create(() => new SoakDriverActor(machine, workload, seed, progress, freeRunning)).OnKernelDispatcher();
 
     public sealed record Start;
     /// <summary>The runner has checked the machine: play the next round.</summary>
@@ -61,6 +68,12 @@ public sealed class SoakDriverActor : UntypedActor
         public bool Exiting { get; set; }
         public SoakOp? Doing { get; set; }
         public string? ForkedName { get; set; }
+        /// <summary>The CPU the task runs on (sched_setaffinity moves it; a child starts on its parent's).</summary>
+        public int Cpu { get; set; }
+        /// <summary>sched_setaffinity's target, taken as the CPU once the call succeeds.</summary>
+        public int MovingTo { get; set; }
+        /// <summary>When the syscall in flight was sent, on the machine's clock.</summary>
+        public TimeSpan SentAt { get; set; }
     }
 
     protected override void OnReceive(object message)
@@ -92,7 +105,7 @@ public sealed class SoakDriverActor : UntypedActor
     private void OnSpawned(KernelRoot.TaskSpawned m)
     {
         _bootIndex.Remove(m.Name, out var index);
-        var slot = new Slot(m.Name, m.Pid, m.Task, null) { Index = index };
+        var slot = new Slot(m.Name, m.Pid, m.Task, null) { Index = index, Cpu = index % _machine.Topology.Cpus };
         _slots.Add(slot);
         _bySender[m.Task] = slot;
         Send(slot, new Mmap(Base, _workload.WorkingSetPages));
@@ -102,6 +115,7 @@ public sealed class SoakDriverActor : UntypedActor
     private void Send(Slot slot, Syscall call)
     {
         _outstanding++;
+        slot.SentAt = _machine.Trace.Now;
         slot.Task.Tell(call, Self);
     }
 
@@ -109,16 +123,41 @@ public sealed class SoakDriverActor : UntypedActor
     {
         _outstanding--;
         _progress.SyscallDone();
+        _progress.CountCall(OpName(slot));
         if (r.Errno != Errno.None) _progress.CountErrno($"{OpName(slot)} {r.Errno}");
-        if (slot.Doing == SoakOp.Fork && r.ChildPid is { } pid && _machine.Directory.Task(pid) is { } child)
-            AdoptChild(slot, pid, child);
-        if (slot.Exiting) RemoveExited(slot);
-        else if (r.Errno == Errno.ESRCH) Killed(slot);
+        if (slot.Doing is SoakOp.MbindMove or SoakOp.MigratePages)
+            (slot.Doing == SoakOp.MbindMove ? _progress.MbindMove : _progress.MigratePages).Record(_machine.Trace.Now - slot.SentAt);
+        if (slot.Doing == SoakOp.SchedSetaffinity && r.Errno == Errno.None) slot.Cpu = slot.MovingTo;
+        Slot? child = null;
+        if (slot.Doing == SoakOp.Fork && r.ChildPid is { } pid && _machine.Directory.Task(pid) is { } childTask)
+            child = AdoptChild(slot, pid, childTask);
+        var live = true;
+        if (slot.Exiting) { RemoveExited(slot); live = false; }
+        else if (r.Errno == Errno.ESRCH) { Killed(slot); live = false; }
         slot.Doing = null;
+        if (_freeRunning) { NextFreeRunning(slot, live, child); return; }
         if (_outstanding > 0 || _spawning > 0) return;
         _progress.RoundDone();
         if (_progress.PauseRequested) _progress.Pause();
         else PlayRound();
+    }
+
+    /// <summary>Free-running: the task that was answered (and a child it just forked) goes on at once unless a pause is
+    /// asked for; the driver pauses once nothing is in flight.</summary>
+    private void NextFreeRunning(Slot slot, bool live, Slot? child)
+    {
+        if (++_sinceRound >= Math.Max(1, _slots.Count))
+        {
+            _sinceRound = 0;
+            _progress.RoundDone();
+        }
+        if (!_progress.PauseRequested)
+        {
+            if (live) Send(slot, Choose(slot));
+            if (child is not null) Send(child, Choose(child));
+            return;
+        }
+        if (_outstanding == 0 && _spawning == 0) _progress.Pause();
     }
 
     private static string OpName(Slot slot) => slot.Doing switch
@@ -129,16 +168,21 @@ public sealed class SoakDriverActor : UntypedActor
         SoakOp.MigratePages => "migrate_pages",
         SoakOp.SetMempolicy => "set_mempolicy",
         SoakOp.Fork => "fork",
+        SoakOp.SchedSetaffinity => "sched_setaffinity",
         SoakOp.Waitpid => "waitpid",
         _ => "exit",
     };
 
-    private void AdoptChild(Slot parent, int pid, IActorRef task)
+    private Slot AdoptChild(Slot parent, int pid, IActorRef task)
     {
-        var child = new Slot(parent.ForkedName!, pid, task, parent) { RoundsLeft = _random.Next(1, _workload.ChildRounds + 1) };
+        var child = new Slot(parent.ForkedName!, pid, task, parent)
+        {
+            RoundsLeft = _random.Next(1, _workload.ChildRounds + 1), Cpu = parent.Cpu,
+        };
         parent.HasChild = true;
         _slots.Add(child);
         _bySender[task] = child;
+        return child;
     }
 
     /// <summary>exit() answered: the child is a zombie until its parent's waitpid() in a later round.</summary>
@@ -147,6 +191,7 @@ public sealed class SoakDriverActor : UntypedActor
         _slots.Remove(child);
         _bySender.Remove(child.Task);
         child.Parent!.Zombie = child.Pid;
+        _progress.Gone(child.Pid, child.Task);
     }
 
     /// <summary>ESRCH from a task's own syscall: the OOM killer chose it (oom_kill_task()). A boot task is replaced by a
@@ -155,6 +200,7 @@ public sealed class SoakDriverActor : UntypedActor
     {
         _slots.Remove(slot);
         _bySender.Remove(slot.Task);
+        _progress.Gone(slot.Pid, slot.Task);
         if (slot.Parent is { } parent)
         {
             parent.Zombie = slot.Pid;
@@ -194,6 +240,7 @@ public sealed class SoakDriverActor : UntypedActor
             SoakOp.MbindMove => MbindMove(nodes),
             SoakOp.MigratePages => MigrateOneNode(nodes),
             SoakOp.SetMempolicy => SetPolicy(nodes),
+            SoakOp.SchedSetaffinity => MoveToAnotherNode(slot),
             _ => Fork(slot),
         };
     }
@@ -258,6 +305,16 @@ public sealed class SoakDriverActor : UntypedActor
         1 => new SetMempolicy((int)MpolMode.Preferred, NodeMask.Of(_random.Next(nodes)), MaxNode, NodemaskFault: false),
         _ => new SetMempolicy((int)MpolMode.Interleave, NodeMask.FirstN(nodes), MaxNode, NodemaskFault: false),
     };
+
+    /// <summary>sched_setaffinity(0, {cpu}) to a CPU of another node (on a one-node machine, another CPU or the same).</summary>
+    private SchedSetaffinity MoveToAnotherNode(Slot slot)
+    {
+        var t = _machine.Topology;
+        var here = t.CpuToNode(slot.Cpu);
+        var others = Enumerable.Range(0, t.Cpus).Where(c => t.Nodes == 1 || t.CpuToNode(c) != here).ToArray();
+        slot.MovingTo = others[_random.Next(others.Length)];
+        return new SchedSetaffinity(slot.MovingTo);
+    }
 
     private Fork Fork(Slot parent)
     {

@@ -28,6 +28,12 @@ public sealed class SoakMetrics : IDisposable
 
     private readonly StreamWriter _csv;
     private readonly StreamWriter _jsonl;
+    private readonly StreamWriter _process;
+
+    /// <summary>process.csv: the emulator's own memory and GC per row. Apart from metrics.csv, which is the machine's
+    /// alone and so the same for the same seed.</summary>
+    public static readonly string[] ProcessColumns =
+        ["interval", "time_s", "wall_s", "working_set_bytes", "gc_heap_bytes", "gc_gen0", "gc_gen1", "gc_gen2", "gc_pause_ms", "task_records"];
     private readonly Dictionary<string, long> _last = new(StringComparer.Ordinal);
     private long _lastRounds, _lastSyscalls, _lastMessages;
 
@@ -39,6 +45,21 @@ public sealed class SoakMetrics : IDisposable
         _jsonl = new StreamWriter(Path.Combine(directory, "metrics.jsonl"), append: false, new UTF8Encoding(false));
         _csv.WriteLine(string.Join(",", Columns));
         _csv.Flush();
+        _process = new StreamWriter(Path.Combine(directory, "process.csv"), append: false, new UTF8Encoding(false));
+        _process.WriteLine(string.Join(",", ProcessColumns));
+        _process.Flush();
+    }
+
+    /// <summary>One row of process.csv, beside the metrics row of the same interval.</summary>
+    public void SampleProcess(int interval, TimeSpan time, TimeSpan wall, long workingSet, int taskRecords)
+    {
+        var c = CultureInfo.InvariantCulture;
+        _process.WriteLine(string.Join(",",
+            interval.ToString(c), time.TotalSeconds.ToString("0.######", c), wall.TotalSeconds.ToString("0.###", c),
+            workingSet.ToString(c), GC.GetTotalMemory(false).ToString(c), GC.CollectionCount(0).ToString(c),
+            GC.CollectionCount(1).ToString(c), GC.CollectionCount(2).ToString(c),
+            GC.GetTotalPauseDuration().TotalMilliseconds.ToString("0.###", c), taskRecords.ToString(c)));
+        _process.Flush();
     }
 
     /// <summary>The CSV header, in order; the JSON lines have the same keys.</summary>
@@ -88,5 +109,6 @@ public sealed class SoakMetrics : IDisposable
     {
         _csv.Dispose();
         _jsonl.Dispose();
+        _process.Dispose();
     }
 }

@@ -1,3 +1,6 @@
+using System.Collections.Concurrent;
+using Akka.Actor;
+
 namespace ActorNuma.Simulation.Soak;
 
 /// <summary>What the soak driver and the thread running the soak share: the driver pauses between rounds when asked
@@ -32,9 +35,36 @@ public sealed class SoakProgress
         _paused.Reset();
     }
 
+    /// <summary>The latency of every mbind(MPOL_MF_MOVE) and migrate_pages(2) call the driver made.</summary>
+    public SoakLatency MbindMove { get; } = new("mbind MOVE");
+    public SoakLatency MigratePages { get; } = new("migrate_pages");
+
+    /// <summary>Tasks the driver is done with (exited, or killed by the OOM killer): once the task list has reaped
+    /// them, the runner lets their actors and records go at a checkpoint (<see cref="TakeGone"/>).</summary>
+    private readonly ConcurrentQueue<(int Pid, IActorRef Task)> _gone = new();
+
+    internal void Gone(int pid, IActorRef task) => _gone.Enqueue((pid, task));
+
+    /// <summary>Everything the driver has let go of so far (the runner puts back those not reaped yet).</summary>
+    public List<(int Pid, IActorRef Task)> TakeGone()
+    {
+        var list = new List<(int, IActorRef)>();
+        while (_gone.TryDequeue(out var g)) list.Add(g);
+        return list;
+    }
+
+    public void PutBackGone(int pid, IActorRef task) => _gone.Enqueue((pid, task));
+
     internal void RoundDone() => Interlocked.Increment(ref _rounds);
     internal void SyscallDone() => Interlocked.Increment(ref _syscalls);
     internal void CountErrno(string what) { lock (_errnos) _errnos[what] = _errnos.GetValueOrDefault(what) + 1; }
+
+    private readonly Dictionary<string, long> _calls = new(StringComparer.Ordinal);
+
+    /// <summary>Syscalls answered, by name (failed ones included).</summary>
+    public IReadOnlyDictionary<string, long> Calls { get { lock (_calls) return new SortedDictionary<string, long>(_calls, StringComparer.Ordinal); } }
+
+    internal void CountCall(string call) { lock (_calls) _calls[call] = _calls.GetValueOrDefault(call) + 1; }
     internal void Pause() => _paused.Set();
     internal void Fail(string message) { Fatal ??= message; _paused.Set(); }
 }

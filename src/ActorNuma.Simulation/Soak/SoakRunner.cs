@@ -21,12 +21,19 @@ public sealed record SoakOptions
     public required string OutDir { get; init; }
     /// <summary>Stops the soak at the next checkpoint (Ctrl-C); the outputs are still written.</summary>
     public CancellationToken Cancel { get; init; }
-    /// <summary>Progress lines, one per metrics row.</summary>
-    public Action<string>? Progress { get; init; }
-    /// <summary>Deterministic mode: scheduler steps one round may take before it counts as a liveness violation.</summary>
-    public long MaxStepsPerRound { get; init; } = 50_000_000;
-    /// <summary>Concurrent mode: no kernel message for this long with work pending is a stall.</summary>
-    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(10);
+    /// <summary>What the soak is doing: at every metrics row, and between rows at most about once a second of wall time
+    /// (the live panel, or a plain line when not on a terminal).</summary>
+    public Action<SoakStatus>? Status { get; init; }
+    /// <summary>Deterministic mode: scheduler steps one round may take before it counts as a liveness violation
+    /// (default: the workload's max-steps-per-round).</summary>
+    public long? MaxStepsPerRound { get; init; }
+    /// <summary>Concurrent mode: no kernel message for this long with work pending is a stall (default: the workload's
+    /// stall-timeout).</summary>
+    public TimeSpan? StallTimeout { get; init; }
+    /// <summary>Stop (with every output written) once the process's working set reaches this many bytes.</summary>
+    public long? MaxMemoryBytes { get; init; }
+    /// <summary>Characters of the trace's most recent events kept for a violation's dump.</summary>
+    public int TraceTailChars { get; init; } = 4 << 20;
 }
 
 /// <summary>How a soak ended and what it did.</summary>
@@ -36,7 +43,7 @@ public sealed record SoakResult
     public required string Mode { get; init; }
     public required string Profile { get; init; }
     public required string Source { get; init; }
-    /// <summary>duration, virtual-duration, interrupted, violation, stalled or fatal.</summary>
+    /// <summary>duration, virtual-duration, interrupted, max-memory, violation, stalled or fatal.</summary>
     public required string StopReason { get; init; }
     /// <summary>The first checker violation, kernel BUG, stall or driver error; null for a clean soak.</summary>
     public string? Violation { get; init; }
@@ -53,15 +60,69 @@ public sealed record SoakResult
     public required IReadOnlyDictionary<string, long> Vmstat { get; init; }
     public required IReadOnlyDictionary<string, SortedDictionary<string, long>> NodeVmstat { get; init; }
     public required IReadOnlyDictionary<string, long> Errnos { get; init; }
+    /// <summary>Syscalls the driver made, by name.</summary>
+    public required IReadOnlyDictionary<string, long> Calls { get; init; }
     public required IReadOnlyList<string> DerivedParameters { get; init; }
     public required int MetricsRows { get; init; }
     public required long PeakWorkingSetBytes { get; init; }
+    /// <summary>Why the soak stopped early without a kernel finding (--max-memory): one line for the user.</summary>
+    public string? StopMessage { get; init; }
+    /// <summary>The violation's dump (frames, PTEs, swap slots, last events), also written to violation.txt.</summary>
+    public string? ViolationDump { get; init; }
+    public required SoakLatency MbindMove { get; init; }
+    public required SoakLatency MigratePages { get; init; }
+    /// <summary>The swap device's latencies the soak ran with (device time is real in concurrent mode).</summary>
+    public required string Device { get; init; }
+    /// <summary>Process memory at the first metrics row at or after one minute, and at the end.</summary>
+    public long? WorkingSetAtOneMinuteBytes { get; init; }
+    public required long WorkingSetAtEndBytes { get; init; }
+    public required TimeSpan GcPause { get; init; }
+    public required int[] GcCollections { get; init; }
+    /// <summary>Task records the machine holds at the end (reaped tasks are let go at checkpoints).</summary>
+    public required int TaskRecords { get; init; }
+    public required long TasksForgotten { get; init; }
     public int ExitCode => Violation is null ? 0 : 3;
 }
 
-/// <summary>Runs a soak: boots the machine, lets <see cref="SoakDriverActor"/> play rounds, checks the machine at rest
-/// (after every round in deterministic mode, at every metrics interval in concurrent mode), streams metrics, and stops
-/// at the first violation, at the duration, or when cancelled.</summary>
+/// <summary>A soak's state for the live panel and the plain progress lines, read at a checkpoint.</summary>
+public sealed record SoakStatus
+{
+    public required string Mode { get; init; }
+    public required TimeSpan Elapsed { get; init; }
+    /// <summary>Wall time left, or virtual time left with --virtual-duration; null when unbounded.</summary>
+    public TimeSpan? Remaining { get; init; }
+    public required bool VirtualRemaining { get; init; }
+    public required TimeSpan MachineTime { get; init; }
+    /// <summary>Faults plus migrated pages per second of wall time since the previous status.</summary>
+    public required double EventsPerSecond { get; init; }
+    public required long Faults { get; init; }
+    public required long Migrated { get; init; }
+    public required long SwapIn { get; init; }
+    public required long SwapOut { get; init; }
+    /// <summary>balance_pgdat() runs (pageoutrun): each is a kswapd woken with work to do.</summary>
+    public required long KswapdRuns { get; init; }
+    public required IReadOnlyList<int> FreePerNode { get; init; }
+    public required Mm.Watermarks Watermarks { get; init; }
+    public required long SwapUsed { get; init; }
+    public required int Violations { get; init; }
+    public required long Rounds { get; init; }
+    public required long Checks { get; init; }
+    public required long WorkingSetBytes { get; init; }
+    public required int Tasks { get; init; }
+
+    /// <summary>The plain line printed when not on a terminal.</summary>
+    public string Line() =>
+        $"soak elapsed={Elapsed.TotalSeconds:0.#}s remaining={(Remaining is { } r ? $"{Math.Max(0, r.TotalSeconds):0.#}s{(VirtualRemaining ? "(virtual)" : "")}" : "-")} " +
+        $"time={MachineTime.TotalSeconds:0.###}s events_per_s={EventsPerSecond:0} faults={Faults} migrated={Migrated} pswpin={SwapIn} " +
+        $"pswpout={SwapOut} kswapd_runs={KswapdRuns} free={string.Join(",", FreePerNode)} (min/low/high {Watermarks.PagesMin}/" +
+        $"{Watermarks.PagesLow}/{Watermarks.PagesHigh}) swap_used={SwapUsed} rounds={Rounds} checks={Checks} tasks={Tasks} " +
+        $"rss={WorkingSetBytes >> 20}MiB violations={Violations}";
+}
+
+/// <summary>Runs a soak: boots the machine, lets <see cref="SoakDriverActor"/> play (in rounds in deterministic mode,
+/// free-running in concurrent mode), checks the machine at rest (after every round in deterministic mode, at every
+/// metrics interval in concurrent mode), lets reaped tasks go, streams metrics, and stops at the first violation, at the
+/// duration, at --max-memory, or when cancelled.</summary>
 public static class SoakRunner
 {
     /// <summary>The seed line and every derived parameter, the workload's last.</summary>
@@ -108,11 +169,20 @@ public static class SoakRunner
         private readonly ProgressWatch _watch;
         private readonly SoakProgress _progress = new();
         private readonly SoakMetrics _metrics;
+        private readonly TraceTail _tail;
+        private readonly long _maxSteps;
         private IActorRef _driver = ActorRefs.Nobody;
         private string? _violation;
+        private string? _dump;
+        private string? _stopMessage;
         private long _checks;
         private long _peakWorkingSet;
+        private long? _workingSetAtOneMinute;
         private long _roundsSampled = -1;
+        private long _forgotten;
+        private TimeSpan _lastStatus;
+        private long _lastStatusEvents;
+        private TimeSpan _lastMemoryCheck;
 
         public Session(ActorSystem system, RunMode mode, int seed, LoadedSoak soak, SoakOptions options)
         {
@@ -121,13 +191,16 @@ public static class SoakRunner
             _seed = seed;
             _soak = soak;
             _options = options;
+            _maxSteps = options.MaxStepsPerRound ?? soak.Workload.MaxStepsPerRound;
             _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
-            // Nothing of the trace is kept (it is still hashed): an hours-long soak must not grow with its events.
+            // Nothing of the trace is kept (it is still hashed) but a fixed ring of its last events: an hours-long soak
+            // must not grow with its events, and a violation's dump shows what touched the pages it names.
             var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _wall.Elapsed, keep: 0);
             trace.Log = Logging.TraceSink(Logging.Of(system), soak.Machine.LogLevel);
+            trace.Tail = _tail = new TraceTail(options.TraceTailChars);
             _machine = new KernelMachine(ScenarioRunner.Settings(soak.Machine), trace);
             if (_pump is null) _machine.StartTimerLoop();
-            _watch = new ProgressWatch(_machine.Activity, options.StallTimeout, () => _wall.Elapsed, _machine.TimerLoop);
+            _watch = new ProgressWatch(_machine.Activity, options.StallTimeout ?? soak.Workload.StallTimeout, () => _wall.Elapsed, _machine.TimerLoop);
             _metrics = new SoakMetrics(options.OutDir, _machine.Topology.Nodes);
         }
 
@@ -138,7 +211,7 @@ public static class SoakRunner
         {
             Spawn(KernelRootActor.Props(_machine), "kernel");
             if (Settle()) ResumeTimers();
-            _driver = Spawn(SoakDriverActor.Props(_machine, _soak.Workload, _seed, _progress), "soak");
+            _driver = Spawn(SoakDriverActor.Props(_machine, _soak.Workload, _seed, _progress, freeRunning: _pump is null), "soak");
             _driver.Tell(new SoakDriverActor.Start());
             var reason = _pump is not null ? PlayDeterministic() : PlayConcurrent();
             return Result(reason);
@@ -159,10 +232,10 @@ public static class SoakRunner
             while (true)
             {
                 bool live;
-                try { live = _pump!.RunUntil(() => _progress.Paused, _options.MaxStepsPerRound); }
+                try { live = _pump!.RunUntil(() => _progress.Paused, _maxSteps); }
                 catch (StepBudgetExhaustedException e) { return Stop("stalled", $"liveness: {e.Message}"); }
                 if (!live) return Stop("stalled", $"liveness: the soak stalled at round {_progress.Rounds + 1}: nothing runnable, no timer due (seed {_seed})");
-                _pump.RunUntilIdle(_options.MaxStepsPerRound);
+                _pump.RunUntilIdle(_maxSteps);
                 if (_progress.Fatal is { } fatal) return Stop("fatal", $"{fatal} (seed {_seed})");
                 if (!Checkpoint()) return Stop("violation", _violation!);
                 if (Now >= next)
@@ -170,20 +243,22 @@ public static class SoakRunner
                     Sample();
                     next = Now + _soak.Workload.Interval;
                 }
+                else if (_wall.Elapsed - _lastStatus >= TimeSpan.FromSeconds(1)) Report(_metrics.Last is { } last ? last.Interval : 0);
                 if (Over() is { } reason) return reason;
                 _progress.Resume(untilAsked: false);
                 _driver.Tell(new SoakDriverActor.Resume());
             }
         }
 
-        /// <summary>The driver runs free for an interval, then is asked to pause; once its round is done the machine is
-        /// held at rest (timers paused, every mailbox empty), checked and sampled, and let go again.</summary>
+        /// <summary>The driver runs free for an interval, then is asked to pause; once every syscall in flight is
+        /// answered the machine is held at rest (timers paused, every mailbox empty), checked and sampled, and let go
+        /// again.</summary>
         private string PlayConcurrent()
         {
             while (true)
             {
-                if (!WaitPaused()) return Stop("stalled", $"liveness: the soak stalled at round {_progress.Rounds + 1}: no kernel message for {_watch.Window.TotalSeconds:0.###} s, no I/O or timer pending (seed {_seed})");
-                if (!Settle()) return Stop("stalled", $"liveness: the machine stalled before coming to rest (seed {_seed})");
+                if (!WaitPaused()) return Stalled($"the soak stalled at round {_progress.Rounds + 1}: no kernel message for {_watch.Window.TotalSeconds:0.###} s, no I/O or timer pending");
+                if (!Settle()) return Stalled("the machine stalled before coming to rest");
                 if (_progress.Fatal is { } fatal) return Stop("fatal", $"{fatal} (seed {_seed})");
                 if (!Checkpoint()) return Stop("violation", _violation!);
                 Sample();
@@ -213,9 +288,48 @@ public static class SoakRunner
         private string? Over()
         {
             if (_options.Cancel.IsCancellationRequested) return "interrupted";
+            if (_options.MaxMemoryBytes is { } max && _wall.Elapsed - _lastMemoryCheck >= TimeSpan.FromMilliseconds(500))
+            {
+                _lastMemoryCheck = _wall.Elapsed;
+                var ws = WorkingSet();
+                if (ws >= max)
+                {
+                    _stopMessage = $"--max-memory {Mib(max)}: the process reached {Mib(ws)} of memory after " +
+                                   $"{_wall.Elapsed.TotalSeconds:0.#} s; stopped with every output written";
+                    return "max-memory";
+                }
+            }
             if (_options.Duration is { } d && _wall.Elapsed >= d) return "duration";
             if (_pump is not null && _options.VirtualDuration is { } v && Now >= v) return "virtual-duration";
             return null;
+        }
+
+        private static string Mib(long bytes) => $"{bytes / (1 << 20)} MiB";
+
+        private long WorkingSet()
+        {
+            var ws = Environment.WorkingSet;
+            _peakWorkingSet = Math.Max(_peakWorkingSet, ws);
+            return ws;
+        }
+
+        /// <summary>A concurrent machine that stopped making progress. A kernel BUG that stopped an actor (the usual
+        /// cause: the messages it would have answered are lost) is the finding, with its dump: nothing has run for the
+        /// whole stall window, so the machine's state holds still while it is read.</summary>
+        private string Stalled(string why)
+        {
+            if (_machine.Bugs.FirstOrDefault() is not { } bug)
+                return Stop("stalled", $"liveness: {why} (seed {_seed})");
+            Dump($"{bug} (seed {_seed}, after round {_progress.Rounds}, wall time {Now.TotalSeconds:0.###} s; then {why})");
+            return "violation";
+        }
+
+        /// <summary>Keeps the first violation, and prints its dump to violation.txt.</summary>
+        private void Dump(string violation)
+        {
+            _violation = violation;
+            _dump = SoakViolationDump.Write(_machine, violation, _seed, _tail.Lines(), deterministic: _pump is not null);
+            File.WriteAllText(Path.Combine(_options.OutDir, SoakOutputs.ViolationFile), _dump);
         }
 
         private string Stop(string reason, string violation)
@@ -226,7 +340,7 @@ public static class SoakRunner
 
         private bool Settle()
         {
-            if (_pump is not null) { _pump.RunUntilIdle(_options.MaxStepsPerRound); return true; }
+            if (_pump is not null) { _pump.RunUntilIdle(_maxSteps); return true; }
             return Quiescence.HoldAtRest(_machine, _watch);
         }
 
@@ -236,36 +350,87 @@ public static class SoakRunner
             _watch.Restart();
         }
 
-        /// <summary>Kernel BUGs and every checker; false (and the violation kept) at the first finding.</summary>
+        /// <summary>Kernel BUGs and every checker; false (and the violation and its dump kept) at the first finding.
+        /// Then the tasks the driver is done with and the task list has reaped are let go: their actors stop (no
+        /// request can be on its way to them at rest) and the machine drops their records.</summary>
         private bool Checkpoint()
         {
             _checks++;
             var found = _machine.Bugs.Concat(InvariantCheckers.RunAll(_machine)).FirstOrDefault();
-            if (found is null) return true;
-            _violation = $"{found} (seed {_seed}, after round {_progress.Rounds}, {(_pump is null ? "wall" : "virtual")} time {Now.TotalSeconds:0.###} s)";
-            return false;
+            if (found is not null)
+            {
+                Dump($"{found} (seed {_seed}, after round {_progress.Rounds}, {(_pump is null ? "wall" : "virtual")} time {Now.TotalSeconds:0.###} s)");
+                return false;
+            }
+            ForgetReaped();
+            return true;
+        }
+
+        private void ForgetReaped()
+        {
+            foreach (var (pid, task) in _progress.TakeGone())
+            {
+                if (_machine.Forget(pid))
+                {
+                    _system.Stop(task);
+                    _forgotten++;
+                }
+                else if (_machine.Tasks.Any(t => t.Pid == pid)) _progress.PutBackGone(pid, task);
+            }
         }
 
         private void Sample()
         {
             _roundsSampled = _progress.Rounds;
             var s = _metrics.Sample(_machine, Now, _progress.Rounds, _progress.Syscalls);
-            _peakWorkingSet = Math.Max(_peakWorkingSet, Environment.WorkingSet);
-            var free = string.Join(",", _machine.Nodes.Select(n => n.Memory.FreePages));
-            var events = s["pgfault"] + s["migrated"];
-            _options.Progress?.Invoke(
-                $"soak interval={s.Interval} time={Now.TotalSeconds:0.###}s wall={_wall.Elapsed.TotalSeconds:0.#}s rounds={_progress.Rounds} " +
-                $"faults+migrated={events} pswpin={s["pswpin"]} pswpout={s["pswpout"]} pgscan_kswapd={s["pgscan_kswapd"]} " +
-                $"free={free} swap_used={s["swap_used"]} checks={_checks} violations={(_violation is null ? 0 : 1)}");
+            var ws = WorkingSet();
+            if (_workingSetAtOneMinute is null && _wall.Elapsed >= TimeSpan.FromMinutes(1)) _workingSetAtOneMinute = ws;
+            _metrics.SampleProcess(s.Interval, Now, _wall.Elapsed, ws, _machine.Tasks.Count);
+            Report(s.Interval);
+        }
+
+        private void Report(int interval)
+        {
+            if (_options.Status is not { } status) return;
+            var v = KernelStats.Vmstat(_machine);
+            var events = v["pgfault"] + v["emu_migrate_evicted"];
+            var wall = _wall.Elapsed;
+            var span = (wall - _lastStatus).TotalSeconds;
+            var rate = span > 0 ? (events - _lastStatusEvents) / span : 0;
+            (_lastStatus, _lastStatusEvents) = (wall, events);
+            TimeSpan? remaining = _options.Duration is { } d ? d - wall : _options.VirtualDuration is { } vd ? vd - Now : null;
+            status(new SoakStatus
+            {
+                Mode = _mode.ToString().ToLowerInvariant(),
+                Elapsed = wall,
+                Remaining = remaining,
+                VirtualRemaining = _options.Duration is null && _options.VirtualDuration is not null,
+                MachineTime = Now,
+                EventsPerSecond = rate,
+                Faults = v["pgfault"],
+                Migrated = v["emu_migrate_evicted"],
+                SwapIn = v["pswpin"],
+                SwapOut = v["pswpout"],
+                KswapdRuns = v["pageoutrun"],
+                FreePerNode = _machine.Nodes.Select(n => n.Memory.FreePages).ToArray(),
+                Watermarks = _machine.Settings.WatermarksOf(0),
+                SwapUsed = _machine.Swap is { } sw ? sw.Map.TotalSwapPages - sw.Map.NrSwapPages : 0,
+                Violations = _violation is null ? 0 : 1,
+                Rounds = _progress.Rounds,
+                Checks = _checks,
+                WorkingSetBytes = Environment.WorkingSet,
+                Tasks = _machine.Tasks.Count,
+            });
         }
 
         private SoakResult Result(string reason)
         {
             // A last row for the rounds since the last one, unless a concurrent machine stalled: it is not at rest,
             // and reading it would race its actors.
-            var atRest = _pump is not null || reason != "stalled";
+            var atRest = _pump is not null || (reason != "stalled" && _machine.Bugs.Count == 0);
             if (atRest && _progress.Rounds != _roundsSampled) Sample();
             var vmstat = KernelStats.Vmstat(_machine);
+            var s = _machine.Settings;
             return new SoakResult
             {
                 Seed = _seed,
@@ -274,6 +439,8 @@ public static class SoakRunner
                 Source = _soak.Source,
                 StopReason = reason,
                 Violation = _violation,
+                ViolationDump = _dump,
+                StopMessage = _stopMessage,
                 Rounds = _progress.Rounds,
                 Syscalls = _progress.Syscalls,
                 Messages = _machine.Activity.Snapshot().Finished,
@@ -284,9 +451,20 @@ public static class SoakRunner
                 Vmstat = vmstat,
                 NodeVmstat = KernelStats.PerNode(_machine),
                 Errnos = _progress.Errnos,
+                Calls = _progress.Calls,
                 DerivedParameters = DerivedParameters(_soak, _options with { Seed = _seed, Mode = _mode }),
                 MetricsRows = _metrics.Rows,
                 PeakWorkingSetBytes = _peakWorkingSet,
+                MbindMove = _progress.MbindMove,
+                MigratePages = _progress.MigratePages,
+                Device = $"swap_slots={s.SwapSlots} write_latency={s.SwapWriteLatency.TotalMicroseconds}us " +
+                         $"read_latency={s.SwapReadLatency.TotalMicroseconds}us queue_depth={s.SwapQueueDepth}",
+                WorkingSetAtOneMinuteBytes = _workingSetAtOneMinute,
+                WorkingSetAtEndBytes = Environment.WorkingSet,
+                GcPause = GC.GetTotalPauseDuration(),
+                GcCollections = [GC.CollectionCount(0), GC.CollectionCount(1), GC.CollectionCount(2)],
+                TaskRecords = _machine.Tasks.Count,
+                TasksForgotten = _forgotten,
             };
         }
 

@@ -2,9 +2,9 @@ using ActorNuma.Simulation.Scenarios;
 
 namespace ActorNuma.Simulation.Soak;
 
-/// <summary>What a task may do in one soak round: the first five by the workload's weights; a parent reaps its exited
+/// <summary>What a task may do in one soak round: the first six by the workload's weights; a parent reaps its exited
 /// child with waitpid() and a child exits when its rounds are spent.</summary>
-public enum SoakOp { Touch, MbindMove, MigratePages, SetMempolicy, Fork, Waitpid, Exit }
+public enum SoakOp { Touch, MbindMove, MigratePages, SetMempolicy, Fork, SchedSetaffinity, Waitpid, Exit }
 
 /// <summary><c>actornuma.soak</c>: the tasks, their working sets and the mix of what they do (hocon/reference.conf
 /// documents each key).</summary>
@@ -13,12 +13,21 @@ public sealed record SoakWorkload(
     TimeSpan Interval, IReadOnlyList<(SoakOp Op, int Weight)> Weights)
 {
     internal static readonly string[] Keys =
-        ["tasks", "working-set-pages", "touch-pages", "write-percent", "hot-percent", "move-pages", "child-rounds", "interval", "weights"];
+    [
+        "tasks", "working-set-pages", "touch-pages", "write-percent", "hot-percent", "move-pages", "child-rounds", "interval",
+        "weights", "stall-timeout", "max-steps-per-round",
+    ];
+
+    /// <summary>Concurrent mode: no kernel message for this long while work is pending is a liveness violation.</summary>
+    public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>Deterministic mode: scheduler steps one round may take before it counts as a liveness violation.</summary>
+    public long MaxStepsPerRound { get; init; } = 50_000_000;
 
     internal static readonly (string Key, SoakOp Op)[] WeightKeys =
     [
         ("touch", SoakOp.Touch), ("mbind-move", SoakOp.MbindMove), ("migrate-pages", SoakOp.MigratePages),
-        ("set-mempolicy", SoakOp.SetMempolicy), ("fork", SoakOp.Fork),
+        ("set-mempolicy", SoakOp.SetMempolicy), ("fork", SoakOp.Fork), ("sched-setaffinity", SoakOp.SchedSetaffinity),
     ];
 
     internal static SoakWorkload Read(ConfigNode node)
@@ -30,6 +39,9 @@ public sealed record SoakWorkload(
         var weights = node["weights"].ReadBlock("a block", WeightKeys.Select(w => w.Key).ToArray());
         var read = WeightKeys.Select(w => (w.Op, weights[w.Key].ReadInt(0, 1_000_000))).ToArray();
         if (read.All(w => w.Item2 == 0)) throw weights.Error("at least one weight above 0", "all 0");
+        var stall = node["stall-timeout"].ReadDuration();
+        if (stall < TimeSpan.FromMilliseconds(100)) throw node["stall-timeout"].Error("a duration of at least 100ms");
+        var steps = node["max-steps-per-round"].ReadLong(1_000, long.MaxValue);
         return new SoakWorkload(
             node["tasks"].ReadInt(1, 256),
             workingSet,
@@ -39,7 +51,7 @@ public sealed record SoakWorkload(
             node["move-pages"].ReadInt(1, workingSet),
             node["child-rounds"].ReadInt(1, 1_000_000),
             interval,
-            read);
+            read) { StallTimeout = stall, MaxStepsPerRound = steps };
     }
 }
 

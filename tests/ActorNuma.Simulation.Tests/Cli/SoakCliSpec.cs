@@ -1,11 +1,12 @@
 using ActorNuma.Cli;
+using ActorNuma.Simulation.Soak;
 
 namespace ActorNuma.Simulation.Tests.Cli;
 
 /// <summary>The soak command: a short deterministic soak from the command line writes its outputs and passes; bad
 /// flags and an unwritable --out are one line and exit 2, before anything runs.</summary>
 [Collection("Console")]
-[Trait("kind", "unit")]
+[Trait("kind", "soak")]
 public sealed class SoakCliSpec : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("actornuma-soak-cli").FullName;
@@ -45,6 +46,56 @@ public sealed class SoakCliSpec : IDisposable
         }
     }
 
+    /// <summary>What CI checks of a soak: a concurrent soak of a few seconds of wall time writes every output, the
+    /// plots are PNG images with content, the metrics have their columns, and the checkers ran at rest and stayed clean.</summary>
+    [Fact]
+    public void A_few_seconds_of_concurrent_soak_write_every_output_with_clean_checkers()
+    {
+        var outDir = Path.Combine(_dir, "concurrent");
+
+        var (code, output, error) = CliRunner.Run("soak", "--duration", "3s", "--mode", "concurrent", "--seed", "2", "--out", outDir);
+
+        Assert.Equal("", error);
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.StartsWith("seed=2 mode=concurrent ", output);
+        Assert.Contains(" violations=0\n", output);
+        Assert.EndsWith("PASS (exit 0)\n", output);
+        foreach (var file in SoakOutputs.Files.Concat(SoakPlots.Files))
+            Assert.True(new FileInfo(Path.Combine(outDir, file)).Length > 0, file);
+        byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
+        foreach (var image in SoakPlots.Files.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
+            Assert.Equal(png, File.ReadAllBytes(Path.Combine(outDir, image))[..8]);
+        var metrics = File.ReadAllLines(Path.Combine(outDir, "metrics.csv"));
+        Assert.Equal(
+            "interval,time_s,rounds,syscalls,messages,pgfault,pgmajfault,pswpin,pswpout,pgscan_kswapd,pgscan_direct,pgsteal," +
+            "pageoutrun,allocstall,migrated,oom_kill,free_node0,free_node1,swap_used",
+            metrics[0]);
+        Assert.True(metrics.Length >= 3, $"{metrics.Length - 1} metrics rows");
+        Assert.Equal(string.Join(",", SoakMetrics.ProcessColumns), File.ReadLines(Path.Combine(outDir, "process.csv")).First());
+        using var report = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")));
+        var root = report.RootElement;
+        Assert.Equal("duration", root.GetProperty("stop_reason").GetString());
+        Assert.Equal(System.Text.Json.JsonValueKind.Null, root.GetProperty("violation").ValueKind);
+        Assert.True(root.GetProperty("checks").GetInt64() >= 2);
+        Assert.True(root.GetProperty("events").GetInt64() > 0);
+        Assert.Equal("swap_slots=8192 write_latency=10us read_latency=10us queue_depth=32", root.GetProperty("device").GetString());
+        Assert.False(File.Exists(Path.Combine(outDir, SoakOutputs.ViolationFile)));
+    }
+
+    [Fact]
+    public void Max_memory_stops_the_soak_with_a_clear_line_and_still_writes_every_output()
+    {
+        var outDir = Path.Combine(_dir, "max-memory");
+
+        var (code, output, _) = CliRunner.Run("soak", "--duration", "1m", "--max-memory", "1m", "--out", outDir);
+
+        Assert.Equal(ExitCodes.Ok, code);
+        Assert.Matches(@"\nactornuma: --max-memory 1 MiB: the process reached \d+ MiB of memory after [0-9.]+ s; stopped with every output written\n", output);
+        Assert.Contains("soak max-memory: ", output);
+        Assert.All(SoakOutputs.Files.Concat(SoakPlots.Files), f => Assert.True(File.Exists(Path.Combine(outDir, f)), f));
+        Assert.Contains("\"stop_reason\": \"max-memory\"", File.ReadAllText(Path.Combine(outDir, "report.json")));
+    }
+
     [Theory]
     [InlineData("--duration 0s", "--duration: expected a duration above 0 such as 10s, 1m or 2h, got \"0s\"")]
     [InlineData("--duration soon", "--duration: expected a duration above 0 such as 10s, 1m or 2h, got \"soon\"")]
@@ -52,6 +103,7 @@ public sealed class SoakCliSpec : IDisposable
     [InlineData("--mode concurrent --virtual-duration 1s",
         "--virtual-duration: expected --mode deterministic (concurrent mode runs on the wall clock), got --mode concurrent")]
     [InlineData("--seed x", "--seed: expected a whole number from -2147483648 to 2147483647, got \"x\"")]
+    [InlineData("--max-memory lots", "--max-memory: expected a size such as 8g, 512m or 1073741824, got \"lots\"")]
     public void A_bad_flag_is_one_line_and_exit_2(string flags, string expected)
     {
         var (code, output, error) = CliRunner.Run(["soak", .. flags.Split(' '), "--out", Path.Combine(_dir, "never")]);

@@ -6,14 +6,14 @@ namespace ActorNuma.Simulation.Tests.Soak;
 /// <summary>A soak of about a second of virtual time with the default workload: every output written, the checkers
 /// after every round and clean, the kernel's reclaim and migration paths exercised, and the same seed giving the same
 /// metrics byte for byte.</summary>
-[Trait("kind", "scenario")]
+[Trait("kind", "soak")]
 public sealed class SoakRunnerTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("actornuma-soak").FullName;
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private SoakResult Soak(int seed, string name, string? workload = null)
+    private SoakResult Soak(int seed, string name, string? workload = null, CancellationToken cancel = default)
     {
         var outDir = Path.Combine(_dir, name);
         SoakOutputs.Prepare(outDir);
@@ -24,6 +24,7 @@ public sealed class SoakRunnerTests : IDisposable
             Mode = RunMode.Deterministic,
             VirtualDuration = TimeSpan.FromSeconds(1),
             OutDir = outDir,
+            Cancel = cancel,
         });
         SoakOutputs.Write(outDir, result);
         return result;
@@ -72,6 +73,56 @@ public sealed class SoakRunnerTests : IDisposable
     }
 
     [Fact]
+    public void Reaped_tasks_are_let_go_and_vmstat_still_counts_what_they_did()
+    {
+        var r = Soak(seed: 5, "reaped");
+
+        Assert.True(r.TasksForgotten > 0, "no reaped task was let go");
+        // Live tasks and zombies only: each boot task and at most one child of it.
+        Assert.InRange(r.TaskRecords, 1, 2 * SoakLoader.LoadDefault().Workload.Tasks);
+        // Counters are deltas per row: a forgotten task's counts dropped from vmstat would make one negative.
+        var rows = Metrics("reaped").TrimEnd('\n').Split('\n');
+        var header = rows[0].Split(',');
+        foreach (var column in SoakMetrics.Counters.Select(c => c.Column))
+        {
+            var i = Array.IndexOf(header, column);
+            Assert.All(rows.Skip(1), row => Assert.True(long.Parse(row.Split(',')[i]) >= 0, $"{column} in {row}"));
+        }
+    }
+
+    [Fact]
+    public void Every_workload_op_is_played_and_mbind_and_migrate_pages_latencies_are_recorded()
+    {
+        var r = Soak(seed: 5, "ops");
+
+        Assert.True(r.MbindMove.Count > 0 && r.MigratePages.Count > 0, $"{r.MbindMove.Count} mbind, {r.MigratePages.Count} migrate_pages");
+        Assert.True(r.MigratePages.MaxMicros > 0);
+        var csv = File.ReadAllText(Path.Combine(_dir, "ops", "latency.csv"));
+        Assert.StartsWith("call,bucket_from_us,bucket_to_us,calls\nmbind MOVE,", csv);
+        Assert.Contains("\nmigrate_pages,", csv);
+        Assert.All(["mmap", "touch", "mbind", "migrate_pages", "set_mempolicy", "fork", "sched_setaffinity", "exit", "waitpid"],
+            call => Assert.True(r.Calls.GetValueOrDefault(call) > 0, $"{call}: {string.Join(", ", r.Calls)}"));
+        Assert.DoesNotContain(r.Errnos.Keys, k => k.StartsWith("sched_setaffinity", StringComparison.Ordinal));
+    }
+
+    /// <summary>What SIGINT and SIGTERM do in the command (they cancel this token): the soak stops at its next
+    /// checkpoint, checked and sampled, with its report written.</summary>
+    [Fact]
+    public void A_cancelled_soak_stops_at_a_checkpoint_as_interrupted_and_still_writes_its_outputs()
+    {
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+
+        var r = Soak(seed: 5, "cancelled", cancel: cancel.Token);
+
+        Assert.Equal("interrupted", r.StopReason);
+        Assert.Null(r.Violation);
+        Assert.Equal(1, r.Checks);
+        foreach (var file in SoakOutputs.Files) Assert.True(File.Exists(Path.Combine(_dir, "cancelled", file)), file);
+        Assert.Contains("\"stop_reason\": \"interrupted\"", File.ReadAllText(Path.Combine(_dir, "cancelled", "report.json")));
+    }
+
+    [Fact]
     public void Every_workload_file_in_hocon_soak_loads()
     {
         var files = Directory.GetFiles(Path.Combine(Tests.Kernel.ScenarioRun.RepoRoot, "hocon", "soak"), "*.conf");
@@ -84,7 +135,7 @@ public sealed class SoakRunnerTests : IDisposable
     public void A_workload_with_every_weight_zero_is_refused_naming_the_key()
     {
         var e = Assert.Throws<ScenarioException>(() => SoakLoader.Parse(
-            "actornuma.soak.weights { touch = 0, mbind-move = 0, migrate-pages = 0, set-mempolicy = 0, fork = 0 }", "w.conf"));
+            "actornuma.soak.weights { touch = 0, mbind-move = 0, migrate-pages = 0, set-mempolicy = 0, fork = 0, sched-setaffinity = 0 }", "w.conf"));
 
         Assert.Equal("w.conf: actornuma.soak.weights: expected at least one weight above 0, got all 0", e.Message);
     }
