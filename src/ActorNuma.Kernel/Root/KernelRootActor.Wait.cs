@@ -93,6 +93,7 @@ public sealed partial class KernelRootActor
         _procs.Remove(p.Pid);
         _tasks.Remove(p.Pid);
         _machine.Directory.RemoveTask(p.Pid);
+        _machine.Reaped(p.Pid);
         _machine.Trace.Emit("sched_process_free", $"pid={p.Pid} status={p.Status}");
     }
 }

@@ -53,7 +53,7 @@ public static partial class SoakViolationDump
         {
             var t = machine.Tasks.FirstOrDefault(x => x.Pid == pid);
             s.AppendLine(t is null ? $"  task {pid}: no record (reaped)"
-                : $"  task {pid} ({t.Name}) cpu {t.Cpu} exited={t.Exited} reaped={t.Reaped} busy={t.Busy ?? "-"} " +
+                : $"  task {pid} ({t.Name}) cpu {t.Cpu} exited={t.Exited} reaped={machine.IsReaped(t.Pid)} busy={t.Busy ?? "-"} " +
                   $"pending_replies={t.PendingReplies} isolated={t.Isolated.Count} ptes={t.PageTable.Entries().Count()}");
         }
         // The events that name a frame or slot first: a busy task's own events would crowd them out of a shared list.
@@ -69,7 +69,7 @@ public static partial class SoakViolationDump
     private static IEnumerable<int> Numbers(Regex regex, string text) =>
         regex.Matches(text).Select(m => int.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture));
 
-    private static (NodeMemory Memory, int Index)? Frame(KernelMachine machine, int pfn)
+    private static (IReadOnlyNodeMemory Memory, int Index)? Frame(KernelMachine machine, int pfn)
     {
         foreach (var node in machine.Nodes)
             if (node.Memory.Owns(pfn)) return (node.Memory, node.Memory.Index(pfn));

@@ -6,6 +6,7 @@ namespace ActorNuma.Simulation.Tests.Cli;
 
 /// <summary>actornuma compare: the seed's disadvantages A, B and C of swap-based migration as numbers, against 2.6.18's
 /// direct migration, in a table and a PNG; bad input is one line and exit 2.</summary>
+[Trait("kind", "unit")]
 [Collection("Console")]
 public sealed class CompareCliSpec : IDisposable
 {

@@ -24,7 +24,7 @@ public sealed class SoakViolationDumpSpec
         var idx = node.AllocFrame();
         var pfn = node.PfnOf(idx);
         node.AddRmap(idx, 2, 0x100);
-        task.PageTable.Set(0x100, Pte.Present(pfn, write: false));
+        task.OwnPageTable.Set(0x100, Pte.Present(pfn, write: false));
         trace.Emit("mm_page_alloc", $"node=0 task=1 pfn={pfn}");
         trace.Emit("mm_page_alloc", $"node=0 task=9 pfn={pfn + 1}");
         trace.Emit("mm_vmscan_writepage", $"pfn={pfn} slot=3");
