@@ -317,14 +317,9 @@ public sealed partial class NumaTaskActor
         if (!Profile.MigratePagesSyscall) { Complete(SyscallResult.Fail(Errno.ENOSYS)); return; }
         var err = SyscallChecks.CheckMigratePagesNodes(m.MaxNode, m.OldNodes, m.NodemaskFault, m.NewNodes, m.NodemaskFault, out var from, out var to);
         if (err != Errno.None) { Complete(SyscallResult.Fail(err)); return; }
-        var pid = m.Pid == 0 ? Pid : m.Pid;
-        Directory.Kernel.Tell(new KernelRoot.FindTaskMm(Expect<KernelRoot.TaskMm>(found =>
+        WithTargetMm(m.Pid, found =>
         {
-            if (found.Task is null) { Complete(SyscallResult.Fail(Errno.ESRCH)); return; }
-            if (!found.HasMm) { Complete(SyscallResult.Fail(Errno.EINVAL)); return; }
-            var sameUid = _state.Euid == found.Suid || _state.Euid == found.Uid || _state.Uid == found.Suid || _state.Uid == found.Uid;
-            var denied = SyscallChecks.CheckMigratePagesPermission(pid == Pid, sameUid, _state.SysNice);
-            if (denied == Errno.None) denied = SyscallChecks.CheckMigratePagesTargetNodes(to, Topology.OnlineNodes, _state.SysNice, Topology.OnlineNodes);
+            var denied = SyscallChecks.CheckMigratePagesTargetNodes(to, Topology.OnlineNodes, _state.SysNice, Topology.OnlineNodes);
             if (denied != Errno.None) { Complete(SyscallResult.Fail(denied)); return; }
             var flags = SyscallChecks.MigratePagesFlags(_state.SysNice);
             found.Task.Tell(new DoMigratePages(Expect<MigratePagesDone>(done =>
@@ -334,6 +329,24 @@ public sealed partial class NumaTaskActor
                 var result = done.NotMoved < 0 ? SyscallResult.Fail((Errno)(-done.NotMoved)) : SyscallResult.Ok(done.NotMoved);
                 Complete(result with { Migration = done.Stats });
             }), Self, from, to, flags));
+        });
+    }
+
+    /// <summary>The start sys_migrate_pages and sys_move_pages share: <c>find_task_by_pid</c> (ESRCH) and
+    /// <c>get_task_mm</c> (EINVAL for a task without an mm), then, unless the caller has CAP_SYS_NICE, the caller's
+    /// uid or euid must match the target's uid or suid (EPERM). <paramref name="then"/> goes on with the target.</summary>
+    /// <remarks>Kernel: mm/mempolicy.c sys_migrate_pages(), mm/migrate.c sys_move_pages() (2.6.18).</remarks>
+    private void WithTargetMm(int pidArgument, Action<KernelRoot.TaskMm> then)
+    {
+        var pid = pidArgument == 0 ? Pid : pidArgument;
+        Directory.Kernel.Tell(new KernelRoot.FindTaskMm(Expect<KernelRoot.TaskMm>(found =>
+        {
+            if (found.Task is null) { Complete(SyscallResult.Fail(Errno.ESRCH)); return; }
+            if (!found.HasMm) { Complete(SyscallResult.Fail(Errno.EINVAL)); return; }
+            var sameUid = _state.Euid == found.Suid || _state.Euid == found.Uid || _state.Uid == found.Suid || _state.Uid == found.Uid;
+            var denied = SyscallChecks.CheckMigratePagesPermission(pid == Pid, sameUid, _state.SysNice);
+            if (denied != Errno.None) { Complete(SyscallResult.Fail(denied)); return; }
+            then(found);
         }), pid));
     }
 

@@ -20,15 +20,9 @@ public sealed partial class NumaTaskActor
         if (!Profile.MovePagesSyscall) { Complete(SyscallResult.Fail(Errno.ENOSYS)); return; }
         var err = SyscallChecks.CheckMovePagesFlags(m.Flags, _state.SysNice);
         if (err != Errno.None) { Complete(SyscallResult.Fail(err)); return; }
-        var pid = m.Pid == 0 ? Pid : m.Pid;
-        Directory.Kernel.Tell(new KernelRoot.FindTaskMm(Expect<KernelRoot.TaskMm>(found =>
+        WithTargetMm(m.Pid, found =>
         {
-            if (found.Task is null) { Complete(SyscallResult.Fail(Errno.ESRCH)); return; }
-            if (!found.HasMm) { Complete(SyscallResult.Fail(Errno.EINVAL)); return; }
-            var sameUid = _state.Euid == found.Suid || _state.Euid == found.Uid || _state.Uid == found.Suid || _state.Uid == found.Uid;
-            var denied = SyscallChecks.CheckMigratePagesPermission(pid == Pid, sameUid, _state.SysNice);
-            if (denied == Errno.None)
-                denied = SyscallChecks.CheckMovePagesArrays(m.NrPages, m.Pages.Length, m.Nodes, m.Fault, Topology.OnlineNodes, Topology.OnlineNodes);
+            var denied = SyscallChecks.CheckMovePagesArrays(m.NrPages, m.Pages.Length, m.Nodes, m.Fault, Topology.OnlineNodes, Topology.OnlineNodes);
             if (denied != Errno.None) { Complete(SyscallResult.Fail(denied)); return; }
             var count = (int)m.NrPages;
             var pages = m.Pages[..count];
@@ -40,7 +34,7 @@ public sealed partial class NumaTaskActor
                 if (m.Fault == MovePagesFault.Status && count > 0) { Complete(SyscallResult.Fail(Errno.EFAULT) with { Migration = done.Stats }); return; }
                 Complete(SyscallResult.Ok(done.Ret) with { Status = done.Status, Migration = done.Stats });
             }), Self, pages, nodes, (MpolFlags)m.Flags & MpolFlags.MoveAll));
-        }), pid));
+        });
     }
 
     /// <summary>The target's side: under mmap_sem (read), <c>do_pages_stat</c> or <c>do_move_pages</c>.</summary>
