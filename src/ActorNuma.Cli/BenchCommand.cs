@@ -52,7 +52,11 @@ public static class BenchCommand
                 Console.Error.WriteLine($"actornuma: bench --json {jsonPath}: {why}");
                 return ExitCodes.BadInput;
             }
-            if (MeasureInConfiguredProcess() is { } code) return code;
+            if (MeasureInConfiguredProcess() is { } code)
+            {
+                return code;
+            }
+
             o = o with
             {
                 Pages = n,
@@ -68,7 +72,11 @@ public static class BenchCommand
             var missed = report.Figures.Count(f => f.Holds == false);
             Console.WriteLine($"{report.Figures.Count} figures in {report.ElapsedSeconds:F0} s; targets: " +
                               $"{report.Figures.Count(f => f.Holds == true)} hold, {missed} missed");
-            if (jsonPath is not null) File.WriteAllText(jsonPath, report.ToJson());
+            if (jsonPath is not null)
+            {
+                File.WriteAllText(jsonPath, report.ToJson());
+            }
+
             return ExitCodes.Ok;
         });
         return command;
@@ -105,18 +113,42 @@ public static class BenchCommand
     private static int? MeasureInConfiguredProcess()
     {
         if (Environment.GetEnvironmentVariable(Gen0BudgetVariable) is not null
-            || Environment.GetEnvironmentVariable("COMPlus_GCgen0size") is not null) return null;
-        if (System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name != "actornuma") return null;
+            || Environment.GetEnvironmentVariable("COMPlus_GCgen0size") is not null)
+        {
+            return null;
+        }
+
+        if (System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name != "actornuma")
+        {
+            return null;
+        }
+
         var host = Environment.ProcessPath;
         var argv = Environment.GetCommandLineArgs();
-        if (host is null || argv.Length == 0) return null;
+        if (host is null || argv.Length == 0)
+        {
+            return null;
+        }
+
         var start = new System.Diagnostics.ProcessStartInfo(host) { UseShellExecute = false };
         // Under the dotnet muxer the first argument is the program's dll; an apphost is the program itself.
-        if (Path.GetFileNameWithoutExtension(host) == "dotnet") start.ArgumentList.Add(argv[0]);
-        foreach (var arg in argv.Skip(1)) start.ArgumentList.Add(arg);
+        if (Path.GetFileNameWithoutExtension(host) == "dotnet")
+        {
+            start.ArgumentList.Add(argv[0]);
+        }
+
+        foreach (var arg in argv.Skip(1))
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         start.Environment[Gen0BudgetVariable] = Gen0Budget;
         using var child = System.Diagnostics.Process.Start(start);
-        if (child is null) return null;
+        if (child is null)
+        {
+            return null;
+        }
+
         child.WaitForExit();
         return child.ExitCode;
     }

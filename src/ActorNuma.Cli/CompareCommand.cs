@@ -41,7 +41,11 @@ public static class CompareCommand
         CustomParser = r =>
         {
             var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
-            if (HoconDuration.Parse(text) is { } d && d >= TimeSpan.Zero) return d;
+            if (HoconDuration.Parse(text) is { } d && d >= TimeSpan.Zero)
+            {
+                return d;
+            }
+
             r.AddError($"{name}: expected a duration such as 2us, 100us or 5ms, got \"{text}\"");
             return null;
         },
@@ -52,7 +56,11 @@ public static class CompareCommand
         var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
         var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
         var unknown = names.FirstOrDefault(n => MigrationComparison.Profile(n) is null);
-        if (names.Length > 0 && unknown is null) return names;
+        if (names.Length > 0 && unknown is null)
+        {
+            return names;
+        }
+
         r.AddError($"--profiles: expected profiles such as 2.6.14-v2,2.6.16,2.6.18, got \"{unknown ?? text}\"");
         return null;
     }
@@ -125,7 +133,9 @@ public static class CompareCommand
         var columns = rows.Select(r => Math.Max(12, r.Profile.Length + 2)).ToArray();
         Console.WriteLine("measure".PadRight(width) + string.Concat(rows.Select((r, k) => r.Profile.PadLeft(columns[k]))));
         foreach (var (label, value) in Measures)
+        {
             Console.WriteLine(label.PadRight(width) + string.Concat(rows.Select((r, k) => value(r).PadLeft(columns[k]))));
+        }
     }
 
     /// <summary>Grouped bars: for each measure one bar per profile, scaled to the largest value of that measure (1.0), each

@@ -46,7 +46,11 @@ public static class ExploreCommand
                 Console.Error.WriteLine("actornuma: explore takes --count N (N >= 1) or --seeds A..B (A <= B), not both, and --workers >= 1");
                 return ExitCodes.BadInput;
             }
-            if (StrategyOptions.Load(file, kind, depth) is not { } loaded) return ExitCodes.BadInput;
+            if (StrategyOptions.Load(file, kind, depth) is not { } loaded)
+            {
+                return ExitCodes.BadInput;
+            }
+
             var options = new ExploreOptions
             {
                 Seeds = list, Strategy = kind, Depth = depth, Workers = p.GetValue(workers), StopOnFirst = p.GetValue(stop),
@@ -56,8 +60,16 @@ public static class ExploreCommand
                               $" profile={loaded.Machine.Profile.Name}");
             var summary = Run(loaded, options);
             Print(summary, file);
-            if (p.GetValue(json) is { } path) File.WriteAllText(path, Json(summary, file));
-            if (p.GetValue(shrink) && summary.Failing.Count > 0) PrintShrunk(loaded, summary, file, list.Count);
+            if (p.GetValue(json) is { } path)
+            {
+                File.WriteAllText(path, Json(summary, file));
+            }
+
+            if (p.GetValue(shrink) && summary.Failing.Count > 0)
+            {
+                PrintShrunk(loaded, summary, file, list.Count);
+            }
+
             return summary.Failed ? ExitCodes.ExpectationFailed : ExitCodes.Ok;
         });
         return command;
@@ -66,13 +78,25 @@ public static class ExploreCommand
     /// <summary>Seeds 1..N for --count, A..B for --seeds; null when the flags are missing, both given or malformed.</summary>
     internal static IReadOnlyList<int>? SeedList(int? count, string? range)
     {
-        if (count is not null && range is not null) return null;
-        if (range is null) return (count ?? 1000) is var n and >= 1 ? Enumerable.Range(1, n).ToArray() : null;
+        if (count is not null && range is not null)
+        {
+            return null;
+        }
+
+        if (range is null)
+        {
+            return (count ?? 1000) is var n and >= 1 ? Enumerable.Range(1, n).ToArray() : null;
+        }
+
         var parts = range.Split("..");
         if (parts.Length != 2
             || !int.TryParse(parts[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var a)
             || !int.TryParse(parts[1], NumberStyles.Integer, CultureInfo.InvariantCulture, out var b)
-            || a > b || (long)b - a >= 100_000_000) return null;
+            || a > b || (long)b - a >= 100_000_000)
+        {
+            return null;
+        }
+
         return Enumerable.Range(a, b - a + 1).ToArray();
     }
 
@@ -100,7 +124,11 @@ public static class ExploreCommand
         var last = System.Diagnostics.Stopwatch.StartNew();
         return Explorer.Explore(loaded, options, p =>
         {
-            if (last.Elapsed < TimeSpan.FromSeconds(2)) return;
+            if (last.Elapsed < TimeSpan.FromSeconds(2))
+            {
+                return;
+            }
+
             last.Restart();
             Console.WriteLine(ProgressLine(p));
         });
@@ -124,7 +152,11 @@ public static class ExploreCommand
         Console.WriteLine();
         Console.WriteLine($"outcomes ({s.Outcomes.Count} distinct over {s.Results.Count} schedules):");
         Console.WriteLine($"{"count",8} {"seed",8}  outcome");
-        foreach (var o in s.Outcomes) Console.WriteLine($"{o.Count,8} {o.ExampleSeed,8}  {(o.Failed ? "FAIL " : "")}{o.Outcome}");
+        foreach (var o in s.Outcomes)
+        {
+            Console.WriteLine($"{o.Count,8} {o.ExampleSeed,8}  {(o.Failed ? "FAIL " : "")}{o.Outcome}");
+        }
+
         Console.WriteLine();
         Console.WriteLine($"failing seeds ({s.Failing.Count}):");
         foreach (var f in s.Failing)
@@ -132,11 +164,18 @@ public static class ExploreCommand
             Console.WriteLine($"  seed {f.Seed}: {f.Failures[0]}{(f.Failures.Count > 1 ? $" (+{f.Failures.Count - 1} more)" : "")}");
             Console.WriteLine($"    {ReplayLine(s, file, f.Seed)}");
         }
-        foreach (var p in s.NeverHeld) Console.WriteLine($"property sometimes \"{p}\" held in no schedule");
+        foreach (var p in s.NeverHeld)
+        {
+            Console.WriteLine($"property sometimes \"{p}\" held in no schedule");
+        }
+
         if (s.Complete is { } complete)
+        {
             Console.WriteLine(complete
                 ? $"bounded: complete: every schedule with at most {s.Depth} deviations was run, {s.Results.Count} schedules"
                 : $"bounded: incomplete: stopped after {s.Results.Count} schedules, before every schedule with at most {s.Depth} deviations was run");
+        }
+
         Console.WriteLine();
         Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"explore: {s.Results.Count} schedules in {s.Elapsed.TotalSeconds:F2} s ({s.SchedulesPerSecond:F0}/s; " +

@@ -43,7 +43,11 @@ public static class ReplayCommand
         command.SetAction(p =>
         {
             var (kind, depth) = strategy.Read(p);
-            if (StrategyOptions.Load(p.GetValue(scenario)!, kind, depth) is not { } loaded) return ExitCodes.BadInput;
+            if (StrategyOptions.Load(p.GetValue(scenario)!, kind, depth) is not { } loaded)
+            {
+                return ExitCodes.BadInput;
+            }
+
             if (kind == StrategyKind.Bounded && p.GetValue(seed) < 1)
             {
                 Console.Error.WriteLine("actornuma: a bounded schedule's --seed is its number in the search, from 1");
@@ -63,7 +67,11 @@ public static class ReplayCommand
             Console.WriteLine(derived[0]);
             Console.WriteLine($"strategy={ScheduleStrategies.Name(kind)}{(kind == StrategyKind.Pct ? $" depth={depth} k={k}" : "")}");
             var r = ScenarioRunner.Run(loaded, options);
-            if (reportPath is not null) File.WriteAllText(reportPath, ReportJson.Write(r));
+            if (reportPath is not null)
+            {
+                File.WriteAllText(reportPath, ReportJson.Write(r));
+            }
+
             if (tracePath is not null)
             {
                 File.WriteAllLines(tracePath, KernelStyleTrace.Write(r.Trace, deliveries!.Deliveries));
@@ -76,7 +84,13 @@ public static class ReplayCommand
             }
             RunOutput.Print(r, derived.Skip(1), p.GetValue(quiet), unwritten: null);
             if (drawColumns)
-                foreach (var line in RaceColumns.Draw(r.Trace, r.Warnings, r.Violations)) Console.WriteLine(line);
+            {
+                foreach (var line in RaceColumns.Draw(r.Trace, r.Warnings, r.Violations))
+                {
+                    Console.WriteLine(line);
+                }
+            }
+
             return Judge(loaded, r, placement) ? ExitCodes.ExpectationFailed : r.ExitCode;
         });
         return command;
@@ -90,9 +104,16 @@ public static class ReplayCommand
         Console.WriteLine($"outcome: {facts.Outcome}");
         var properties = loaded.Scenario.Properties;
         var failures = PropertyCheck.Failures(properties, facts).ToArray();
-        foreach (var f in failures) Console.WriteLine($"PROPERTY: {f}");
+        foreach (var f in failures)
+        {
+            Console.WriteLine($"PROPERTY: {f}");
+        }
+
         foreach (var (p, held) in properties.Sometimes.Zip(PropertyCheck.Sometimes(properties, facts)))
+        {
             Console.WriteLine($"property sometimes \"{p.Text}\" {(held ? "holds" : "does not hold")} in this schedule");
+        }
+
         return failures.Length > 0 && r.ExitCode == 0;
     }
 

@@ -45,7 +45,11 @@ public static class RunCommand
     internal static int? ParseSeed(ArgumentResult r)
     {
         var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
-        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n)) return n;
+        if (int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var n))
+        {
+            return n;
+        }
+
         r.AddError($"--seed: expected a whole number from {int.MinValue} to {int.MaxValue}, got \"{text}\"");
         return null;
     }
@@ -53,7 +57,11 @@ public static class RunCommand
     internal static long? ParseMaxMemory(ArgumentResult r)
     {
         var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
-        if (MemoryEstimate.ParseSize(text) is { } bytes) return bytes;
+        if (MemoryEstimate.ParseSize(text) is { } bytes)
+        {
+            return bytes;
+        }
+
         r.AddError($"--max-memory: expected a size such as 8g, 512m or 1073741824, got \"{text}\"");
         return null;
     }
@@ -84,7 +92,11 @@ public static class RunCommand
         var r = ScenarioRunner.Run(loaded, options);
         var unwritten = outputs.Write(r);
         RunOutput.Print(r, derived.Skip(1), quiet, unwritten);
-        if (unwritten is null) return r.ExitCode;
+        if (unwritten is null)
+        {
+            return r.ExitCode;
+        }
+
         Console.Error.WriteLine($"actornuma: {unwritten}");
         return RunOutput.ExitCodeWhenUnwritten(r);
     }
@@ -108,14 +120,29 @@ public static class RunCommand
         /// removed again; an existing one is opened without truncating it.</summary>
         private static void CheckWritable(string? path, string option)
         {
-            if (path is null) return;
-            if (path.Length == 0) throw new ScenarioException($"{option} \"\": expected a file name, got an empty name");
-            if (Directory.Exists(path)) throw new ScenarioException($"{option} {path}: expected a file to write, got a directory");
+            if (path is null)
+            {
+                return;
+            }
+
+            if (path.Length == 0)
+            {
+                throw new ScenarioException($"{option} \"\": expected a file name, got an empty name");
+            }
+
+            if (Directory.Exists(path))
+            {
+                throw new ScenarioException($"{option} {path}: expected a file to write, got a directory");
+            }
+
             try
             {
                 var existed = File.Exists(path);
                 using (new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write)) { }
-                if (!existed) File.Delete(path);
+                if (!existed)
+                {
+                    File.Delete(path);
+                }
             }
             catch (Exception e) when (FileErrors.IsAboutThePath(e))
             {
@@ -125,7 +152,11 @@ public static class RunCommand
 
         private static string? TryWrite(string? path, string option, Action<string> write)
         {
-            if (path is null) return null;
+            if (path is null)
+            {
+                return null;
+            }
+
             try
             {
                 write(path);

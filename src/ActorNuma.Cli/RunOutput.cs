@@ -22,26 +22,51 @@ internal static class RunOutput
         Console.WriteLine(Row("step", "task", "op", "ret", "errno", "result", "note"));
         // One line a step, never wrapped: kernel people grep these.
         foreach (var st in r.Steps)
+        {
             Console.WriteLine(Row(st.Index.ToString(CultureInfo.InvariantCulture), st.Task ?? "", st.Op, Ret(st),
                 st.Errno is { } e && e != Mm.Errno.None ? e.ToString() : "", st.Ok ? "ok" : "FAILED", Note(st)));
+        }
+
         Console.WriteLine();
-        foreach (var line in derived) Console.WriteLine(line);
+        foreach (var line in derived)
+        {
+            Console.WriteLine(line);
+        }
+
         Console.WriteLine();
         Console.WriteLine(summary);
-        foreach (var w in r.Warnings) Console.WriteLine($"WARNING: {w.Site}: {w.Message} (pfn {w.Pfn})");
-        foreach (var v in r.Violations) Console.WriteLine($"CHECKER: {v}");
+        foreach (var w in r.Warnings)
+        {
+            Console.WriteLine($"WARNING: {w.Site}: {w.Message} (pfn {w.Pfn})");
+        }
+
+        foreach (var v in r.Violations)
+        {
+            Console.WriteLine($"CHECKER: {v}");
+        }
+
         Console.WriteLine();
         foreach (var (task, lines) in r.NumaMaps)
         {
             Console.WriteLine($"numa_maps of {task}:");
-            foreach (var l in lines) Console.WriteLine($"  {l}");
+            foreach (var l in lines)
+            {
+                Console.WriteLine($"  {l}");
+            }
         }
         Console.WriteLine();
         Console.WriteLine("/proc/vmstat:");
-        foreach (var (k, v) in r.Vmstat) Console.WriteLine($"{k} {v}");
+        foreach (var (k, v) in r.Vmstat)
+        {
+            Console.WriteLine($"{k} {v}");
+        }
+
         Console.WriteLine();
         foreach (var (node, counters) in r.Numastat)
+        {
             Console.WriteLine($"{node}: {string.Join(" ", counters.Select(kv => $"{kv.Key}={kv.Value}"))}");
+        }
+
         Console.WriteLine();
         Console.WriteLine(Verdict(r, unwritten));
     }
@@ -60,7 +85,11 @@ internal static class RunOutput
                 $"FAILED: step {failed[0].Index} {failed[0].Op}: {failed[0].Message}{More(failed.Count - 1, "failed step")}",
             _ => "PASS",
         };
-        if (unwritten is not null) return $"{verdict}; NOT WRITTEN: {unwritten} (exit {ExitCodeWhenUnwritten(r)})";
+        if (unwritten is not null)
+        {
+            return $"{verdict}; NOT WRITTEN: {unwritten} (exit {ExitCodeWhenUnwritten(r)})";
+        }
+
         return $"{verdict} (exit {r.ExitCode})";
     }
 
@@ -94,8 +123,16 @@ internal static class RunOutput
     /// <summary>A step's value as <c>key=value</c> pairs, from its report form (<see cref="ReportJsonContext"/>).</summary>
     private static string Note(StepResult s)
     {
-        if (!s.Ok) return s.Message ?? "";
-        if (s.Value is null) return "";
+        if (!s.Ok)
+        {
+            return s.Message ?? "";
+        }
+
+        if (s.Value is null)
+        {
+            return "";
+        }
+
         var value = JsonSerializer.SerializeToElement(s.Value, ReportJsonContext.Default.StepValue);
         return string.Join(" ", value.EnumerateObject().Select(p => $"{p.Name}={Format(p.Value)}"));
     }

@@ -50,9 +50,13 @@ public static class SoakCommand
         {
             var virtualGiven = r.GetResult(virtualDuration) is not null;
             if (r.GetResult(duration) is not null && virtualGiven)
+            {
                 r.AddError("--duration and --virtual-duration: expected one of them, got both");
+            }
             else if (virtualGiven && r.GetResult(mode)?.Tokens is [{ Value: "concurrent" }])
+            {
                 r.AddError("--virtual-duration: expected --mode deterministic (concurrent mode runs on the wall clock), got --mode concurrent");
+            }
         });
         command.SetAction(p => Execute(p.GetValue(workload), p.GetValue(duration), p.GetValue(virtualDuration),
             p.GetValue(mode), p.GetValue(seed), p.GetValue(output)!, p.GetValue(maxMemory)));
@@ -62,7 +66,11 @@ public static class SoakCommand
     private static TimeSpan? ParseDuration(ArgumentResult r, string option)
     {
         var text = r.Tokens.Count == 1 ? r.Tokens[0].Value : "";
-        if (HoconDuration.Parse(text) is { } d && d > TimeSpan.Zero) return d;
+        if (HoconDuration.Parse(text) is { } d && d > TimeSpan.Zero)
+        {
+            return d;
+        }
+
         r.AddError($"{option}: expected a duration above 0 such as 10s, 1m or 2h, got \"{text}\"");
         return null;
     }
@@ -76,7 +84,10 @@ public static class SoakCommand
         {
             soak = file is null ? SoakLoader.LoadDefault() : SoakLoader.LoadFile(file);
             if (virtualDuration is not null && (runMode ?? soak.Machine.Run.Mode) == RunMode.Concurrent)
+            {
                 throw new ScenarioException($"--virtual-duration: expected a deterministic soak, got actornuma.run.mode = concurrent in {soak.Source}");
+            }
+
             MemoryEstimate.CheckFits(soak.AsScenario(), MemoryEstimate.DefaultLimit);
             SoakOutputs.Prepare(output);
         }
@@ -89,7 +100,11 @@ public static class SoakCommand
         ConsoleCancelEventHandler onCancel = (_, e) =>
         {
             // The first Ctrl-C stops at the next checkpoint and still writes every output; a second one kills.
-            if (cancel.IsCancellationRequested) return;
+            if (cancel.IsCancellationRequested)
+            {
+                return;
+            }
+
             e.Cancel = true;
             cancel.Cancel();
         };
@@ -112,12 +127,24 @@ public static class SoakCommand
                 Cancel = cancel.Token,
                 MaxMemoryBytes = maxMemory,
             };
-            foreach (var line in SoakRunner.DerivedParameters(soak, options)) Console.WriteLine(line);
+            foreach (var line in SoakRunner.DerivedParameters(soak, options))
+            {
+                Console.WriteLine(line);
+            }
+
             var result = SoakPanel.Run(soak, options);
             SoakOutputs.Write(output, result);
             SoakPlots.Write(output, ScenarioRunner.Settings(soak.Machine).WatermarksOf(0), virtualTime: result.Mode == "deterministic");
-            if (result.StopMessage is not null) Console.WriteLine($"actornuma: {result.StopMessage}");
-            if (result.ViolationDump is not null) Console.Write(result.ViolationDump);
+            if (result.StopMessage is not null)
+            {
+                Console.WriteLine($"actornuma: {result.StopMessage}");
+            }
+
+            if (result.ViolationDump is not null)
+            {
+                Console.Write(result.ViolationDump);
+            }
+
             Console.WriteLine($"soak {result.StopReason}: rounds={result.Rounds} syscalls={result.Syscalls} events={result.Events} " +
                               $"events_per_s={result.EventsPerSecond:0} messages_per_s={result.MessagesPerSecond:0} checks={result.Checks} " +
                               $"wall={result.Wall.TotalSeconds:0.0}s virtual={result.VirtualTime.TotalSeconds:0.###}s out={output}");

@@ -11,7 +11,10 @@ public static class SoakPanel
     public static SoakResult Run(LoadedSoak soak, SoakOptions options)
     {
         if (Console.IsOutputRedirected || !AnsiConsole.Profile.Capabilities.Interactive)
+        {
             return SoakRunner.Run(soak, options with { Status = s => Console.WriteLine(s.Line()) });
+        }
+
         SoakResult? result = null;
         var table = Table(null);
         AnsiConsole.Live(table).AutoClear(false).Start(ctx =>

@@ -56,7 +56,11 @@ public static class SoakPlots
             }).ToList();
             plot.Add.Bars(bars).LegendText = $"{calls[c]} ({total:0} calls)";
         }
-        if (calls.Length == 0) plot.Add.Annotation("no mbind MOVE or migrate_pages call completed");
+        if (calls.Length == 0)
+        {
+            plot.Add.Annotation("no mbind MOVE or migrate_pages call completed");
+        }
+
         var ticks = Enumerable.Range(-1, 26).Select(e => new Tick(e, e < 0 ? "<1" : Pow2Label(e))).ToArray();
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(ticks);
         plot.Axes.Margins(bottom: 0);
@@ -84,7 +88,10 @@ public static class SoakPlots
     {
         var plot = NewPlot("Free pages per node, against the zone watermarks", xLabel, "free pages");
         foreach (var name in columns.Where(c => c.StartsWith("free_node", StringComparison.Ordinal)))
+        {
             plot.Add.ScatterLine(time, column(name)).LegendText = name["free_".Length..];
+        }
+
         foreach (var (label, value) in new[] { ("pages_min", w.PagesMin), ("pages_low", w.PagesLow), ("pages_high", w.PagesHigh) })
         {
             var line = plot.Add.HorizontalLine(value);
@@ -98,7 +105,11 @@ public static class SoakPlots
         (string Name, double[] Values)[] series)
     {
         var plot = NewPlot(title, xLabel, yLabel);
-        foreach (var (name, values) in series) plot.Add.ScatterLine(time, values).LegendText = name;
+        foreach (var (name, values) in series)
+        {
+            plot.Add.ScatterLine(time, values).LegendText = name;
+        }
+
         Save(plot, directory, file);
     }
 

@@ -45,7 +45,11 @@ internal sealed class StrategyOptions
     {
         try
         {
-            if (depth < (kind == StrategyKind.Pct ? 1 : 0)) throw new ScenarioException("--depth must be at least 1 for pct and 0 for bounded");
+            if (depth < (kind == StrategyKind.Pct ? 1 : 0))
+            {
+                throw new ScenarioException("--depth must be at least 1 for pct and 0 for bounded");
+            }
+
             return ScenarioLoader.LoadFile(file);
         }
         catch (ScenarioException e)

@@ -30,7 +30,10 @@ public static class Logging
     /// <summary>Flushes and closes the console logger, if anything used it (the CLI calls this on exit).</summary>
     public static void CloseAndFlush()
     {
-        if (Console.IsValueCreated) Console.Value.Dispose();
+        if (Console.IsValueCreated)
+        {
+            Console.Value.Dispose();
+        }
     }
 
     /// <summary>An actor system whose Akka log goes to <paramref name="logger"/> (null: <see cref="ConsoleLogger"/>) at
@@ -47,7 +50,11 @@ public static class Logging
     /// the virtual time, and each <c>key=value</c> of its fields (node, pfn, task, ...) as a property.</summary>
     public static Action<ActorNuma.Kernel.TraceEvent>? TraceSink(ILogger logger, string level)
     {
-        if (!string.Equals(level, "DEBUG", StringComparison.OrdinalIgnoreCase)) return null;
+        if (!string.Equals(level, "DEBUG", StringComparison.OrdinalIgnoreCase))
+        {
+            return null;
+        }
+
         var log = logger.ForContext("LogSource", "kernel");
         return e =>
         {
@@ -55,7 +62,10 @@ public static class Logging
             foreach (var field in e.Fields.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             {
                 var eq = field.IndexOf('=');
-                if (eq > 0) properties = properties.ForContext(field[..eq], field[(eq + 1)..]);
+                if (eq > 0)
+                {
+                    properties = properties.ForContext(field[..eq], field[(eq + 1)..]);
+                }
             }
             properties.Debug("{Event} {Fields}", e.Name, e.Fields);
         };
@@ -106,7 +116,13 @@ public sealed class SystemSerilogLogger : ReceiveActor, IRequiresMessageQueue<IL
             .ForContext("LogSource", e.LogSource)
             .ForContext("Thread", e.Thread.ManagedThreadId.ToString("0000", System.Globalization.CultureInfo.InvariantCulture));
         var exception = e.Cause;
-        if (e.Message is LogMessage m) log.Write(level, exception, m.Format, m.Parameters().ToArray());
-        else log.Write(level, exception, "{Message:l}", e.Message);
+        if (e.Message is LogMessage m)
+        {
+            log.Write(level, exception, m.Format, m.Parameters().ToArray());
+        }
+        else
+        {
+            log.Write(level, exception, "{Message:l}", e.Message);
+        }
     }
 }

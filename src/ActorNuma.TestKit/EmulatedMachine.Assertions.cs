@@ -25,7 +25,13 @@ public sealed partial class EmulatedMachine
     {
         var expected = new SortedDictionary<int, long>();
         foreach (var (node, n) in new[] { (0, node0), (1, node1), (2, node2), (3, node3) })
-            if (n is { } count && count != 0) expected[node] = count;
+        {
+            if (n is { } count && count != 0)
+            {
+                expected[node] = count;
+            }
+        }
+
         AssertPages(task, range, expected, swapped, notPresent);
     }
 
@@ -47,7 +53,11 @@ public sealed partial class EmulatedMachine
         var want = perNode.Where(kv => kv.Value != 0).ToDictionary(kv => kv.Key, kv => kv.Value);
         var same = want.Count == actual.Count && want.All(kv => actual.TryGetValue(kv.Key, out var v) && v == kv.Value)
                    && (swapped is null || swapped == found.Swapped) && (notPresent is null || notPresent == found.NotPresent);
-        if (same) return;
+        if (same)
+        {
+            return;
+        }
+
         var message = new StringBuilder()
             .Append("AssertPages: pages of ").Append(task).Append(" in ").Append(range).AppendLine(" differ")
             .Append("  expected: ").AppendLine(Describe(want, swapped, notPresent))
@@ -59,9 +69,21 @@ public sealed partial class EmulatedMachine
     private static string Describe(IReadOnlyDictionary<int, long> perNode, long? swapped, long? notPresent)
     {
         var parts = perNode.OrderBy(kv => kv.Key).Select(kv => $"node{kv.Key}={kv.Value}").ToList();
-        if (parts.Count == 0) parts.Add("no present pages");
-        if (swapped is { } s) parts.Add($"swapped={s}");
-        if (notPresent is { } n) parts.Add($"not present={n}");
+        if (parts.Count == 0)
+        {
+            parts.Add("no present pages");
+        }
+
+        if (swapped is { } s)
+        {
+            parts.Add($"swapped={s}");
+        }
+
+        if (notPresent is { } n)
+        {
+            parts.Add($"not present={n}");
+        }
+
         return string.Join(" ", parts);
     }
 
@@ -76,12 +98,18 @@ public sealed partial class EmulatedMachine
         foreach (var (counter, value) in expected)
         {
             if (!vmstat.TryGetValue(counter, out var actual))
+            {
                 wrong.Add($"  {counter}: no such counter (known: {string.Join(", ", vmstat.Keys.Where(k => k.StartsWith(counter[..Math.Min(3, counter.Length)], StringComparison.Ordinal)).DefaultIfEmpty("see /proc/vmstat names"))})");
+            }
             else if (actual != value)
+            {
                 wrong.Add($"  {counter}: expected {value}, found {actual}");
+            }
         }
         if (wrong.Count > 0)
+        {
             throw new KernelTestException($"AssertVmstat: {wrong.Count} of {expected.Length} counters differ{Environment.NewLine}{string.Join(Environment.NewLine, wrong)}{Environment.NewLine}  ({Context})");
+        }
     }
 
     /// <summary>Asserts that <paramref name="task"/>'s numa_maps has a line containing each of
@@ -94,7 +122,11 @@ public sealed partial class EmulatedMachine
         ArgumentNullException.ThrowIfNull(fragments);
         Settle();
         var lines = NumaMaps(task);
-        if (lines.Any(l => fragments.All(f => l.Contains(f, StringComparison.Ordinal)))) return;
+        if (lines.Any(l => fragments.All(f => l.Contains(f, StringComparison.Ordinal))))
+        {
+            return;
+        }
+
         throw new KernelTestException(
             $"AssertNumaMaps: no line of {task}'s numa_maps contains all of [{string.Join(", ", fragments.Select(f => $"\"{f}\""))}]{Environment.NewLine}" +
             $"  numa_maps:{Environment.NewLine}{string.Join(Environment.NewLine, lines.Select(l => "    " + l).DefaultIfEmpty("    (empty)"))}{Environment.NewLine}  ({Context})");
@@ -105,7 +137,11 @@ public sealed partial class EmulatedMachine
     public void AssertCheckersClean()
     {
         var found = CheckerViolations();
-        if (found.Count == 0) return;
+        if (found.Count == 0)
+        {
+            return;
+        }
+
         throw new KernelTestException(
             $"AssertCheckersClean: {found.Count} finding(s){Environment.NewLine}{string.Join(Environment.NewLine, found.Select(v => "  " + v))}{Environment.NewLine}" +
             $"  ({Context}){Environment.NewLine}  last trace events:{Environment.NewLine}{TraceTail(10)}");
@@ -116,7 +152,11 @@ public sealed partial class EmulatedMachine
     public void AssertNoWarnings()
     {
         var warnings = Warnings;
-        if (warnings.Count == 0) return;
+        if (warnings.Count == 0)
+        {
+            return;
+        }
+
         throw new KernelTestException(
             $"AssertNoWarnings: {warnings.Count} WARN_ON(s) fired{Environment.NewLine}{string.Join(Environment.NewLine, warnings.Select(w => $"  {w.Site} pfn {w.Pfn}: {w.Message}"))}{Environment.NewLine}  ({Context})");
     }

@@ -54,19 +54,26 @@ public sealed partial class EmulatedMachine : IDisposable
             _pump.StartSchedule(schedule.Seed, schedule.CreateStrategy());
         }
         var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, TraceKeep, 4096);
-        _publish = e => { foreach (var k in KernelEvents.From(e)) system.EventStream.Publish(k); };
+        _publish = e => { foreach (var k in KernelEvents.From(e)) { system.EventStream.Publish(k); } };
         // The trace's sink is called under its lock, in trace order, while the emitting step runs: the EventStream
         // delivers to subscribers in exactly that order.
         trace.Log += _publish;
         State = new KernelMachine(builder.Build(), trace);
-        if (_pump is null) State.StartTimerLoop();
+        if (_pump is null)
+        {
+            State.StartTimerLoop();
+        }
+
         _watch = _pump is null ? new ProgressWatch(State.Activity, TimeSpan.FromSeconds(10), () => _clock.Elapsed, State.TimerLoop) : null;
         _host = Hosts.GetValue(system, s => new TopLevelHost(s));
         Kernel = new KernelSyscalls(this);
         _topLevel.Add(_host.Spawn(KernelRootActor.Props(State), $"kernel-{_id}"));
         Settle();
         State.TimerLoop?.Resume();
-        foreach (var t in builder.Tasks) _ = SpawnTask(t.Name, t.Cpu, t.SysNice, t.Uid, t.Euid).Result;
+        foreach (var t in builder.Tasks)
+        {
+            _ = SpawnTask(t.Name, t.Cpu, t.SysNice, t.Uid, t.Euid).Result;
+        }
     }
 
     /// <summary>How many trace events the machine keeps in memory (<see cref="TraceTail"/>); all are hashed.</summary>
@@ -87,7 +94,10 @@ public sealed partial class EmulatedMachine : IDisposable
     {
         ArgumentNullException.ThrowIfNull(system);
         if (!system.Dispatchers.HasDispatcher(KernelDispatcher.Id))
+        {
             throw new InvalidOperationException($"actor system {system.Name} has no {KernelDispatcher.Id}: create it (or your TestKit) with KernelTestKitConfig.Deterministic() or KernelTestKitConfig.Concurrent()");
+        }
+
         var builder = new MachineBuilder();
         build?.Invoke(builder);
         return new EmulatedMachine(system, builder, schedule ?? KernelSchedule.Current ?? new KernelSchedule(1));
@@ -181,7 +191,10 @@ public sealed partial class EmulatedMachine : IDisposable
     {
         if (_pump is not null) { _pump.RunUntilIdle(); return; }
         if (!Quiescence.HoldAtRest(State, _watch!))
+        {
             throw new KernelTestException($"the machine stalled before coming to rest ({Context})");
+        }
+
         State.TimerLoop?.Resume();
     }
 
@@ -211,7 +224,9 @@ public sealed partial class EmulatedMachine : IDisposable
     {
         var pump = RequireDeterministic(nameof(RunUntil));
         if (!pump.RunUntil(done, maxSteps))
+        {
             throw new KernelTestException($"the machine went idle with nothing scheduled before the condition held ({Context})");
+        }
     }
 
     // ---- reading it -------------------------------------------------------------------------------------------------
@@ -267,7 +282,10 @@ public sealed partial class EmulatedMachine : IDisposable
         ArgumentNullException.ThrowIfNull(read);
         if (_pump is not null) { _pump.RunUntilIdle(); return read(); }
         if (!Quiescence.HoldAtRest(State, _watch!))
+        {
             throw new KernelTestException($"the machine stalled before coming to rest ({Context})");
+        }
+
         try { return read(); }
         finally { State.TimerLoop?.Resume(); }
     }
@@ -285,15 +303,24 @@ public sealed partial class EmulatedMachine : IDisposable
     /// <summary>Deterministic: runs the machine until <paramref name="reply"/> is in. Concurrent: blocks for it.</summary>
     internal void WaitFor(Task reply, string what)
     {
-        if (reply.IsCompleted) return;
+        if (reply.IsCompleted)
+        {
+            return;
+        }
+
         if (_pump is not null)
         {
             if (!_pump.RunUntil(() => reply.IsCompleted, 5_000_000))
+            {
                 throw new KernelTestException($"{what} was never answered: the machine went idle with nothing scheduled ({Context})");
+            }
+
             return;
         }
         if (!reply.Wait(CallTimeout) && !reply.IsCompleted)
+        {
             throw new KernelTestException($"{what} was not answered within {CallTimeout.TotalSeconds:0.#} s ({Context})");
+        }
     }
 
     /// <summary>Concurrent mode's await: the reply, or a readable timeout.</summary>
@@ -324,7 +351,11 @@ public sealed partial class EmulatedMachine : IDisposable
     /// <summary>Stops the machine's actors and the test's actors made with <see cref="ActorOf"/>.</summary>
     public void Dispose()
     {
-        if (_disposed) return;
+        if (_disposed)
+        {
+            return;
+        }
+
         _disposed = true;
         try
         {

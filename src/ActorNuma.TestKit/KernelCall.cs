@@ -67,7 +67,11 @@ public readonly struct KernelCall<T>
         {
             get
             {
-                if (_call._machine.IsDeterministic) _call._machine.WaitFor(_call._reply, _call.What);
+                if (_call._machine.IsDeterministic)
+                {
+                    _call._machine.WaitFor(_call._reply, _call.What);
+                }
+
                 return _call._reply.IsCompleted;
             }
         }
@@ -118,7 +122,11 @@ internal sealed class ReplySlot<T> : MinimalActorRef
 
     protected override void TellInternal(object message, IActorRef sender)
     {
-        if (_reply.Task.IsCompleted) return;
+        if (_reply.Task.IsCompleted)
+        {
+            return;
+        }
+
         try
         {
             _reply.TrySetResult(_convert(message));

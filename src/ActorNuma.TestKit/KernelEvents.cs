@@ -172,7 +172,11 @@ public static class KernelEvents
     {
         ArgumentNullException.ThrowIfNull(e);
         var (seq, time) = (e.Seq, e.Time);
-        if (e.Name == "kernel_warn") return [ParseWarn(seq, time, e.Fields)];
+        if (e.Name == "kernel_warn")
+        {
+            return [ParseWarn(seq, time, e.Fields)];
+        }
+
         var f = Fields(e.Fields);
         switch (e.Name)
         {
@@ -226,7 +230,10 @@ public static class KernelEvents
         foreach (var part in text.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
             var eq = part.IndexOf('=');
-            if (eq > 0) fields[part[..eq]] = part[(eq + 1)..];
+            if (eq > 0)
+            {
+                fields[part[..eq]] = part[(eq + 1)..];
+            }
         }
         return fields;
     }

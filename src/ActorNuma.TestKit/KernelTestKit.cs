@@ -44,8 +44,14 @@ public static class KernelTestKitConfig
     public static void Shutdown(ActorSystem system)
     {
         ArgumentNullException.ThrowIfNull(system);
-        if (system.Dispatchers.Lookup(KernelDispatcher.Id) is DeterministicDispatcher) DeterministicPump.Terminate(system);
-        else system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        if (system.Dispatchers.Lookup(KernelDispatcher.Id) is DeterministicDispatcher)
+        {
+            DeterministicPump.Terminate(system);
+        }
+        else
+        {
+            system.Terminate().Wait(TimeSpan.FromSeconds(10));
+        }
     }
 }
 

@@ -95,7 +95,11 @@ public sealed class MachineBuilder
     public MachineBuilder Task(string name, int cpu, bool sysNice = false, int uid = 0, int euid = 0)
     {
         ArgumentException.ThrowIfNullOrWhiteSpace(name);
-        if (_tasks.Any(t => t.Name == name)) throw new ArgumentException($"a task named '{name}' is already declared", nameof(name));
+        if (_tasks.Any(t => t.Name == name))
+        {
+            throw new ArgumentException($"a task named '{name}' is already declared", nameof(name));
+        }
+
         _tasks.Add(new TaskSpec(name, cpu, sysNice, uid, euid));
         return this;
     }

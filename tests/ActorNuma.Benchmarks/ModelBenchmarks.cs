@@ -22,7 +22,10 @@ public class AllocationBenchmarks
     {
         var sum = 0;
         for (var i = 0; i < Pages; i++)
+        {
             sum += PolicyAllocation.PlanAllocVma(_interleave, _vma, 0x100000000UL + ((ulong)i << MmConstants.PageShift), 0, _zonelists, ref _ilNext).IntendedNode;
+        }
+
         return sum;
     }
 
@@ -31,7 +34,10 @@ public class AllocationBenchmarks
     {
         var sum = 0;
         for (var i = 0; i < Pages; i++)
+        {
             sum += PolicyAllocation.PlanAllocVma(_bind, _vma, 0x100000000UL, 0, _zonelists, ref _ilNext).IntendedNode;
+        }
+
         return sum;
     }
 
@@ -39,8 +45,16 @@ public class AllocationBenchmarks
     public int AllocAndFreeFrame()
     {
         var last = 0;
-        for (var i = 0; i < Pages; i++) last = _node.AllocFrame();
-        for (var i = 0; i < Pages; i++) _node.PutPage(i); // count 1 -> 0: __free_pages()
+        for (var i = 0; i < Pages; i++)
+        {
+            last = _node.AllocFrame();
+        }
+
+        for (var i = 0; i < Pages; i++)
+        {
+            _node.PutPage(i); // count 1 -> 0: __free_pages()
+        }
+
         return last;
     }
 }
@@ -58,7 +72,11 @@ public class LruBenchmarks
     public void Setup()
     {
         _node = new NodeMemory(0, 0, Pages, new Watermarks(0, 0, 0), holdsZeroPage: false);
-        for (var i = 0; i < Pages; i++) _node.AllocFrame();
+        for (var i = 0; i < Pages; i++)
+        {
+            _node.AllocFrame();
+        }
+
         _pagevec.Drain();
     }
 
@@ -68,8 +86,16 @@ public class LruBenchmarks
         var drained = 0;
         for (var i = 0; i < Pages; i++)
         {
-            if (_pagevec.Add(i) > 0) continue; // pagevec_add() returns the space left
-            foreach (var pfn in _pagevec.Drain()) _node.AddToLru(_node.Index(pfn), active: true);
+            if (_pagevec.Add(i) > 0)
+            {
+                continue; // pagevec_add() returns the space left
+            }
+
+            foreach (var pfn in _pagevec.Drain())
+            {
+                _node.AddToLru(_node.Index(pfn), active: true);
+            }
+
             drained += Pagevec.PagevecSize;
         }
         return drained;
@@ -78,19 +104,41 @@ public class LruBenchmarks
     [Benchmark(OperationsPerInvoke = Pages)]
     public int IsolateAndPutBack()
     {
-        for (var i = 0; i < Pages; i++) _node.AddToLru(i, active: false);
+        for (var i = 0; i < Pages; i++)
+        {
+            _node.AddToLru(i, active: false);
+        }
+
         var isolated = 0;
         for (var i = 0; i < Pages; i++)
-            if (_node.IsolateLruPage(i, Isolator.Migration) == IsolateRc.Isolated) isolated++;
-        for (var i = 0; i < Pages; i++) _node.PutbackLruPage(i);
+        {
+            if (_node.IsolateLruPage(i, Isolator.Migration) == IsolateRc.Isolated)
+            {
+                isolated++;
+            }
+        }
+
+        for (var i = 0; i < Pages; i++)
+        {
+            _node.PutbackLruPage(i);
+        }
+
         return isolated;
     }
 
     [Benchmark(OperationsPerInvoke = Pages)]
     public int ActivateFromInactive()
     {
-        for (var i = 0; i < Pages; i++) _node.AddToLru(i, active: false);
-        for (var i = 0; i < Pages; i++) _node.ActivatePage(i);
+        for (var i = 0; i < Pages; i++)
+        {
+            _node.AddToLru(i, active: false);
+        }
+
+        for (var i = 0; i < Pages; i++)
+        {
+            _node.ActivatePage(i);
+        }
+
         return _node.Tail(active: true);
     }
 }
@@ -105,14 +153,21 @@ public class PageTableBenchmarks
     [GlobalSetup]
     public void Setup()
     {
-        for (var i = 0; i < Pages; i += 2) _table.Set((ulong)i, Pte.Present(i, write: true));
+        for (var i = 0; i < Pages; i += 2)
+        {
+            _table.Set((ulong)i, Pte.Present(i, write: true));
+        }
     }
 
     [Benchmark(OperationsPerInvoke = Pages)]
     public ulong GetEveryPte()
     {
         ulong sum = 0;
-        for (var i = 0; i < Pages; i++) sum += _table.Get((ulong)i).Raw;
+        for (var i = 0; i < Pages; i++)
+        {
+            sum += _table.Get((ulong)i).Raw;
+        }
+
         return sum;
     }
 
@@ -121,7 +176,13 @@ public class PageTableBenchmarks
     {
         var present = 0;
         foreach (var (_, pte) in _table.Range(0, Pages))
-            if (pte.IsPresent) present++;
+        {
+            if (pte.IsPresent)
+            {
+                present++;
+            }
+        }
+
         return present;
     }
 }
@@ -179,7 +240,11 @@ public class TraceBenchmarks
     [Benchmark(OperationsPerInvoke = Events)]
     public long EmitInterpolated()
     {
-        for (var i = 0; i < Events; i++) _trace.Emit("mm_page_fault", $"task 1 vpn {i:x} pfn {i} node 0 write");
+        for (var i = 0; i < Events; i++)
+        {
+            _trace.Emit("mm_page_fault", $"task 1 vpn {i:x} pfn {i} node 0 write");
+        }
+
         return _trace.Events;
     }
 

@@ -60,7 +60,14 @@ public sealed class BalancerSpec : KernelTestKit
     private static List<T> Drain<T>(TestProbe probe)
     {
         var all = new List<T>();
-        while (probe.HasMessages) if (probe.ReceiveOne(TimeSpan.Zero) is T m) all.Add(m);
+        while (probe.HasMessages)
+        {
+            if (probe.ReceiveOne(TimeSpan.Zero) is T m)
+            {
+                all.Add(m);
+            }
+        }
+
         return all;
     }
 

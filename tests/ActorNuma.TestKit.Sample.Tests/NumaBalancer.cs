@@ -85,11 +85,23 @@ public sealed class NumaBalancer : ReceiveActor, IWithTimers
             // A move is finished when every page is present and local: an evicted page is not home yet, because a page
             // that is still in the swap cache when the task touches it is mapped again where it is (do_swap_page after
             // lookup_swap_cache), on the old node.
-            if (remote == 0 && report.Swapped == 0) _moving = false;
+            if (remote == 0 && report.Swapped == 0)
+            {
+                _moving = false;
+            }
+
             var migrate = remote > local || (_settings.FinishStartedMigrations && _moving && remote > 0);
-            if (migrate) _moving = true;
+            if (migrate)
+            {
+                _moving = true;
+            }
+
             _listener.Tell(new Decision(local, remote, migrate));
-            if (!migrate) return;
+            if (!migrate)
+            {
+                return;
+            }
+
             _settings.Daemon.Tell(new NumaTask.MigratePages(_settings.Pid, NodeMask.MaxNumNodes + 1, NodeMask.Of(remoteNodes),
                 NodeMask.Of(_settings.HomeNode), NodemaskFault: false));
             Become(Migrating);

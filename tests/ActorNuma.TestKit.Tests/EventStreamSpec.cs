@@ -29,7 +29,11 @@ public sealed class EventStreamSpec(ITestOutputHelper output) : KernelTestKit(ou
         var machine = await MbindMove();
 
         var received = new List<KernelEvent>();
-        while (probe.HasMessages) received.Add(probe.ExpectMsg<KernelEvent>());
+        while (probe.HasMessages)
+        {
+            received.Add(probe.ExpectMsg<KernelEvent>());
+        }
+
         var trace = machine.State.Trace.Snapshot();
         Assert.Equal(trace.Select(e => e.Seq), received.Select(e => e.Seq).Distinct());
         Assert.Equal(trace.Select(e => e.Time), received.DistinctBy(e => e.Seq).Select(e => e.Time));
@@ -49,7 +53,11 @@ public sealed class EventStreamSpec(ITestOutputHelper output) : KernelTestKit(ou
         var outs = Enumerable.Range(0, 16).Select(_ => probe.ExpectMsg<PageSwappedOut>(e => e.Node == 0)).ToList();
         Assert.Equal(16, outs.Select(e => e.Slot).Distinct().Count());
         var ins = new List<PageSwappedIn>();
-        while (probe.HasMessages) ins.Add(probe.ExpectMsg<PageSwappedIn>());
+        while (probe.HasMessages)
+        {
+            ins.Add(probe.ExpectMsg<PageSwappedIn>());
+        }
+
         Assert.All(ins, e => Assert.Equal(1, e.Node));
         Assert.True(outs[^1].Seq < ins[0].Seq);
         Assert.Equal(16, ins.Where(e => !e.FromSwapCache).Sum(e => e.Pages));
@@ -66,7 +74,11 @@ public sealed class EventStreamSpec(ITestOutputHelper output) : KernelTestKit(ou
         await Kernel.Touch(app, Range);
 
         var faults = new List<PageFaulted>();
-        while (probe.HasMessages) faults.Add(probe.ExpectMsg<PageFaulted>());
+        while (probe.HasMessages)
+        {
+            faults.Add(probe.ExpectMsg<PageFaulted>());
+        }
+
         Assert.Equal(16, faults.Sum(f => f.Pages));
         Assert.All(faults, f => Assert.Equal((app.Pid, 1, 2, false), (f.Task, f.Node, f.Cpu, f.CopyOnWrite)));
     }

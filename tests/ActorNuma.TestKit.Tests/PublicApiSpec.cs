@@ -17,7 +17,10 @@ public sealed class PublicApiSpec
         }).ReplaceLineEndings("\n");
         var approvedPath = Path.Combine(AppContext.BaseDirectory, "PublicApi", "ActorNuma.TestKit.approved.txt");
         var approved = File.Exists(approvedPath) ? File.ReadAllText(approvedPath).ReplaceLineEndings("\n") : "";
-        if (approved == actual) return;
+        if (approved == actual)
+        {
+            return;
+        }
         // Written next to the approved file in the source tree: review it, and copy it over the approved one to accept.
         var received = Path.Combine(SourceDirectory(), "PublicApi", "ActorNuma.TestKit.received.txt");
         File.WriteAllText(received, actual);
@@ -33,7 +36,10 @@ public sealed class PublicApiSpec
         {
             var x = i < a.Length ? a[i] : "(end)";
             var y = i < b.Length ? b[i] : "(end)";
-            if (x != y) return $"  line {i + 1}{Environment.NewLine}  approved: {x}{Environment.NewLine}  actual:   {y}";
+            if (x != y)
+            {
+                return $"  line {i + 1}{Environment.NewLine}  approved: {x}{Environment.NewLine}  actual:   {y}";
+            }
         }
         return "(none)";
     }

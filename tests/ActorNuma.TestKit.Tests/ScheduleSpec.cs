@@ -36,7 +36,11 @@ public sealed class ScheduleSpec(ITestOutputHelper output) : KernelTestKit(outpu
     public async Task Different_seeds_explore_different_interleavings()
     {
         var hashes = new HashSet<string>();
-        for (var seed = 1; seed <= 8; seed++) hashes.Add((await Race(new KernelSchedule(seed))).Hash);
+        for (var seed = 1; seed <= 8; seed++)
+        {
+            hashes.Add((await Race(new KernelSchedule(seed))).Hash);
+        }
+
         Assert.True(hashes.Count > 1, "eight seeds gave one interleaving");
     }
 

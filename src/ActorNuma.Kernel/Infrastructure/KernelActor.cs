@@ -21,10 +21,20 @@ public abstract class KernelActor(KernelMachine machine) : UntypedActor
     /// high-resolution clock; otherwise the actor system's scheduler runs it (virtual time in deterministic mode).</summary>
     protected void StartKernelTimer(ITimerScheduler timers, object key, object message, TimeSpan delay)
     {
-        if (!_pendingTimers.ContainsKey(key)) Machine.Activity.TimerStarted();
+        if (!_pendingTimers.ContainsKey(key))
+        {
+            Machine.Activity.TimerStarted();
+        }
+
         var fired = new TimerFired(key, _pendingTimers[key] = ++_timerGeneration, message);
-        if (Machine.TimerLoop is { } loop) loop.Post(Machine.Trace.Now + delay, Self, fired);
-        else timers.StartSingleTimer(key, fired, delay);
+        if (Machine.TimerLoop is { } loop)
+        {
+            loop.Post(Machine.Trace.Now + delay, Self, fired);
+        }
+        else
+        {
+            timers.StartSingleTimer(key, fired, delay);
+        }
     }
 
     protected override bool AroundReceive(Receive receive, object message)
@@ -46,7 +56,11 @@ public abstract class KernelActor(KernelMachine machine) : UntypedActor
         if (message is TimerFired fired)
         {
             // A timer replaced under its key still fires from the loop (which cancels nothing); only the latest counts.
-            if (!_pendingTimers.TryGetValue(fired.Key, out var generation) || generation != fired.Generation) return;
+            if (!_pendingTimers.TryGetValue(fired.Key, out var generation) || generation != fired.Generation)
+            {
+                return;
+            }
+
             _pendingTimers.Remove(fired.Key);
             Machine.Activity.TimerDone();
             message = fired.Message;
@@ -60,7 +74,11 @@ public abstract class KernelActor(KernelMachine machine) : UntypedActor
     protected override void PostStop()
     {
         // A stopped actor's timers never fire.
-        foreach (var _ in _pendingTimers) Machine.Activity.TimerDone();
+        foreach (var _ in _pendingTimers)
+        {
+            Machine.Activity.TimerDone();
+        }
+
         _pendingTimers.Clear();
         base.PostStop();
     }

@@ -73,9 +73,20 @@ public sealed class KernelMachine
     {
         lock (_registry)
         {
-            if (!_reaped.Contains(pid) || !_tasks.TryRemove(pid, out var task)) return false;
+            if (!_reaped.Contains(pid) || !_tasks.TryRemove(pid, out var task))
+            {
+                return false;
+            }
+
             _reaped.Remove(pid);
-            foreach (var e in VmEventNames.All) if (task.Stat[e] != 0) ForgottenTaskStat.Count(e, task.Stat[e]);
+            foreach (var e in VmEventNames.All)
+            {
+                if (task.Stat[e] != 0)
+                {
+                    ForgottenTaskStat.Count(e, task.Stat[e]);
+                }
+            }
+
             _taskList = _tasks.Values.OrderBy(t => t.Pid).ToArray();
             return true;
         }
@@ -84,7 +95,10 @@ public sealed class KernelMachine
     /// <summary>The task list (the kernel root) tells the machine a pid was released: its record may now be forgotten.</summary>
     internal void Reaped(int pid)
     {
-        lock (_registry) _reaped.Add(pid);
+        lock (_registry)
+        {
+            _reaped.Add(pid);
+        }
     }
 
     private readonly HashSet<int> _reaped = new();
@@ -92,7 +106,10 @@ public sealed class KernelMachine
     /// <summary>Whether the task list has released <paramref name="pid"/> (a reaped zombie whose record is still kept).</summary>
     public bool IsReaped(int pid)
     {
-        lock (_registry) return _reaped.Contains(pid);
+        lock (_registry)
+        {
+            return _reaped.Contains(pid);
+        }
     }
 
     /// <summary>The counters of the tasks <see cref="Forget"/> let go: /proc/vmstat still counts what they did.</summary>

@@ -50,12 +50,15 @@ public sealed class KernelTimerLoop : IDisposable
     {
         lock (_gate)
         {
-            if (_queue.Add(due, target, message)) Monitor.PulseAll(_gate);
+            if (_queue.Add(due, target, message))
+            {
+                Monitor.PulseAll(_gate);
+            }
         }
     }
 
     /// <summary>Timers started and not yet delivered.</summary>
-    public int Pending { get { lock (_gate) return _queue.Count; } }
+    public int Pending { get { lock (_gate) { return _queue.Count; } } }
 
     /// <summary>Holds every delivery from now until <see cref="Resume"/>; returns once a delivery under way has been
     /// told (its messages are in their mailboxes).</summary>
@@ -64,7 +67,10 @@ public sealed class KernelTimerLoop : IDisposable
         lock (_gate)
         {
             _paused = true;
-            while (_delivering) Monitor.Wait(_gate);
+            while (_delivering)
+            {
+                Monitor.Wait(_gate);
+            }
         }
     }
 
@@ -78,7 +84,7 @@ public sealed class KernelTimerLoop : IDisposable
     }
 
     /// <summary>True while no delivery can happen.</summary>
-    public bool Paused { get { lock (_gate) return _paused && !_delivering; } }
+    public bool Paused { get { lock (_gate) { return _paused && !_delivering; } } }
 
     private void Run()
     {
@@ -88,8 +94,16 @@ public sealed class KernelTimerLoop : IDisposable
             TimeSpan sleep;
             lock (_gate)
             {
-                while (!_stopping && (_paused || _queue.Count == 0)) Monitor.Wait(_gate);
-                if (_stopping) return;
+                while (!_stopping && (_paused || _queue.Count == 0))
+                {
+                    Monitor.Wait(_gate);
+                }
+
+                if (_stopping)
+                {
+                    return;
+                }
+
                 var now = _clock();
                 _queue.TakeDue(now, due);
                 sleep = _queue.NextDue - now;
@@ -107,7 +121,11 @@ public sealed class KernelTimerLoop : IDisposable
                 PreciseSleep(sleep < PreciseSlice ? sleep : PreciseSlice);
                 continue;
             }
-            foreach (var e in due) e.Target.Tell(e.Message, ActorRefs.NoSender);
+            foreach (var e in due)
+            {
+                e.Target.Tell(e.Message, ActorRefs.NoSender);
+            }
+
             due.Clear();
             lock (_gate)
             {
@@ -184,6 +202,9 @@ internal sealed class KernelTimerQueue
     /// <summary>Moves every timer due at or before <paramref name="now"/> into <paramref name="into"/>, earliest first.</summary>
     public void TakeDue(TimeSpan now, List<Entry> into)
     {
-        while (_heap.TryPeek(out var e, out _) && e.Due <= now) into.Add(_heap.Dequeue());
+        while (_heap.TryPeek(out var e, out _) && e.Due <= now)
+        {
+            into.Add(_heap.Dequeue());
+        }
     }
 }

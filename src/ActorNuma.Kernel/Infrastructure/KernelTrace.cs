@@ -59,7 +59,7 @@ public sealed class KernelTrace
     public int Keep { get; }
     /// <summary>Time since boot on the actor system's clock (virtual in deterministic mode).</summary>
     public TimeSpan Now => _clock();
-    public long Events { get { lock (_gate) return _seq; } }
+    public long Events { get { lock (_gate) { return _seq; } } }
     public bool Enabled { get; set; } = true;
 
     /// <summary>Also hands each event to the log (set only when the log level is DEBUG; called under the trace's
@@ -68,7 +68,11 @@ public sealed class KernelTrace
 
     public void Emit(string name, string fields)
     {
-        if (!Enabled) return;
+        if (!Enabled)
+        {
+            return;
+        }
+
         lock (_gate)
         {
             var (seq, time) = BeginLine(name);
@@ -83,7 +87,11 @@ public sealed class KernelTrace
     /// wants them. Per-page events cost no garbage.</summary>
     public void Emit(string name, [InterpolatedStringHandlerArgument("")] ref FieldsHandler fields)
     {
-        if (fields.Builder is not { } scratch) return;
+        if (fields.Builder is not { } scratch)
+        {
+            return;
+        }
+
         lock (_gate)
         {
             var (seq, time) = BeginLine(name);
@@ -103,7 +111,10 @@ public sealed class KernelTrace
         public FieldsHandler(int literalLength, int formattedCount, KernelTrace trace, out bool shouldAppend)
         {
             shouldAppend = trace.Enabled;
-            if (!shouldAppend) return;
+            if (!shouldAppend)
+            {
+                return;
+            }
             // An event emitted while another's fields are being formatted (on this thread) gets a buffer of its own.
             Builder = _spare ?? new StringBuilder(256);
             _spare = null;
@@ -169,7 +180,11 @@ public sealed class KernelTrace
     /// <see cref="Emit(string, string)"/> would write; pass a static lambda and the batch allocates nothing.</summary>
     public void EmitEach<TState>(string name, int count, TState state, FieldsWriter<TState> fields)
     {
-        if (!Enabled || count == 0) return;
+        if (!Enabled || count == 0)
+        {
+            return;
+        }
+
         lock (_gate)
         {
             var time = _clock();
@@ -188,10 +203,21 @@ public sealed class KernelTrace
     {
         _pending.Append('\n');
         Tail?.Append(_pending, _lineStart, _pending.Length - _lineStart);
-        if (_pending.Length >= 1 << 16) FlushHash();
-        if (fields is null) return;
+        if (_pending.Length >= 1 << 16)
+        {
+            FlushHash();
+        }
+
+        if (fields is null)
+        {
+            return;
+        }
+
         if (_kept.Count < Keep)
+        {
             _kept.Add(new TraceEvent(seq, time, name, fields) { Actor = Akka.Actor.Internal.InternalCurrentActorCellKeeper.Current?.Self.Path.Name });
+        }
+
         Log?.Invoke(new TraceEvent(seq, time, name, fields));
     }
 
@@ -208,12 +234,20 @@ public sealed class KernelTrace
     /// <summary>Hands the buffer to the hashing queue. Called under the trace's lock.</summary>
     private void FlushHash()
     {
-        if (_pending.Length == 0) return;
+        if (_pending.Length == 0)
+        {
+            return;
+        }
+
         lock (_hashGate)
         {
             _toHash.Enqueue(_pending);
             _pending = _spareBuffers.TryPop(out var spare) ? spare : new StringBuilder(_bufferChars);
-            if (_hashingRuns) return;
+            if (_hashingRuns)
+            {
+                return;
+            }
+
             _hashingRuns = true;
             _hashing = Task.Run(HashQueued);
         }
@@ -234,7 +268,10 @@ public sealed class KernelTrace
             }
             Hash(buffer);
             buffer.Clear();
-            lock (_hashGate) _spareBuffers.Push(buffer);
+            lock (_hashGate)
+            {
+                _spareBuffers.Push(buffer);
+            }
         }
     }
 
@@ -247,12 +284,19 @@ public sealed class KernelTrace
         foreach (var chunk in buffer.GetChunks())
         {
             var need = Utf8.GetMaxByteCount(chunk.Length);
-            if (_utf8.Length < need) _utf8 = new byte[need];
+            if (_utf8.Length < need)
+            {
+                _utf8 = new byte[need];
+            }
+
             var n = encoder.GetBytes(chunk.Span, _utf8, flush: false);
             _hash.AppendData(_utf8, 0, n);
         }
         var tail = encoder.GetBytes(ReadOnlySpan<char>.Empty, _utf8, flush: true);
-        if (tail > 0) _hash.AppendData(_utf8, 0, tail);
+        if (tail > 0)
+        {
+            _hash.AppendData(_utf8, 0, tail);
+        }
     }
 
     private static readonly Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
@@ -260,12 +304,24 @@ public sealed class KernelTrace
 
     public void Warn(string site, string message, int pfn)
     {
-        lock (_gate) _warnings.Add(new KernelWarning(site, message, pfn));
+        lock (_gate)
+        {
+            _warnings.Add(new KernelWarning(site, message, pfn));
+        }
+
         Emit("kernel_warn", $"site={site} pfn={pfn} {message}");
     }
 
-    public IReadOnlyList<TraceEvent> Snapshot() { lock (_gate) return _kept.ToArray(); }
-    public IReadOnlyList<KernelWarning> Warnings() { lock (_gate) return _warnings.ToArray(); }
+    public IReadOnlyList<TraceEvent> Snapshot() { lock (_gate)
+        {
+            return _kept.ToArray();
+        }
+    }
+    public IReadOnlyList<KernelWarning> Warnings() { lock (_gate)
+        {
+            return _warnings.ToArray();
+        }
+    }
 
     /// <summary>SHA-256 over every event line so far, lowercase hex.</summary>
     public string Sha256()
@@ -277,7 +333,11 @@ public sealed class KernelTrace
             // explore schedule fills one buffer at most) then costs no hop to a pool thread, which on two busy cores
             // could wait milliseconds to be scheduled.
             Task hashing;
-            lock (_hashGate) hashing = _hashing;
+            lock (_hashGate)
+            {
+                hashing = _hashing;
+            }
+
             hashing.Wait();
             if (_pending.Length > 0)
             {

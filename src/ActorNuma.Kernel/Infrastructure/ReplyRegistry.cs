@@ -65,7 +65,11 @@ public sealed class ReplyRegistry(string owner)
     /// <summary><paramref name="replies"/> replies will come (at least one); <paramref name="then"/> handles each.</summary>
     public long Expect<TReply>(int replies, Action<TReply> then) where TReply : IKernelReply
     {
-        if (replies < 1) throw new ArgumentOutOfRangeException(nameof(replies), $"{Owner}: a request waits for at least one reply");
+        if (replies < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(replies), $"{Owner}: a request waits for at least one reply");
+        }
+
         return Add(typeof(TReply), then, Invoker<TReply>.Counted, replies);
     }
 
@@ -81,7 +85,11 @@ public sealed class ReplyRegistry(string owner)
     public TState State<TState>(IKernelReply reply) where TState : class
     {
         var entry = Find(reply);
-        if (entry.Invoke is null && entry.Target is TState state) return state;
+        if (entry.Invoke is null && entry.Target is TState state)
+        {
+            return state;
+        }
+
         throw Bug(reply, entry.Invoke is null
             ? $"which belongs to a {entry.Target.GetType().Name}, not a {typeof(TState).Name}"
             : $"which waits for a {entry.Expected.Name} continuation, not a {typeof(TState).Name}");
@@ -91,7 +99,11 @@ public sealed class ReplyRegistry(string owner)
     public object State(IKernelReply reply)
     {
         var entry = Find(reply);
-        if (entry.Invoke is null) return entry.Target;
+        if (entry.Invoke is null)
+        {
+            return entry.Target;
+        }
+
         throw Bug(reply, $"which waits for a {entry.Expected.Name} continuation, not a state");
     }
 
@@ -101,7 +113,10 @@ public sealed class ReplyRegistry(string owner)
     /// <summary>Ends an <see cref="Open{TState}"/> token: no more replies may name it.</summary>
     public void Close(long token)
     {
-        if (!_pending.Remove(token)) throw new KernelBugException($"{Owner}: token {token} closed twice");
+        if (!_pending.Remove(token))
+        {
+            throw new KernelBugException($"{Owner}: token {token} closed twice");
+        }
     }
 
     /// <summary>Runs the continuation <paramref name="reply"/>'s token waits for; the token is forgotten once its last
@@ -110,16 +125,34 @@ public sealed class ReplyRegistry(string owner)
     {
         var token = reply.Token;
         var entry = Find(reply);
-        if (entry.Invoke is null) throw Bug(reply, $"which belongs to a {entry.Target.GetType().Name}");
-        if (!entry.Expected.IsInstanceOfType(reply)) throw Bug(reply, $"which waits for a {entry.Expected.Name}");
+        if (entry.Invoke is null)
+        {
+            throw Bug(reply, $"which belongs to a {entry.Target.GetType().Name}");
+        }
+
+        if (!entry.Expected.IsInstanceOfType(reply))
+        {
+            throw Bug(reply, $"which waits for a {entry.Expected.Name}");
+        }
+
         if (entry.Left > 0)
         {
-            if (--entry.Left == 0) _pending.Remove(token);
-            else _pending[token] = entry;
+            if (--entry.Left == 0)
+            {
+                _pending.Remove(token);
+            }
+            else
+            {
+                _pending[token] = entry;
+            }
+
             entry.Invoke(entry.Target, reply);
             return;
         }
-        if (entry.Invoke(entry.Target, reply)) _pending.Remove(token);
+        if (entry.Invoke(entry.Target, reply))
+        {
+            _pending.Remove(token);
+        }
     }
 
     private long Add(Type expected, object target, Func<object, IKernelReply, bool>? invoke, int left)

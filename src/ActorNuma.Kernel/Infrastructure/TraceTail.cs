@@ -17,7 +17,11 @@ public sealed class TraceTail(int chars)
         var at = (int)(_written % _ring.Length);
         var first = Math.Min(length, _ring.Length - at);
         source.CopyTo(start, _ring.AsSpan(at, first), first);
-        if (first < length) source.CopyTo(start + first, _ring.AsSpan(0, length - first), length - first);
+        if (first < length)
+        {
+            source.CopyTo(start + first, _ring.AsSpan(0, length - first), length - first);
+        }
+
         _written += length;
     }
 
@@ -28,7 +32,11 @@ public sealed class TraceTail(int chars)
         var start = (int)((_written - held) % _ring.Length);
         var text = new StringBuilder(held);
         text.Append(_ring, start, Math.Min(held, _ring.Length - start));
-        if (start + held > _ring.Length) text.Append(_ring, 0, start + held - _ring.Length);
+        if (start + held > _ring.Length)
+        {
+            text.Append(_ring, 0, start + held - _ring.Length);
+        }
+
         var lines = text.ToString().Split('\n');
         // The first line may have lost its start to the ring's wrap (unless the ring never filled); the last is empty.
         var skipFirst = _written > _ring.Length ? 1 : 0;

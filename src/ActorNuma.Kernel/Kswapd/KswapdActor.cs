@@ -47,7 +47,11 @@ public sealed class KswapdActor : KernelActor, IWithTimers
         {
             case Kswapd.Wakeup m:
                 // wakeup_kswapd only wakes a sleeping kswapd: while it balances, the wakeup has nothing to do.
-                if (_running) return;
+                if (_running)
+                {
+                    return;
+                }
+
                 _running = true;
                 _reclaimedSinceWake = 0;
                 Machine.Trace.Emit("mm_vmscan_kswapd_wake", $"nid={_node} order={m.Order} free={m.FreePages}");

@@ -24,23 +24,55 @@ public sealed partial class NumaNodeActor
             var item = m.Items[taken++];
             var idx = _m.AllocFrame();
             CountZoneStatistics(m);
-            if (swapIn) swapIns.Add((item, idx));
-            else if (m.Purpose == AllocPurpose.MigrateTarget) pages.Add(new AllocatedPage(item.Vpn, Pfn(idx), 0));
-            else pages.Add(PrepareAnonPage(m, item, idx));
+            if (swapIn)
+            {
+                swapIns.Add((item, idx));
+            }
+            else if (m.Purpose == AllocPurpose.MigrateTarget)
+            {
+                pages.Add(new AllocatedPage(item.Vpn, Pfn(idx), 0));
+            }
+            else
+            {
+                pages.Add(PrepareAnonPage(m, item, idx));
+            }
         }
         if (taken > 0)
+        {
             Trace.Emit("mm_page_alloc", $"node={_node} task={m.Task} cpu={m.Cpu} nr={taken} pass={m.Pass} purpose={m.Purpose} free={_m.FreePages}");
-        if (taken < m.Items.Length) ForwardRest(m, m.Items[taken..]);
-        if (pages.Count > 0 && m.Purpose == AllocPurpose.MigrateTarget) m.ReplyTo.Tell(new PagesAllocated(m.Token, pages.ToArray()));
-        else if (pages.Count > 0) AddToFaultingCpuPagevec(m.Cpu, pages, m.ReplyTo, new PagesAllocated(m.Token, pages.ToArray()));
-        if (swapIns.Count > 0) StartSwapIns(m, swapIns);
+        }
+
+        if (taken < m.Items.Length)
+        {
+            ForwardRest(m, m.Items[taken..]);
+        }
+
+        if (pages.Count > 0 && m.Purpose == AllocPurpose.MigrateTarget)
+        {
+            m.ReplyTo.Tell(new PagesAllocated(m.Token, pages.ToArray()));
+        }
+        else if (pages.Count > 0)
+        {
+            AddToFaultingCpuPagevec(m.Cpu, pages, m.ReplyTo, new PagesAllocated(m.Token, pages.ToArray()));
+        }
+
+        if (swapIns.Count > 0)
+        {
+            StartSwapIns(m, swapIns);
+        }
     }
 
     private void ForwardRest(AllocPages m, AllocItem[] rest)
     {
         var next = m.ZonelistIndex + 1;
-        if (next < m.Zonelist.Length) NodeRef(m.Zonelist[next]).Tell(m with { Items = rest, ZonelistIndex = next });
-        else m.ReplyTo.Tell(new AllocFailed(m.Token, rest, m.Pass));
+        if (next < m.Zonelist.Length)
+        {
+            NodeRef(m.Zonelist[next]).Tell(m with { Items = rest, ZonelistIndex = next });
+        }
+        else
+        {
+            m.ReplyTo.Tell(new AllocFailed(m.Token, rest, m.Pass));
+        }
     }
 
     /// <summary><c>zone_statistics(zonelist, z)</c>: hit or miss against the zonelist's first zone, foreign on that zone's
@@ -49,14 +81,20 @@ public sealed partial class NumaNodeActor
     private void CountZoneStatistics(AllocPages m)
     {
         var intended = m.Zonelist[0];
-        if (intended == _node) _m.Stat.Count(VmEvent.NumaHit);
+        if (intended == _node)
+        {
+            _m.Stat.Count(VmEvent.NumaHit);
+        }
         else
         {
             _m.Stat.Count(VmEvent.NumaMiss);
             _state.ForeignCounts[intended]++;
         }
         _m.Stat.Count(Topology.CpuToNode(m.Cpu) == _node ? VmEvent.LocalNode : VmEvent.OtherNode);
-        if (m.Interleave && intended == _node) _m.Stat.Count(VmEvent.InterleaveHit);
+        if (m.Interleave && intended == _node)
+        {
+            _m.Stat.Count(VmEvent.InterleaveHit);
+        }
     }
 
     /// <summary><c>do_anonymous_page</c> / <c>do_wp_page</c> after the allocation: the page holds the data the store
@@ -77,9 +115,19 @@ public sealed partial class NumaNodeActor
     private void AddToFaultingCpuPagevec(int cpu, List<AllocatedPage> pages, IActorRef replyTo, object reply)
     {
         var pfns = new int[pages.Count];
-        for (var k = 0; k < pfns.Length; k++) pfns[k] = pages[k].Pfn;
+        for (var k = 0; k < pfns.Length; k++)
+        {
+            pfns[k] = pages[k].Pfn;
+        }
+
         var cpuNode = Topology.CpuToNode(cpu);
-        if (cpuNode == _node) HandleLruCacheAdd(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
-        else NodeRef(cpuNode).Tell(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
+        if (cpuNode == _node)
+        {
+            HandleLruCacheAdd(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
+        }
+        else
+        {
+            NodeRef(cpuNode).Tell(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
+        }
     }
 }

@@ -14,7 +14,10 @@ public sealed partial class NumaNodeActor
         {
             var idx = Idx(m.Pfns[k]);
             outcomes[k] = IsolateOne(idx, m.SkipShared);
-            if (outcomes[k] == IsolateOutcome.Isolated) isolated++;
+            if (outcomes[k] == IsolateOutcome.Isolated)
+            {
+                isolated++;
+            }
         }
         Trace.Emit("mm_vmscan_lru_isolate", $"node={_node} isolator=migration nr_requested={m.Pfns.Length} nr_taken={isolated}");
         m.ReplyTo.Tell(new IsolateLruPagesResult(m.Token, _node, m.Pfns, outcomes));
@@ -22,7 +25,11 @@ public sealed partial class NumaNodeActor
 
     private IsolateOutcome IsolateOne(int idx, bool skipShared)
     {
-        if (skipShared && _m.Mapcount(idx) > 1) return IsolateOutcome.Shared;
+        if (skipShared && _m.Mapcount(idx) > 1)
+        {
+            return IsolateOutcome.Shared;
+        }
+
         var place = _m.Place(idx);
         return _m.IsolateLruPage(idx, Isolator.Migration) switch
         {
@@ -42,15 +49,31 @@ public sealed partial class NumaNodeActor
     private void HandlePutback(PutbackLruPages m)
     {
         var putBack = 0;
-        if (m.PagevecCpu >= 0) putBack = PutbackThroughPagevec(m);
+        if (m.PagevecCpu >= 0)
+        {
+            putBack = PutbackThroughPagevec(m);
+        }
         else
+        {
             foreach (var pfn in m.Pfns)
             {
                 var idx = Idx(pfn);
-                if (_m.PutbackLruPage(idx)) putBack++;
-                else throw new InvalidOperationException($"putback_lru_pages: pfn {pfn} already PG_lru (BUG)");
-                if (m.DropReference) PutPage(idx);
+                if (_m.PutbackLruPage(idx))
+                {
+                    putBack++;
+                }
+                else
+                {
+                    throw new InvalidOperationException($"putback_lru_pages: pfn {pfn} already PG_lru (BUG)");
+                }
+
+                if (m.DropReference)
+                {
+                    PutPage(idx);
+                }
             }
+        }
+
         Trace.Emit("mm_migrate_putback", $"node={_node} nr={putBack} drop_ref={(m.DropReference ? 1 : 0)} pagevec_cpu={m.PagevecCpu}");
         m.ReplyTo?.Tell(new PutbackDone(m.Token, _node, putBack));
     }
@@ -70,8 +93,16 @@ public sealed partial class NumaNodeActor
             PutPage(idx);
         }
         var cpuNode = NodeRef(Topology.CpuToNode(m.PagevecCpu));
-        if (inactive.Count > 0) cpuNode.Tell(new LruCacheAdd(m.PagevecCpu, inactive.ToArray(), false, null, null));
-        if (active.Count > 0) cpuNode.Tell(new LruCacheAdd(m.PagevecCpu, active.ToArray(), true, null, null));
+        if (inactive.Count > 0)
+        {
+            cpuNode.Tell(new LruCacheAdd(m.PagevecCpu, inactive.ToArray(), false, null, null));
+        }
+
+        if (active.Count > 0)
+        {
+            cpuNode.Tell(new LruCacheAdd(m.PagevecCpu, active.ToArray(), true, null, null));
+        }
+
         return m.Pfns.Length;
     }
 
@@ -87,8 +118,15 @@ public sealed partial class NumaNodeActor
             var (pfn, write, value) = m.Items[k];
             var idx = Idx(pfn);
             if (_m.Place(idx) == FramePlace.Free)
+            {
                 throw new InvalidOperationException($"access to free pfn {pfn} on node {_node}");
-            if (write && !_m.Test(idx, PageFlags.Reserved)) _m.SetContents(idx, value);
+            }
+
+            if (write && !_m.Test(idx, PageFlags.Reserved))
+            {
+                _m.SetContents(idx, value);
+            }
+
             values[k] = _m.Contents(idx);
         }
         m.ReplyTo.Tell(new PagesAccessed(m.Token, values));
@@ -120,7 +158,11 @@ public sealed partial class NumaNodeActor
         foreach (var pfn in m.Pfns)
         {
             var idx = Idx(pfn);
-            if (_m.Test(idx, PageFlags.Reserved)) continue;
+            if (_m.Test(idx, PageFlags.Reserved))
+            {
+                continue;
+            }
+
             _m.GetPage(idx);
             _m.AddRmap(idx, m.ChildTask, _m.RmapVpn(idx));
         }
@@ -135,18 +177,33 @@ public sealed partial class NumaNodeActor
         foreach (var pfn in m.Pfns)
         {
             var idx = Idx(pfn);
-            if (_m.Test(idx, PageFlags.Reserved)) continue;
+            if (_m.Test(idx, PageFlags.Reserved))
+            {
+                continue;
+            }
+
             _m.RemoveRmap(idx, m.Task);
             PutPage(idx);
-            if (_m.Place(idx) != FramePlace.Free) OfferExclusiveSwapPage(idx, expectedCount: 1);
+            if (_m.Place(idx) != FramePlace.Free)
+            {
+                OfferExclusiveSwapPage(idx, expectedCount: 1);
+            }
         }
         m.ReplyTo?.Tell(new ZapPagesDone(m.Token));
     }
 
     private void OfferExclusiveSwapPage(int idx, int expectedCount)
     {
-        if (!_m.Test(idx, PageFlags.SwapCache) || _m.Count(idx) != expectedCount) return;
-        if (_m.Test(idx, PageFlags.Locked) || _m.Test(idx, PageFlags.Writeback)) return;
+        if (!_m.Test(idx, PageFlags.SwapCache) || _m.Count(idx) != expectedCount)
+        {
+            return;
+        }
+
+        if (_m.Test(idx, PageFlags.Locked) || _m.Test(idx, PageFlags.Writeback))
+        {
+            return;
+        }
+
         Directory.Swap.Tell(new SwapDevice.OfferSwapCache(_m.SwapEntry(idx), Pfn(idx), expectedCount));
     }
 
@@ -173,10 +230,15 @@ public sealed partial class NumaNodeActor
             PutPage(idx);
         }
         if (refused is not null)
+        {
             Directory.Swap.Tell(new SwapDevice.ExclusiveRefused(refused.Select(k => m.Slots[k]).ToArray(), refused.Select(k => m.Pfns[k]).ToArray())
                 { FromSwapIn = m.FromSwapIn });
+        }
+
         if (removed is not null)
+        {
             Directory.Swap.Tell(new SwapDevice.ExclusiveRemoved(removed.Select(k => m.Slots[k]).ToArray(), removed.Select(k => m.Pfns[k]).ToArray())
                 { FromSwapIn = m.FromSwapIn });
+        }
     }
 }

@@ -55,11 +55,18 @@ public sealed partial class NumaNodeActor
         {
             var idx = Idx(m.Items[k].OldPfn);
             if (_m.Place(idx) != FramePlace.Isolated)
+            {
                 throw new InvalidOperationException($"migrate_pages: pfn {m.Items[k].OldPfn} is not isolated ({_m.Place(idx)})");
+            }
+
             run.PositionOf.Add(idx, k);
             run.Pending++;
         }
-        for (var k = 0; k < m.Items.Length; k++) UnmapAndMove(token, run, k);
+        for (var k = 0; k < m.Items.Length; k++)
+        {
+            UnmapAndMove(token, run, k);
+        }
+
         Trace.Emit("mm_migrate_direct_pass", $"node={_node} pass={m.Pass} nr={m.Items.Length} force={(m.Force ? 1 : 0)}");
     }
 
@@ -117,7 +124,11 @@ public sealed partial class NumaNodeActor
         {
             var r = (NumaTask.MigrationUnmapResult)reply;
             OnMigrationUnmapped(run, pos, idx, vpn, slot, r);
-            if (--waiting > 0) return;
+            if (--waiting > 0)
+            {
+                return;
+            }
+
             _migrateReplies.Remove(replyToken);
             if (run.Unmaps[pos].NotMapped || _m.Mapcount(idx) > 0) { RestoreAndUnlock(token, run, pos); return; }
             MoveToNewPage(token, run, pos);
@@ -135,9 +146,16 @@ public sealed partial class NumaNodeActor
         {
             if (r.Outcomes[k] != NumaTask.UnmapOutcome.Unmapped) { run.Unmaps[pos].NotMapped = true; continue; }
             _m.RemoveRmap(idx, r.Task);
-            if (r.Dirty[k]) _m.Set(idx, PageFlags.Dirty);   // set_page_dirty from the PTE's dirty bit
+            if (r.Dirty[k])
+            {
+                _m.Set(idx, PageFlags.Dirty);   // set_page_dirty from the PTE's dirty bit
+            }
+
             PutPage(idx);
-            if (slot == 0) (run.Entries[pos] ??= new()).Add(new MigratedMapper(r.Task, vpn, r.Write[k]));
+            if (slot == 0)
+            {
+                (run.Entries[pos] ??= new()).Add(new MigratedMapper(r.Task, vpn, r.Write[k]));
+            }
         }
     }
 
@@ -188,8 +206,14 @@ public sealed partial class NumaNodeActor
 
     private void SendInstall(InstallMigratedPage install)
     {
-        if (Topology.PfnToNid(install.NewPfn) == _node) HandleInstallMigratedPage(install);
-        else NodeRef(Topology.PfnToNid(install.NewPfn)).Tell(install);
+        if (Topology.PfnToNid(install.NewPfn) == _node)
+        {
+            HandleInstallMigratedPage(install);
+        }
+        else
+        {
+            NodeRef(Topology.PfnToNid(install.NewPfn)).Tell(install);
+        }
     }
 
     /// <summary><c>remove_migration_ptes(page, page)</c> after a failed move: the migration entries map the old page again
@@ -218,11 +242,19 @@ public sealed partial class NumaNodeActor
             var items = sent[r.Task];
             for (var k = 0; k < items.Length; k++)
             {
-                if (!r.Installed[k]) continue;
+                if (!r.Installed[k])
+                {
+                    continue;
+                }
+
                 _m.AddRmap(newIdx, r.Task, items[k].Vpn);
                 _m.GetPage(newIdx);
             }
-            if (--waiting > 0) return;
+            if (--waiting > 0)
+            {
+                return;
+            }
+
             _migrateReplies.Remove(replyToken);
             then();
         };
@@ -231,8 +263,14 @@ public sealed partial class NumaNodeActor
             var target = Directory.Task(task);
             var request = new NumaTask.RemoveMigrationPtes(replyToken, Self,
                 items.Select(e => new NumaTask.RemoveMigrationItem(e.Vpn, oldPfn, Pfn(newIdx), e.Write)).ToArray());
-            if (target is null) Self.Tell(new NumaTask.MigrationPtesRemoved(replyToken, task, new bool[items.Length]));
-            else target.Tell(request);
+            if (target is null)
+            {
+                Self.Tell(new NumaTask.MigrationPtesRemoved(replyToken, task, new bool[items.Length]));
+            }
+            else
+            {
+                target.Tell(request);
+            }
         }
     }
 
@@ -245,17 +283,32 @@ public sealed partial class NumaNodeActor
         UnlockPage(idx);
         var moved = result >= 0;
         if (result != -(int)Errno.EAGAIN)
+        {
             HandlePutback(new PutbackLruPages(0, null, [Pfn(idx)], DropReference: true, run.Request.Cpu));
-        if (!moved) ReleaseTargetAt(run.Request.Items[pos].NewPfn, run.Request.Cpu);
+        }
+
+        if (!moved)
+        {
+            ReleaseTargetAt(run.Request.Items[pos].NewPfn, run.Request.Cpu);
+        }
+
         Resolve(token, run, pos, moved ? MigrateVerdict.Moved : result == -(int)Errno.EAGAIN ? MigrateVerdict.Retry : MigrateVerdict.Failed, result);
     }
 
     private void Resolve(long token, DirectMigration run, int pos, MigrateVerdict verdict, int result)
     {
-        if (verdict == MigrateVerdict.FreedUnderUs) ReleaseTargetAt(run.Request.Items[pos].NewPfn, run.Request.Cpu);
+        if (verdict == MigrateVerdict.FreedUnderUs)
+        {
+            ReleaseTargetAt(run.Request.Items[pos].NewPfn, run.Request.Cpu);
+        }
+
         run.Verdicts[pos] = verdict;
         run.Results[pos] = result;
-        if (--run.Pending > 0) return;
+        if (--run.Pending > 0)
+        {
+            return;
+        }
+
         _directMigrations.Remove(token);
         var r = run.Request;
         r.ReplyTo.Tell(new MigratePassResult(r.Token, _node, r.Items.Select(i => i.OldPfn).ToArray(), run.Verdicts, run.Results));
@@ -264,19 +317,35 @@ public sealed partial class NumaNodeActor
     /// <summary>A target page no migration used goes to its node's release.</summary>
     private void ReleaseTargetAt(int pfn, int cpu)
     {
-        if (Topology.PfnToNid(pfn) == _node) ReleaseTargets([pfn], cpu);
-        else NodeRef(Topology.PfnToNid(pfn)).Tell(new ReleaseMigrationTargets([pfn], cpu));
+        if (Topology.PfnToNid(pfn) == _node)
+        {
+            ReleaseTargets([pfn], cpu);
+        }
+        else
+        {
+            NodeRef(Topology.PfnToNid(pfn)).Tell(new ReleaseMigrationTargets([pfn], cpu));
+        }
     }
 
     /// <summary><c>move_to_lru(newpage)</c> of an unused target: <c>lru_cache_add</c> takes a reference and the
     /// allocation's is put, so the pagevec holds the only one and its drain frees the page.</summary>
     private void ReleaseTargets(int[] pfns, int cpu)
     {
-        foreach (var pfn in pfns) _m.SetPlace(Idx(pfn), FramePlace.Pagevec, cpu);
+        foreach (var pfn in pfns)
+        {
+            _m.SetPlace(Idx(pfn), FramePlace.Pagevec, cpu);
+        }
+
         var cpuNode = Topology.CpuToNode(cpu);
         var add = new LruCacheAdd(cpu, pfns, Active: false, null, null);
-        if (cpuNode == _node) HandleLruCacheAdd(add);
-        else NodeRef(cpuNode).Tell(add);
+        if (cpuNode == _node)
+        {
+            HandleLruCacheAdd(add);
+        }
+        else
+        {
+            NodeRef(cpuNode).Tell(add);
+        }
     }
 
     /// <summary>The new page's side of <c>move_to_new_page()</c>: <c>migrate_page_copy</c> (contents, PG_referenced,
@@ -300,11 +369,24 @@ public sealed partial class NumaNodeActor
             _m.SetPlace(idx, FramePlace.Pagevec, m.Cpu);
             var cpuNode = Topology.CpuToNode(m.Cpu);
             var add = new LruCacheAdd(m.Cpu, [m.NewPfn], active, null, null);
-            if (cpuNode == _node) HandleLruCacheAdd(add);
-            else NodeRef(cpuNode).Tell(add);
+            if (cpuNode == _node)
+            {
+                HandleLruCacheAdd(add);
+            }
+            else
+            {
+                NodeRef(cpuNode).Tell(add);
+            }
+
             var done = new MigratedPageInstalled(m.Token, m.OldPfn);
-            if (m.OldNode.Equals(Self)) _migrateReplies[m.Token](done);
-            else m.OldNode.Tell(done);
+            if (m.OldNode.Equals(Self))
+            {
+                _migrateReplies[m.Token](done);
+            }
+            else
+            {
+                m.OldNode.Tell(done);
+            }
         });
     }
 }

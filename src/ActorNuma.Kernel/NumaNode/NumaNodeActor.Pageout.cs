@@ -129,18 +129,38 @@ public sealed partial class NumaNodeActor
             _m.Set(idx, PageFlags.Active);
             _m.Stat.Count(VmEvent.Pgactivate);
         }
-        if (unlock) UnlockPage(idx);
-        if (--batch.Pending > 0) return;
+        if (unlock)
+        {
+            UnlockPage(idx);
+        }
+
+        if (--batch.Pending > 0)
+        {
+            return;
+        }
+
         _replies.Close(batch.Token);
-        if (batch.Swapout is not null) FinishSwapoutPass(batch);
-        else FinishShrinkList(batch);
+        if (batch.Swapout is not null)
+        {
+            FinishSwapoutPass(batch);
+        }
+        else
+        {
+            FinishShrinkList(batch);
+        }
     }
 
     /// <summary><c>add_to_swap</c> unless the page is in the swap cache already.</summary>
     private void PageoutAddToSwap(PageoutBatch batch, int idx)
     {
-        if (_m.Test(idx, PageFlags.SwapCache)) PageoutUnmap(batch, idx);
-        else batch.NeedSlot.Add(idx);
+        if (_m.Test(idx, PageFlags.SwapCache))
+        {
+            PageoutUnmap(batch, idx);
+        }
+        else
+        {
+            batch.NeedSlot.Add(idx);
+        }
     }
 
     /// <summary><c>try_to_unmap</c>: asks every mapping task to turn its PTE into the swap entry.</summary>
@@ -151,7 +171,11 @@ public sealed partial class NumaNodeActor
         foreach (var task in _m.Mappers(idx))
         {
             mappers++;
-            if (!batch.NeedUnmap.TryGetValue(task, out var list)) batch.NeedUnmap[task] = list = batch.UnmapList();
+            if (!batch.NeedUnmap.TryGetValue(task, out var list))
+            {
+                batch.NeedUnmap[task] = list = batch.UnmapList();
+            }
+
             list.Add(new NumaTask.UnmapItem(Pfn(idx), _m.RmapVpn(idx), _m.SwapEntry(idx)));
         }
         batch.Unmaps[batch.PositionOf[idx]] = (mappers, false, false);
@@ -221,12 +245,19 @@ public sealed partial class NumaNodeActor
     /// (what it sends then is the swap-cache deletions); a shrink_list that ended has flushed them already.</summary>
     private void AfterPageoutAnswer(PageoutBatch batch)
     {
-        if (batch.Mode.Caller == PageoutCaller.SwapoutPages || _replies.IsOpen(batch.Token)) FlushPageout(batch);
+        if (batch.Mode.Caller == PageoutCaller.SwapoutPages || _replies.IsOpen(batch.Token))
+        {
+            FlushPageout(batch);
+        }
     }
 
     private void FlushCacheDeleted()
     {
-        if (_cacheDeleted.Count == 0) return;
+        if (_cacheDeleted.Count == 0)
+        {
+            return;
+        }
+
         Directory.Swap.Tell(new SwapDevice.SwapCacheDeleted(_cacheDeleted.Select(c => c.Slot).ToArray(),
             _cacheDeleted.Select(c => c.Pfn).ToArray()));
         _cacheDeleted.Clear();
@@ -245,7 +276,10 @@ public sealed partial class NumaNodeActor
             PageoutUnmap(batch, idx);
         }
         if (batch.Mode.Caller == PageoutCaller.SwapoutPages)
+        {
             Trace.Emit("mm_add_to_swap", $"node={_node} nr={m.Pfns.Length} got={m.Slots.Count(s => s != 0)} first_slot={m.Slots.FirstOrDefault(s => s != 0)}");
+        }
+
         AfterPageoutAnswer(batch);
     }
 
@@ -261,7 +295,11 @@ public sealed partial class NumaNodeActor
             if (m.Outcomes[k] == NumaTask.UnmapOutcome.Unmapped)
             {
                 _m.RemoveRmap(idx, m.Task);
-                if (m.Dirty[k]) _m.Set(idx, PageFlags.Dirty);   // set_page_dirty from the PTE's dirty bit
+                if (m.Dirty[k])
+                {
+                    _m.Set(idx, PageFlags.Dirty);   // set_page_dirty from the PTE's dirty bit
+                }
+
                 PutPage(idx);
             }
         }
@@ -271,14 +309,31 @@ public sealed partial class NumaNodeActor
             var idx = Idx(m.Pfns[k]);
             var pos = batch.PositionOf[idx];
             var (waiting, young, again) = batch.Unmaps[pos];
-            if (waiting == 0) throw new KeyNotFoundException($"try_to_unmap answer for pfn {m.Pfns[k]}, which awaits none");
+            if (waiting == 0)
+            {
+                throw new KeyNotFoundException($"try_to_unmap answer for pfn {m.Pfns[k]}, which awaits none");
+            }
+
             young |= m.Outcomes[k] == NumaTask.UnmapOutcome.Young;
             again |= m.Outcomes[k] == NumaTask.UnmapOutcome.NotMapped;
             batch.Unmaps[pos] = (waiting - 1, young, again);
-            if (waiting > 1) continue;
-            if (young) ResolvePage(batch, idx, batch.Mode.Young, unlock: true);                          // SWAP_FAIL
-            else if (again || _m.Mapcount(idx) > 0) ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: true);   // SWAP_AGAIN
-            else Pageout(batch, idx);
+            if (waiting > 1)
+            {
+                continue;
+            }
+
+            if (young)
+            {
+                ResolvePage(batch, idx, batch.Mode.Young, unlock: true);                          // SWAP_FAIL
+            }
+            else if (again || _m.Mapcount(idx) > 0)
+            {
+                ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: true);   // SWAP_AGAIN
+            }
+            else
+            {
+                Pageout(batch, idx);
+            }
         }
         AfterPageoutAnswer(batch);
     }
@@ -295,7 +350,11 @@ public sealed partial class NumaNodeActor
     {
         var batch = _replies.State<PageoutBatch>(m);
         var atOnce = batch.Mode.Caller == PageoutCaller.SwapoutPages;
-        foreach (var pfn in m.Written) Idx(pfn);   // a foreign pfn is a BUG before anything is traced
+        foreach (var pfn in m.Written)
+        {
+            Idx(pfn);   // a foreign pfn is a BUG before anything is traced
+        }
+
         Trace.EmitEach("mm_vmscan_writepage", m.Written.Length, (Node: _node, Pfns: m.Written, Memory: _m),
             static (fields, s, k) => fields.Append(CultureInfo.InvariantCulture,
                 $"node={s.Node} pfn={s.Pfns[k]} slot={s.Memory.SwapEntry(s.Memory.Index(s.Pfns[k]))}"));
@@ -304,7 +363,10 @@ public sealed partial class NumaNodeActor
             var idx = Idx(pfn);
             _m.Set(idx, PageFlags.Writeback);
             UnlockPage(idx);
-            if (atOnce) ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: false);
+            if (atOnce)
+            {
+                ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: false);
+            }
         }
         foreach (var pfn in m.Exclusive)
         {
@@ -314,11 +376,20 @@ public sealed partial class NumaNodeActor
             _m.Clear(idx, PageFlags.Reclaim);   // pageout(): not under writeback after ->writepage
             PutPage(idx);
             UnlockPage(idx);
-            if (atOnce) ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: false);
+            if (atOnce)
+            {
+                ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: false);
+            }
         }
-        if (atOnce) return;
+        if (atOnce)
+        {
+            return;
+        }
+
         foreach (var pfn in m.Written.Concat(m.Exclusive))
+        {
             ResolvePage(batch, Idx(pfn), PageoutVerdict.Keep, unlock: false);
+        }
     }
 
     /// <summary><c>end_page_writeback</c>: PG_writeback cleared, waiters woken, and a PG_reclaim page that sits clean and

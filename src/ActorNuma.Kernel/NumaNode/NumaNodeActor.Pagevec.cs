@@ -15,15 +15,29 @@ public sealed partial class NumaNodeActor
         var pvecs = _pagevecs[m.Cpu];
         var pvec = m.Active ? pvecs.LruAddActive : pvecs.LruAdd;
         foreach (var pfn in m.Pfns)
-            if (pvec.Add(pfn) == 0) FlushPagevec(m.Cpu, pvec, m.Active, token: 0, ackTo: null, ackNodes: []);
+        {
+            if (pvec.Add(pfn) == 0)
+            {
+                FlushPagevec(m.Cpu, pvec, m.Active, token: 0, ackTo: null, ackNodes: []);
+            }
+        }
+
         if (m.DrainAfter)
         {
             _m.Stat.Count(VmEvent.EmuLruAddDrain);
             DrainPagevecs(m.Cpu, pvecs);
             foreach (var pfn in m.AfterDrain)
-                if (pvec.Add(pfn) == 0) FlushPagevec(m.Cpu, pvec, m.Active, token: 0, ackTo: null, ackNodes: []);
+            {
+                if (pvec.Add(pfn) == 0)
+                {
+                    FlushPagevec(m.Cpu, pvec, m.Active, token: 0, ackTo: null, ackNodes: []);
+                }
+            }
         }
-        if (m.ReplyTo is not null && m.Reply is not null) m.ReplyTo.Tell(m.Reply);
+        if (m.ReplyTo is not null && m.Reply is not null)
+        {
+            m.ReplyTo.Tell(m.Reply);
+        }
     }
 
     /// <summary>Empties a vector: its pages go to their nodes' LRU lists. Nodes in <paramref name="ackNodes"/> get a
@@ -35,18 +49,35 @@ public sealed partial class NumaNodeActor
         {
             // The usual case, a full vector of one node's pages and nobody to acknowledge: one message, no grouping.
             var single = new PagevecLruAdd(pages, active, cpu, token, null);
-            if (only == _node) HandlePagevecLruAdd(single);
-            else NodeRef(only).Tell(single);
+            if (only == _node)
+            {
+                HandlePagevecLruAdd(single);
+            }
+            else
+            {
+                NodeRef(only).Tell(single);
+            }
+
             return;
         }
         var byNode = pages.GroupBy(Topology.PfnToNid).ToDictionary(g => g.Key, g => g.ToArray());
-        foreach (var n in ackNodes) byNode.TryAdd(n, []);
+        foreach (var n in ackNodes)
+        {
+            byNode.TryAdd(n, []);
+        }
+
         foreach (var (node, pfns) in byNode.OrderBy(kv => kv.Key))
         {
             var ack = ackNodes.Contains(node) ? ackTo : null;
             var msg = new PagevecLruAdd(pfns, active, cpu, token, ack);
-            if (node == _node) HandlePagevecLruAdd(msg);
-            else NodeRef(node).Tell(msg);
+            if (node == _node)
+            {
+                HandlePagevecLruAdd(msg);
+            }
+            else
+            {
+                NodeRef(node).Tell(msg);
+            }
         }
     }
 
@@ -55,7 +86,13 @@ public sealed partial class NumaNodeActor
     {
         var node = Topology.PfnToNid(pfns[0]);
         for (var k = 1; k < pfns.Length; k++)
-            if (Topology.PfnToNid(pfns[k]) != node) return -1;
+        {
+            if (Topology.PfnToNid(pfns[k]) != node)
+            {
+                return -1;
+            }
+        }
+
         return node;
     }
 
@@ -66,13 +103,22 @@ public sealed partial class NumaNodeActor
         {
             var idx = Idx(pfn);
             if (_m.Place(idx) != FramePlace.Pagevec || _m.Owner(idx) != m.Cpu)
+            {
                 throw new InvalidOperationException(
                     $"__pagevec_lru_add: pfn {pfn} comes from cpu {m.Cpu}'s pagevec but node {_node} has it in {_m.Place(idx)}");
+            }
+
             _m.AddToLru(idx, m.Active);
             // release_pages(): the vector's reference; a page whose last user left meanwhile is freed right here.
-            if (_m.PutPage(idx) == PutResult.ReleasePending) _m.PageCacheRelease(idx);
+            if (_m.PutPage(idx) == PutResult.ReleasePending)
+            {
+                _m.PageCacheRelease(idx);
+            }
         }
-        if (m.AckTo is not null) m.AckTo.Tell(new LruAddDrained(m.Token, _node));
+        if (m.AckTo is not null)
+        {
+            m.AckTo.Tell(new LruAddDrained(m.Token, _node));
+        }
     }
 
     /// <summary><c>lru_add_drain()</c> on one of this node's CPUs, as run by an IPI (V1/V2 isolate_lru_page), by
@@ -94,7 +140,11 @@ public sealed partial class NumaNodeActor
     /// node were drained by the direct reclaimer before it asked).</summary>
     private void LocalLruAddDrain(int cpu)
     {
-        if (cpu < 0 || !_pagevecs.TryGetValue(cpu, out var pvecs)) return;
+        if (cpu < 0 || !_pagevecs.TryGetValue(cpu, out var pvecs))
+        {
+            return;
+        }
+
         DrainPagevecs(cpu, pvecs);
     }
 

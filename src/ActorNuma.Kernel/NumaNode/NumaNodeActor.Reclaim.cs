@@ -26,7 +26,11 @@ public sealed partial class NumaNodeActor
     /// <summary><c>wakeup_kswapd()</c>: nothing to do while the zone is above pages_low.</summary>
     private void WakeupKswapd(Kswapd.Wakeup m)
     {
-        if (_kswapd.IsNobody() || Watermarks.ZoneWatermarkOk(_m.FreePages, _m.Watermarks.PagesLow)) return;
+        if (_kswapd.IsNobody() || Watermarks.ZoneWatermarkOk(_m.FreePages, _m.Watermarks.PagesLow))
+        {
+            return;
+        }
+
         _kswapd.Tell(m with { FreePages = _m.FreePages });
     }
 
@@ -40,7 +44,10 @@ public sealed partial class NumaNodeActor
     private void BeginReclaimRun(Kswapd.BeginReclaimRun m)
     {
         _m.TempPriority = VmScan.DefPriority;
-        if (m.IsKswapd) _kswapdNrMapped = _m.NrMapped();
+        if (m.IsKswapd)
+        {
+            _kswapdNrMapped = _m.NrMapped();
+        }
     }
 
     private sealed class ShrinkZoneJob(ShrinkZone request, int nrMapped)
@@ -67,7 +74,10 @@ public sealed partial class NumaNodeActor
         if (!(skip && m.IsKswapd))
         {
             _m.TempPriority = m.Priority;
-            if (_m.PrevPriority > m.Priority) _m.PrevPriority = m.Priority;
+            if (_m.PrevPriority > m.Priority)
+            {
+                _m.PrevPriority = m.Priority;
+            }
         }
         if (skip)
         {
@@ -94,8 +104,14 @@ public sealed partial class NumaNodeActor
             job.NrInactive -= n;
             ShrinkCache(job, n, () =>
             {
-                if (job.NrToReclaim <= 0) FinishShrinkZone(job);
-                else ShrinkZoneLoop(job);
+                if (job.NrToReclaim <= 0)
+                {
+                    FinishShrinkZone(job);
+                }
+                else
+                {
+                    ShrinkZoneLoop(job);
+                }
             });
         }
         if (job.NrActive == 0) { Inactive(); return; }
@@ -139,7 +155,13 @@ public sealed partial class NumaNodeActor
         var haveSwap = _machine.Settings.SwapSlots > 0;
         var toCheck = new List<int>();
         foreach (var idx in hold)
-            if (VmScan.CheckReferenced(_m.Mapcount(idx) > 0, reclaimMapped, haveSwap)) toCheck.Add(idx);
+        {
+            if (VmScan.CheckReferenced(_m.Mapcount(idx) > 0, reclaimMapped, haveSwap))
+            {
+                toCheck.Add(idx);
+            }
+        }
+
         Trace.Emit("mm_vmscan_lru_isolate", $"node={_node} isolator={IsolatorName(job)} lru=active nr_requested={nrPages} nr_scanned={scanned} nr_taken={hold.Count}");
         PageReferenced(toCheck, referenced =>
         {
@@ -186,7 +208,11 @@ public sealed partial class NumaNodeActor
         {
             Trace.Emit("mm_vmscan_lru_shrink_inactive", $"node={_node} isolator={IsolatorName(job)} priority={job.Request.Priority} " +
                 $"nr_taken={taken} nr_reclaimed={freed}");
-            if (kswapd) _m.Stat.Count(VmEvent.KswapdSteal, freed);
+            if (kswapd)
+            {
+                _m.Stat.Count(VmEvent.KswapdSteal, freed);
+            }
+
             _m.Stat.Count(VmEvent.Pgsteal, freed);
             job.NrToReclaim -= freed;
             job.Reclaimed += freed;
@@ -208,12 +234,20 @@ public sealed partial class NumaNodeActor
         foreach (var idx in pages)
         {
             if (_m.TestAndSet(idx, PageFlags.Locked)) { ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: false); continue; }
-            if (_m.Test(idx, PageFlags.Active)) throw new InvalidOperationException($"shrink_list: pfn {Pfn(idx)} PG_active (BUG)");
+            if (_m.Test(idx, PageFlags.Active))
+            {
+                throw new InvalidOperationException($"shrink_list: pfn {Pfn(idx)} PG_active (BUG)");
+            }
+
             job.Scanned += VmScan.ShrinkListScanned(_m.Mapcount(idx) > 0 || _m.Test(idx, PageFlags.SwapCache));
             if (_m.Test(idx, PageFlags.Writeback)) { ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: true); continue; }
             locked.Add(idx);
         }
-        if (locked.Count == 0) return;
+        if (locked.Count == 0)
+        {
+            return;
+        }
+
         PageReferenced(locked, referenced =>
         {
             batch.Referenced = new int[batch.Idxs.Length];
@@ -222,8 +256,13 @@ public sealed partial class NumaNodeActor
                 batch.Referenced[batch.PositionOf[idx]] = referenced[idx];
                 // In active use (referenced, and mapped or in the swap cache: page_mapping_inuse)? Activate.
                 if (referenced[idx] > 0 && (_m.Mapcount(idx) > 0 || _m.Test(idx, PageFlags.SwapCache)))
+                {
                     ResolvePage(batch, idx, PageoutVerdict.Activate, unlock: true);
-                else PageoutAddToSwap(batch, idx);
+                }
+                else
+                {
+                    PageoutAddToSwap(batch, idx);
+                }
             }
             FlushPageout(batch);
         });
@@ -238,7 +277,11 @@ public sealed partial class NumaNodeActor
         for (var k = 0; k < batch.Idxs.Length; k++)
         {
             var i = batch.Idxs[k];
-            if (i < 0) continue;
+            if (i < 0)
+            {
+                continue;
+            }
+
             if (batch.Verdicts[k] == PageoutVerdict.Freed) { freed++; PutPage(i); continue; }
             _m.ReturnToLru(i, _m.Test(i, PageFlags.Active));
             PutPage(i);
@@ -267,7 +310,11 @@ public sealed partial class NumaNodeActor
             counts[idx] = _m.TestAndClear(idx, PageFlags.Referenced) ? 1 : 0;
             foreach (var task in _m.Mappers(idx))
             {
-                if (!byTask.TryGetValue(task, out var list)) byTask[task] = list = new();
+                if (!byTask.TryGetValue(task, out var list))
+                {
+                    byTask[task] = list = new();
+                }
+
                 list.Add(idx);
             }
         }
@@ -284,8 +331,18 @@ public sealed partial class NumaNodeActor
     {
         var wait = _replies.State<PageReferencedWait>(m);
         for (var k = 0; k < m.Pfns.Length; k++)
-            if (m.Young[k]) wait.Counts[Idx(m.Pfns[k])]++;
-        if (--wait.Waiting > 0) return;
+        {
+            if (m.Young[k])
+            {
+                wait.Counts[Idx(m.Pfns[k])]++;
+            }
+        }
+
+        if (--wait.Waiting > 0)
+        {
+            return;
+        }
+
         _replies.Close(m.Token);
         wait.Then(wait.Counts);
     }

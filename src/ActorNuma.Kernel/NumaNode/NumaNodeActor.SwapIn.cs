@@ -13,7 +13,11 @@ public sealed partial class NumaNodeActor
     /// did (-EEXIST).</summary>
     private void StartSwapIns(AllocPages m, List<(AllocItem Item, int Idx)> pages)
     {
-        foreach (var (_, idx) in pages) _m.Set(idx, PageFlags.Locked);
+        foreach (var (_, idx) in pages)
+        {
+            _m.Set(idx, PageFlags.Locked);
+        }
+
         var token = _replies.Open(new SwapInRead(m, pages.Select(p => p.Item).ToArray()));
         Directory.Swap.Tell(new SwapDevice.ReadSwapCacheAsync(token, Self, pages.Select(p => p.Item.SwapSlot).ToArray(),
             pages.Select(p => Pfn(p.Idx)).ToArray()));
@@ -49,20 +53,43 @@ public sealed partial class NumaNodeActor
             _m.AddToSwapCache(idx, m.Slots[k], forWrite: false);   // SwapReadDone follows after the read latency.
             _m.GetPage(idx);                                       // lru_cache_add_active's reference
             _m.SetPlace(idx, FramePlace.Pagevec, r.Cpu);
-            if (item.Kind == SwapInKind.Readahead) PutPage(idx);
-            else _m.Hold(idx, new NodeMemory.PageHold(r.Task, "do_swap_page waiting for the read"));
+            if (item.Kind == SwapInKind.Readahead)
+            {
+                PutPage(idx);
+            }
+            else
+            {
+                _m.Hold(idx, new NodeMemory.PageHold(r.Task, "do_swap_page waiting for the read"));
+            }
+
             (item.Kind == SwapInKind.Fault ? alone : cluster).Add(m.Pfns[k]);
         }
-        if (racedVpns.Count == m.Pfns.Length) _replies.Close(m.Token);
+        if (racedVpns.Count == m.Pfns.Length)
+        {
+            _replies.Close(m.Token);
+        }
+
         if (racedVpns.Count > 0)
+        {
             r.ReplyTo.Tell(new SwapInRaced(r.Token, racedVpns.ToArray(), racedSlots.ToArray()));
-        if (cluster.Count + alone.Count == 0) return;
+        }
+
+        if (cluster.Count + alone.Count == 0)
+        {
+            return;
+        }
         // swapin_readahead() ends with lru_add_drain(), after the cluster's pages went into the pagevec and before the
         // faulting page, when the cluster did not cover it, is read on its own.
         var add = new LruCacheAdd(r.Cpu, cluster.ToArray(), Active: true, null, null) { DrainAfter = true, AfterDrain = alone.ToArray() };
         var cpuNode = Topology.CpuToNode(r.Cpu);
-        if (cpuNode == _node) HandleLruCacheAdd(add);
-        else NodeRef(cpuNode).Tell(add);
+        if (cpuNode == _node)
+        {
+            HandleLruCacheAdd(add);
+        }
+        else
+        {
+            NodeRef(cpuNode).Tell(add);
+        }
     }
 
     /// <summary>The reads finished (<c>end_swap_bio_read</c>): each page is up to date and unlocked; the faulting pages
@@ -110,22 +137,38 @@ public sealed partial class NumaNodeActor
         foreach (var hit in hits)
         {
             var idx = Idx(hit.Pfn);
-            if (pinned) _m.ReleaseHold(idx);
+            if (pinned)
+            {
+                _m.ReleaseHold(idx);
+            }
+
             if (!StillCaches(idx, hit.Slot))
             {
-                if (pinned) PutPage(idx);
+                if (pinned)
+                {
+                    PutPage(idx);
+                }
+
                 stale.Add(hit);
                 continue;
             }
             if (_m.Test(idx, PageFlags.Locked))
             {
-                if (!pinned) _m.GetPage(idx);
+                if (!pinned)
+                {
+                    _m.GetPage(idx);
+                }
+
                 _m.Hold(idx, new NodeMemory.PageHold(m.TaskId, "do_swap_page sleeping in lock_page"));
                 Sleep(idx, PageFlags.Locked, new Waiter(() => SwapCacheHits(m, [hit], pinned: true), null));
                 continue;
             }
             MarkPageAccessed(idx);
-            if (!pinned) _m.GetPage(idx);
+            if (!pinned)
+            {
+                _m.GetPage(idx);
+            }
+
             _m.AddRmap(idx, m.TaskId, hit.Vpn);
             mapped.Add(new MappedSwapPage(hit.Vpn, hit.Slot, hit.Pfn, _m.Contents(idx), CanWrite: false));
         }
@@ -135,8 +178,10 @@ public sealed partial class NumaNodeActor
             m.Task.Tell(new SwapCacheMapped(m.Token, mapped.ToArray()));
         }
         if (stale.Count > 0)
+        {
             Directory.Swap.Tell(new SwapDevice.SwapCacheHitStale(m.Token, m.Task, m.TaskId, stale.Select(h => h.Slot).ToArray(),
                 stale.Select(h => h.Vpn).ToArray()));
+        }
     }
 
     private bool StillCaches(int idx, int slot) =>
@@ -153,6 +198,8 @@ public sealed partial class NumaNodeActor
             _m.Clear(idx, PageFlags.Referenced);
         }
         else if (!_m.Test(idx, PageFlags.Referenced))
+        {
             _m.Set(idx, PageFlags.Referenced);
+        }
     }
 }

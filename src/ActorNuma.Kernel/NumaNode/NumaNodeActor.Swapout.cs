@@ -19,12 +19,21 @@ public sealed partial class NumaNodeActor
         {
             var idx = Idx(m.Pfns[k]);
             if (_m.Place(idx) != FramePlace.Isolated)
+            {
                 throw new InvalidOperationException($"swapout_pages: pfn {m.Pfns[k]} is not isolated ({_m.Place(idx)})");
+            }
+
             idxs[k] = idx;
         }
         var batch = OpenPageout(new PageoutBatch(PageoutMode.SwapoutPages(m.UnmapIgnoresYoung), idxs) { Swapout = m });
         foreach (var idx in idxs)
-            if (idx >= 0) StepLock(batch, idx);
+        {
+            if (idx >= 0)
+            {
+                StepLock(batch, idx);
+            }
+        }
+
         FlushPageout(batch);
     }
 
@@ -34,13 +43,25 @@ public sealed partial class NumaNodeActor
         var r = batch.Swapout!;
         // One walk in request order sorts the pages by verdict.
         var counts = new int[5];
-        foreach (var v in batch.Verdicts) counts[(int)v]++;
+        foreach (var v in batch.Verdicts)
+        {
+            counts[(int)v]++;
+        }
+
         var byVerdict = new int[5][];
-        for (var v = 0; v < byVerdict.Length; v++) byVerdict[v] = new int[counts[v]];
+        for (var v = 0; v < byVerdict.Length; v++)
+        {
+            byVerdict[v] = new int[counts[v]];
+        }
+
         Array.Clear(counts);
         for (var k = 0; k < batch.Idxs.Length; k++)
         {
-            if (batch.Idxs[k] < 0) continue;
+            if (batch.Idxs[k] < 0)
+            {
+                continue;
+            }
+
             var v = (int)batch.Verdicts[k];
             byVerdict[v][counts[v]++] = Pfn(batch.Idxs[k]);
         }
@@ -95,16 +116,29 @@ public sealed partial class NumaNodeActor
     private void FlushAfterMessage(PageoutBatch batch)
     {
         foreach (var b in _wokenBatches)
-            if (b.Token == batch.Token) return;
+        {
+            if (b.Token == batch.Token)
+            {
+                return;
+            }
+        }
+
         _wokenBatches.Add(batch);
     }
 
     /// <summary>Runs at the end of every message: the flushes <see cref="FlushAfterMessage"/> put off.</summary>
     private void FlushWokenBatches()
     {
-        if (_wokenBatches.Count == 0) return;
+        if (_wokenBatches.Count == 0)
+        {
+            return;
+        }
         // A flush does not wake pages (it only sends), so the list cannot grow while it is walked.
-        foreach (var batch in _wokenBatches) FlushPageout(batch);
+        foreach (var batch in _wokenBatches)
+        {
+            FlushPageout(batch);
+        }
+
         _wokenBatches.Clear();
     }
 }

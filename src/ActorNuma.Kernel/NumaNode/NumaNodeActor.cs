@@ -41,7 +41,10 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
 
     protected override void PreStart()
     {
-        if (_machine.Settings.KswapdEnabled) _kswapd = Context.ActorOf(KswapdActor.Props(_machine, _node, Self), $"kswapd{_node}");
+        if (_machine.Settings.KswapdEnabled)
+        {
+            _kswapd = Context.ActorOf(KswapdActor.Props(_machine, _node, Self), $"kswapd{_node}");
+        }
         // Registered either way (Nobody without kswapd), as it always was.
         Directory.AddKswapd(_node, _kswapd);
     }
@@ -95,7 +98,11 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
 
     private int Idx(int pfn)
     {
-        if (!_m.Owns(pfn)) throw new InvalidOperationException($"node {_node} got pfn {pfn}, which is not its own");
+        if (!_m.Owns(pfn))
+        {
+            throw new InvalidOperationException($"node {_node} got pfn {pfn}, which is not its own");
+        }
+
         return _m.Index(pfn);
     }
 
@@ -119,7 +126,10 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
     private void HandleDeferredRelease(PageCacheReleaseDeferred m)
     {
         _state.PendingReleases--;
-        if (_m.Count(m.Idx) == 0 && _m.Place(m.Idx) != FramePlace.Free) _m.PageCacheRelease(m.Idx);
+        if (_m.Count(m.Idx) == 0 && _m.Place(m.Idx) != FramePlace.Free)
+        {
+            _m.PageCacheRelease(m.Idx);
+        }
     }
 
     /// <summary><c>unlock_page</c>: clears PG_locked and wakes whoever waits on the page lock.</summary>
@@ -148,7 +158,11 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
         public WaitTable(int pages)
         {
             var size = 4;
-            while (size < pages / 16 && size < 1 << 16) size <<= 1;
+            while (size < pages / 16 && size < 1 << 16)
+            {
+                size <<= 1;
+            }
+
             _queues = new List<(int, PageFlags, Waiter)>?[size];
             _shift = 32 - System.Numerics.BitOperations.Log2((uint)size);
         }
@@ -171,7 +185,11 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
             first = default;
             more = null;
             var queue = Queue(idx);
-            if (queue is null || queue.Count == 0) return false;
+            if (queue is null || queue.Count == 0)
+            {
+                return false;
+            }
+
             var entries = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(queue);
             var kept = 0;
             var found = false;
@@ -180,9 +198,16 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
                 var e = entries[k];
                 if (e.Idx != idx || e.Bit != bit) { entries[kept++] = e; continue; }
                 if (!found) { first = e.W; found = true; }
-                else (more ??= new()).Add(e.W);
+                else
+                {
+                    (more ??= new()).Add(e.W);
+                }
             }
-            if (!found) return false;
+            if (!found)
+            {
+                return false;
+            }
+
             Count -= queue.Count - kept;
             queue.RemoveRange(kept, queue.Count - kept);
             return true;
@@ -196,16 +221,36 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
     /// <summary><c>wake_up_page(page, bit)</c>: runs the sleepers of the page and bit in the order they slept.</summary>
     private void Wake(int idx, PageFlags bit)
     {
-        if (!_waitTable.Take(idx, bit, out var first, out var more)) return;
+        if (!_waitTable.Take(idx, bit, out var first, out var more))
+        {
+            return;
+        }
+
         Run(first);
-        if (more is null) return;
-        foreach (var w in more) Run(w);
+        if (more is null)
+        {
+            return;
+        }
+
+        foreach (var w in more)
+        {
+            Run(w);
+        }
 
         void Run(Waiter w)
         {
-            if (w.Batch is not { } batch) w.Then!();
-            else if (bit == PageFlags.Locked) SwapoutLocked(batch, idx);
-            else SwapoutWritebackDone(batch, idx);
+            if (w.Batch is not { } batch)
+            {
+                w.Then!();
+            }
+            else if (bit == PageFlags.Locked)
+            {
+                SwapoutLocked(batch, idx);
+            }
+            else
+            {
+                SwapoutWritebackDone(batch, idx);
+            }
         }
     }
 

@@ -21,7 +21,10 @@ public sealed partial class NumaTaskActor
         // The pages_min pass after a reclaim that made progress carries its onOom wrapped in an AfterReclaim, which is
         // how its failure is told from the first pages_min pass.
         var afterReclaim = onOom.Target as AfterReclaim;
-        if (afterReclaim is not null) onOom = afterReclaim.OnOom;
+        if (afterReclaim is not null)
+        {
+            onOom = afterReclaim.OnOom;
+        }
         // A task the OOM killer chose (TIF_MEMDIE), or one of whose faults already ended in VM_FAULT_OOM (it dies on
         // the way back to user space; the emulator only runs its other faults of the round in parallel), never
         // reclaims: after the pages_min pass __alloc_pages lets it take a page below the watermarks, and without one
@@ -42,11 +45,23 @@ public sealed partial class NumaTaskActor
                 void Rebalance() => TryToFreePages(plan.Zonelist, progress =>
                 {
                     if (progress > 0)
+                    {
                         Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, new AfterReclaim(onOom).Invoke, AllocPass.Min, completed);
-                    else Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.High, completed);
+                    }
+                    else
+                    {
+                        Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.High, completed);
+                    }
                 });
-                if (afterReclaim is not null) AfterDelay(VmScan.RebalanceWait, Rebalance);   // do_retry: order 0 <= 3
-                else Rebalance();
+                if (afterReclaim is not null)
+                {
+                    AfterDelay(VmScan.RebalanceWait, Rebalance);   // do_retry: order 0 <= 3
+                }
+                else
+                {
+                    Rebalance();
+                }
+
                 break;
             default:
                 OutOfMemory(
@@ -80,7 +95,11 @@ public sealed partial class NumaTaskActor
     /// (TIF_MEMDIE) is not killed twice.</summary>
     private void HandleOomKill(OomKill m)
     {
-        if (_state.Exited || _state.OomKilled) return;
+        if (_state.Exited || _state.OomKilled)
+        {
+            return;
+        }
+
         _state.OomKilled = true;
         Count(VmEvent.EmuOomKill);
         Trace.Emit("oom_kill_process", $"task={Pid} name={_state.Name} reason=oom_killer");
@@ -88,7 +107,10 @@ public sealed partial class NumaTaskActor
         else
         {
             _killPending = true;
-            if (_current is Waitpid) InterruptWait();
+            if (_current is Waitpid)
+            {
+                InterruptWait();
+            }
         }
     }
 
@@ -115,7 +137,11 @@ public sealed partial class NumaTaskActor
                 switch (r)
                 {
                     case PagesAllocated m:
-                        foreach (var p in m.Pages) onPage(p);
+                        foreach (var p in m.Pages)
+                        {
+                            onPage(p);
+                        }
+
                         left -= m.Pages.Length;
                         break;
                     case SwapCacheMapped m: left -= m.Pages.Length; onMapped(m); break;
@@ -125,11 +151,18 @@ public sealed partial class NumaTaskActor
                         pendingSlowPaths++;
                         AllocSlowPath(plan, m.Items, purpose, op, m.Pass, onPage, onMapped, onRaced, onOom, () =>
                         {
-                            if (--pendingSlowPaths == 0 && left == 0) completed?.Invoke();
+                            if (--pendingSlowPaths == 0 && left == 0)
+                            {
+                                completed?.Invoke();
+                            }
                         });
                         break;
                 }
-                if (left == 0 && pendingSlowPaths == 0) completed?.Invoke();
+                if (left == 0 && pendingSlowPaths == 0)
+                {
+                    completed?.Invoke();
+                }
+
                 return left == 0;
             });
         Directory.Node(plan.Zonelist[0]).Tell(new AllocPages(token, Self, Pid, _state.Cpu, items, plan.Zonelist, 0, pass, plan.Interleave, purpose));

@@ -25,7 +25,10 @@ public sealed partial class NumaTaskActor
     private void MmReaderDone()
     {
         _mmReaders--;
-        if (_current is null) RunNext();
+        if (_current is null)
+        {
+            RunNext();
+        }
     }
 
     /// <summary><c>migrate_pages()</c> of 2.6.18 over <c>run.Pagelist</c>. <paramref name="targetOf"/> is get_new_page:
@@ -58,7 +61,11 @@ public sealed partial class NumaTaskActor
                         for (var k = 0; k < res.Pfns.Length; k++)
                         {
                             var pfn = res.Pfns[k];
-                            if (results is not null) results[pfn] = res.Results[k];
+                            if (results is not null)
+                            {
+                                results[pfn] = res.Results[k];
+                            }
+
                             switch (res.Verdicts[k])
                             {
                                 case MigrateVerdict.Moved:
@@ -107,15 +114,24 @@ public sealed partial class NumaTaskActor
         {
             var plan = targetOf(pfn);
             var group = groups.FindIndex(g => g.Plan.Interleave == plan.Interleave && g.Plan.Zonelist.AsSpan().SequenceEqual(plan.Zonelist));
-            if (group < 0) groups.Add((plan, [pfn]));
-            else groups[group].Pfns.Add(pfn);
+            if (group < 0)
+            {
+                groups.Add((plan, [pfn]));
+            }
+            else
+            {
+                groups[group].Pfns.Add(pfn);
+            }
         }
         var failed = false;
         var done = Join(groups.Count, () =>
         {
             if (!failed) { then(targets); return; }
             foreach (var byNode in targets.Values.GroupBy(Topology.PfnToNid))
+            {
                 Directory.Node(byNode.Key).Tell(new ReleaseMigrationTargets(byNode.ToArray(), _state.Cpu));
+            }
+
             then(null);
         });
         var op = new TouchOp(new Touch(0, 0, false));
@@ -147,7 +163,13 @@ public sealed partial class NumaTaskActor
     {
         var vpns = new Dictionary<int, ulong>();
         foreach (var (vpn, pte) in _state.OwnPageTable.Entries())
-            if (pte.IsPresent && pte.Pfn != Topology.ZeroPfn) vpns.TryAdd(pte.Pfn, vpn);
+        {
+            if (pte.IsPresent && pte.Pfn != Topology.ZeroPfn)
+            {
+                vpns.TryAdd(pte.Pfn, vpn);
+            }
+        }
+
         return vpns;
     }
 
@@ -185,10 +207,17 @@ public sealed partial class NumaTaskActor
             foreach (var s in tmp.Nodes())
             {
                 var d = NodeRemap(s, m.From, m.To);
-                if (s == d) continue;
+                if (s == d)
+                {
+                    continue;
+                }
+
                 source = s;
                 dest = d;
-                if (!tmp.Contains(dest)) break;
+                if (!tmp.Contains(dest))
+                {
+                    break;
+                }
             }
             if (source == -1) { Reply(busy); return; }
             tmp = tmp.Without(NodeMask.Of(source));
@@ -208,7 +237,11 @@ public sealed partial class NumaTaskActor
     /// <remarks>Kernel: lib/bitmap.c bitmap_bitremap().</remarks>
     internal static int NodeRemap(int node, NodeMask from, NodeMask to)
     {
-        if (!from.Contains(node) || to.IsEmpty) return node;
+        if (!from.Contains(node) || to.IsEmpty)
+        {
+            return node;
+        }
+
         var ord = NodeMask.Of(from.Nodes().Where(n => n < node)).Weight;
         return to.Nth(ord % to.Weight);
     }
@@ -220,8 +253,11 @@ public sealed partial class NumaTaskActor
         var vmas = _state.OwnVmas.All;
         var onSource = new NodeMask(~NodeMask.Of(source).Bits);
         if (vmas.Count > 0)
+        {
             _state.OwnVmas.CheckRange(vmas[0].Start, vmas[^1].End, discontigOk: true,
                 (vma, s, e) => CollectMisplaced(vma, s, e, flags, onSource, candidates));
+        }
+
         var skipShared = (flags & MpolFlags.MoveAll) == 0;
         IsolateCandidates(run, candidates, skipShared, () =>
         {

@@ -56,13 +56,26 @@ public sealed partial class NumaTaskActor
             var doneInLoop = false;
             var done = Join(pages.Count, () =>
             {
-                if (inLoop) doneInLoop = true;
-                else TouchChunk(op, finished);
+                if (inLoop)
+                {
+                    doneInLoop = true;
+                }
+                else
+                {
+                    TouchChunk(op, finished);
+                }
             });
-            foreach (var (vpn, pageVma) in pages) AccessPage(batch, pageVma, vpn, op.Call.Write, done);
+            foreach (var (vpn, pageVma) in pages)
+            {
+                AccessPage(batch, pageVma, vpn, op.Call.Write, done);
+            }
+
             batch.Flush();
             inLoop = false;
-            if (!doneInLoop) return;
+            if (!doneInLoop)
+            {
+                return;
+            }
         }
     }
 
@@ -76,7 +89,11 @@ public sealed partial class NumaTaskActor
         {
             // find_vma gives the VMA that holds the address when one does, so the previous page's VMA is the answer
             // as long as it still contains the address: the search runs once per VMA, not once per page.
-            if (vma is null || !vma.Contains(vpn << MmConstants.PageShift)) vma = _state.OwnVmas.FindVma(vpn << MmConstants.PageShift);
+            if (vma is null || !vma.Contains(vpn << MmConstants.PageShift))
+            {
+                vma = _state.OwnVmas.FindVma(vpn << MmConstants.PageShift);
+            }
+
             if (vma is null || !vma.Contains(vpn << MmConstants.PageShift))
             {
                 op.Error = Errno.EFAULT;
@@ -102,14 +119,29 @@ public sealed partial class NumaTaskActor
         }
         batch.Op.Faults++;
         Count(VmEvent.Pgfault);
-        if (pte.IsMigration) MigrationEntryWait(batch.Op, vma, vpn, write, done);
+        if (pte.IsMigration)
+        {
+            MigrationEntryWait(batch.Op, vma, vpn, write, done);
+        }
         else if (pte.IsNone)
         {
-            if (write) batch.Alloc(vma, vpn, NextValue(), AllocPurpose.AnonFault, done);
-            else MapZeroPage(vpn, done);
+            if (write)
+            {
+                batch.Alloc(vma, vpn, NextValue(), AllocPurpose.AnonFault, done);
+            }
+            else
+            {
+                MapZeroPage(vpn, done);
+            }
         }
-        else if (pte.IsSwap) batch.SwapPte(new SwapFault(vma, vpn, pte.SwapSlot, write, done));
-        else DoWpPage(batch, vma, vpn, pte.Pfn, done);
+        else if (pte.IsSwap)
+        {
+            batch.SwapPte(new SwapFault(vma, vpn, pte.SwapSlot, write, done));
+        }
+        else
+        {
+            DoWpPage(batch, vma, vpn, pte.Pfn, done);
+        }
     }
 
     /// <summary>do_anonymous_page for a load: the zero page, read-only. It is PG_reserved and never counted.</summary>
@@ -130,7 +162,11 @@ public sealed partial class NumaTaskActor
         public override int GetHashCode()
         {
             var h = new HashCode();
-            foreach (var n in Zonelist) h.Add(n);
+            foreach (var n in Zonelist)
+            {
+                h.Add(n);
+            }
+
             h.Add(Interleave);
             h.Add(Purpose);
             return h.ToHashCode();
@@ -141,7 +177,11 @@ public sealed partial class NumaTaskActor
     private void CheckRead(ulong vpn, uint value)
     {
         var expected = _state.OwnPageTable.LastWritten(vpn);
-        if (value == expected) return;
+        if (value == expected)
+        {
+            return;
+        }
+
         var msg = $"task {Pid} ({_state.Name}) read 0x{value:x8} at 0x{vpn << MmConstants.PageShift:x}, last wrote 0x{expected:x8}";
         _machine.ReportDataViolation(msg);
         _log.Error("data checker: {Violation}", msg);
@@ -168,7 +208,11 @@ public sealed partial class NumaTaskActor
         public void Access(ulong vpn, int pfn, bool write, uint value, Action done)
         {
             var node = task.Topology.PfnToNid(pfn);
-            if (!_access.TryGetValue(node, out var list)) _access[node] = list = new();
+            if (!_access.TryGetValue(node, out var list))
+            {
+                _access[node] = list = new();
+            }
+
             list.Add((vpn, new AccessItem(pfn, write, value), done));
         }
 
@@ -182,8 +226,15 @@ public sealed partial class NumaTaskActor
             AllocGroup? group = null;
             // Few distinct plans per round (at most one per zonelist), so a linear search beats hashing every page.
             foreach (var g in _allocGroups)
+            {
                 if (g.Key.Equals(key)) { group = g; break; }
-            if (group is null) _allocGroups.Add(group = new AllocGroup(task, key, plan));
+            }
+
+            if (group is null)
+            {
+                _allocGroups.Add(group = new AllocGroup(task, key, plan));
+            }
+
             group.Add(new AllocItem((uint)vpn, value, 0), vpn, done, cowFrom, backedOut);
         }
 
@@ -208,8 +259,15 @@ public sealed partial class NumaTaskActor
                     for (var k = 0; k < list.Count; k++)
                     {
                         var (vpn, item, done) = list[k];
-                        if (item.Write) task._state.OwnPageTable.SetLastWritten(vpn, item.Value);
-                        else task.CheckRead(vpn, values[k]);
+                        if (item.Write)
+                        {
+                            task._state.OwnPageTable.SetLastWritten(vpn, item.Value);
+                        }
+                        else
+                        {
+                            task.CheckRead(vpn, values[k]);
+                        }
+
                         done();
                     }
                 });
@@ -221,7 +279,7 @@ public sealed partial class NumaTaskActor
                 var g = group;
                 task.Allocate(g.Plan, g.Items.ToArray(), g.Key.Purpose, Op,
                     onPage: g.Mapped, onMapped: _ => { }, onRaced: _ => { },
-                    onOom: items => { Op.Oom = true; foreach (var i in items) g.DoneOf(i.Vpn)(); });
+                    onOom: items => { Op.Oom = true; foreach (var i in items) { g.DoneOf(i.Vpn)(); } });
             }
             _allocGroups.Clear();
         }
@@ -246,12 +304,19 @@ public sealed partial class NumaTaskActor
 
             private int PositionOf(uint vpn)
             {
-                if (_cursor < Items.Count && Items[_cursor].Vpn == vpn) return _cursor++;
+                if (_cursor < Items.Count && Items[_cursor].Vpn == vpn)
+                {
+                    return _cursor++;
+                }
+
                 if (_positionOf is null)
                 {
                     _positionOf = new Dictionary<uint, int>(Items.Count);
                     // Add, not the indexer: two faults on one vpn in a round are a bug, as ToDictionary had it.
-                    for (var k = 0; k < Items.Count; k++) _positionOf.Add(Items[k].Vpn, k);
+                    for (var k = 0; k < Items.Count; k++)
+                    {
+                        _positionOf.Add(Items[k].Vpn, k);
+                    }
                 }
                 var pos = _positionOf[vpn];
                 _cursor = pos + 1;

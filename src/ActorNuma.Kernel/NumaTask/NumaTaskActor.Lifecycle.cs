@@ -11,7 +11,11 @@ public sealed partial class NumaTaskActor
     /// copy is done, as the page table locks held by copy_page_range make them.</summary>
     private void DoFork(Fork m)
     {
-        if (ForkWaitsForMigration(m)) return;
+        if (ForkWaitsForMigration(m))
+        {
+            return;
+        }
+
         LockPageTablesForFork();
         var childPid = _machine.AllocPid();
         var child = new TaskState(childPid, m.ChildName)
@@ -30,7 +34,10 @@ public sealed partial class NumaTaskActor
         foreach (var (vpn, pte) in _state.OwnPageTable.Entries().ToArray())
         {
             var copy = pte;
-            if (pte.IsSwap) slots.Add(pte.SwapSlot);
+            if (pte.IsSwap)
+            {
+                slots.Add(pte.SwapSlot);
+            }
             else
             {
                 copy = pte.WrProtect();
@@ -38,7 +45,11 @@ public sealed partial class NumaTaskActor
                 if (pte.Pfn != Topology.ZeroPfn)
                 {
                     var nid = Topology.PfnToNid(pte.Pfn);
-                    if (!byNode.TryGetValue(nid, out var list)) byNode[nid] = list = new();
+                    if (!byNode.TryGetValue(nid, out var list))
+                    {
+                        byNode[nid] = list = new();
+                    }
+
                     list.Add(pte.Pfn);
                 }
             }
@@ -56,9 +67,14 @@ public sealed partial class NumaTaskActor
                 });
             });
             foreach (var (nid, pfns) in byNode)
+            {
                 Directory.Node(nid).Tell(new NumaNode.PageDupRmap(Expect<NumaNode.PageDupRmapDone>(_ => done()), Self, childPid, pfns.ToArray()));
+            }
+
             if (slots.Count > 0)
+            {
                 Directory.Swap.Tell(new SwapDevice.SwapDuplicateAndForward(slots.ToArray(), Self, new StepDone(Expect<StepDone>(_ => done()))));
+            }
         }), Self, child));
     }
 
@@ -76,7 +92,11 @@ public sealed partial class NumaTaskActor
         var ranges = _state.OwnVmas.All.Select(v => (v.Start, v.End)).ToArray();
         ZapRange(ranges, () =>
         {
-            foreach (var (start, end) in ranges) _state.OwnVmas.Unmap(start, end);
+            foreach (var (start, end) in ranges)
+            {
+                _state.OwnVmas.Unmap(start, end);
+            }
+
             _state.Policy = null;
             _state.Exited = true;
             Directory.Kernel.Tell(new KernelRoot.TaskExited(Pid, status));
@@ -84,7 +104,10 @@ public sealed partial class NumaTaskActor
             var queued = _queue.ToArray();
             _queue.Clear();
             Complete(result);
-            foreach (var (_, replyTo) in queued) replyTo.Tell(SyscallResult.Fail(Errno.ESRCH));
+            foreach (var (_, replyTo) in queued)
+            {
+                replyTo.Tell(SyscallResult.Fail(Errno.ESRCH));
+            }
         });
     }
 
@@ -94,7 +117,11 @@ public sealed partial class NumaTaskActor
     private void DoWaitpid(Waitpid m) =>
         Directory.Kernel.Tell(new KernelRoot.Wait4(Expect<KernelRoot.Wait4Done>(done =>
         {
-            if (!ReferenceEquals(_current, m)) return;
+            if (!ReferenceEquals(_current, m))
+            {
+                return;
+            }
+
             Complete(done.Errno != Errno.None ? SyscallResult.Fail(done.Errno)
                 : done.Pid == 0 ? SyscallResult.Ok(0)
                 : SyscallResult.Ok(done.Pid) with { WaitStatus = done.Status });

@@ -39,7 +39,10 @@ public sealed partial class NumaTaskActor
     /// <summary><c>up_write(&amp;mm-&gt;mmap_sem)</c> at the end of a syscall: the waiting do_migrate_pages run.</summary>
     private void ReleaseMmapSem()
     {
-        while (_mmapSem.Readers.Count > 0) HandleDoMigratePages(_mmapSem.Readers.Dequeue());
+        while (_mmapSem.Readers.Count > 0)
+        {
+            HandleDoMigratePages(_mmapSem.Readers.Dequeue());
+        }
     }
 
     /// <summary>fork's copy_page_range takes the page-table locks.</summary>
@@ -51,6 +54,9 @@ public sealed partial class NumaTaskActor
         var waiting = ((PageTableLock.CopyingPageRange)_pageTableLock).Waiting;
         _pageTableLock = PageTableLock.Free.Instance;
         then();
-        while (waiting.Count > 0) OnReceive(waiting.Dequeue());
+        while (waiting.Count > 0)
+        {
+            OnReceive(waiting.Dequeue());
+        }
     }
 }

@@ -61,14 +61,26 @@ public sealed partial class NumaTaskActor
     {
         void Drain()
         {
-            if (Profile.DrainAllBeforeWalk) LruAddDrainAll(walk);
-            else walk();
+            if (Profile.DrainAllBeforeWalk)
+            {
+                LruAddDrainAll(walk);
+            }
+            else
+            {
+                walk();
+            }
         }
         if (!Profile.EnodevWithoutSwap) { Drain(); return; }
         Directory.Swap.Tell(new SwapDevice.GetSwapInfo(Expect<SwapDevice.SwapInfo>(r =>
         {
-            if (r.NrSwapPages <= 0) fail(Errno.ENODEV);
-            else Drain();
+            if (r.NrSwapPages <= 0)
+            {
+                fail(Errno.ENODEV);
+            }
+            else
+            {
+                Drain();
+            }
         })));
     }
 
@@ -76,11 +88,22 @@ public sealed partial class NumaTaskActor
     /// <paramref name="allowed"/> is a candidate; non-present PTEs are ignored.</summary>
     private Errno CollectMisplaced(Vma vma, ulong start, ulong end, MpolFlags flags, NodeMask allowed, List<int> into)
     {
-        if (!VmaList.CheckRangeWalksVma(vma, flags)) return Errno.None;
+        if (!VmaList.CheckRangeWalksVma(vma, flags))
+        {
+            return Errno.None;
+        }
+
         foreach (var (_, pte) in _state.OwnPageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift))
         {
-            if (!pte.IsPresent || SkipInWalk(pte.Pfn)) continue;
-            if (!allowed.Contains(Topology.PfnToNid(pte.Pfn))) into.Add(pte.Pfn);
+            if (!pte.IsPresent || SkipInWalk(pte.Pfn))
+            {
+                continue;
+            }
+
+            if (!allowed.Contains(Topology.PfnToNid(pte.Pfn)))
+            {
+                into.Add(pte.Pfn);
+            }
         }
         return Errno.None;
     }
@@ -110,12 +133,25 @@ public sealed partial class NumaTaskActor
     /// tail. Here the nodes answer batch by batch, so the list is rebuilt from the walk.</summary>
     private void OrderPagelist(List<int> pagelist, List<int> walk)
     {
-        if (pagelist.Count < 2) return;
+        if (pagelist.Count < 2)
+        {
+            return;
+        }
+
         var isolated = new HashSet<int>(pagelist);
         pagelist.Clear();
         foreach (var pfn in walk)
-            if (isolated.Remove(pfn)) pagelist.Add(pfn);
-        if (Profile.IsolateListOrder == IsolateListOrder.Head) pagelist.Reverse();
+        {
+            if (isolated.Remove(pfn))
+            {
+                pagelist.Add(pfn);
+            }
+        }
+
+        if (Profile.IsolateListOrder == IsolateListOrder.Head)
+        {
+            pagelist.Reverse();
+        }
     }
 
     private void IsolateRound(MigrationRun run, List<int> pfns, bool skipShared, bool firstTry, Action then)
@@ -130,15 +166,25 @@ public sealed partial class NumaTaskActor
                 IsolateDrainCpus(nodes, () => IsolateRound(run, notOnLru, skipShared, firstTry: false, then));
                 return;
             }
-            foreach (var pfn in notOnLru) IsolateFailed(run, pfn);
+            foreach (var pfn in notOnLru)
+            {
+                IsolateFailed(run, pfn);
+            }
+
             then();
         });
         foreach (var (node, batch) in batches)
+        {
             Directory.Node(node).Tell(new IsolateLruPages(Expect<IsolateLruPagesResult>(res =>
             {
-                for (var k = 0; k < res.Pfns.Length; k++) Isolated(run, res.Pfns[k], res.Outcomes[k], notOnLru);
+                for (var k = 0; k < res.Pfns.Length; k++)
+                {
+                    Isolated(run, res.Pfns[k], res.Outcomes[k], notOnLru);
+                }
+
                 done();
             }), Self, batch, skipShared));
+        }
     }
 
     private void Isolated(MigrationRun run, int pfn, IsolateOutcome outcome, List<int> notOnLru)
@@ -175,7 +221,11 @@ public sealed partial class NumaTaskActor
             case IsolateOutcome.IsolatedElsewhere: run.FailElsewhere++; Count(VmEvent.EmuMigrateIsolateFailIsolated); break;
             default: run.FailNotLru++; Count(VmEvent.EmuMigrateIsolateFailOther); break;
         }
-        if (!Profile.WarnOnIsolateFailure) return;
+        if (!Profile.WarnOnIsolateFailure)
+        {
+            return;
+        }
+
         run.Warnings++;
         Count(VmEvent.EmuWarnOn);
         Trace.Warn("mm/mempolicy.c:check_pte_range", $"WARN_ON(rc == 0): isolate_lru_page failed ({outcome}) task={Pid}", pfn);
@@ -225,7 +275,11 @@ public sealed partial class NumaTaskActor
         var done = Join(batches.Count, () =>
         {
             run.Pagelist.RemoveAll(freed.Contains);
-            foreach (var pfn in freed) _state.OwnIsolated.Remove(pfn);
+            foreach (var pfn in freed)
+            {
+                _state.OwnIsolated.Remove(pfn);
+            }
+
             run.Evicted += freed.Count;
             Count(VmEvent.EmuMigrateEvicted, freed.Count);
             if (retry > 0 && pass < MaxPass) { SwapoutPages(run, then, pass + 1); return; }
@@ -234,6 +288,7 @@ public sealed partial class NumaTaskActor
             then();
         });
         foreach (var (node, batch) in batches)
+        {
             Directory.Node(node).Tell(new SwapoutPass(Expect<SwapoutPassResult>(res =>
                 {
                     freed.UnionWith(res.Freed);
@@ -241,6 +296,7 @@ public sealed partial class NumaTaskActor
                     failed += res.Failed.Length;
                     done();
                 }), Self, pass, batch, Profile.MigrationUnmapIgnoresYoung, Profile.BlockingLockFromPass));
+        }
     }
 
     /// <summary><c>putback_lru_pages</c> for what is left on the list, then the migration's trace event.</summary>
@@ -250,7 +306,11 @@ public sealed partial class NumaTaskActor
         var cpu = Profile.PutbackThroughPagevec ? _state.Cpu : -1;
         var done = Join(batches.Count, () =>
         {
-            foreach (var pfn in run.Pagelist) _state.OwnIsolated.Remove(pfn);
+            foreach (var pfn in run.Pagelist)
+            {
+                _state.OwnIsolated.Remove(pfn);
+            }
+
             run.Pagelist.Clear();
             Count(VmEvent.EmuMigratePutback, run.PutBack);
             var s = run.Stats(Trace.Now);
@@ -258,11 +318,13 @@ public sealed partial class NumaTaskActor
             then();
         });
         foreach (var (node, batch) in batches)
+        {
             Directory.Node(node).Tell(new PutbackLruPages(Expect<PutbackDone>(r =>
             {
                 run.PutBack += r.PutBack;
                 done();
             }), Self, batch, Profile.PutbackDropsReference, cpu));
+        }
     }
 
     /// <summary>The pages of a list grouped by node (nodes in order), in list order, at most MigrateBatch to a message.
@@ -271,14 +333,21 @@ public sealed partial class NumaTaskActor
     private List<(int Node, int[] Pfns)> Batches(List<int> pfns)
     {
         var perNode = new int[Topology.Nodes];
-        foreach (var pfn in pfns) perNode[Topology.PfnToNid(pfn)]++;
+        foreach (var pfn in pfns)
+        {
+            perNode[Topology.PfnToNid(pfn)]++;
+        }
+
         var size = Math.Max(1, _machine.Settings.MigrateBatch);
         var batches = new List<(int Node, int[] Pfns)>();
         var first = new int[Topology.Nodes];   // each node's first batch in the result
         for (var node = 0; node < perNode.Length; node++)
         {
             first[node] = batches.Count;
-            for (var left = perNode[node]; left > 0; left -= size) batches.Add((node, new int[Math.Min(size, left)]));
+            for (var left = perNode[node]; left > 0; left -= size)
+            {
+                batches.Add((node, new int[Math.Min(size, left)]));
+            }
         }
         var filled = new int[Topology.Nodes];
         foreach (var pfn in pfns)
@@ -363,8 +432,11 @@ public sealed partial class NumaTaskActor
             var candidates = new List<int>();
             var vmas = _state.OwnVmas.All;
             if (vmas.Count > 0)
+            {
                 _state.OwnVmas.CheckRange(vmas[0].Start, vmas[^1].End, discontigOk: true,
                     (vma, s, e) => CollectMisplaced(vma, s, e, m.Flags, allowed, candidates));
+            }
+
             var skipShared = !Profile.MoveSharedPages && (m.Flags & MpolFlags.MoveAll) == 0;
             IsolateCandidates(run, candidates, skipShared, () => SwapoutPages(run, () => FinishMigration(run, Reply)));
         }, _ => { run.Failed = 0; m.Caller.Tell(new MigratePagesDone(m.Token, -(long)Errno.ENODEV, run.Stats(Trace.Now))); });

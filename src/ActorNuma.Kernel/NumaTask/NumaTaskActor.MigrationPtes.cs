@@ -57,8 +57,14 @@ public sealed partial class NumaTaskActor
             outcomes[k] = UnmapOutcome.Unmapped;
         }
         var result = new MigrationUnmapResult(m.Token, Pid, m.Items.Select(i => i.Pfn).ToArray(), outcomes, dirty, write);
-        if (slots.Count > 0) Directory.Swap.Tell(new SwapDevice.SwapDuplicateAndForward(slots.ToArray(), m.Node, result));
-        else m.Node.Tell(result);
+        if (slots.Count > 0)
+        {
+            Directory.Swap.Tell(new SwapDevice.SwapDuplicateAndForward(slots.ToArray(), m.Node, result));
+        }
+        else
+        {
+            m.Node.Tell(result);
+        }
     }
 
     /// <summary><c>remove_migration_pte()</c>: an entry that still names the old page maps the new one, old (not young),
@@ -72,14 +78,22 @@ public sealed partial class NumaTaskActor
         {
             var (vpn, oldPfn, newPfn, write) = m.Items[k];
             var pte = _state.OwnPageTable.Get(vpn);
-            if (_state.Exited || !pte.IsMigration || pte.MigrationPfn != oldPfn) continue;
+            if (_state.Exited || !pte.IsMigration || pte.MigrationPfn != oldPfn)
+            {
+                continue;
+            }
+
             _state.OwnPageTable.Set(vpn, Pte.Present(newPfn, write, young: false));
             _migrationEntries--;
             installed[k] = true;
             woken.Add(vpn);
         }
         m.Node.Tell(new MigrationPtesRemoved(m.Token, Pid, installed));
-        foreach (var vpn in woken) WakeMigrationWaiters(vpn);
+        foreach (var vpn in woken)
+        {
+            WakeMigrationWaiters(vpn);
+        }
+
         if (_migrationEntries == 0 && _forkAfterMigration is { } fork)
         {
             _forkAfterMigration = null;
@@ -90,14 +104,22 @@ public sealed partial class NumaTaskActor
     /// <summary><c>do_swap_page()</c> on a migration entry: <c>migration_entry_wait()</c>, then the fault is retried.</summary>
     private void MigrationEntryWait(TouchOp op, Vma vma, ulong vpn, bool write, Action done)
     {
-        if (!_migrationWaiters.TryGetValue(vpn, out var list)) _migrationWaiters[vpn] = list = new();
+        if (!_migrationWaiters.TryGetValue(vpn, out var list))
+        {
+            _migrationWaiters[vpn] = list = new();
+        }
+
         list.Add((op, vma, write, done));
         Trace.Emit("migration_entry_wait", $"task={Pid} vpn={vpn:x}");
     }
 
     private void WakeMigrationWaiters(ulong vpn)
     {
-        if (!_migrationWaiters.Remove(vpn, out var list)) return;
+        if (!_migrationWaiters.Remove(vpn, out var list))
+        {
+            return;
+        }
+
         foreach (var (op, vma, write, done) in list)
         {
             var batch = new FaultBatch(this, op);
@@ -113,7 +135,11 @@ public sealed partial class NumaTaskActor
     /// only when another task moves a page this one shares (MOVE_ALL): a task's own moves hold its mmap_sem.</summary>
     private bool ForkWaitsForMigration(Fork m)
     {
-        if (_migrationEntries == 0) return false;
+        if (_migrationEntries == 0)
+        {
+            return false;
+        }
+
         _forkAfterMigration = m;
         return true;
     }

@@ -57,9 +57,17 @@ public sealed partial class NumaTaskActor
     private int FollowPage(ulong addr, out int pfn)
     {
         pfn = -1;
-        if (_state.OwnVmas.FindVma(addr) is null) return -(int)Errno.EFAULT;
+        if (_state.OwnVmas.FindVma(addr) is null)
+        {
+            return -(int)Errno.EFAULT;
+        }
+
         var pte = _state.OwnPageTable.Get(addr >> MmConstants.PageShift);
-        if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn) return -(int)Errno.ENOENT;
+        if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn)
+        {
+            return -(int)Errno.ENOENT;
+        }
+
         pfn = pte.Pfn;
         return Topology.PfnToNid(pfn);
     }
@@ -80,7 +88,11 @@ public sealed partial class NumaTaskActor
         {
             var nid = FollowPage(m.Pages[i], out var pfn);
             status[i] = nid;
-            if (pfn < 0 || nid == m.Nodes![i]) continue;
+            if (pfn < 0 || nid == m.Nodes![i])
+            {
+                continue;
+            }
+
             toIsolate.Add((i, pfn));
             // new_page_node: the first entry naming the page decides its target.
             targetOf.TryAdd(pfn, m.Nodes[i]);
@@ -94,7 +106,13 @@ public sealed partial class NumaTaskActor
             MigratePagesDirect(run, pfn => NodePlan(targetOf[pfn]), results, rc => FinishMigration(run, () =>
             {
                 foreach (var (index, pfn) in toIsolate)
-                    if (results.TryGetValue(pfn, out var result) && status[index] == 0) status[index] = result;
+                {
+                    if (results.TryGetValue(pfn, out var result) && status[index] == 0)
+                    {
+                        status[index] = result;
+                    }
+                }
+
                 then(rc, status);
             }));
         });
@@ -112,7 +130,7 @@ public sealed partial class NumaTaskActor
             // One isolation per page: an entry repeating a page isolated by an earlier one gets -EBUSY.
             foreach (var (index, pfn) in entries)
             {
-                if (status[index] != 0 || !isolated.Remove(pfn)) { if (status[index] == 0) status[index] = -(int)Errno.EBUSY; continue; }
+                if (status[index] != 0 || !isolated.Remove(pfn)) { if (status[index] == 0) { status[index] = -(int)Errno.EBUSY; } continue; }
                 run.Pagelist.Add(pfn);
             }
             then();
@@ -124,7 +142,11 @@ public sealed partial class NumaTaskActor
             Directory.Node(group.Key).Tell(new IsolateLruPages(Expect<IsolateLruPagesResult>(res =>
             {
                 var outcome = new Dictionary<int, IsolateOutcome>();
-                for (var k = 0; k < res.Pfns.Length; k++) outcome[res.Pfns[k]] = res.Outcomes[k];
+                for (var k = 0; k < res.Pfns.Length; k++)
+                {
+                    outcome[res.Pfns[k]] = res.Outcomes[k];
+                }
+
                 var seen = new HashSet<int>();
                 foreach (var (index, pfn) in list)
                 {

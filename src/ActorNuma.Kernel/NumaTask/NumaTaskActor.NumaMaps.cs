@@ -32,7 +32,11 @@ public sealed partial class NumaTaskActor
         var pending = new (List<int> Pfns, List<bool> Dirty)?[Topology.Nodes];
         void Send(int node, int vma)
         {
-            if (pending[node] is not { } p || p.Pfns.Count == 0) return;
+            if (pending[node] is not { } p || p.Pfns.Count == 0)
+            {
+                return;
+            }
+
             requests.Add((node, vma, p.Pfns.ToArray(), p.Dirty.ToArray()));
             p.Pfns.Clear();
             p.Dirty.Clear();
@@ -42,15 +46,25 @@ public sealed partial class NumaTaskActor
             var vma = vmas[v];
             foreach (var (_, pte) in _state.OwnPageTable.Range(vma.Start >> MmConstants.PageShift, vma.End >> MmConstants.PageShift))
             {
-                if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn) continue;
+                if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn)
+                {
+                    continue;
+                }
+
                 stats[v] ??= new NumaStats(Topology.Nodes);
                 var node = Topology.PfnToNid(pte.Pfn);
                 var p = pending[node] ??= (new List<int>(), new List<bool>());
                 p.Pfns.Add(pte.Pfn);
                 p.Dirty.Add(pte.Dirty);
-                if (p.Pfns.Count == DescribeChunk) Send(node, v);
+                if (p.Pfns.Count == DescribeChunk)
+                {
+                    Send(node, v);
+                }
             }
-            for (var node = 0; node < pending.Length; node++) Send(node, v);
+            for (var node = 0; node < pending.Length; node++)
+            {
+                Send(node, v);
+            }
         }
         var done = Join(requests.Count, () => replyTo.Tell(new NumaMapsReport(FormatNumaMaps(vmas, stats))));
         foreach (var (node, v, pfns, pteDirty) in requests)
@@ -62,10 +76,26 @@ public sealed partial class NumaTaskActor
                 {
                     var f = d.Flags[k];
                     s.Pages++;
-                    if (pteDirty[k] || f.HasFlag(PageFlags.Dirty)) s.Dirty++;
-                    if (f.HasFlag(PageFlags.SwapCache)) s.SwapCache++;
-                    if (f.HasFlag(PageFlags.Active)) s.Active++;
-                    if (f.HasFlag(PageFlags.Writeback)) s.Writeback++;
+                    if (pteDirty[k] || f.HasFlag(PageFlags.Dirty))
+                    {
+                        s.Dirty++;
+                    }
+
+                    if (f.HasFlag(PageFlags.SwapCache))
+                    {
+                        s.SwapCache++;
+                    }
+
+                    if (f.HasFlag(PageFlags.Active))
+                    {
+                        s.Active++;
+                    }
+
+                    if (f.HasFlag(PageFlags.Writeback))
+                    {
+                        s.Writeback++;
+                    }
+
                     s.MapMax = Math.Max(s.MapMax, d.Mapcounts[k]);
                     s.PerNode[node]++;
                 }
@@ -83,7 +113,11 @@ public sealed partial class NumaTaskActor
             var policy = PolicyAllocation.EffectivePolicy(vmas[v], _state.Policy);
             var sb = new StringBuilder();
             sb.Append(vmas[v].Start.ToString("x8", CultureInfo.InvariantCulture)).Append(' ').Append(policy);
-            if (stats[v] is { } s) AppendStats(sb, s);
+            if (stats[v] is { } s)
+            {
+                AppendStats(sb, s);
+            }
+
             lines.Add(sb.ToString());
         }
         return lines;
@@ -94,14 +128,47 @@ public sealed partial class NumaTaskActor
     private static void AppendStats(StringBuilder sb, NumaStats s)
     {
         var (n, anon) = (s.Pages, s.Pages);
-        if (anon > 0) sb.Append(" anon=").Append(anon);
-        if (s.Dirty > 0) sb.Append(" dirty=").Append(s.Dirty);
-        if (n != anon && n != s.Dirty) sb.Append(" mapped=").Append(n);
-        if (s.MapMax > 1) sb.Append(" mapmax=").Append(s.MapMax);
-        if (s.SwapCache > 0) sb.Append(" swapcache=").Append(s.SwapCache);
-        if (s.Active < n) sb.Append(" active=").Append(s.Active);
-        if (s.Writeback > 0) sb.Append(" writeback=").Append(s.Writeback);
+        if (anon > 0)
+        {
+            sb.Append(" anon=").Append(anon);
+        }
+
+        if (s.Dirty > 0)
+        {
+            sb.Append(" dirty=").Append(s.Dirty);
+        }
+
+        if (n != anon && n != s.Dirty)
+        {
+            sb.Append(" mapped=").Append(n);
+        }
+
+        if (s.MapMax > 1)
+        {
+            sb.Append(" mapmax=").Append(s.MapMax);
+        }
+
+        if (s.SwapCache > 0)
+        {
+            sb.Append(" swapcache=").Append(s.SwapCache);
+        }
+
+        if (s.Active < n)
+        {
+            sb.Append(" active=").Append(s.Active);
+        }
+
+        if (s.Writeback > 0)
+        {
+            sb.Append(" writeback=").Append(s.Writeback);
+        }
+
         for (var node = 0; node < s.PerNode.Length; node++)
-            if (s.PerNode[node] > 0) sb.Append(" N").Append(node).Append('=').Append(s.PerNode[node]);
+        {
+            if (s.PerNode[node] > 0)
+            {
+                sb.Append(" N").Append(node).Append('=').Append(s.PerNode[node]);
+            }
+        }
     }
 }

@@ -47,22 +47,38 @@ public sealed partial class NumaTaskActor
         var byNode = new Dictionary<int, List<int>>();
         var slots = new List<int>();
         foreach (var (start, end) in ranges)
+        {
             foreach (var (vpn, pte) in _state.OwnPageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift).ToArray())
             {
-                if (pte.IsSwap) slots.Add(pte.SwapSlot);
+                if (pte.IsSwap)
+                {
+                    slots.Add(pte.SwapSlot);
+                }
                 else if (pte.IsMigration) { ZapMigrationEntry(vpn); continue; }
                 else if (pte.Pfn != Topology.ZeroPfn)
                 {
                     var nid = Topology.PfnToNid(pte.Pfn);
-                    if (!byNode.TryGetValue(nid, out var list)) byNode[nid] = list = new();
+                    if (!byNode.TryGetValue(nid, out var list))
+                    {
+                        byNode[nid] = list = new();
+                    }
+
                     list.Add(pte.Pfn);
                 }
                 _state.OwnPageTable.Set(vpn, Pte.None);
             }
-        if (slots.Count > 0) Directory.Swap.Tell(new SwapDevice.SwapFree(slots.ToArray(), FreeCache: true));
+        }
+
+        if (slots.Count > 0)
+        {
+            Directory.Swap.Tell(new SwapDevice.SwapFree(slots.ToArray(), FreeCache: true));
+        }
+
         var done = Join(byNode.Count, then);
         foreach (var (nid, pfns) in byNode)
+        {
             Directory.Node(nid).Tell(new NumaNode.ZapPages(Expect<NumaNode.ZapPagesDone>(_ => done()), Self, Pid, pfns.ToArray()));
+        }
     }
 
     /// <summary><c>sys_set_mempolicy</c>: replaces the task policy; INTERLEAVE restarts <c>il_next</c>.</summary>
@@ -71,7 +87,11 @@ public sealed partial class NumaTaskActor
         var check = SyscallChecks.CheckSetMempolicy(m.Mode, m.Nodes, m.MaxNode, m.NodemaskFault, Topology.OnlineNodes, Profile);
         if (check.Errno != Errno.None) { Complete(SyscallResult.Fail(check.Errno)); return; }
         _state.Policy = check.Policy;
-        if (check.IlNext is { } il) _ilNext = il;
+        if (check.IlNext is { } il)
+        {
+            _ilNext = il;
+        }
+
         Trace.Emit("set_mempolicy", $"task={Pid} policy={check.Policy?.ToString() ?? "default"}");
         Complete(SyscallResult.Ok());
     }
@@ -132,7 +152,11 @@ public sealed partial class NumaTaskActor
         Trace.Emit("mbind", $"task={Pid} start=0x{check.Start:x} end=0x{check.End:x} mode={MemPolicy.ModeName(check.Mode)} nodes={check.Nodes} flags={check.Flags}");
         if ((check.Flags & (MpolFlags.Move | MpolFlags.MoveAll)) != 0) { MbindMove(check); return; }
         var err = _state.OwnVmas.CheckRange(check.Start, check.End, check.DiscontigOk, (vma, s, e) => StrictWalk(vma, s, e, check));
-        if (err == Errno.None) err = _state.OwnVmas.MbindRange(check.Start, check.End, check.Policy);
+        if (err == Errno.None)
+        {
+            err = _state.OwnVmas.MbindRange(check.Start, check.End, check.Policy);
+        }
+
         Complete(err == Errno.None ? SyscallResult.Ok() : SyscallResult.Fail(err));
     }
 
@@ -140,11 +164,22 @@ public sealed partial class NumaTaskActor
     /// (EIO). Non-present PTEs are skipped.</summary>
     private Errno StrictWalk(Vma vma, ulong start, ulong end, MbindCheck check)
     {
-        if (!VmaList.CheckRangeWalksVma(vma, check.Flags)) return Errno.None;
+        if (!VmaList.CheckRangeWalksVma(vma, check.Flags))
+        {
+            return Errno.None;
+        }
+
         foreach (var (_, pte) in _state.OwnPageTable.Range(start >> MmConstants.PageShift, end >> MmConstants.PageShift))
         {
-            if (!pte.IsPresent || SkipInWalk(pte.Pfn)) continue;
-            if (!check.Nodes.Contains(Topology.PfnToNid(pte.Pfn))) return Errno.EIO;
+            if (!pte.IsPresent || SkipInWalk(pte.Pfn))
+            {
+                continue;
+            }
+
+            if (!check.Nodes.Contains(Topology.PfnToNid(pte.Pfn)))
+            {
+                return Errno.EIO;
+            }
         }
         return Errno.None;
     }

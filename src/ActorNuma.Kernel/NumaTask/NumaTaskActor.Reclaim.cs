@@ -9,8 +9,15 @@ public sealed partial class NumaTaskActor
     /// <summary><c>wakeup_kswapd()</c> for every zone of the zonelist (each node checks pages_low itself).</summary>
     private void WakeupKswapds(int[] zonelist)
     {
-        if (!_machine.Settings.KswapdEnabled) return;
-        foreach (var node in zonelist) Directory.Node(node).Tell(new Kswapd.Wakeup(node, 0));
+        if (!_machine.Settings.KswapdEnabled)
+        {
+            return;
+        }
+
+        foreach (var node in zonelist)
+        {
+            Directory.Node(node).Tell(new Kswapd.Wakeup(node, 0));
+        }
     }
 
     /// <summary><c>try_to_free_pages()</c>: allocstall; priorities 12 down to 0, shrink_zone on each zone of the zonelist
@@ -26,7 +33,11 @@ public sealed partial class NumaTaskActor
         var priority = VmScan.DefPriority;
         void End(long progress)
         {
-            foreach (var node in zonelist) Directory.Node(node).Tell(new EndReclaimRun());
+            foreach (var node in zonelist)
+            {
+                Directory.Node(node).Tell(new EndReclaimRun());
+            }
+
             Trace.Emit("mm_vmscan_direct_reclaim_end", $"task={Pid} nr_reclaimed={totalReclaimed}");
             then(progress);
         }
@@ -42,8 +53,15 @@ public sealed partial class NumaTaskActor
                     if (VmScan.ReclaimedEnough(totalReclaimed)) { End(totalReclaimed); return; }
                     var wait = VmScan.CongestionWaitAfter(scannedNow, priority);
                     priority--;
-                    if (wait) AfterDelay(VmScan.CongestionWait, Priority);
-                    else Priority();
+                    if (wait)
+                    {
+                        AfterDelay(VmScan.CongestionWait, Priority);
+                    }
+                    else
+                    {
+                        Priority();
+                    }
+
                     return;
                 }
                 var node = zonelist[zone++];
@@ -58,10 +76,20 @@ public sealed partial class NumaTaskActor
             NextZone();
         }
         // zone->temp_priority = DEF_PRIORITY for every zone of the zonelist; then the priority loop.
-        foreach (var node in zonelist) Directory.Node(node).Tell(new Kswapd.BeginReclaimRun(IsKswapd: false));
+        foreach (var node in zonelist)
+        {
+            Directory.Node(node).Tell(new Kswapd.BeginReclaimRun(IsKswapd: false));
+        }
+
         var ownNode = Topology.CpuToNode(_state.Cpu);
-        if (zonelist.Contains(ownNode)) Priority();
-        else DrainCpus([_state.Cpu], zonelist, Priority);
+        if (zonelist.Contains(ownNode))
+        {
+            Priority();
+        }
+        else
+        {
+            DrainCpus([_state.Cpu], zonelist, Priority);
+        }
     }
 
     /// <summary>__alloc_pages after reclaim made no progress and the pages_high try failed: <c>out_of_memory()</c>, then
@@ -70,8 +98,14 @@ public sealed partial class NumaTaskActor
     {
         Directory.Kernel.Tell(new KernelRoot.OutOfMemory(Expect<KernelRoot.OomDone>(r =>
         {
-            if (r.Victim == Pid || r.Victim == 0) killed();
-            else restart();
+            if (r.Victim == Pid || r.Victim == 0)
+            {
+                killed();
+            }
+            else
+            {
+                restart();
+            }
         }), Self, Pid));
     }
 

@@ -42,7 +42,10 @@ public sealed partial class NumaTaskActor
         _stopped = false;
         Trace.Emit("task_resume", $"task={Pid}");
         replyTo.Tell(new Resumed(m.Tag, SyscallResult.Ok()));
-        if (_current is null) RunNext();
+        if (_current is null)
+        {
+            RunNext();
+        }
     }
 
     /// <summary>While stopped the queued syscalls wait.</summary>

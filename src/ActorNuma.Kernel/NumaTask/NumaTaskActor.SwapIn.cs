@@ -16,7 +16,11 @@ public sealed partial class NumaTaskActor
     /// <c>remove_exclusive_swap_page</c>; a store the page cannot take goes on to do_wp_page.</summary>
     private void DoSwapPages(TouchOp op, List<SwapFault> faults)
     {
-        if (faults.Count == 0) return;
+        if (faults.Count == 0)
+        {
+            return;
+        }
+
         var bySlot = new Dictionary<int, SwapFault>(faults.Count);
         var slots = new int[faults.Count];
         var vpns = new uint[faults.Count];
@@ -65,8 +69,16 @@ public sealed partial class NumaTaskActor
         {
             var key = new PlanKey(plan.Zonelist, plan.Interleave, AllocPurpose.SwapIn);
             var g = 0;
-            while (g < groups.Count && !groups[g].Key.Equals(key)) g++;
-            if (g == groups.Count) groups.Add((key, plan, []));
+            while (g < groups.Count && !groups[g].Key.Equals(key))
+            {
+                g++;
+            }
+
+            if (g == groups.Count)
+            {
+                groups.Add((key, plan, []));
+            }
+
             groups[g].Items.Add(item);
         }
         for (var k = 0; k < m.Slots.Length; k++)
@@ -87,7 +99,10 @@ public sealed partial class NumaTaskActor
                 }
                 (vma, next, addr) = NextReadaheadAddress(vma, next, addr);
             }
-            if (requested.Add(f.Slot)) Add(new AllocItem((uint)f.Vpn, 0, f.Slot, SwapInKind.Fault), Plan(f.Vma, f.Vpn));
+            if (requested.Add(f.Slot))
+            {
+                Add(new AllocItem((uint)f.Vpn, 0, f.Slot, SwapInKind.Fault), Plan(f.Vma, f.Vpn));
+            }
         }
         var allRead = Join(groups.Count, () => DoSwapPages(op, later));
         foreach (var (_, plan, group) in groups)
@@ -99,7 +114,10 @@ public sealed partial class NumaTaskActor
                 onOom: failed =>
                 {
                     op.Oom = true;
-                    foreach (var i in failed.Where(i => i.Kind != SwapInKind.Readahead)) bySlot[i.SwapSlot].Done();
+                    foreach (var i in failed.Where(i => i.Kind != SwapInKind.Readahead))
+                    {
+                        bySlot[i.SwapSlot].Done();
+                    }
                 },
                 completed: allRead);
         }
@@ -116,7 +134,11 @@ public sealed partial class NumaTaskActor
     private (Vma? Vma, Vma? Next, ulong Addr) NextReadaheadAddress(Vma? vma, Vma? next, ulong addr)
     {
         addr += MmConstants.PageSize;
-        if (addr == 0) vma = null;
+        if (addr == 0)
+        {
+            vma = null;
+        }
+
         if (vma is not null)
         {
             if (addr >= vma.End)
@@ -124,7 +146,10 @@ public sealed partial class NumaTaskActor
                 vma = next;
                 next = VmNext(vma);
             }
-            if (vma is not null && addr < vma.Start) vma = null;
+            if (vma is not null && addr < vma.Start)
+            {
+                vma = null;
+            }
         }
         else if (next is not null && addr >= next.Start)
         {
@@ -154,24 +179,42 @@ public sealed partial class NumaTaskActor
         var faulted = new List<MappedSwapPage>(pages.Length);
         foreach (var page in pages)
         {
-            if (page.Kind == SwapInKind.Readahead) continue;
+            if (page.Kind == SwapInKind.Readahead)
+            {
+                continue;
+            }
+
             var f = bySlot[page.Slot];
             faulted.Add(page);
             if (major) { op.Major++; Count(VmEvent.Pgmajfault); }
             _state.OwnPageTable.Set(f.Vpn, Pte.Present(page.Pfn, write: false, young: true));
             CheckRead(f.Vpn, page.Contents);
         }
-        if (faulted.Count == 0) return;
+        if (faulted.Count == 0)
+        {
+            return;
+        }
+
         var slots = new int[faulted.Count];
         var pfns = new int[faulted.Count];
-        for (var k = 0; k < faulted.Count; k++) (slots[k], pfns[k]) = (faulted[k].Slot, faulted[k].Pfn);
+        for (var k = 0; k < faulted.Count; k++)
+        {
+            (slots[k], pfns[k]) = (faulted[k].Slot, faulted[k].Pfn);
+        }
+
         Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(slots, pfns));
         var next = new FaultBatch(this, op);
         foreach (var page in faulted)
         {
             var f = bySlot[page.Slot];
-            if (f.Write) DoWpPage(next, f.Vma, f.Vpn, page.Pfn, f.Done);
-            else f.Done();
+            if (f.Write)
+            {
+                DoWpPage(next, f.Vma, f.Vpn, page.Pfn, f.Done);
+            }
+            else
+            {
+                f.Done();
+            }
         }
         next.Flush();
     }

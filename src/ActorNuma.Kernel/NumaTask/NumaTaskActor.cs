@@ -44,7 +44,11 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         {
             case Syscall call:
                 _queue.Enqueue((call, Sender));
-                if (_current is null) RunNext();
+                if (_current is null)
+                {
+                    RunNext();
+                }
+
                 break;
             case TryToUnmap or PageReferenced or IMigrationPteRequest when _pageTableLock is PageTableLock.CopyingPageRange copy:
                 copy.Waiting.Enqueue(message);
@@ -81,7 +85,11 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
     {
         while (_current is null && _queue.Count > 0)
         {
-            if (StoppedHoldsQueue() || MmapSemWriterWaits(_queue.Peek().Call)) return;
+            if (StoppedHoldsQueue() || MmapSemWriterWaits(_queue.Peek().Call))
+            {
+                return;
+            }
+
             var (call, replyTo) = _queue.Dequeue();
             _current = call;
             _caller = replyTo;
@@ -129,7 +137,11 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             return;
         }
         ReleaseMmapSem();
-        while (_deferredMoves.Count > 0) HandleDoMovePages(_deferredMoves.Dequeue());
+        while (_deferredMoves.Count > 0)
+        {
+            HandleDoMovePages(_deferredMoves.Dequeue());
+        }
+
         RunNext();
     }
 
@@ -160,7 +172,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
     {
         if (count == 0) { then(); return () => { }; }
         var left = count;
-        return () => { if (--left == 0) then(); };
+        return () => { if (--left == 0) { then(); } };
     }
 
     // ---- rmap requests from nodes (served at once) ------------------------------------------------------------
@@ -202,7 +214,11 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var pte = _state.OwnPageTable.Get(m.Vpns[k]);
-            if (_state.Exited || !pte.IsPresent || pte.Pfn != m.Pfns[k] || !pte.Young) continue;
+            if (_state.Exited || !pte.IsPresent || pte.Pfn != m.Pfns[k] || !pte.Young)
+            {
+                continue;
+            }
+
             young[k] = true;
             _state.OwnPageTable.Set(m.Vpns[k], pte.MkOld());
         }
@@ -220,17 +236,33 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         long swapped = 0, present = 0;
         var start = m.Addr >> MmConstants.PageShift;
         var end = start + (ulong)Math.Max(0, m.Pages);
-        if (end < start) end = ulong.MaxValue;
+        if (end < start)
+        {
+            end = ulong.MaxValue;
+        }
+
         var byNode = m.SwapCache ? new Dictionary<int, List<int>>() : null;
         foreach (var (_, pte) in _state.OwnPageTable.Range(start, end))
         {
             if (pte.IsSwap) { swapped++; continue; }
-            if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn) continue;
+            if (!pte.IsPresent || pte.Pfn == Topology.ZeroPfn)
+            {
+                continue;
+            }
+
             present++;
             var nid = Topology.PfnToNid(pte.Pfn);
             perNode[nid] = perNode.GetValueOrDefault(nid) + 1;
-            if (byNode is null) continue;
-            if (!byNode.TryGetValue(nid, out var list)) byNode[nid] = list = new();
+            if (byNode is null)
+            {
+                continue;
+            }
+
+            if (!byNode.TryGetValue(nid, out var list))
+            {
+                byNode[nid] = list = new();
+            }
+
             list.Add(pte.Pfn);
         }
         var report = new PagesReport(perNode, swapped, (long)(end - start) - present - swapped);
@@ -239,12 +271,20 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         var chunks = byNode.SelectMany(kv => kv.Value.Chunk(DescribeChunk).Select(c => (Node: kv.Key, Pfns: c))).ToList();
         var done = Join(chunks.Count, () => replyTo.Tell(report with { SwapCache = inCache }));
         foreach (var (node, pfns) in chunks)
+        {
             Directory.Node(node).Tell(new NumaNode.DescribePages(Expect<NumaNode.PagesDescribed>(r =>
             {
                 foreach (var f in r.Flags)
-                    if (f.HasFlag(PageFlags.SwapCache)) inCache++;
+                {
+                    if (f.HasFlag(PageFlags.SwapCache))
+                    {
+                        inCache++;
+                    }
+                }
+
                 done();
             }), Self, pfns));
+        }
     }
 
     private void Count(VmEvent e, long n = 1) => _state.OwnStat.Count(e, n);

@@ -20,7 +20,11 @@ public sealed partial class KernelRootActor
         // The victim itself ran out while dying: it fails its fault and exits (it has TIF_MEMDIE; nothing is left).
         if (m.Pid == _dying) { m.ReplyTo.Tell(new KernelRoot.OomDone(m.Token, m.Pid)); return; }
         _oomWaiting.Add(m);
-        if (_dying is not null || _sizesWaiting > 0) return;
+        if (_dying is not null || _sizesWaiting > 0)
+        {
+            return;
+        }
+
         SelectBadProcess();
     }
 
@@ -28,17 +32,35 @@ public sealed partial class KernelRootActor
     {
         _sizes.Clear();
         _sizesWaiting = _tasks.Count;
-        if (_sizesWaiting == 0) return;
+        if (_sizesWaiting == 0)
+        {
+            return;
+        }
+
         var token = _replies.Expect<NumaTask.TotalVm>(_sizesWaiting, HandleTotalVm);
-        foreach (var task in _tasks.Values) task.Tell(new NumaTask.GetTotalVm(token));
+        foreach (var task in _tasks.Values)
+        {
+            task.Tell(new NumaTask.GetTotalVm(token));
+        }
     }
 
     private void HandleTotalVm(NumaTask.TotalVm m)
     {
-        if (!m.Exited) _sizes[m.Pid] = m.Pages;
-        if (--_sizesWaiting > 0) return;
+        if (!m.Exited)
+        {
+            _sizes[m.Pid] = m.Pages;
+        }
+
+        if (--_sizesWaiting > 0)
+        {
+            return;
+        }
         // A task that finished exiting after it answered is no candidate (its TaskExited came first).
-        foreach (var pid in _exited) _sizes.Remove(pid);
+        foreach (var pid in _exited)
+        {
+            _sizes.Remove(pid);
+        }
+
         if (_sizes.Count == 0) { Answer(victim: 0); return; }
         var victim = _sizes.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).First().Key;
         _machine.Trace.Emit("oom_select_bad_process", $"victim={victim} total_vm={_sizes[victim]} candidates={_sizes.Count}");
@@ -59,14 +81,22 @@ public sealed partial class KernelRootActor
     {
         _exited.Add(m.Pid);
         ExitNotify(m.Pid, m.Status);
-        if (_dying != m.Pid) return;
+        if (_dying != m.Pid)
+        {
+            return;
+        }
+
         _dying = null;
         Answer(m.Pid);
     }
 
     private void Answer(int victim)
     {
-        foreach (var w in _oomWaiting) w.ReplyTo.Tell(new KernelRoot.OomDone(w.Token, victim));
+        foreach (var w in _oomWaiting)
+        {
+            w.ReplyTo.Tell(new KernelRoot.OomDone(w.Token, victim));
+        }
+
         _oomWaiting.Clear();
     }
 }

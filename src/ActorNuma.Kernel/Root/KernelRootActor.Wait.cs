@@ -42,7 +42,10 @@ public sealed partial class KernelRootActor
 
     private void HandleExitMm(KernelRoot.ExitMm m)
     {
-        if (_procs.TryGetValue(m.Pid, out var p)) p.MmReleased = true;
+        if (_procs.TryGetValue(m.Pid, out var p))
+        {
+            p.MmReleased = true;
+        }
     }
 
     private void HandleCancelWait4(KernelRoot.CancelWait4 m) => _waiters.RemoveAll(w => w.Parent == m.Parent);
@@ -51,17 +54,28 @@ public sealed partial class KernelRootActor
     /// parent waiting for it reaps it; init reaps its own at once.</summary>
     private void ExitNotify(int pid, int status)
     {
-        if (!_procs.TryGetValue(pid, out var p)) return;
+        if (!_procs.TryGetValue(pid, out var p))
+        {
+            return;
+        }
+
         p.Zombie = true;
         p.Status = status;
         foreach (var child in _procs.Values.Where(c => c.Parent == pid).ToArray())
         {
             child.Parent = 0;
-            if (child.Zombie) Release(child);
+            if (child.Zombie)
+            {
+                Release(child);
+            }
         }
         if (p.Parent == 0) { Release(p); return; }
         var waiter = _waiters.FirstOrDefault(w => w.Parent == p.Parent && Matches(w, pid));
-        if (waiter is null) return;
+        if (waiter is null)
+        {
+            return;
+        }
+
         _waiters.Remove(waiter);
         Reap(waiter, p);
     }

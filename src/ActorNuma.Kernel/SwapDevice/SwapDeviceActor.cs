@@ -43,7 +43,13 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             case AddToSwap m: HandleAddToSwap(m); break;
             case SwapDuplicateAndForward m:
                 foreach (var slot in m.Slots)
-                    if (!_map.SwapDuplicate(slot)) throw new InvalidOperationException($"swap_duplicate: bad entry {slot}");
+                {
+                    if (!_map.SwapDuplicate(slot))
+                    {
+                        throw new InvalidOperationException($"swap_duplicate: bad entry {slot}");
+                    }
+                }
+
                 m.ForwardTo.Tell(m.Message);
                 break;
             case SwapWritepage m: HandleWritepage(m); break;
@@ -66,10 +72,18 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 }
                 Trace.EmitEach("mm_remove_exclusive_swap_page", m.Slots.Length, m,
                     static (fields, m, k) => fields.Append(CultureInfo.InvariantCulture, $"slot={m.Slots[k]} pfn={m.Pfns[k]}"));
-                if (m.FromSwapIn) SwapInExclusiveAnswered();
+                if (m.FromSwapIn)
+                {
+                    SwapInExclusiveAnswered();
+                }
+
                 break;
             case ExclusiveRefused m:
-                if (m.FromSwapIn) SwapInExclusiveAnswered();
+                if (m.FromSwapIn)
+                {
+                    SwapInExclusiveAnswered();
+                }
+
                 break;
             case LookupSwapCache m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
             case SwapCacheHitStale m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
@@ -83,12 +97,22 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             case SwapFreeAfterSwapIn m: HandleSwapFreeAfterSwapIn(m); break;
             case OfferSwapCache m:
                 if (_map.Count(m.Slot) == 1 && _map.CachedPfn(m.Slot) == m.Pfn)
+                {
                     NodeOf(m.Pfn).Tell(new NumaNode.TryRemoveExclusive([m.Slot], [m.Pfn], m.ExpectedCount));
+                }
+
                 break;
             case CanShareSwapPage m:
                 // Behind the swap-ins still queued: a fault's own swap_free comes before its do_wp_page asks.
-                if (_swapInExclusivePending || _swapInFrees.Count > 0) _swapInFrees.Enqueue((-1, -1, m));
-                else AnswerCanShare(m);
+                if (_swapInExclusivePending || _swapInFrees.Count > 0)
+                {
+                    _swapInFrees.Enqueue((-1, -1, m));
+                }
+                else
+                {
+                    AnswerCanShare(m);
+                }
+
                 break;
             case GetSwapInfo m: Sender.Tell(new SwapInfo(m.Token, _map.TotalSwapPages, _map.NrSwapPages)); break;
             case SwapCacheReplace m:
@@ -111,9 +135,17 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var slot = _map.GetSwapPage();
-            if (slot == 0) continue;
+            if (slot == 0)
+            {
+                continue;
+            }
+
             var err = _map.AddToSwapCache(slot, m.Pfns[k]);
-            if (err != Errno.None) throw new InvalidOperationException($"__add_to_swap_cache({slot}) of a fresh slot: {err}");
+            if (err != Errno.None)
+            {
+                throw new InvalidOperationException($"__add_to_swap_cache({slot}) of a fresh slot: {err}");
+            }
+
             slots[k] = slot;
         }
         m.ReplyTo.Tell(new AddedToSwap(m.Token, m.Pfns, slots));
@@ -141,7 +173,11 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             written.Add(item.Pfn);
         }
         m.Node.Tell(new SwapWriteStarted(m.Token, written.ToArray(), exclusive.ToArray()));
-        if (written.Count == 0) return;
+        if (written.Count == 0)
+        {
+            return;
+        }
+
         _state.WritesInFlight += written.Count;
         Submit(_writeQueue, written.Count, new WriteDone(m.Node, written.ToArray()));
     }
@@ -152,8 +188,14 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     {
         var now = Now;
         var due = queue.Submit(now, pages);
-        if (due <= now) Self.Tell(completion);
-        else StartKernelTimer(Timers, ++_timerSeq, completion, due - now);
+        if (due <= now)
+        {
+            Self.Tell(completion);
+        }
+        else
+        {
+            StartKernelTimer(Timers, ++_timerSeq, completion, due - now);
+        }
     }
 
     /// <summary><c>lookup_swap_cache</c> for each slot: hits go to their pages' nodes with swap_map[slot], one message
@@ -168,12 +210,23 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             var pfn = _map.CachedPfn(slots[k]);
             if (pfn < 0) { missSlots.Add(slots[k]); missVpns.Add(vpns[k]); continue; }
             var node = Machine.Topology.PfnToNid(pfn);
-            if (!hits.TryGetValue(node, out var list)) hits[node] = list = new(slots.Length);
+            if (!hits.TryGetValue(node, out var list))
+            {
+                hits[node] = list = new(slots.Length);
+            }
+
             list.Add(new NumaNode.SwapHit(slots[k], pfn, vpns[k], _map.Count(slots[k])));
         }
         foreach (var (node, list) in hits.OrderBy(kv => kv.Key))
+        {
             Machine.Directory.Node(node).Tell(new NumaNode.SwapCacheHit(token, task, taskId, list.ToArray()));
-        if (missSlots.Count == 0) return;
+        }
+
+        if (missSlots.Count == 0)
+        {
+            return;
+        }
+
         var windows = missSlots.Select(ValidSwapHandles).ToArray();
         task.Tell(new SwapCacheMiss(token, missSlots.ToArray(), missVpns.ToArray(), windows.Select(w => w.Start).ToArray(),
             windows.Select(w => w.Count).ToArray()));
@@ -185,7 +238,11 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     private (int Start, int Count) ValidSwapHandles(int slot)
     {
         var cluster = Machine.Settings.EffectivePageCluster;
-        if (cluster == 0) return (0, 0);
+        if (cluster == 0)
+        {
+            return (0, 0);
+        }
+
         var i = 1 << cluster;
         var toff = (slot >> cluster) << cluster;
         if (toff == 0) { toff++; i--; }
@@ -193,7 +250,11 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         var count = 0;
         do
         {
-            if (toff > _map.TotalSwapPages || _map.Count(toff) == 0) break;
+            if (toff > _map.TotalSwapPages || _map.Count(toff) == 0)
+            {
+                break;
+            }
+
             toff++;
             count++;
         } while (--i > 0);
@@ -219,7 +280,11 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             readPfns.Add(m.Pfns[k]);
         }
         m.Node.Tell(new SwapCacheAdded(m.Token, m.Slots, m.Pfns, exists));
-        if (readSlots.Count == 0) return;
+        if (readSlots.Count == 0)
+        {
+            return;
+        }
+
         _state.OwnStat.Count(VmEvent.Pswpin, readSlots.Count);
         _state.OwnStat.Count(VmEvent.Pgpgin, 4L * readSlots.Count);
         _state.ReadsInFlight += readSlots.Count;
@@ -234,10 +299,17 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         foreach (var slot in m.Slots)
         {
             _map.SwapFree(slot);
-            if (!m.FreeCache || _map.Count(slot) != 1) continue;
+            if (!m.FreeCache || _map.Count(slot) != 1)
+            {
+                continue;
+            }
+
             var pfn = _map.CachedPfn(slot);
             // free_swap_and_cache(): "Only cache user (+us), or swap space full? Free it!"
-            if (pfn >= 0) offers.Add(slot, pfn, evenIfShared: _map.VmSwapFull);
+            if (pfn >= 0)
+            {
+                offers.Add(slot, pfn, evenIfShared: _map.VmSwapFull);
+            }
         }
         offers.Send();
     }
@@ -253,7 +325,11 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(); mm/swapfile.c remove_exclusive_swap_page().</remarks>
     private void HandleSwapFreeAfterSwapIn(SwapFreeAfterSwapIn m)
     {
-        for (var k = 0; k < m.Slots.Length; k++) _swapInFrees.Enqueue((m.Slots[k], m.Pfns[k], null));
+        for (var k = 0; k < m.Slots.Length; k++)
+        {
+            _swapInFrees.Enqueue((m.Slots[k], m.Pfns[k], null));
+        }
+
         SwapFreeAfterSwapIns();
     }
 
@@ -263,7 +339,11 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         {
             if (fault.Share is { } share) { AnswerCanShare(share); continue; }
             _map.SwapFree(fault.Slot);
-            if (!_map.VmSwapFull || _map.Count(fault.Slot) != 1 || _map.CachedPfn(fault.Slot) != fault.Pfn) continue;
+            if (!_map.VmSwapFull || _map.Count(fault.Slot) != 1 || _map.CachedPfn(fault.Slot) != fault.Pfn)
+            {
+                continue;
+            }
+
             _swapInExclusivePending = true;
             NodeOf(fault.Pfn).Tell(new NumaNode.TryRemoveExclusive([fault.Slot], [fault.Pfn], ExpectedCount: 2) { FromSwapIn = true });
         }
@@ -294,16 +374,25 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             var node = device.Machine.Topology.PfnToNid(pfn);
             _groups ??= new();
             foreach (var g in _groups)
+            {
                 if (g.Node == node && g.EvenIfShared == evenIfShared) { g.Slots.Add(slot); g.Pfns.Add(pfn); return; }
+            }
+
             _groups.Add((node, evenIfShared, [slot], [pfn]));
         }
 
         public void Send()
         {
-            if (_groups is null) return;
+            if (_groups is null)
+            {
+                return;
+            }
+
             foreach (var g in _groups)
+            {
                 device.Machine.Directory.Node(g.Node).Tell(
                     new NumaNode.TryRemoveExclusive(g.Slots.ToArray(), g.Pfns.ToArray(), expectedCount, g.EvenIfShared));
+            }
         }
     }
 }

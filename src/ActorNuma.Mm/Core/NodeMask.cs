@@ -25,7 +25,11 @@ public readonly record struct NodeMask(ulong Bits)
     /// <summary><c>next_node(n, mask)</c>: the next set node after <paramref name="n"/>, or -1.</summary>
     public int Next(int n)
     {
-        if (n >= 63) return -1;
+        if (n >= 63)
+        {
+            return -1;
+        }
+
         var rest = Bits & ~((2UL << n) - 1);
         return rest == 0 ? -1 : BitOperations.TrailingZeroCount(rest);
     }
@@ -34,13 +38,20 @@ public readonly record struct NodeMask(ulong Bits)
     public int Nth(int index)
     {
         var n = First;
-        for (var i = 0; i < index; i++) n = Next(n);
+        for (var i = 0; i < index; i++)
+        {
+            n = Next(n);
+        }
+
         return n;
     }
 
     public IEnumerable<int> Nodes()
     {
-        for (var n = First; n >= 0; n = Next(n)) yield return n;
+        for (var n = First; n >= 0; n = Next(n))
+        {
+            yield return n;
+        }
     }
 
     public override string ToString() => string.Join(",", Nodes());

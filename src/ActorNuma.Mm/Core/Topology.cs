@@ -6,9 +6,21 @@ public sealed record Topology
 {
     public Topology(int nodes, int cpusPerNode, int pagesPerNode, int[][]? distances = null)
     {
-        if (nodes is < 1 or > NodeMask.MaxNumNodes) throw new ArgumentOutOfRangeException(nameof(nodes));
-        if (cpusPerNode < 1) throw new ArgumentOutOfRangeException(nameof(cpusPerNode));
-        if (pagesPerNode < 16) throw new ArgumentOutOfRangeException(nameof(pagesPerNode));
+        if (nodes is < 1 or > NodeMask.MaxNumNodes)
+        {
+            throw new ArgumentOutOfRangeException(nameof(nodes));
+        }
+
+        if (cpusPerNode < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(cpusPerNode));
+        }
+
+        if (pagesPerNode < 16)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pagesPerNode));
+        }
+
         Nodes = nodes;
         CpusPerNode = cpusPerNode;
         PagesPerNode = pagesPerNode;

@@ -116,7 +116,10 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
             first = 1;
         }
         // Free list LIFO; push in reverse so that low frames are handed out first, which keeps traces readable.
-        for (var i = pages - 1; i >= first; i--) PushFree(i);
+        for (var i = pages - 1; i >= first; i--)
+        {
+            PushFree(i);
+        }
     }
 
     public int Node { get; }
@@ -174,9 +177,19 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     /// <summary>The holder's reference now belongs to someone else (a mapping) or is dropped by the caller.</summary>
     public void ReleaseHold(int i)
     {
-        if (_holds is null || !_holds.TryGetValue(i, out var h)) throw new InvalidOperationException($"pfn {PfnOf(i)} has no hold to release");
-        if (h.Count == 1) _holds.Remove(i);
-        else _holds[i] = (h.Count - 1, h.Last);
+        if (_holds is null || !_holds.TryGetValue(i, out var h))
+        {
+            throw new InvalidOperationException($"pfn {PfnOf(i)} has no hold to release");
+        }
+
+        if (h.Count == 1)
+        {
+            _holds.Remove(i);
+        }
+        else
+        {
+            _holds[i] = (h.Count - 1, h.Last);
+        }
     }
 
     /// <summary>How many references work in progress holds on the page, and the last holder.</summary>
@@ -198,7 +211,11 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     /// <remarks>Kernel: mm/page_alloc.c buffered_rmqueue() + prep_new_page().</remarks>
     public int AllocFrame()
     {
-        if (_freeHead == NoLink) return -1;
+        if (_freeHead == NoLink)
+        {
+            return -1;
+        }
+
         var i = _freeHead;
         _freeHead = _next[i];
         FreePages--;
@@ -222,9 +239,12 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
         const PageFlags bad = PageFlags.Lru | PageFlags.Locked | PageFlags.Writeback | PageFlags.SwapCache
                               | PageFlags.Reserved | PageFlags.Active | PageFlags.Private | PageFlags.Reclaim;
         if (_mapcount[i] != 0 || _count[i] != 0 || (Flags(i) & bad) != 0)
+        {
             throw new InvalidOperationException(
                 $"Bad page state: freeing pfn {PfnOf(i)} on node {Node} with count {_count[i]}, mapcount {_mapcount[i]}, " +
                 $"flags {PageFlagNames.Format(Flags(i))}");
+        }
+
         _flags[i] = 0;
         _rmapTask[i] = 0;
         _sharedRmap?.Remove(i);
@@ -249,9 +269,20 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     public PutResult PutPage(int i)
     {
         if (_count[i] <= 0)
+        {
             throw new InvalidOperationException($"put_page on pfn {PfnOf(i)} (node {Node}) with count {_count[i]}");
-        if (--_count[i] > 0) return PutResult.Alive;
-        if (Test(i, PageFlags.Lru)) return PutResult.ReleasePending;
+        }
+
+        if (--_count[i] > 0)
+        {
+            return PutResult.Alive;
+        }
+
+        if (Test(i, PageFlags.Lru))
+        {
+            return PutResult.ReleasePending;
+        }
+
         FreeFrame(i);
         return PutResult.Freed;
     }
@@ -267,7 +298,11 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
             DelPageFromLru(i);
             Clear(i, PageFlags.Active);
         }
-        if (_count[i] != 0) return false;
+        if (_count[i] != 0)
+        {
+            return false;
+        }
+
         FreeFrame(i);
         return true;
     }
@@ -285,9 +320,16 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
         else
         {
             if (_rmapVpn[i] != vpn)
+            {
                 throw new InvalidOperationException($"pfn {PfnOf(i)} mapped at two page offsets ({_rmapVpn[i]:x}, {vpn:x})");
+            }
+
             _sharedRmap ??= new Dictionary<int, List<int>>();
-            if (!_sharedRmap.TryGetValue(i, out var list)) _sharedRmap[i] = list = new List<int>(2);
+            if (!_sharedRmap.TryGetValue(i, out var list))
+            {
+                _sharedRmap[i] = list = new List<int>(2);
+            }
+
             list.Add(task);
         }
         _mapcount[i]++;
@@ -296,7 +338,11 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     /// <summary><c>page_remove_rmap()</c> for the mapping in <paramref name="task"/>.</summary>
     public void RemoveRmap(int i, int task)
     {
-        if (_mapcount[i] <= 0) throw new InvalidOperationException($"page_remove_rmap: pfn {PfnOf(i)} not mapped");
+        if (_mapcount[i] <= 0)
+        {
+            throw new InvalidOperationException($"page_remove_rmap: pfn {PfnOf(i)} not mapped");
+        }
+
         _mapcount[i]--;
         if (_sharedRmap is not null && _sharedRmap.TryGetValue(i, out var list))
         {
@@ -306,12 +352,24 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
                 list.RemoveAt(list.Count - 1);
             }
             else if (!list.Remove(task))
+            {
                 throw new InvalidOperationException($"page_remove_rmap: task {task} does not map pfn {PfnOf(i)}");
-            if (list.Count == 0) _sharedRmap.Remove(i);
+            }
+
+            if (list.Count == 0)
+            {
+                _sharedRmap.Remove(i);
+            }
         }
         else if (_rmapTask[i] != task)
+        {
             throw new InvalidOperationException($"page_remove_rmap: task {task} does not map pfn {PfnOf(i)}");
-        if (_mapcount[i] == 0) _rmapTask[i] = 0;
+        }
+
+        if (_mapcount[i] == 0)
+        {
+            _rmapTask[i] = 0;
+        }
     }
 
     /// <summary>The page offset at which every mapper maps the page (anon pages keep their address across fork).</summary>
@@ -345,7 +403,11 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
 
             public bool MoveNext()
             {
-                if (!set._any) return false;
+                if (!set._any)
+                {
+                    return false;
+                }
+
                 _pos++;
                 return _pos == 0 || (set._more is not null && _pos - 1 < set._more.Count);
             }
@@ -364,7 +426,11 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
         Set(i, PageFlags.SwapCache);
         // add_to_swap marks the page up to date and dirty (it must be written); a page being read is up to date only
         // when the read completes.
-        if (forWrite) Set(i, PageFlags.Uptodate | PageFlags.Dirty);
+        if (forWrite)
+        {
+            Set(i, PageFlags.Uptodate | PageFlags.Dirty);
+        }
+
         _private[i] = entry;
         _count[i]++;
     }
@@ -381,11 +447,31 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     /// <summary><c>add_page_to_active_list</c> / <c>add_page_to_inactive_list</c>: at the head.</summary>
     public void AddToLru(int i, bool active)
     {
-        if (Test(i, PageFlags.Lru)) throw new InvalidOperationException($"pfn {PfnOf(i)} already PG_lru");
+        if (Test(i, PageFlags.Lru))
+        {
+            throw new InvalidOperationException($"pfn {PfnOf(i)} already PG_lru");
+        }
+
         Set(i, PageFlags.Lru);
-        if (active) Set(i, PageFlags.Active); else Clear(i, PageFlags.Active);
+        if (active)
+        {
+            Set(i, PageFlags.Active);
+        }
+        else
+        {
+            Clear(i, PageFlags.Active);
+        }
+
         LinkAfter(active ? _activeHead : _inactiveHead, i);
-        if (active) NrActive++; else NrInactive++;
+        if (active)
+        {
+            NrActive++;
+        }
+        else
+        {
+            NrInactive++;
+        }
+
         _place[i] = FramePlace.Lru;
         _owner[i] = 0;
     }
@@ -400,7 +486,11 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     /// <summary>Moves an LRU page from the inactive to the active list head: <c>activate_page</c>.</summary>
     public void ActivatePage(int i)
     {
-        if (!Test(i, PageFlags.Lru) || Test(i, PageFlags.Active)) return;
+        if (!Test(i, PageFlags.Lru) || Test(i, PageFlags.Active))
+        {
+            return;
+        }
+
         Unlink(i);
         NrInactive--;
         Set(i, PageFlags.Active);
@@ -413,7 +503,15 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     public void DelPageFromLru(int i)
     {
         Unlink(i);
-        if (Test(i, PageFlags.Active)) NrActive--; else NrInactive--;
+        if (Test(i, PageFlags.Active))
+        {
+            NrActive--;
+        }
+        else
+        {
+            NrInactive--;
+        }
+
         _place[i] = FramePlace.InFlight;
     }
 
@@ -438,7 +536,10 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
 
     public IEnumerable<int> FreeList()
     {
-        for (var i = _freeHead; i != NoLink; i = _next[i]) yield return i;
+        for (var i = _freeHead; i != NoLink; i = _next[i])
+        {
+            yield return i;
+        }
     }
 
     private void LinkAfter(int at, int i)
@@ -467,7 +568,11 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     /// <remarks>Kernel: V2 1/2 mm/vmscan.c isolate_lru_page(); get_page_testone() on the -1 biased count.</remarks>
     public IsolateRc IsolateLruPage(int i, Isolator by)
     {
-        if (!TestAndClear(i, PageFlags.Lru)) return IsolateRc.NotOnLru;
+        if (!TestAndClear(i, PageFlags.Lru))
+        {
+            return IsolateRc.NotOnLru;
+        }
+
         DelPageFromLru(i);
         if (_count[i] == 0)
         {
@@ -475,7 +580,15 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
             Set(i, PageFlags.Lru);
             var active = Test(i, PageFlags.Active);
             LinkAfter(active ? _activeHead : _inactiveHead, i);
-            if (active) NrActive++; else NrInactive++;
+            if (active)
+            {
+                NrActive++;
+            }
+            else
+            {
+                NrInactive++;
+            }
+
             _place[i] = FramePlace.Lru;
             return IsolateRc.BeingFreed;
         }
@@ -497,7 +610,11 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
         {
             var i = _prev[head];
             scanned++;
-            if (!TestAndClear(i, PageFlags.Lru)) throw new InvalidOperationException($"isolate_lru_pages: pfn {PfnOf(i)} on a list without PG_lru (BUG)");
+            if (!TestAndClear(i, PageFlags.Lru))
+            {
+                throw new InvalidOperationException($"isolate_lru_pages: pfn {PfnOf(i)} on a list without PG_lru (BUG)");
+            }
+
             Unlink(i);
             if (_count[i] == 0)
             {
@@ -506,7 +623,15 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
                 LinkAfter(head, i);
                 continue;
             }
-            if (active) NrActive--; else NrInactive--;
+            if (active)
+            {
+                NrActive--;
+            }
+            else
+            {
+                NrInactive--;
+            }
+
             _count[i]++;
             SetPlace(i, FramePlace.Isolated, (int)Isolator.Reclaim);
             dst.Add(i);
@@ -519,10 +644,30 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     /// PG_lru set again, at the head of the list <paramref name="active"/> names; the caller releases the reference.</summary>
     public void ReturnToLru(int i, bool active)
     {
-        if (TestAndSet(i, PageFlags.Lru)) throw new InvalidOperationException($"pfn {PfnOf(i)} already PG_lru (BUG)");
-        if (active) Set(i, PageFlags.Active); else Clear(i, PageFlags.Active);
+        if (TestAndSet(i, PageFlags.Lru))
+        {
+            throw new InvalidOperationException($"pfn {PfnOf(i)} already PG_lru (BUG)");
+        }
+
+        if (active)
+        {
+            Set(i, PageFlags.Active);
+        }
+        else
+        {
+            Clear(i, PageFlags.Active);
+        }
+
         LinkAfter(active ? _activeHead : _inactiveHead, i);
-        if (active) NrActive++; else NrInactive++;
+        if (active)
+        {
+            NrActive++;
+        }
+        else
+        {
+            NrInactive++;
+        }
+
         _place[i] = FramePlace.Lru;
         _owner[i] = 0;
     }
@@ -531,7 +676,14 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     public int NrMapped()
     {
         var n = 0;
-        for (var i = 0; i < Pages; i++) if (_mapcount[i] > 0) n++;
+        for (var i = 0; i < Pages; i++)
+        {
+            if (_mapcount[i] > 0)
+            {
+                n++;
+            }
+        }
+
         return n;
     }
 
@@ -540,10 +692,22 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     /// <returns>true if the page went back on a list.</returns>
     public bool PutbackLruPage(int i)
     {
-        if (TestAndSet(i, PageFlags.Lru)) return false;
+        if (TestAndSet(i, PageFlags.Lru))
+        {
+            return false;
+        }
+
         var active = Test(i, PageFlags.Active);
         LinkAfter(active ? _activeHead : _inactiveHead, i);
-        if (active) NrActive++; else NrInactive++;
+        if (active)
+        {
+            NrActive++;
+        }
+        else
+        {
+            NrInactive++;
+        }
+
         _place[i] = FramePlace.Lru;
         _owner[i] = 0;
         return true;
@@ -553,7 +717,11 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     public int[] CountPlaces()
     {
         var counts = new int[Enum.GetValues<FramePlace>().Length];
-        foreach (var p in _place) counts[(int)p]++;
+        foreach (var p in _place)
+        {
+            counts[(int)p]++;
+        }
+
         return counts;
     }
 
@@ -563,7 +731,11 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     private List<int> WalkList(int head)
     {
         var result = new List<int>();
-        for (var i = _next[head]; i != head && result.Count <= Pages; i = _next[i]) result.Add(i);
+        for (var i = _next[head]; i != head && result.Count <= Pages; i = _next[i])
+        {
+            result.Add(i);
+        }
+
         return result;
     }
 }

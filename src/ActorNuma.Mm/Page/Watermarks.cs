@@ -28,9 +28,17 @@ public readonly record struct Watermarks(int PagesMin, int PagesLow, int PagesHi
     /// <summary><c>int_sqrt()</c> of lib/int_sqrt.c: the floor of the square root.</summary>
     public static long IntSqrt(long x)
     {
-        if (x <= 1) return x;
+        if (x <= 1)
+        {
+            return x;
+        }
+
         ulong op = (ulong)x, res = 0, one = 1UL << 62;
-        while (one > op) one >>= 2;
+        while (one > op)
+        {
+            one >>= 2;
+        }
+
         while (one != 0)
         {
             if (op >= res + one) { op -= res + one; res += 2 * one; }
@@ -47,8 +55,16 @@ public readonly record struct Watermarks(int PagesMin, int PagesLow, int PagesHi
     public static bool ZoneWatermarkOk(int freePages, int mark, bool canTryHarder = false, bool gfpHigh = false)
     {
         long min = mark;
-        if (gfpHigh) min -= min / 2;
-        if (canTryHarder) min -= min / 4;
+        if (gfpHigh)
+        {
+            min -= min / 2;
+        }
+
+        if (canTryHarder)
+        {
+            min -= min / 4;
+        }
+
         long free = freePages - 1 + 1;
         return free > min;
     }

@@ -19,9 +19,17 @@ public static class Zonelists
         while (true)
         {
             var best = FindNextBestNode(topology, local, used, nodeLoad);
-            if (best < 0) break;
+            if (best < 0)
+            {
+                break;
+            }
+
             var distance = topology.Distance(local, best);
-            if (distance != prevDistance) nodeLoad[best] += load;
+            if (distance != prevDistance)
+            {
+                nodeLoad[best] += load;
+            }
+
             prevDistance = distance;
             order.Add(best);
             load--;
@@ -46,7 +54,11 @@ public static class Zonelists
         {
             // Start from the local node, so ties go to the next node number after it.
             var n = (node + i) % t.Nodes;
-            if (used[n]) continue;
+            if (used[n])
+            {
+                continue;
+            }
+
             long val = t.Distance(node, n);
             // Every emulated node has CPUs, so the penalty applies to all alike.
             val += PenaltyForNodeWithCpus;
@@ -55,7 +67,11 @@ public static class Zonelists
             val += nodeLoad[n];
             if (val < minVal) { minVal = val; best = n; }
         }
-        if (best >= 0) used[best] = true;
+        if (best >= 0)
+        {
+            used[best] = true;
+        }
+
         return best;
     }
 }

@@ -81,7 +81,11 @@ public static class NodeList
         for (var i = 0; i < nodes.Length;)
         {
             var j = i;
-            while (j + 1 < nodes.Length && nodes[j + 1] == nodes[j] + 1) j++;
+            while (j + 1 < nodes.Length && nodes[j + 1] == nodes[j] + 1)
+            {
+                j++;
+            }
+
             parts.Add(j == i ? $"{nodes[i]}" : $"{nodes[i]}-{nodes[j]}");
             i = j + 1;
         }

@@ -16,7 +16,11 @@ public static class PolicyAllocation
     /// <remarks>Kernel: mm/mempolicy.c get_vma_policy()</remarks>
     public static MemPolicy EffectivePolicy(Vma? vma, MemPolicy? taskPolicy)
     {
-        if (vma?.Policy is { Mode: not MpolMode.Default } own) return own;
+        if (vma?.Policy is { Mode: not MpolMode.Default } own)
+        {
+            return own;
+        }
+
         return taskPolicy ?? MemPolicy.Default;
     }
 
@@ -73,9 +77,16 @@ public static class PolicyAllocation
     {
         var zl = new int[nodes.Weight];
         var k = 0;
-        for (var bits = nodes.Bits; bits != 0; bits &= bits - 1) zl[k++] = System.Numerics.BitOperations.TrailingZeroCount(bits);
+        for (var bits = nodes.Bits; bits != 0; bits &= bits - 1)
+        {
+            zl[k++] = System.Numerics.BitOperations.TrailingZeroCount(bits);
+        }
+
         if (zl.Length > 0 && zl[^1] >= onlineNodes)
+        {
             throw new InvalidOperationException($"a BIND policy over {nodes} on a machine with {onlineNodes} nodes");
+        }
+
         return zl;
     }
 
@@ -85,7 +96,10 @@ public static class PolicyAllocation
     {
         var nnodes = (uint)policy.Nodes.Weight;
         // Only 2.6.14 final lets an empty INTERLEAVE mask through, and there the division below is a divide error.
-        if (nnodes == 0) throw new InvalidOperationException("offset_il_node on an empty INTERLEAVE mask: divide error (kernel oops)");
+        if (nnodes == 0)
+        {
+            throw new InvalidOperationException("offset_il_node on an empty INTERLEAVE mask: divide error (kernel oops)");
+        }
         // The kernel truncates the offset to 32 bits before taking the remainder.
         var target = (uint)off % nnodes;
         return policy.Nodes.Nth((int)target);
@@ -98,11 +112,22 @@ public static class PolicyAllocation
     {
         // 2.6.14: BUG_ON(nid >= MAX_NUMNODES); il_next is MAX_NUMNODES after set_mempolicy(INTERLEAVE) with no nodes.
         if (ilNext is < 0 or >= NodeMask.MaxNumNodes)
+        {
             throw new InvalidOperationException($"interleave_nodes with il_next {ilNext}: BUG_ON(nid >= MAX_NUMNODES)");
+        }
+
         var nid = ilNext;
         var next = policy.Nodes.Next(nid);
-        if (next < 0) next = policy.Nodes.First;
-        if (next < 0) throw new InvalidOperationException("an INTERLEAVE policy with an empty mask");
+        if (next < 0)
+        {
+            next = policy.Nodes.First;
+        }
+
+        if (next < 0)
+        {
+            throw new InvalidOperationException("an INTERLEAVE policy with an empty mask");
+        }
+
         ilNext = next;
         return nid;
     }

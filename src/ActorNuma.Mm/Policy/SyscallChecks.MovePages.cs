@@ -14,7 +14,11 @@ public static partial class SyscallChecks
     /// <remarks>Kernel: 2.6.18 mm/migrate.c sys_move_pages()</remarks>
     public static Errno CheckMovePagesFlags(int flags, bool callerHasSysNice)
     {
-        if ((flags & ~(int)(MpolFlags.Move | MpolFlags.MoveAll)) != 0) return Errno.EINVAL;
+        if ((flags & ~(int)(MpolFlags.Move | MpolFlags.MoveAll)) != 0)
+        {
+            return Errno.EINVAL;
+        }
+
         return (flags & (int)MpolFlags.MoveAll) != 0 && !callerHasSysNice ? Errno.EPERM : Errno.None;
     }
 
@@ -27,15 +31,38 @@ public static partial class SyscallChecks
     public static Errno CheckMovePagesArrays(ulong nrPages, int pagesGiven, IReadOnlyList<int>? nodes, MovePagesFault fault,
         NodeMask online, NodeMask memsAllowed)
     {
-        if (nrPages >= ulong.MaxValue / PageToNodeSize - 1) return Errno.E2BIG;
+        if (nrPages >= ulong.MaxValue / PageToNodeSize - 1)
+        {
+            return Errno.E2BIG;
+        }
+
         for (ulong i = 0; i < nrPages; i++)
         {
-            if (fault == MovePagesFault.Pages || i >= (ulong)pagesGiven) return Errno.EFAULT;
-            if (nodes is null) continue;
-            if (fault == MovePagesFault.Nodes || i >= (ulong)nodes.Count) return Errno.EFAULT;
+            if (fault == MovePagesFault.Pages || i >= (ulong)pagesGiven)
+            {
+                return Errno.EFAULT;
+            }
+
+            if (nodes is null)
+            {
+                continue;
+            }
+
+            if (fault == MovePagesFault.Nodes || i >= (ulong)nodes.Count)
+            {
+                return Errno.EFAULT;
+            }
+
             var node = nodes[(int)i];
-            if (node < 0 || node >= NodeMask.MaxNumNodes || !online.Contains(node)) return Errno.ENODEV;
-            if (!memsAllowed.Contains(node)) return Errno.EACCES;
+            if (node < 0 || node >= NodeMask.MaxNumNodes || !online.Contains(node))
+            {
+                return Errno.ENODEV;
+            }
+
+            if (!memsAllowed.Contains(node))
+            {
+                return Errno.EACCES;
+            }
         }
         return Errno.None;
     }

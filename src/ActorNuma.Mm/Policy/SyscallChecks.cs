@@ -100,28 +100,65 @@ public static partial class SyscallChecks
         if (layered)
         {
             err = GetNodesCore(nmask, maxnode, nmaskFault, profile.GetNodesRejectsHugeMaxnode, out nodes, out copied);
-            if (err != Errno.None) return MbindCheck.Fail(err);
+            if (err != Errno.None)
+            {
+                return MbindCheck.Fail(err);
+            }
         }
         var userFlags = unchecked((uint)flags);
-        if ((userFlags & ~(uint)profile.ValidMbindFlags) != 0 || mode is < 0 or > MpolMax) return MbindCheck.Fail(Errno.EINVAL);
+        if ((userFlags & ~(uint)profile.ValidMbindFlags) != 0 || mode is < 0 or > MpolMax)
+        {
+            return MbindCheck.Fail(Errno.EINVAL);
+        }
+
         var mf = (MpolFlags)userFlags;
-        if ((mf & MpolFlags.MoveAll) != 0 && profile.MoveAllNeedsSysNice && !hasSysNice) return MbindCheck.Fail(Errno.EPERM);
-        if (!MmConstants.IsPageAligned(start)) return MbindCheck.Fail(Errno.EINVAL);
+        if ((mf & MpolFlags.MoveAll) != 0 && profile.MoveAllNeedsSysNice && !hasSysNice)
+        {
+            return MbindCheck.Fail(Errno.EPERM);
+        }
+
+        if (!MmConstants.IsPageAligned(start))
+        {
+            return MbindCheck.Fail(Errno.EINVAL);
+        }
+
         var mpolMode = (MpolMode)mode;
-        if (mpolMode == MpolMode.Default) mf &= ~MpolFlags.Strict;
+        if (mpolMode == MpolMode.Default)
+        {
+            mf &= ~MpolFlags.Strict;
+        }
+
         var end = unchecked(start + MmConstants.PageAlign(len));
-        if (end < start) return MbindCheck.Fail(Errno.EINVAL);
-        if (end == start) return new MbindCheck(Errno.None, true, mpolMode, nodes, mf, start, end, null, false);
+        if (end < start)
+        {
+            return MbindCheck.Fail(Errno.EINVAL);
+        }
+
+        if (end == start)
+        {
+            return new MbindCheck(Errno.None, true, mpolMode, nodes, mf, start, end, null, false);
+        }
+
         if (!layered)
         {
             err = GetNodesCore(nmask, maxnode, nmaskFault, profile.GetNodesRejectsHugeMaxnode, out nodes, out copied);
-            if (err != Errno.None) return MbindCheck.Fail(err);
+            if (err != Errno.None)
+            {
+                return MbindCheck.Fail(err);
+            }
         }
         // 2.6.14 final runs the restriction and mpol_check_policy inside get_nodes, after the copy only.
         if (layered || copied)
         {
-            if (profile.MbindRestrictsToMemsAllowed) nodes = nodes.And(online);
-            if (MpolCheckPolicy(mpolMode, nodes, online) != Errno.None) return MbindCheck.Fail(Errno.EINVAL);
+            if (profile.MbindRestrictsToMemsAllowed)
+            {
+                nodes = nodes.And(online);
+            }
+
+            if (MpolCheckPolicy(mpolMode, nodes, online) != Errno.None)
+            {
+                return MbindCheck.Fail(Errno.EINVAL);
+            }
         }
         var policy = MpolNew(mpolMode, nodes);
         return new MbindCheck(Errno.None, false, mpolMode, nodes, mf, start, end, policy,
@@ -141,15 +178,25 @@ public static partial class SyscallChecks
         int mode, NodeMask? nmask, int maxnode, bool nmaskFault, NodeMask online, KernelProfile profile)
     {
         ArgumentNullException.ThrowIfNull(profile);
-        if (mode is < 0 or > MpolMax) return new(Errno.EINVAL, MpolMode.Default, NodeMask.Empty, null, null);
+        if (mode is < 0 or > MpolMax)
+        {
+            return new(Errno.EINVAL, MpolMode.Default, NodeMask.Empty, null, null);
+        }
+
         var err = GetNodesCore(nmask, maxnode, nmaskFault, profile.GetNodesRejectsHugeMaxnode, out var nodes, out var copied);
-        if (err != Errno.None) return new(err, MpolMode.Default, NodeMask.Empty, null, null);
+        if (err != Errno.None)
+        {
+            return new(err, MpolMode.Default, NodeMask.Empty, null, null);
+        }
+
         var mpolMode = (MpolMode)mode;
         if (profile.LayeredPolicySyscalls || copied)
         {
             nodes = nodes.And(online);
             if (MpolCheckPolicy(mpolMode, nodes, online) != Errno.None)
+            {
                 return new(Errno.EINVAL, MpolMode.Default, NodeMask.Empty, null, null);
+            }
         }
         var policy = MpolNew(mpolMode, nodes);
         // first_node() of an empty mask is MAX_NUMNODES (only 2.6.14 final gets here with one).
@@ -168,11 +215,23 @@ public static partial class SyscallChecks
     {
         var userFlags = unchecked((ulong)(long)flags);
         var none = new GetMempolicyCheck(Errno.EINVAL, MpolGetFlags.None, false, false);
-        if (nmaskGiven && unchecked((ulong)(long)maxnode) < NodeMask.MaxNumNodes) return none;
-        if ((userFlags & ~(ulong)(MpolGetFlags.Node | MpolGetFlags.Addr)) != 0) return none;
+        if (nmaskGiven && unchecked((ulong)(long)maxnode) < NodeMask.MaxNumNodes)
+        {
+            return none;
+        }
+
+        if ((userFlags & ~(ulong)(MpolGetFlags.Node | MpolGetFlags.Addr)) != 0)
+        {
+            return none;
+        }
+
         var decoded = (MpolGetFlags)userFlags;
         var fAddr = (decoded & MpolGetFlags.Addr) != 0;
-        if (!fAddr && addr != 0) return none with { Flags = decoded };
+        if (!fAddr && addr != 0)
+        {
+            return none with { Flags = decoded };
+        }
+
         return new GetMempolicyCheck(Errno.None, decoded, fAddr, (decoded & MpolGetFlags.Node) != 0);
     }
 
@@ -194,8 +253,16 @@ public static partial class SyscallChecks
         var copy = (unchecked((ulong)(long)maxnode - 1 + 63) & ~63UL) / 8;
         if (copy > nbytes)
         {
-            if (copy > MmConstants.PageSize) return Errno.EINVAL;
-            if (nmaskFault) return Errno.EFAULT;
+            if (copy > MmConstants.PageSize)
+            {
+                return Errno.EINVAL;
+            }
+
+            if (nmaskFault)
+            {
+                return Errno.EFAULT;
+            }
+
             copy = nbytes;
         }
         return copy > 0 && nmaskFault ? Errno.EFAULT : Errno.None;
@@ -215,12 +282,32 @@ public static partial class SyscallChecks
     public static Errno CheckMmap(ulong addr, long pages, int mapCount, int maxMapCount, out ulong end)
     {
         end = addr;
-        if (pages <= 0) return Errno.EINVAL;
-        if ((ulong)pages > MmConstants.TaskSize >> MmConstants.PageShift) return Errno.ENOMEM;
+        if (pages <= 0)
+        {
+            return Errno.EINVAL;
+        }
+
+        if ((ulong)pages > MmConstants.TaskSize >> MmConstants.PageShift)
+        {
+            return Errno.ENOMEM;
+        }
+
         var len = (ulong)pages << MmConstants.PageShift;
-        if (mapCount > maxMapCount) return Errno.ENOMEM;
-        if (addr > MmConstants.TaskSize - len) return Errno.ENOMEM;
-        if (!MmConstants.IsPageAligned(addr)) return Errno.EINVAL;
+        if (mapCount > maxMapCount)
+        {
+            return Errno.ENOMEM;
+        }
+
+        if (addr > MmConstants.TaskSize - len)
+        {
+            return Errno.ENOMEM;
+        }
+
+        if (!MmConstants.IsPageAligned(addr))
+        {
+            return Errno.EINVAL;
+        }
+
         end = addr + len;
         return Errno.None;
     }
@@ -232,9 +319,16 @@ public static partial class SyscallChecks
     {
         end = start;
         if (!MmConstants.IsPageAligned(start) || start > MmConstants.TaskSize || len > MmConstants.TaskSize - start)
+        {
             return Errno.EINVAL;
+        }
+
         len = MmConstants.PageAlign(len);
-        if (len == 0) return Errno.EINVAL;
+        if (len == 0)
+        {
+            return Errno.EINVAL;
+        }
+
         end = start + len;
         return Errno.None;
     }
@@ -275,7 +369,11 @@ public static partial class SyscallChecks
     /// <remarks>Kernel: mm/mempolicy.c sys_migrate_pages() (the EINVAL: later kernels)</remarks>
     public static Errno CheckMigratePagesTargetNodes(NodeMask newNodes, NodeMask targetMemsAllowed, bool callerHasSysNice, NodeMask online)
     {
-        if (!newNodes.IsSubsetOf(targetMemsAllowed) && !callerHasSysNice) return Errno.EPERM;
+        if (!newNodes.IsSubsetOf(targetMemsAllowed) && !callerHasSysNice)
+        {
+            return Errno.EPERM;
+        }
+
         return newNodes.IsSubsetOf(online) ? Errno.None : Errno.EINVAL;
     }
 
@@ -291,22 +389,44 @@ public static partial class SyscallChecks
         nodes = NodeMask.Empty;
         copied = false;
         var bits = unchecked((ulong)(long)maxnode - 1);
-        if (bits == 0 || (nmask is null && !nmaskFault)) return Errno.None;
+        if (bits == 0 || (nmask is null && !nmaskFault))
+        {
+            return Errno.None;
+        }
+
         copied = true;
-        if (rejectHugeMaxnode && bits > MmConstants.PageSize * 8) return Errno.EINVAL;
+        if (rejectHugeMaxnode && bits > MmConstants.PageSize * 8)
+        {
+            return Errno.EINVAL;
+        }
         // BITS_TO_LONGS in unsigned arithmetic: it wraps to 0 for bits >= 2^64 - 63.
         var nlongs = unchecked(bits + 63) / 64;
         var endmask = bits % 64 == 0 ? ulong.MaxValue : (1UL << (int)(bits % 64)) - 1;
         if (nlongs > 1)
         {
-            if (nlongs > MmConstants.PageSize / 8) return Errno.EINVAL;
+            if (nlongs > MmConstants.PageSize / 8)
+            {
+                return Errno.EINVAL;
+            }
             // get_user() of each word past MAX_NUMNODES: they fault with the pointer, else read as zero.
-            if (nmaskFault) return Errno.EFAULT;
+            if (nmaskFault)
+            {
+                return Errno.EFAULT;
+            }
+
             nlongs = 1;
             endmask = ulong.MaxValue;
         }
-        if (nlongs == 0) return Errno.None;
-        if (nmaskFault) return Errno.EFAULT;
+        if (nlongs == 0)
+        {
+            return Errno.None;
+        }
+
+        if (nmaskFault)
+        {
+            return Errno.EFAULT;
+        }
+
         nodes = new NodeMask((nmask?.Bits ?? 0) & endmask);
         return Errno.None;
     }

@@ -48,13 +48,20 @@ public static class VmEventNames
             VmEvent.OtherNode => "other_node",
             _ => null,
         };
-        if (s is not null) return s;
+        if (s is not null)
+        {
+            return s;
+        }
         // EmuMigrateIsolateFailPagevec -> emu_migrate_isolate_fail_pagevec
         var name = e.ToString();
         var sb = new System.Text.StringBuilder();
         for (var i = 0; i < name.Length; i++)
         {
-            if (char.IsUpper(name[i]) && i > 0) sb.Append('_');
+            if (char.IsUpper(name[i]) && i > 0)
+            {
+                sb.Append('_');
+            }
+
             sb.Append(char.ToLowerInvariant(name[i]));
         }
         return sb.ToString();
@@ -71,7 +78,10 @@ public sealed class VmStat : IReadOnlyVmStat
     public long this[VmEvent e] => _counts[(int)e];
     public void AddTo(long[] totals)
     {
-        for (var i = 0; i < _counts.Length; i++) totals[i] += _counts[i];
+        for (var i = 0; i < _counts.Length; i++)
+        {
+            totals[i] += _counts[i];
+        }
     }
     public static long[] NewTotals() => new long[VmEventNames.All.Count];
 }

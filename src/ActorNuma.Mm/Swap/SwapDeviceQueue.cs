@@ -14,8 +14,16 @@ public sealed class SwapDeviceQueue
 
     public SwapDeviceQueue(int queueDepth, TimeSpan serviceTime)
     {
-        if (queueDepth < 1) throw new ArgumentOutOfRangeException(nameof(queueDepth), queueDepth, "at least one request in flight");
-        if (serviceTime < TimeSpan.Zero) throw new ArgumentOutOfRangeException(nameof(serviceTime), serviceTime, "not negative");
+        if (queueDepth < 1)
+        {
+            throw new ArgumentOutOfRangeException(nameof(queueDepth), queueDepth, "at least one request in flight");
+        }
+
+        if (serviceTime < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(serviceTime), serviceTime, "not negative");
+        }
+
         QueueDepth = queueDepth;
         ServiceTime = serviceTime;
         _freeAt = new TimeSpan[queueDepth];
@@ -28,14 +36,21 @@ public sealed class SwapDeviceQueue
     /// that frees first, and returns when the last of them completes.</summary>
     public TimeSpan Submit(TimeSpan now, int pages)
     {
-        if (pages < 0) throw new ArgumentOutOfRangeException(nameof(pages), pages, "not negative");
+        if (pages < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(pages), pages, "not negative");
+        }
+
         var last = now;
         for (var k = 0; k < pages; k++)
         {
             var place = EarliestFree();
             var start = _freeAt[place] > now ? _freeAt[place] : now;
             _freeAt[place] = start + ServiceTime;
-            if (_freeAt[place] > last) last = _freeAt[place];
+            if (_freeAt[place] > last)
+            {
+                last = _freeAt[place];
+            }
         }
         return last;
     }
@@ -44,7 +59,13 @@ public sealed class SwapDeviceQueue
     {
         var best = 0;
         for (var i = 1; i < _freeAt.Length; i++)
-            if (_freeAt[i] < _freeAt[best]) best = i;
+        {
+            if (_freeAt[i] < _freeAt[best])
+            {
+                best = i;
+            }
+        }
+
         return best;
     }
 }

@@ -29,7 +29,11 @@ public sealed class SwapMap : IReadOnlySwapMap
 
     public SwapMap(int slots)
     {
-        if (slots < 0) throw new ArgumentOutOfRangeException(nameof(slots));
+        if (slots < 0)
+        {
+            throw new ArgumentOutOfRangeException(nameof(slots));
+        }
+
         TotalSwapPages = slots;
         NrSwapPages = slots;
         _map = new ushort[slots + 1];
@@ -62,12 +66,20 @@ public sealed class SwapMap : IReadOnlySwapMap
     /// pull the cursor back (the kernel only lowers lowest_bit).</remarks>
     public int GetSwapPage()
     {
-        if (NrSwapPages <= 0) return 0;
+        if (NrSwapPages <= 0)
+        {
+            return 0;
+        }
+
         for (var n = 0; n < TotalSwapPages; n++)
         {
             var slot = _clusterNext;
             _clusterNext = slot == TotalSwapPages ? 1 : slot + 1;
-            if (_map[slot] != 0) continue;
+            if (_map[slot] != 0)
+            {
+                continue;
+            }
+
             _map[slot] = 1;
             NrSwapPages--;
             PeakUsed = Math.Max(PeakUsed, TotalSwapPages - NrSwapPages);
@@ -79,8 +91,16 @@ public sealed class SwapMap : IReadOnlySwapMap
     /// <summary><c>swap_duplicate()</c>: one more reference (a PTE now holds the entry).</summary>
     public bool SwapDuplicate(int slot)
     {
-        if (!IsValid(slot) || _map[slot] == 0) return false;
-        if (_map[slot] < SwapMapMax) _map[slot]++;
+        if (!IsValid(slot) || _map[slot] == 0)
+        {
+            return false;
+        }
+
+        if (_map[slot] < SwapMapMax)
+        {
+            _map[slot]++;
+        }
+
         return true;
     }
 
@@ -88,13 +108,22 @@ public sealed class SwapMap : IReadOnlySwapMap
     public void SwapFree(int slot)
     {
         if (!IsValid(slot) || _map[slot] == 0)
+        {
             throw new InvalidOperationException($"swap_free: bad swap entry {slot}");
+        }
         // A count that reached SWAP_MAP_MAX stays there: the slot is leaked for good, as in the kernel.
-        if (_map[slot] == SwapMapMax) return;
+        if (_map[slot] == SwapMapMax)
+        {
+            return;
+        }
+
         if (--_map[slot] == 0)
         {
             if (_cachePfn[slot] >= 0)
+            {
                 throw new InvalidOperationException($"swap_free: slot {slot} freed while pfn {_cachePfn[slot]} caches it");
+            }
+
             _contents[slot] = 0;
             NrSwapPages++;
         }
@@ -103,8 +132,16 @@ public sealed class SwapMap : IReadOnlySwapMap
     /// <summary>The slot side of <c>__add_to_swap_cache()</c>: -EEXIST when another frame caches the slot.</summary>
     public Errno AddToSwapCache(int slot, int pfn)
     {
-        if (!IsValid(slot) || _map[slot] == 0) return Errno.ENOENT;
-        if (_cachePfn[slot] >= 0) return Errno.EEXIST;
+        if (!IsValid(slot) || _map[slot] == 0)
+        {
+            return Errno.ENOENT;
+        }
+
+        if (_cachePfn[slot] >= 0)
+        {
+            return Errno.EEXIST;
+        }
+
         _cachePfn[slot] = pfn;
         CachedPages++;
         return Errno.None;
@@ -114,7 +151,10 @@ public sealed class SwapMap : IReadOnlySwapMap
     public void DeleteFromSwapCache(int slot, int pfn)
     {
         if (_cachePfn[slot] != pfn)
+        {
             throw new InvalidOperationException($"delete_from_swap_cache: slot {slot} is cached by {_cachePfn[slot]}, not {pfn}");
+        }
+
         _cachePfn[slot] = -1;
         CachedPages--;
     }

@@ -76,8 +76,16 @@ public sealed class PageTable : IReadOnlyPageTable
     private Chunk? Find(ulong key)
     {
         var last = _last;
-        if (last is not null && last.Key == key) return last;
-        if (!_chunks.TryGetValue(key, out var c)) return null;
+        if (last is not null && last.Key == key)
+        {
+            return last;
+        }
+
+        if (!_chunks.TryGetValue(key, out var c))
+        {
+            return null;
+        }
+
         _last = c;
         return c;
     }
@@ -92,20 +100,30 @@ public sealed class PageTable : IReadOnlyPageTable
         var c = Find(key);
         if (c is null)
         {
-            if (pte.IsNone) return;
+            if (pte.IsNone)
+            {
+                return;
+            }
+
             _chunks[key] = c = new Chunk(key);
             _last = c;
         }
         var wasNone = c.Ptes[idx] == 0;
         c.Ptes[idx] = pte.Raw;
-        if (wasNone && !pte.IsNone) c.Used++;
+        if (wasNone && !pte.IsNone)
+        {
+            c.Used++;
+        }
         else if (!wasNone && pte.IsNone)
         {
             c.Written[idx] = 0;
             if (--c.Used == 0)
             {
                 _chunks.Remove(key);
-                if (ReferenceEquals(_last, c)) _last = null;
+                if (ReferenceEquals(_last, c))
+                {
+                    _last = null;
+                }
             }
         }
     }
@@ -116,8 +134,14 @@ public sealed class PageTable : IReadOnlyPageTable
 
     public void SetLastWritten(ulong vpn, uint value)
     {
-        if (Find(vpn >> Bits) is { } c) c.Written[(int)(vpn & (PerPage - 1))] = value;
-        else throw new InvalidOperationException($"write to vpn {vpn:x} without a pte");
+        if (Find(vpn >> Bits) is { } c)
+        {
+            c.Written[(int)(vpn & (PerPage - 1))] = value;
+        }
+        else
+        {
+            throw new InvalidOperationException($"write to vpn {vpn:x} without a pte");
+        }
     }
 
     /// <summary>Every non-none entry in ascending page order.</summary>
@@ -127,7 +151,12 @@ public sealed class PageTable : IReadOnlyPageTable
         {
             var c = _chunks[key];
             for (var i = 0; i < PerPage; i++)
-                if (c.Ptes[i] != 0) yield return ((key << Bits) | (uint)i, new Pte(c.Ptes[i]));
+            {
+                if (c.Ptes[i] != 0)
+                {
+                    yield return ((key << Bits) | (uint)i, new Pte(c.Ptes[i]));
+                }
+            }
         }
     }
 
@@ -135,7 +164,11 @@ public sealed class PageTable : IReadOnlyPageTable
     /// expect over 10^11 pages) walks only the chunks that exist instead of every chunk-sized step of the range.</summary>
     public IEnumerable<(ulong Vpn, Pte Pte)> Range(ulong startVpn, ulong endVpn)
     {
-        if (endVpn <= startVpn) yield break;
+        if (endVpn <= startVpn)
+        {
+            yield break;
+        }
+
         if ((endVpn - startVpn) / PerPage > (ulong)_chunks.Count * 4)
         {
             foreach (var key in _chunks.Keys.Where(k => k >= startVpn >> Bits && k <= (endVpn - 1) >> Bits).OrderBy(k => k))
@@ -144,7 +177,10 @@ public sealed class PageTable : IReadOnlyPageTable
                 for (var i = 0; i < PerPage; i++)
                 {
                     var vpn = (key << Bits) | (uint)i;
-                    if (vpn >= startVpn && vpn < endVpn && c.Ptes[i] != 0) yield return (vpn, new Pte(c.Ptes[i]));
+                    if (vpn >= startVpn && vpn < endVpn && c.Ptes[i] != 0)
+                    {
+                        yield return (vpn, new Pte(c.Ptes[i]));
+                    }
                 }
             }
             yield break;
@@ -157,7 +193,11 @@ public sealed class PageTable : IReadOnlyPageTable
                 continue;
             }
             var idx = (int)(vpn & (PerPage - 1));
-            if (c.Ptes[idx] != 0) yield return (vpn, new Pte(c.Ptes[idx]));
+            if (c.Ptes[idx] != 0)
+            {
+                yield return (vpn, new Pte(c.Ptes[idx]));
+            }
+
             vpn++;
         }
     }

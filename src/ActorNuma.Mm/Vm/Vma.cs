@@ -10,7 +10,10 @@ public sealed class Vma
     public Vma(ulong start, ulong end, ulong pgoff, VmFlags flags, MemPolicy? policy = null)
     {
         if (!MmConstants.IsPageAligned(start) || !MmConstants.IsPageAligned(end) || end <= start)
+        {
             throw new ArgumentException($"a VMA needs page-aligned bounds with start < end, got {start:x}-{end:x}");
+        }
+
         Start = start;
         End = end;
         Pgoff = pgoff;

@@ -54,7 +54,11 @@ public sealed class VmaList : IReadOnlyVmaList
     public IEnumerable<Vma> InRange(ulong start, ulong end)
     {
         var result = new List<Vma>();
-        for (var i = FindIndex(start); i < _vmas.Count && _vmas[i].Start < end; i++) result.Add(_vmas[i]);
+        for (var i = FindIndex(start); i < _vmas.Count && _vmas[i].Start < end; i++)
+        {
+            result.Add(_vmas[i]);
+        }
+
         return result;
     }
 
@@ -71,7 +75,10 @@ public sealed class VmaList : IReadOnlyVmaList
     {
         var vma = new Vma(start, end, pgoff, flags);
         if (Overlaps(start, end))
+        {
             throw new InvalidOperationException($"mapping {start:x}-{end:x} overlaps {FindVmaIntersection(start, end)}");
+        }
+
         _vmas.Insert(FindIndex(start), vma);
         return vma;
     }
@@ -86,9 +93,20 @@ public sealed class VmaList : IReadOnlyVmaList
     {
         var index = IndexOf(vma);
         if (addr <= vma.Start || addr >= vma.End || !MmConstants.IsPageAligned(addr))
+        {
             throw new ArgumentOutOfRangeException(nameof(addr), $"split of {vma} at {addr:x}");
-        if (vma.IsHugetlb && (addr & (MmConstants.HPageSize - 1)) != 0) return Errno.EINVAL;
-        if (_vmas.Count >= MaxMapCount) return Errno.ENOMEM;
+        }
+
+        if (vma.IsHugetlb && (addr & (MmConstants.HPageSize - 1)) != 0)
+        {
+            return Errno.EINVAL;
+        }
+
+        if (_vmas.Count >= MaxMapCount)
+        {
+            return Errno.ENOMEM;
+        }
+
         var created = vma.Copy();
         if (newBelow)
         {
@@ -114,26 +132,44 @@ public sealed class VmaList : IReadOnlyVmaList
     /// <remarks>Kernel: mm/mmap.c do_munmap()</remarks>
     public Errno TryUnmap(ulong start, ulong end, out IReadOnlyList<(ulong Start, ulong End)> removed)
     {
-        if (!MmConstants.IsPageAligned(start)) throw new ArgumentException($"munmap start {start:x} is not page aligned");
+        if (!MmConstants.IsPageAligned(start))
+        {
+            throw new ArgumentException($"munmap start {start:x} is not page aligned");
+        }
+
         end = MmConstants.PageAlign(end);
         removed = [];
         var vma = FindVma(start);
-        if (vma is null || vma.Start >= end) return Errno.None;
+        if (vma is null || vma.Start >= end)
+        {
+            return Errno.None;
+        }
+
         if (start > vma.Start)
         {
             var err = SplitVma(vma, start, newBelow: false);
-            if (err != Errno.None) return err;
+            if (err != Errno.None)
+            {
+                return err;
+            }
         }
         // Does it split the last one?
         var last = FindVma(end);
         if (last is not null && end > last.Start)
         {
             var err = SplitVma(last, end, newBelow: true);
-            if (err != Errno.None) return err;
+            if (err != Errno.None)
+            {
+                return err;
+            }
         }
         var first = FindIndex(start);
         var count = 0;
-        while (first + count < _vmas.Count && _vmas[first + count].Start < end) count++;
+        while (first + count < _vmas.Count && _vmas[first + count].Start < end)
+        {
+            count++;
+        }
+
         removed = _vmas.GetRange(first, count).Select(v => (v.Start, v.End)).ToArray();
         _vmas.RemoveRange(first, count);
         return Errno.None;
@@ -167,22 +203,44 @@ public sealed class VmaList : IReadOnlyVmaList
     public Errno CheckRange(ulong start, ulong end, bool discontigOk, CheckRangeWalk? walk)
     {
         var i = FindIndex(start);
-        if (i >= _vmas.Count) return Errno.EFAULT;
-        if ((_vmas[i].Flags & VmFlags.Reserved) != 0 && !discontigOk) return Errno.EACCES;
+        if (i >= _vmas.Count)
+        {
+            return Errno.EFAULT;
+        }
+
+        if ((_vmas[i].Flags & VmFlags.Reserved) != 0 && !discontigOk)
+        {
+            return Errno.EACCES;
+        }
+
         Vma? prev = null;
         for (; i < _vmas.Count && _vmas[i].Start < end; i++)
         {
             var vma = _vmas[i];
             if (!discontigOk)
             {
-                if (i == _vmas.Count - 1 && vma.End < end) return Errno.EFAULT;
-                if (prev is not null && prev.End < vma.Start) return Errno.EFAULT;
+                if (i == _vmas.Count - 1 && vma.End < end)
+                {
+                    return Errno.EFAULT;
+                }
+
+                if (prev is not null && prev.End < vma.Start)
+                {
+                    return Errno.EFAULT;
+                }
             }
             if (walk is not null)
             {
-                if (vma.Start > start) start = vma.Start;
+                if (vma.Start > start)
+                {
+                    start = vma.Start;
+                }
+
                 var err = walk(vma, start, Math.Min(vma.End, end));
-                if (err != Errno.None) return err;
+                if (err != Errno.None)
+                {
+                    return err;
+                }
             }
             prev = vma;
         }
@@ -203,16 +261,32 @@ public sealed class VmaList : IReadOnlyVmaList
     /// <remarks>Kernel: mm/mempolicy.c mbind_range(), policy_vma()</remarks>
     public Errno MbindRange(ulong start, ulong end, MemPolicy? policy)
     {
-        if (policy is { Mode: MpolMode.Default }) policy = null;
+        if (policy is { Mode: MpolMode.Default })
+        {
+            policy = null;
+        }
+
         var vma = FindVma(start);
         while (vma is not null && vma.Start < end)
         {
             // The kernel takes vm_next before splitting, so the upper part cut off at `end` is not visited.
             var next = NextOf(vma);
             var err = Errno.None;
-            if (vma.Start < start) err = SplitVma(vma, start, newBelow: true);
-            if (err == Errno.None && vma.End > end) err = SplitVma(vma, end, newBelow: false);
-            if (err != Errno.None) return err;
+            if (vma.Start < start)
+            {
+                err = SplitVma(vma, start, newBelow: true);
+            }
+
+            if (err == Errno.None && vma.End > end)
+            {
+                err = SplitVma(vma, end, newBelow: false);
+            }
+
+            if (err != Errno.None)
+            {
+                return err;
+            }
+
             vma.Policy = policy;
             vma = next;
         }
@@ -243,8 +317,14 @@ public sealed class VmaList : IReadOnlyVmaList
         while (lo < hi)
         {
             var mid = (lo + hi) >>> 1;
-            if (_vmas[mid].End > addr) hi = mid;
-            else lo = mid + 1;
+            if (_vmas[mid].End > addr)
+            {
+                hi = mid;
+            }
+            else
+            {
+                lo = mid + 1;
+            }
         }
         return lo;
     }

@@ -74,8 +74,16 @@ public sealed record ConvergencePolicy(int Window, double Tolerance, int MaxRuns
         {
             var f = run();
             runs.Add(f);
-            if (eachRun) progress?.Invoke("    " + f.Line());
-            if (runs.Count < Window) continue;
+            if (eachRun)
+            {
+                progress?.Invoke("    " + f.Line());
+            }
+
+            if (runs.Count < Window)
+            {
+                continue;
+            }
+
             var last = runs.TakeLast(Window).Select(x => x.Value).ToArray();
             if (last.Min() > 0 && last.Max() / last.Min() <= 1 + Tolerance)
             {

@@ -30,10 +30,16 @@ internal static class BenchScenarios
     {
         var steps = new StringBuilder(FaultInSteps(tasks, pages));
         for (var i = 0; i < tasks; i++)
+        {
             steps.AppendLine($$"""{ task = t{{i}}, op = mbind, addr = "{{Addr}}", pages = {{pages}}, mode = bind, nodes = [{{(i + 1) % tasks}}], flags = [move], async = on }""");
+        }
+
         steps.AppendLine("{ op = wait }");
         for (var i = 0; i < tasks; i++)
+        {
             steps.AppendLine($$"""{ task = t{{i}}, op = touch, addr = "{{Addr}}", pages = {{pages}}, async = on }""");
+        }
+
         steps.AppendLine("{ op = wait }");
         return Scenario("bench-migration", tasks, steps.ToString());
     }
@@ -62,8 +68,16 @@ internal static class BenchScenarios
     private static string FaultInSteps(int tasks, int pages)
     {
         var steps = new StringBuilder();
-        for (var i = 0; i < tasks; i++) steps.AppendLine($$"""{ task = t{{i}}, op = mmap, addr = "{{Addr}}", pages = {{pages}} }""");
-        for (var i = 0; i < tasks; i++) steps.AppendLine($$"""{ task = t{{i}}, op = touch, addr = "{{Addr}}", pages = {{pages}}, write = on, async = on }""");
+        for (var i = 0; i < tasks; i++)
+        {
+            steps.AppendLine($$"""{ task = t{{i}}, op = mmap, addr = "{{Addr}}", pages = {{pages}} }""");
+        }
+
+        for (var i = 0; i < tasks; i++)
+        {
+            steps.AppendLine($$"""{ task = t{{i}}, op = touch, addr = "{{Addr}}", pages = {{pages}}, write = on, async = on }""");
+        }
+
         steps.AppendLine("{ op = wait }");
         return steps.ToString();
     }

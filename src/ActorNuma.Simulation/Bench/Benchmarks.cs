@@ -53,7 +53,11 @@ public static class Benchmarks
 
         void Add(Figure f, bool rate = false)
         {
-            if (rate && tell is { } t) f = f with { TellRatio = f.Value / t };
+            if (rate && tell is { } t)
+            {
+                f = f with { TellRatio = f.Value / t };
+            }
+
             figures.Add(f);
             progress?.Invoke(f.Line());
         }
@@ -72,12 +76,18 @@ public static class Benchmarks
         }
         foreach (var mode in modes)
         {
-            if (Wanted("faults")) Add(Converge(() => Faults(o.Pages, mode)) with { Target = Target.Min(10_000_000) }, rate: true);
+            if (Wanted("faults"))
+            {
+                Add(Converge(() => Faults(o.Pages, mode)) with { Target = Target.Min(10_000_000) }, rate: true);
+            }
+
             if (Wanted("migration"))
+            {
                 Add(Converge(() => Migration(o.Pages, mode)) with
                 {
                     Target = Target.Min(mode == RunMode.Concurrent ? 2_000_000 : 1_500_000),
                 }, rate: true);
+            }
         }
         if (Wanted("allocation"))
         {
@@ -91,21 +101,42 @@ public static class Benchmarks
         if (Wanted("memory"))
         {
             Add(ModelBytesPerPage(o.Pages) with { Target = Target.Max(64) });
-            foreach (var pages in o.Quick ? new[] { 65_536, 262_144 } : [1 << 20, 4 << 20]) Add(BytesPerPage(pages));
+            foreach (var pages in o.Quick ? new[] { 65_536, 262_144 } : [1 << 20, 4 << 20])
+            {
+                Add(BytesPerPage(pages));
+            }
         }
         if (Wanted("scaling"))
         {
-            foreach (var f in PagesScaling(Math.Max(1024, o.Pages / 16), o)) Add(f);
-            foreach (var f in NodesScaling(o.Quick ? 512 : 4096, o)) Add(f);
+            foreach (var f in PagesScaling(Math.Max(1024, o.Pages / 16), o))
+            {
+                Add(f);
+            }
+
+            foreach (var f in NodesScaling(o.Quick ? 512 : 4096, o))
+            {
+                Add(f);
+            }
         }
         if (Wanted("explore"))
-            foreach (var f in Exploration(o.Quick, o.Schedules)) Add(f with { Target = Target.Min(2_000) });
+        {
+            foreach (var f in Exploration(o.Quick, o.Schedules))
+            {
+                Add(f with { Target = Target.Min(2_000) });
+            }
+        }
+
         if (Wanted("soak"))
+        {
             foreach (var mode in modes)
+            {
                 Add(Soak(mode, o.Quick ? TimeSpan.FromSeconds(3) : TimeSpan.FromSeconds(20)) with
                 {
                     Target = Target.Min(mode == RunMode.Concurrent ? 1_000_000 : 500_000),
                 }, rate: true);
+            }
+        }
+
         return new BenchReport(GcDescription(), JitDescription(), Environment.ProcessorCount, o.Quick,
             started.ToString("O"), clock.Elapsed.TotalSeconds, figures);
     }
@@ -135,7 +166,10 @@ public static class Benchmarks
         var r = report = Run(scenario, "bench-faults");
         gc = GcCounts.Now() - gc;
         if (r.Steps.Any(s => !s.Ok) || r.Vmstat.GetValueOrDefault("pgfault") < 2L * half)
+        {
             throw new InvalidOperationException($"faults benchmark run failed: {Failures(r)}; pgfault {r.Vmstat.GetValueOrDefault("pgfault")}");
+        }
+
         var wall = Wall(r, 2, 4);
         return new Figure($"faults/s ({Mode(mode)})", 2.0 * half / wall.TotalSeconds, "faults/s",
             $"{2 * half} new-page write faults by 2 tasks in {wall.TotalMilliseconds:F0} ms; run's {gc}");
@@ -155,7 +189,10 @@ public static class Benchmarks
         var r = report = Run(scenario, "bench-migration");
         gc = GcCounts.Now() - gc;
         if (r.Steps.Any(s => !s.Ok) || r.Violations.Count > 0)
+        {
             throw new InvalidOperationException($"migration benchmark run failed: {Failures(r)} {string.Join("; ", r.Violations)}");
+        }
+
         var (evict, back) = BenchScenarios.MigrationSteps(nodes);
         var wall = Wall(r, evict.From, evict.To) + Wall(r, back.From, back.To);
         return new Figure($"migrated pages/s ({Mode(mode)}{(nodes == 2 ? "" : $", {nodes} nodes")})", nodes * (double)share / wall.TotalSeconds, "pages/s",
@@ -247,9 +284,11 @@ public static class Benchmarks
     {
         var times = new[] { 1, 4, 16 }.Select(k => (k, Seconds: SecondsPerRun(basePages * k, 2, o))).ToArray();
         foreach (var (k, s) in times.Skip(1))
+        {
             yield return new Figure($"migration time {k}x pages / 1x", s / times[0].Seconds, "ratio",
                 $"{basePages * k} vs {basePages} pages, 2 nodes, concurrent: {s * 1000:F0} ms vs {times[0].Seconds * 1000:F0} ms")
             { Target = Target.Max(k * 1.25) };
+        }
     }
 
     /// <summary>Migration (concurrent) on 2, 8 and 32 nodes with the same pages per node, so the work grows with the
@@ -259,9 +298,11 @@ public static class Benchmarks
     {
         var times = new[] { 2, 8, 32 }.Select(n => (n, Seconds: SecondsPerRun(pagesPerNode * n, n, o))).ToArray();
         foreach (var (n, s) in times.Skip(1))
+        {
             yield return new Figure($"migration time {n} nodes / 2 nodes", s / times[0].Seconds, "ratio",
                 $"{pagesPerNode} pages a node ({n / 2}x the nodes and pages), concurrent: {s * 1000:F0} ms vs {times[0].Seconds * 1000:F0} ms")
             { Target = Target.Max(n / 2 * 1.25) };
+        }
     }
 
     private static double SecondsPerRun(int pages, int nodes, BenchOptions o)
@@ -282,7 +323,11 @@ public static class Benchmarks
         {
             Explorer.Explore(scenario, new ExploreOptions { Seeds = Enumerable.Range(1_000_000, Math.Min(schedules, 500)).ToArray() });
             var s = Explorer.Explore(scenario, new ExploreOptions { Seeds = Enumerable.Range(1, schedules).ToArray() });
-            if (s.Results.Count != schedules) throw new InvalidOperationException($"explore {name}: {s.Results.Count} of {schedules} schedules ran");
+            if (s.Results.Count != schedules)
+            {
+                throw new InvalidOperationException($"explore {name}: {s.Results.Count} of {schedules} schedules ran");
+            }
+
             yield return new Figure($"schedules/s ({name})", s.SchedulesPerSecond, "sched/s",
                 $"{schedules} random schedules on {Environment.ProcessorCount} workers in {s.Elapsed.TotalSeconds:F1} s; " +
                 $"{s.SchedulesPerCpuSecond:N0} per cpu-second; {s.Results.Average(r => r.SchedulerSteps):F0} steps a schedule; " +
@@ -297,7 +342,11 @@ public static class Benchmarks
         try
         {
             var r = SoakRunner.Run(SoakLoader.LoadDefault(), new SoakOptions { Seed = 1, Mode = mode, Duration = duration, OutDir = dir });
-            if (r.Violation is not null) throw new InvalidOperationException($"soak ({Mode(mode)}) found: {r.Violation}");
+            if (r.Violation is not null)
+            {
+                throw new InvalidOperationException($"soak ({Mode(mode)}) found: {r.Violation}");
+            }
+
             return new Figure($"soak events/s ({Mode(mode)})", r.EventsPerSecond, "events/s",
                 $"default workload, seed 1, {r.Wall.TotalSeconds:F1} s: {r.Events} faults + migrated pages, {r.Rounds} rounds, " +
                 $"{r.Messages} kernel messages, peak working set {r.PeakWorkingSetBytes / 1e6:F0} MB");

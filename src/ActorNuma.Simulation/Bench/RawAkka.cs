@@ -33,7 +33,10 @@ public sealed class RawAkka : IDisposable
                 (_expected, _seen, _done) = (c.Expected, 0, c.Done);
                 return;
             }
-            if (++_seen == _expected) _done!.SetResult();
+            if (++_seen == _expected)
+            {
+                _done!.SetResult();
+            }
         }
     }
 
@@ -59,8 +62,15 @@ public sealed class RawAkka : IDisposable
                     Sender.Tell(new Ball()); // the receiving side of the pair
                     break;
                 case Ball:
-                    if (--_left == 0) _done.SetResult();
-                    else _partner.Tell(new Ball());
+                    if (--_left == 0)
+                    {
+                        _done.SetResult();
+                    }
+                    else
+                    {
+                        _partner.Tell(new Ball());
+                    }
+
                     break;
             }
         }
@@ -73,7 +83,11 @@ public sealed class RawAkka : IDisposable
         var done = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         counter.Tell(new Count(messages, done));
         var clock = Stopwatch.StartNew();
-        for (var i = 0; i < messages; i++) counter.Tell(new Hit());
+        for (var i = 0; i < messages; i++)
+        {
+            counter.Tell(new Hit());
+        }
+
         done.Task.Wait();
         var elapsed = clock.Elapsed;
         _system.Stop(counter);

@@ -49,36 +49,76 @@ public sealed class FramePlacementChecker : IInvariantChecker
     {
         var inPagevec = new Dictionary<int, int>();
         foreach (var node in machine.Nodes)
+        {
             foreach (var cpu in node.Pagevecs)
+            {
                 foreach (var pfn in cpu.LruAdd.Pages.ToArray().Concat(cpu.LruAddActive.Pages.ToArray()))
+                {
                     if (!inPagevec.TryAdd(pfn, cpu.Cpu))
+                    {
                         violations.Add($"pfn {pfn} is in the pagevecs of cpu {inPagevec[pfn]} and cpu {cpu.Cpu}");
+                    }
+                }
+            }
+        }
+
         foreach (var node in machine.Nodes)
         {
             var m = node.Memory;
             var free = m.FreeList().ToArray();
-            if (free.Length != m.FreePages) violations.Add($"node {m.Node}: free list holds {free.Length}, free_pages says {m.FreePages}");
+            if (free.Length != m.FreePages)
+            {
+                violations.Add($"node {m.Node}: free list holds {free.Length}, free_pages says {m.FreePages}");
+            }
+
             foreach (var i in free)
-                if (m.Place(i) != FramePlace.Free) violations.Add($"pfn {m.PfnOf(i)} is on node {m.Node}'s free list but in {m.Place(i)}");
+            {
+                if (m.Place(i) != FramePlace.Free)
+                {
+                    violations.Add($"pfn {m.PfnOf(i)} is on node {m.Node}'s free list but in {m.Place(i)}");
+                }
+            }
+
             var places = m.CountPlaces();
             if (places[(int)FramePlace.Free] != free.Length)
+            {
                 violations.Add($"node {m.Node}: {places[(int)FramePlace.Free]} frames marked free, {free.Length} on the free list");
+            }
+
             var (active, inactive) = m.WalkLru();
-            if (active.Count != m.NrActive) violations.Add($"node {m.Node}: nr_active {m.NrActive}, active list holds {active.Count}");
-            if (inactive.Count != m.NrInactive) violations.Add($"node {m.Node}: nr_inactive {m.NrInactive}, inactive list holds {inactive.Count}");
+            if (active.Count != m.NrActive)
+            {
+                violations.Add($"node {m.Node}: nr_active {m.NrActive}, active list holds {active.Count}");
+            }
+
+            if (inactive.Count != m.NrInactive)
+            {
+                violations.Add($"node {m.Node}: nr_inactive {m.NrInactive}, inactive list holds {inactive.Count}");
+            }
+
             if (places[(int)FramePlace.Lru] != active.Count + inactive.Count)
+            {
                 violations.Add($"node {m.Node}: {places[(int)FramePlace.Lru]} frames marked on an LRU list, the lists hold {active.Count + inactive.Count}");
+            }
+
             for (var i = 0; i < m.Pages; i++)
             {
                 var pfn = m.PfnOf(i);
                 var place = m.Place(i);
                 var held = inPagevec.TryGetValue(pfn, out var cpu);
                 if (place == FramePlace.Pagevec && (!held || cpu != m.Owner(i)))
+                {
                     violations.Add($"pfn {pfn} is marked in cpu {m.Owner(i)}'s pagevec, but {(held ? $"cpu {cpu}'s" : "no pagevec")} holds it");
+                }
                 else if (place != FramePlace.Pagevec && held)
+                {
                     violations.Add($"pfn {pfn} is in cpu {cpu}'s pagevec but marked {place}");
+                }
+
                 if (place == FramePlace.InFlight)
+                {
                     violations.Add($"pfn {pfn} (node {m.Node}) is in flight at a quiescent point: no list, no pagevec, not isolated");
+                }
             }
         }
         var isolatedByTasks = machine.Tasks.SelectMany(t => t.Isolated).ToHashSet();
@@ -86,8 +126,12 @@ public sealed class FramePlacementChecker : IInvariantChecker
         {
             var m = node.Memory;
             for (var i = 0; i < m.Pages; i++)
+            {
                 if (m.Place(i) == FramePlace.Isolated && m.Owner(i) == (int)Isolator.Migration && !isolatedByTasks.Contains(m.PfnOf(i)))
+                {
                     violations.Add($"pfn {m.PfnOf(i)} is isolated for migration, but no migration holds it");
+                }
+            }
         }
     }
 }
@@ -109,9 +153,15 @@ public sealed class LruFlagsChecker : IInvariantChecker
             {
                 var lru = m.Test(i, PageFlags.Lru);
                 var on = onActive.Contains(i) || onInactive.Contains(i);
-                if (lru != on) violations.Add($"pfn {m.PfnOf(i)}: PG_lru is {(lru ? "set" : "clear")} but the page is {(on ? "" : "not ")}on an LRU list");
+                if (lru != on)
+                {
+                    violations.Add($"pfn {m.PfnOf(i)}: PG_lru is {(lru ? "set" : "clear")} but the page is {(on ? "" : "not ")}on an LRU list");
+                }
+
                 if (on && m.Test(i, PageFlags.Active) != onActive.Contains(i))
+                {
                     violations.Add($"pfn {m.PfnOf(i)}: PG_active is {(m.Test(i, PageFlags.Active) ? "set" : "clear")} on the {(onActive.Contains(i) ? "active" : "inactive")} list");
+                }
             }
         }
     }
@@ -133,12 +183,20 @@ public sealed class PageRefcountChecker : IInvariantChecker
             for (var i = 0; i < m.Pages; i++)
             {
                 var place = m.Place(i);
-                if (place is FramePlace.Free or FramePlace.Reserved) continue;
+                if (place is FramePlace.Free or FramePlace.Reserved)
+                {
+                    continue;
+                }
+
                 var (held, holder) = m.Holds(i);
                 var expected = m.Mapcount(i) + (m.Test(i, PageFlags.SwapCache) ? 1 : 0)
                                + (place is FramePlace.Pagevec or FramePlace.Isolated ? 1 : 0) + held;
                 var count = m.Count(i);
-                if (count == expected) continue;
+                if (count == expected)
+                {
+                    continue;
+                }
+
                 var holders = held == 0 ? "" : $", {held} held by task {holder.Task}'s {holder.What}";
                 var what = count > expected
                     ? m.Mapcount(i) == 0 && !m.Test(i, PageFlags.SwapCache) && place == FramePlace.Lru
@@ -170,37 +228,73 @@ public sealed class SwapAccountingChecker : IInvariantChecker
     public void Check(KernelMachine machine, ICollection<string> violations)
     {
         var swap = machine.Swap;
-        if (swap is null) return;
+        if (swap is null)
+        {
+            return;
+        }
+
         var map = swap.Map;
         var pteRefs = new int[map.TotalSwapPages + 1];
         foreach (var task in machine.Tasks.Where(t => !t.Exited))
+        {
             foreach (var (vpn, pte) in task.PageTable.Entries())
+            {
                 if (pte.IsSwap)
                 {
-                    if (!map.IsValid(pte.SwapSlot)) violations.Add($"task {task.Pid} vpn {vpn:x}: swap pte to invalid slot {pte.SwapSlot}");
-                    else pteRefs[pte.SwapSlot]++;
+                    if (!map.IsValid(pte.SwapSlot))
+                    {
+                        violations.Add($"task {task.Pid} vpn {vpn:x}: swap pte to invalid slot {pte.SwapSlot}");
+                    }
+                    else
+                    {
+                        pteRefs[pte.SwapSlot]++;
+                    }
                 }
+            }
+        }
+
         var free = 0;
         for (var slot = 1; slot <= map.TotalSwapPages; slot++)
         {
             var cached = map.CachedPfn(slot);
             var expected = pteRefs[slot] + (cached >= 0 ? 1 : 0);
             if (map.Count(slot) != expected)
+            {
                 violations.Add($"slot {slot}: swap_map {map.Count(slot)}, references {expected} ({pteRefs[slot]} ptes{(cached >= 0 ? " + swap cache" : "")})");
-            if (map.Count(slot) == 0) free++;
-            if (cached < 0) continue;
+            }
+
+            if (map.Count(slot) == 0)
+            {
+                free++;
+            }
+
+            if (cached < 0)
+            {
+                continue;
+            }
+
             var node = machine.Nodes[machine.Topology.PfnToNid(cached)].Memory;
             var i = node.Index(cached);
             if (!node.Test(i, PageFlags.SwapCache) || node.SwapEntry(i) != slot)
+            {
                 violations.Add($"slot {slot} is cached by pfn {cached}, which is not PG_swapcache for it");
+            }
         }
-        if (free != map.NrSwapPages) violations.Add($"nr_swap_pages {map.NrSwapPages}, free slots {free}");
+        if (free != map.NrSwapPages)
+        {
+            violations.Add($"nr_swap_pages {map.NrSwapPages}, free slots {free}");
+        }
+
         foreach (var nodeState in machine.Nodes)
         {
             var m = nodeState.Memory;
             for (var i = 0; i < m.Pages; i++)
+            {
                 if (m.Test(i, PageFlags.SwapCache) && (!map.IsValid(m.SwapEntry(i)) || map.CachedPfn(m.SwapEntry(i)) != m.PfnOf(i)))
+                {
                     violations.Add($"pfn {m.PfnOf(i)} is PG_swapcache for slot {m.SwapEntry(i)}, which the swap cache does not map to it");
+                }
+            }
         }
     }
 }
@@ -230,25 +324,50 @@ public sealed class PteChecker : IInvariantChecker
         {
             foreach (var task in machine.Tasks)
             {
-                if (task.Exited) continue;
+                if (task.Exited)
+                {
+                    continue;
+                }
+
                 foreach (var (vpn, pte) in task.PageTable.Entries())
                 {
-                    if (!pte.IsPresent) continue;
+                    if (!pte.IsPresent)
+                    {
+                        continue;
+                    }
+
                     if (pte.Pfn == t.ZeroPfn)
                     {
-                        if (pte.Writable) violations.Add($"task {task.Pid} maps the zero page writable at vpn {vpn:x}");
+                        if (pte.Writable)
+                        {
+                            violations.Add($"task {task.Pid} maps the zero page writable at vpn {vpn:x}");
+                        }
+
                         continue;
                     }
                     var nid = t.PfnToNid(pte.Pfn);
                     var m = nodes[nid].Memory;
                     var i = m.Index(pte.Pfn);
-                    if (m.Place(i) == FramePlace.Free) violations.Add($"task {task.Pid} vpn {vpn:x} maps free pfn {pte.Pfn}");
+                    if (m.Place(i) == FramePlace.Free)
+                    {
+                        violations.Add($"task {task.Pid} vpn {vpn:x} maps free pfn {pte.Pfn}");
+                    }
                     else if (m.RmapVpn(i) != (uint)vpn)
+                    {
                         violations.Add($"task {task.Pid} maps pfn {pte.Pfn} at vpn {vpn:x}, its rmap says {m.RmapVpn(i):x}");
-                    if (ptes[nid][i]++ == 0) firstPid[nid][i] = task.Pid;
+                    }
+
+                    if (ptes[nid][i]++ == 0)
+                    {
+                        firstPid[nid][i] = task.Pid;
+                    }
                     else
                     {
-                        if (!more.TryGetValue(pte.Pfn, out var list)) more[pte.Pfn] = list = new();
+                        if (!more.TryGetValue(pte.Pfn, out var list))
+                        {
+                            more[pte.Pfn] = list = new();
+                        }
+
                         list.Add(task.Pid);
                     }
                 }
@@ -258,20 +377,35 @@ public sealed class PteChecker : IInvariantChecker
                 var m = nodes[n].Memory;
                 for (var i = 0; i < m.Pages; i++)
                 {
-                    if (m.Place(i) is FramePlace.Free or FramePlace.Reserved) continue;
+                    if (m.Place(i) is FramePlace.Free or FramePlace.Reserved)
+                    {
+                        continue;
+                    }
+
                     var count = ptes[n][i];
                     if (m.Mapcount(i) != count)
+                    {
                         violations.Add($"pfn {m.PfnOf(i)}: mapcount {m.Mapcount(i)}, mapped by {count} ptes");
+                    }
                     else if (count > 0 && !SameTasks(m.Mappers(i), firstPid[n][i], more.GetValueOrDefault(m.PfnOf(i))))
+                    {
                         violations.Add($"pfn {m.PfnOf(i)}: rmap names tasks {string.Join(",", m.Mappers(i))}, ptes in " +
                                        string.Join(",", new[] { firstPid[n][i] }.Concat(more.GetValueOrDefault(m.PfnOf(i)) ?? [])));
+                    }
                 }
             }
         }
         finally
         {
-            foreach (var a in firstPid) ArrayPool<int>.Shared.Return(a);
-            foreach (var a in ptes) ArrayPool<int>.Shared.Return(a);
+            foreach (var a in firstPid)
+            {
+                ArrayPool<int>.Shared.Return(a);
+            }
+
+            foreach (var a in ptes)
+            {
+                ArrayPool<int>.Shared.Return(a);
+            }
         }
     }
 
@@ -287,7 +421,11 @@ public sealed class PteChecker : IInvariantChecker
         fromPtes.AddRange(rest);
         fromPtes.Sort();
         var fromRmap = new List<int>(fromPtes.Count);
-        foreach (var pid in rmap) fromRmap.Add(pid);
+        foreach (var pid in rmap)
+        {
+            fromRmap.Add(pid);
+        }
+
         fromRmap.Sort();
         return fromRmap.SequenceEqual(fromPtes);
     }
@@ -300,6 +438,9 @@ public sealed class DataChecker : IInvariantChecker
 
     public void Check(KernelMachine machine, ICollection<string> violations)
     {
-        foreach (var v in machine.DataViolations) violations.Add(v);
+        foreach (var v in machine.DataViolations)
+        {
+            violations.Add(v);
+        }
     }
 }

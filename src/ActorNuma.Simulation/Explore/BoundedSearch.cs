@@ -24,7 +24,10 @@ public sealed class BoundedStrategy(IReadOnlyList<int> prefix) : IScheduleStrate
         var preferred = CountingStrategy.DefaultIndex(runnable, _last);
         var chosen = step < prefix.Count ? prefix[(int)step] : preferred;
         if (chosen >= runnable.Count)
+        {
             throw new InvalidOperationException($"bounded schedule prefix step {step} names mailbox {chosen} of {runnable.Count}: the run is not deterministic");
+        }
+
         Points.Add(new Point(runnable.Count, preferred, chosen));
         _last = runnable[chosen];
         return chosen;
@@ -68,7 +71,11 @@ public static class BoundedSearch
         var count = 0;
         Walk(scenario, bound, number, (_, prefix) =>
         {
-            if (++count == number) found = prefix;
+            if (++count == number)
+            {
+                found = prefix;
+            }
+
             return found is not null;
         });
         return found ?? throw new ArgumentOutOfRangeException(nameof(number), number,
@@ -87,8 +94,16 @@ public static class BoundedSearch
             var strategy = new BoundedStrategy(prefix);
             var result = worker.Run(n, new CountingStrategy(strategy));
             var next = Next(strategy.Points, bound);
-            if (visit(result, prefix)) return next is null;
-            if (next is null) return true;
+            if (visit(result, prefix))
+            {
+                return next is null;
+            }
+
+            if (next is null)
+            {
+                return true;
+            }
+
             prefix = next;
         }
         return false;
@@ -99,15 +114,31 @@ public static class BoundedSearch
     public static List<int>? Next(IReadOnlyList<BoundedStrategy.Point> points, int bound)
     {
         var used = new int[points.Count + 1];
-        for (var i = 0; i < points.Count; i++) used[i + 1] = used[i] + (points[i].Chosen != points[i].Default ? 1 : 0);
+        for (var i = 0; i < points.Count; i++)
+        {
+            used[i + 1] = used[i] + (points[i].Chosen != points[i].Default ? 1 : 0);
+        }
+
         for (var i = points.Count - 1; i >= 0; i--)
         {
             var p = points[i];
-            if (used[i] + 1 > bound) continue;
+            if (used[i] + 1 > bound)
+            {
+                continue;
+            }
+
             var alt = NextAlternative(p);
-            if (alt < 0) continue;
+            if (alt < 0)
+            {
+                continue;
+            }
+
             var prefix = new List<int>(i + 1);
-            for (var j = 0; j < i; j++) prefix.Add(points[j].Chosen);
+            for (var j = 0; j < i; j++)
+            {
+                prefix.Add(points[j].Chosen);
+            }
+
             prefix.Add(alt);
             return prefix;
         }
@@ -119,7 +150,11 @@ public static class BoundedSearch
     private static int NextAlternative(BoundedStrategy.Point p)
     {
         var next = p.Chosen == p.Default ? 0 : p.Chosen + 1;
-        if (next == p.Default) next++;
+        if (next == p.Default)
+        {
+            next++;
+        }
+
         return next < p.Runnable ? next : -1;
     }
 }

@@ -35,8 +35,16 @@ public sealed record Delivery(long Step, TimeSpan Time, long SendStep, string Se
         var line = new StringBuilder();
         line.Append(CultureInfo.InvariantCulture, $"{Step,7} {Time.TotalMilliseconds,12:F3}ms sent@{SendStep,-7} {Sender} -> {Receiver}: {Kind} {MessageText.Fields(Message)}");
         var (pfns, vpns) = MessageText.Pages(Message);
-        if (pfns.Count > 0) line.Append(" | pfn=").Append(MessageText.List(pfns, p => p.ToString(CultureInfo.InvariantCulture)));
-        if (vpns.Count > 0) line.Append(" | pte=").Append(MessageText.List(vpns, v => $"0x{(ulong)v << 12:x}"));
+        if (pfns.Count > 0)
+        {
+            line.Append(" | pfn=").Append(MessageText.List(pfns, p => p.ToString(CultureInfo.InvariantCulture)));
+        }
+
+        if (vpns.Count > 0)
+        {
+            line.Append(" | pte=").Append(MessageText.List(vpns, v => $"0x{(ulong)v << 12:x}"));
+        }
+
         return line.ToString();
     }
 }
@@ -56,7 +64,7 @@ public sealed class DeliveryLog
     private DeterministicPump? _pump;
     private KernelTrace? _trace;
 
-    public IReadOnlyList<Delivery> Deliveries { get { lock (_gate) return _deliveries.ToArray(); } }
+    public IReadOnlyList<Delivery> Deliveries { get { lock (_gate) { return _deliveries.ToArray(); } } }
 
     /// <summary>The config that gives every actor the tracing mailbox; layer it over the run's config.</summary>
     public static Config MailboxConfig { get; } = ConfigurationFactory.ParseString(
@@ -80,9 +88,16 @@ public sealed class DeliveryLog
 
     internal void Delivered(in Sent sent, IActorRef receiver, object message)
     {
-        if (_pump is null || _trace is null || Environment.CurrentManagedThreadId != _pumpThread) return;
+        if (_pump is null || _trace is null || Environment.CurrentManagedThreadId != _pumpThread)
+        {
+            return;
+        }
+
         var delivery = new Delivery(_pump.Steps, _pump.Scheduler.Elapsed, sent.Step, sent.Sender, receiver.Path.Name, message, _trace.Events);
-        lock (_gate) _deliveries.Add(delivery);
+        lock (_gate)
+        {
+            _deliveries.Add(delivery);
+        }
     }
 
     internal readonly record struct Sent(long Step, string Sender);
@@ -123,14 +138,26 @@ public sealed class TracingMessageQueue(DeliveryLog? log, IActorRef? owner) : IM
 
     public bool TryDequeue(out Envelope envelope)
     {
-        if (log is null) return _queue.TryDequeue(out envelope);
+        if (log is null)
+        {
+            return _queue.TryDequeue(out envelope);
+        }
+
         DeliveryLog.Sent sent;
         lock (_gate)
         {
-            if (!_queue.TryDequeue(out envelope)) return false;
+            if (!_queue.TryDequeue(out envelope))
+            {
+                return false;
+            }
+
             sent = _sends.Dequeue();
         }
-        if (owner is not null) log.Delivered(sent, owner, envelope.Message);
+        if (owner is not null)
+        {
+            log.Delivered(sent, owner, envelope.Message);
+        }
+
         return true;
     }
 
@@ -166,7 +193,11 @@ public static class MessageText
     private static string Record(object value, int depth, bool top)
     {
         var props = PropertiesOf(value.GetType());
-        if (props.Length == 0) return top ? "" : value.ToString() ?? "";
+        if (props.Length == 0)
+        {
+            return top ? "" : value.ToString() ?? "";
+        }
+
         var text = string.Join(" ", props.Select(p => $"{p.Name}={Format(p.GetValue(value), depth + 1)}"));
         return top ? text : "{" + text + "}";
     }
@@ -180,7 +211,10 @@ public static class MessageText
         while (message.GetType().Name.Contains("Timer", StringComparison.Ordinal)
                && PropertiesOf(message.GetType()).FirstOrDefault(p => p.Name is "Message" or "Msg") is { } inner
                && inner.GetValue(message) is { } payload)
+        {
             message = payload;
+        }
+
         return message;
     }
 
@@ -209,7 +243,14 @@ public static class MessageText
                     case ("Vpn", uint vpn): vpns.Add(vpn); break;
                     case ("Vpns", uint[] many): vpns.AddRange(many); break;
                     case (_, Array items) when depth == 0 && items.GetType().GetElementType() is { IsPrimitive: false } element && element != typeof(string):
-                        foreach (var item in items) if (item is not null) Collect(item, depth + 1);
+                        foreach (var item in items)
+                        {
+                            if (item is not null)
+                            {
+                                Collect(item, depth + 1);
+                            }
+                        }
+
                         break;
                 }
             }

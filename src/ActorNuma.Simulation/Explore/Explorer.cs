@@ -70,7 +70,11 @@ public static class Explorer
     public static ExploreSummary Explore(LoadedScenario scenario, ExploreOptions options, Action<ExploreProgress>? progress = null)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Workers, 1);
-        if (options.Strategy == StrategyKind.Bounded) return ExploreBounded(scenario, options, progress);
+        if (options.Strategy == StrategyKind.Bounded)
+        {
+            return ExploreBounded(scenario, options, progress);
+        }
+
         var k = options.Strategy == StrategyKind.Pct ? MeasureSteps(scenario) : 1;
         var seeds = options.Seeds;
         var results = new ScheduleResult?[seeds.Count];
@@ -89,10 +93,18 @@ public static class Explorer
                 while (true)
                 {
                     var i = Interlocked.Increment(ref next);
-                    if (i >= seeds.Count || i > Volatile.Read(ref firstFailure)) return;
+                    if (i >= seeds.Count || i > Volatile.Read(ref firstFailure))
+                    {
+                        return;
+                    }
+
                     var strategy = ScheduleStrategies.Create(options.Strategy, seeds[i], options.Depth, k);
                     var r = results[i] = worker.Run(seeds[i], strategy);
-                    if (r.Failed && options.StopOnFirst) InterlockedMin(ref firstFailure, i);
+                    if (r.Failed && options.StopOnFirst)
+                    {
+                        InterlockedMin(ref firstFailure, i);
+                    }
+
                     Interlocked.Increment(ref done);
                 }
             }
@@ -104,10 +116,21 @@ public static class Explorer
 
         var threads = Enumerable.Range(0, Math.Min(options.Workers, Math.Max(1, seeds.Count)))
             .Select(n => new Thread(Work) { Name = $"explore-worker-{n}", IsBackground = true }).ToArray();
-        foreach (var t in threads) t.Start();
+        foreach (var t in threads)
+        {
+            t.Start();
+        }
+
         while (!threads.All(t => t.Join(TimeSpan.FromMilliseconds(200))))
+        {
             progress?.Invoke(Progress(results, Volatile.Read(ref done), seeds.Count, clock.Elapsed));
-        if (!errors.IsEmpty) throw new AggregateException("an explore worker failed", errors);
+        }
+
+        if (!errors.IsEmpty)
+        {
+            throw new AggregateException("an explore worker failed", errors);
+        }
+
         var kept = results.Take(Math.Min(seeds.Count, firstFailure == int.MaxValue ? seeds.Count : firstFailure + 1))
             .Select(r => r!).ToArray();
         progress?.Invoke(Progress(kept, kept.Length, seeds.Count, clock.Elapsed));
@@ -162,7 +185,11 @@ public static class Explorer
         while (value < seen)
         {
             var was = Interlocked.CompareExchange(ref target, value, seen);
-            if (was == seen) return;
+            if (was == seen)
+            {
+                return;
+            }
+
             seen = was;
         }
     }

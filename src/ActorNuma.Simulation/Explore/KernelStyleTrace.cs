@@ -51,7 +51,9 @@ public static partial class KernelStyleTrace
         Walk(events, deliveries, lines.Add, (delivery, task, cpu) =>
         {
             foreach (var (name, fields) in Derived(delivery.Payload))
+            {
                 lines.Add(new Line(task, cpu, delivery.Time, name, fields));
+            }
         });
         return lines;
     }
@@ -62,7 +64,10 @@ public static partial class KernelStyleTrace
         var cpus = new Dictionary<long, int>();
         Walk(events, deliveries, _ => { }, (delivery, task, cpu) =>
         {
-            if (task != Idle) cpus[delivery.Step] = cpu;
+            if (task != Idle)
+            {
+                cpus[delivery.Step] = cpu;
+            }
         });
         return cpus;
     }
@@ -100,8 +105,11 @@ public static partial class KernelStyleTrace
     {
         var contexts = new Dictionary<long, string>();
         foreach (var d in deliveries)
+        {
             contexts[d.Step] = IsContext(d.Receiver) ? d.Receiver
                 : d.SendStep > 0 && contexts.TryGetValue(d.SendStep, out var c) ? c : "-";
+        }
+
         return contexts;
     }
 
@@ -138,9 +146,15 @@ public static partial class KernelStyleTrace
         public (string Task, int Cpu) Of(string context)
         {
             if (context.StartsWith("task", StringComparison.Ordinal) && int.TryParse(context.AsSpan(4), CultureInfo.InvariantCulture, out var pid))
+            {
                 return _tasks.TryGetValue(pid, out var t) ? ($"{t.Name}-{pid}", t.Cpu) : ($"{context}-{pid}", 0);
+            }
+
             if (context.StartsWith("kswapd", StringComparison.Ordinal) && int.TryParse(context.AsSpan(6), CultureInfo.InvariantCulture, out var node))
+            {
                 return ($"{context}-{KswapdPidBase + node}", node * _cpusPerNode);
+            }
+
             return (Idle, 0);
         }
 

@@ -16,9 +16,17 @@ public static class PropertyCheck
     public static IEnumerable<string> Failures(ScenarioProperties properties, ScheduleFacts facts)
     {
         foreach (var p in properties.Always)
-            if (!Holds(p, facts)) yield return $"property always \"{p.Text}\" does not hold";
+        {
+            if (!Holds(p, facts))
+            {
+                yield return $"property always \"{p.Text}\" does not hold";
+            }
+        }
+
         if (properties.Outcomes.Count > 0 && !properties.Outcomes.Any(o => o.Matches(facts.Outcome)))
+        {
             yield return $"outcome not allowed by the scenario's outcomes: {facts.Outcome}";
+        }
     }
 
     /// <summary>For each <c>sometimes</c> property in order, whether it holds in this schedule.</summary>

@@ -30,7 +30,10 @@ public static partial class RaceColumns
             Row(columns, c => titles.GetValueOrDefault(c, c)),
         };
         foreach (var e in shown)
+        {
             lines.Add(Row(columns, c => c == e.Actor ? Cell(e) : ""));
+        }
+
         return lines;
     }
 
@@ -50,7 +53,11 @@ public static partial class RaceColumns
     private static string Row(List<string> columns, Func<string, string> cell)
     {
         var row = new StringBuilder();
-        foreach (var c in columns) row.Append(cell(c).PadRight(ColumnWidth));
+        foreach (var c in columns)
+        {
+            row.Append(cell(c).PadRight(ColumnWidth));
+        }
+
         return row.ToString().TrimEnd();
     }
 
@@ -58,13 +65,23 @@ public static partial class RaceColumns
     public static IEnumerable<int> Pages(TraceEvent e)
     {
         foreach (Match m in PfnField().Matches(e.Fields))
+        {
             yield return int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture);
+        }
+
         var first = FirstPfnField().Match(e.Fields);
         var nr = NrField().Match(e.Fields);
-        if (!first.Success) yield break;
+        if (!first.Success)
+        {
+            yield break;
+        }
+
         var start = int.Parse(first.Groups[1].Value, CultureInfo.InvariantCulture);
         var count = nr.Success ? int.Parse(nr.Groups[1].Value, CultureInfo.InvariantCulture) : 1;
-        for (var k = 0; k < count; k++) yield return start + k;
+        for (var k = 0; k < count; k++)
+        {
+            yield return start + k;
+        }
     }
 
     private static IEnumerable<int> PfnsIn(string violation) =>

@@ -24,13 +24,25 @@ public static class ScheduleOutcome
         var line = new StringBuilder();
         foreach (var s in steps)
         {
-            if (Token(s) is not { } token) continue;
-            if (line.Length > 0) line.Append(' ');
+            if (Token(s) is not { } token)
+            {
+                continue;
+            }
+
+            if (line.Length > 0)
+            {
+                line.Append(' ');
+            }
+
             line.Append(CultureInfo.InvariantCulture, $"{s.Index}={token}");
         }
         line.Append(" |").Append(placement);
         var kinds = violations.Select(Kind).Distinct().Order(StringComparer.Ordinal).ToArray();
-        if (kinds.Length > 0) line.Append(" | ").Append(string.Join(",", kinds));
+        if (kinds.Length > 0)
+        {
+            line.Append(" | ").Append(string.Join(",", kinds));
+        }
+
         return line.ToString();
     }
 
@@ -46,7 +58,10 @@ public static class ScheduleOutcome
     {
         var mark = s.Ok ? "" : "!";
         if (s.Ret is { } ret)
+        {
             return s.Errno is { } e && e != Errno.None ? $"{ret}{mark}{e}" : $"{ret}{mark}";
+        }
+
         if (s.Value is PageCounts { Nodes: { } nodes } pages)
         {
             var perNode = string.Join(",", nodes.Where(kv => kv.Value != 0).Select(kv => $"n{kv.Key}:{kv.Value}"));
@@ -67,11 +82,21 @@ public static class ScheduleOutcome
         var swapped = 0;
         foreach (var (_, pte) in task.PageTable.Entries())
         {
-            if (pte.IsPresent) perNode[topology.PfnToNid(pte.Pfn)]++;
-            else if (pte.IsSwap) swapped++;
+            if (pte.IsPresent)
+            {
+                perNode[topology.PfnToNid(pte.Pfn)]++;
+            }
+            else if (pte.IsSwap)
+            {
+                swapped++;
+            }
         }
         var parts = perNode.Select((n, node) => (n, node)).Where(x => x.n > 0).Select(x => $"n{x.node}={x.n}").ToList();
-        if (swapped > 0) parts.Add($"sw={swapped}");
+        if (swapped > 0)
+        {
+            parts.Add($"sw={swapped}");
+        }
+
         return $"{task.Name}:{(parts.Count == 0 ? "-" : string.Join(",", parts))}";
     }
 }

@@ -25,7 +25,10 @@ public static class Shrinker
         {
             var search = BoundedSearch.Run(scenario, bound, budget, r => r.Failed);
             if (search.Schedules.Count > 0 && search.Schedules[^1] is { Failed: true } found)
+            {
                 return new Shrunk(bound, search.Schedules.Count, found, minimal);
+            }
+
             minimal &= search.Complete;
         }
         return null;

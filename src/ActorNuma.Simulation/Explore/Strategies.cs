@@ -45,7 +45,11 @@ public sealed class CountingStrategy(IScheduleStrategy inner) : IScheduleStrateg
     public int Choose(IReadOnlyList<IRunnable> runnable, long step)
     {
         var index = inner.Choose(runnable, step);
-        if (index != DefaultIndex(runnable, _last)) Deviations++;
+        if (index != DefaultIndex(runnable, _last))
+        {
+            Deviations++;
+        }
+
         _last = runnable[index];
         return index;
     }
@@ -54,7 +58,13 @@ public sealed class CountingStrategy(IScheduleStrategy inner) : IScheduleStrateg
     public static int DefaultIndex(IReadOnlyList<IRunnable> runnable, IRunnable? last)
     {
         for (var k = 0; k < runnable.Count; k++)
-            if (ReferenceEquals(runnable[k], last)) return k;
+        {
+            if (ReferenceEquals(runnable[k], last))
+            {
+                return k;
+            }
+        }
+
         return 0;
     }
 }
@@ -83,7 +93,10 @@ public sealed class PctStrategy : IScheduleStrategy
         _random = new Random(seed);
         _depth = depth;
         _changePoints = new long[depth - 1];
-        for (var i = 0; i < _changePoints.Length; i++) _changePoints[i] = _random.NextInt64(expectedSteps);
+        for (var i = 0; i < _changePoints.Length; i++)
+        {
+            _changePoints[i] = _random.NextInt64(expectedSteps);
+        }
     }
 
     /// <inheritdoc />
@@ -93,11 +106,24 @@ public sealed class PctStrategy : IScheduleStrategy
         var bestPriority = double.MinValue;
         for (var k = 0; k < runnable.Count; k++)
         {
-            if (!_priority.TryGetValue(runnable[k], out var p)) _priority[runnable[k]] = p = _depth + _random.NextDouble();
-            if (p > bestPriority) (best, bestPriority) = (k, p);
+            if (!_priority.TryGetValue(runnable[k], out var p))
+            {
+                _priority[runnable[k]] = p = _depth + _random.NextDouble();
+            }
+
+            if (p > bestPriority)
+            {
+                (best, bestPriority) = (k, p);
+            }
         }
         for (var i = 0; i < _changePoints.Length; i++)
-            if (_changePoints[i] == step) _priority[runnable[best]] = i + 1;
+        {
+            if (_changePoints[i] == step)
+            {
+                _priority[runnable[best]] = i + 1;
+            }
+        }
+
         return best;
     }
 }

@@ -32,7 +32,11 @@ public static class Timeline
         var tids = new Dictionary<string, int>(StringComparer.Ordinal);
         int Tid(string actor)
         {
-            if (tids.TryGetValue(actor, out var tid)) return tid;
+            if (tids.TryGetValue(actor, out var tid))
+            {
+                return tid;
+            }
+
             tids[actor] = tid = tids.Count + 1;
             Metadata(json, "thread_name", ActorsPid, tid, actor);
             return tid;
@@ -52,7 +56,11 @@ public static class Timeline
             if (cpuOf.TryGetValue(d.Step, out var cpu))
             {
                 // Thread ids from 1: some viewers take tid 0 for the idle task.
-                if (cpus.Add(cpu)) Metadata(json, "thread_name", CpusPid, cpu + 1, $"CPU {cpu}");
+                if (cpus.Add(cpu))
+                {
+                    Metadata(json, "thread_name", CpusPid, cpu + 1, $"CPU {cpu}");
+                }
+
                 Slice(json, d, CpusPid, cpu + 1, $"{d.Receiver}: {d.Kind} ({contexts[d.Step]})");
             }
             // An arrow only from a slice: the sender must be the actor that handled the step the message was sent in.
@@ -73,7 +81,11 @@ public static class Timeline
         json.WriteString("name", name);
         json.WriteString("ph", "M");
         json.WriteNumber("pid", pid);
-        if (tid is { } t) json.WriteNumber("tid", t);
+        if (tid is { } t)
+        {
+            json.WriteNumber("tid", t);
+        }
+
         json.WriteStartObject("args");
         json.WriteString("name", value);
         json.WriteEndObject();
@@ -111,7 +123,11 @@ public static class Timeline
         json.WriteNumber("ts", ts);
         json.WriteNumber("pid", ActorsPid);
         json.WriteNumber("tid", tid);
-        if (bindingPoint is not null) json.WriteString("bp", bindingPoint);
+        if (bindingPoint is not null)
+        {
+            json.WriteString("bp", bindingPoint);
+        }
+
         json.WriteEndObject();
     }
 }

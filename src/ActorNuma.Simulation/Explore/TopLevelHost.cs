@@ -42,7 +42,11 @@ internal sealed class TopLevelHost
         var request = new HostActor.Spawn(props, name);
         _host.Tell(request);
         var spin = new SpinWait();
-        while (Volatile.Read(ref request.Created) is null) spin.SpinOnce();
+        while (Volatile.Read(ref request.Created) is null)
+        {
+            spin.SpinOnce();
+        }
+
         return request.Created!;
     }
 

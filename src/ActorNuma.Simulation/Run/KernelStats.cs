@@ -11,15 +11,35 @@ public static class KernelStats
     public static SortedDictionary<string, long> Vmstat(KernelMachine machine)
     {
         var totals = VmStat.NewTotals();
-        foreach (var node in machine.Nodes) node.Memory.Stat.AddTo(totals);
-        foreach (var task in machine.Tasks) task.Stat.AddTo(totals);
+        foreach (var node in machine.Nodes)
+        {
+            node.Memory.Stat.AddTo(totals);
+        }
+
+        foreach (var task in machine.Tasks)
+        {
+            task.Stat.AddTo(totals);
+        }
+
         machine.ForgottenTaskStat.AddTo(totals);
         machine.Swap?.Stat.AddTo(totals);
-        foreach (var k in machine.KswapdStats) k.AddTo(totals);
+        foreach (var k in machine.KswapdStats)
+        {
+            k.AddTo(totals);
+        }
+
         var result = new SortedDictionary<string, long>(StringComparer.Ordinal);
-        foreach (var e in VmEventNames.All) result[VmEventNames.Name(e)] = totals[(int)e];
+        foreach (var e in VmEventNames.All)
+        {
+            result[VmEventNames.Name(e)] = totals[(int)e];
+        }
+
         result["numa_foreign"] = machine.Nodes.Sum(n => n.ForeignFor.Sum());
-        foreach (var (name, value) in Gauges(machine)) result[name] = value;
+        foreach (var (name, value) in Gauges(machine))
+        {
+            result[name] = value;
+        }
+
         return result;
     }
 
@@ -38,10 +58,20 @@ public static class KernelStats
         {
             var totals = VmStat.NewTotals();
             node.Memory.Stat.AddTo(totals);
-            if (node.Memory.Node < kswapd.Count) kswapd[node.Memory.Node].AddTo(totals);
+            if (node.Memory.Node < kswapd.Count)
+            {
+                kswapd[node.Memory.Node].AddTo(totals);
+            }
+
             var counters = new SortedDictionary<string, long>(StringComparer.Ordinal);
             foreach (var e in VmEventNames.All)
-                if (totals[(int)e] != 0 && !VmEventNames.IsNumaStat(e)) counters[VmEventNames.Name(e)] = totals[(int)e];
+            {
+                if (totals[(int)e] != 0 && !VmEventNames.IsNumaStat(e))
+                {
+                    counters[VmEventNames.Name(e)] = totals[(int)e];
+                }
+            }
+
             counters["nr_free_pages"] = node.Memory.FreePages;
             counters["nr_active"] = node.Memory.NrActive;
             counters["nr_inactive"] = node.Memory.NrInactive;
@@ -80,11 +110,30 @@ public static class KernelStats
             var m = node.Memory;
             for (var i = 0; i < m.Pages; i++)
             {
-                if (m.Place(i) is FramePlace.Free or FramePlace.Reserved) continue;
-                if (m.Test(i, PageFlags.Dirty)) dirty++;
-                if (m.Test(i, PageFlags.Writeback)) writeback++;
-                if (m.Mapcount(i) > 0) mapped++;
-                if (m.Test(i, PageFlags.SwapCache)) swapcache++;
+                if (m.Place(i) is FramePlace.Free or FramePlace.Reserved)
+                {
+                    continue;
+                }
+
+                if (m.Test(i, PageFlags.Dirty))
+                {
+                    dirty++;
+                }
+
+                if (m.Test(i, PageFlags.Writeback))
+                {
+                    writeback++;
+                }
+
+                if (m.Mapcount(i) > 0)
+                {
+                    mapped++;
+                }
+
+                if (m.Test(i, PageFlags.SwapCache))
+                {
+                    swapcache++;
+                }
             }
         }
         long[] values =

@@ -39,7 +39,11 @@ public sealed record MemoryEstimate(long Bytes, string Key, long Value)
     public static void CheckFits(LoadedScenario scenario, long limit, string limitName = "--max-memory")
     {
         var e = Of(scenario.Machine);
-        if (e.Bytes <= limit) return;
+        if (e.Bytes <= limit)
+        {
+            return;
+        }
+
         throw new ScenarioException($"{scenario.Source}: {e.Key} = {e.Value.ToString(CultureInfo.InvariantCulture)}: expected a " +
                                     $"machine that fits in {limitName} {Size(limit)}, got one that needs about {Size(e.Bytes)}");
     }
@@ -60,14 +64,25 @@ public sealed record MemoryEstimate(long Bytes, string Key, long Value)
     {
         var s = text.Trim().ToLowerInvariant();
         foreach (var tail in new[] { "ib", "b" })
+        {
             if (s.Length > tail.Length && s.EndsWith(tail, StringComparison.Ordinal) && char.IsLetter(s[^(tail.Length + 1)]))
             {
                 s = s[..^tail.Length];
                 break;
             }
+        }
+
         var shift = s.Length == 0 ? 0 : s[^1] switch { 'k' => 10, 'm' => 20, 'g' => 30, 't' => 40, _ => 0 };
-        if (shift > 0) s = s[..^1];
-        if (!decimal.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) || n <= 0) return null;
+        if (shift > 0)
+        {
+            s = s[..^1];
+        }
+
+        if (!decimal.TryParse(s, NumberStyles.AllowDecimalPoint, CultureInfo.InvariantCulture, out var n) || n <= 0)
+        {
+            return null;
+        }
+
         var bytes = n * (1L << shift);
         return bytes > long.MaxValue ? null : (long)bytes;
     }

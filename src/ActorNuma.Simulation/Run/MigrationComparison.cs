@@ -59,14 +59,23 @@ public static class MigrationComparison
     {
         long placed = 0, misplaced = 0, interleave = 0, off = 0, notResident = 0;
         foreach (var task in machine.Tasks)
+        {
             foreach (var vma in task.Vmas.All)
             {
                 var policy = vma.Policy ?? task.Policy;
-                if (policy is null || policy.Mode == MpolMode.Default) continue;
+                if (policy is null || policy.Mode == MpolMode.Default)
+                {
+                    continue;
+                }
+
                 foreach (var (vpn, pte) in task.PageTable.Range(vma.Start >> MmConstants.PageShift, vma.End >> MmConstants.PageShift))
                 {
                     if (pte.IsSwap) { notResident++; continue; }
-                    if (!pte.IsPresent || pte.Pfn == machine.Topology.ZeroPfn) continue;
+                    if (!pte.IsPresent || pte.Pfn == machine.Topology.ZeroPfn)
+                    {
+                        continue;
+                    }
+
                     var node = machine.Topology.PfnToNid(pte.Pfn);
                     placed++;
                     var ok = policy.Mode switch
@@ -78,11 +87,19 @@ public static class MigrationComparison
                     if (policy.Mode == MpolMode.Interleave)
                     {
                         interleave++;
-                        if (!ok) off++;
+                        if (!ok)
+                        {
+                            off++;
+                        }
                     }
-                    if (!ok) misplaced++;
+                    if (!ok)
+                    {
+                        misplaced++;
+                    }
                 }
             }
+        }
+
         return new Placement(placed, misplaced, interleave, off, notResident);
     }
 }

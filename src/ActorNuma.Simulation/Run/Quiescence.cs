@@ -30,9 +30,23 @@ public static class Quiescence
         var d = machine.Directory;
         yield return d.Kernel;
         yield return d.Swap;
-        foreach (var n in d.Nodes) yield return n;
-        foreach (var k in d.Kswapds) yield return k;
-        foreach (var pid in d.Pids) if (d.Task(pid) is { } t) yield return t;
+        foreach (var n in d.Nodes)
+        {
+            yield return n;
+        }
+
+        foreach (var k in d.Kswapds)
+        {
+            yield return k;
+        }
+
+        foreach (var pid in d.Pids)
+        {
+            if (d.Task(pid) is { } t)
+            {
+                yield return t;
+            }
+        }
     }
 
     /// <summary>Polls until the machine is at rest (true), or until <paramref name="progress"/> sees it stalled
@@ -51,7 +65,11 @@ public static class Quiescence
                         && !refs.Any(r => r.Underlying.HasMessages) && activity.Snapshot() == now;
             quietPolls = quiet && (quietPolls == 0 || now == last) ? quietPolls + 1 : quiet ? 1 : 0;
             last = now;
-            if (quietPolls >= QuietPollsNeeded) return true;
+            if (quietPolls >= QuietPollsNeeded)
+            {
+                return true;
+            }
+
             Thread.Sleep(1);
         }
         return false;

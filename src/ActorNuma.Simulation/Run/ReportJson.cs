@@ -17,7 +17,10 @@ public static class ReportJson
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, Options))
+        {
             JsonSerializer.Serialize(w, ReportDocument.Of(r), ReportJsonContext.Default.ReportDocument);
+        }
+
         return System.Text.Encoding.UTF8.GetString(stream.ToArray()) + "\n";
     }
 }

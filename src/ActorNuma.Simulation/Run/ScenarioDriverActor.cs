@@ -46,7 +46,11 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
             case Start: SpawnTasks(); break;
             case KernelRoot.TaskSpawned m:
                 _tasks[m.Name] = (m.Pid, m.Task);
-                if (_tasks.Count == _scenario.Tasks.Count) Checkpoint();
+                if (_tasks.Count == _scenario.Tasks.Count)
+                {
+                    Checkpoint();
+                }
+
                 break;
             case KernelRoot.SpawnRefused m: _progress.Fail($"task {m.Name} could not be created: {m.Reason}"); break;
             case CheckpointDone: RunSteps(); break;
@@ -64,7 +68,10 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
     private void SpawnTasks()
     {
         if (_scenario.Tasks.Count == 0) { Checkpoint(); return; }
-        foreach (var t in _scenario.Tasks) _machine.Directory.Kernel.Tell(new KernelRoot.SpawnTask(t.Name, t.Cpu, t.SysNice, t.Uid, t.Euid));
+        foreach (var t in _scenario.Tasks)
+        {
+            _machine.Directory.Kernel.Tell(new KernelRoot.SpawnTask(t.Name, t.Cpu, t.SysNice, t.Uid, t.Euid));
+        }
     }
 
     private void Checkpoint() => _progress.RequestCheckpoint();
@@ -94,8 +101,15 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
         switch (step.Op)
         {
             case StepOp.Wait:
-                if (_outstanding.Count > 0) _waitingFor = step;
-                else Record(step, null, null, ok: true, null);
+                if (_outstanding.Count > 0)
+                {
+                    _waitingFor = step;
+                }
+                else
+                {
+                    Record(step, null, null, ok: true, null);
+                }
+
                 return;
             case StepOp.Advance:
                 _waitingFor = step;
@@ -103,8 +117,15 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
                 // runs where kernel timers run, so it measures the same time as the device's latencies.
                 _machine.Activity.TimerStarted();
                 var time = step.Time ?? TimeSpan.Zero;
-                if (_machine.TimerLoop is { } loop) loop.Post(_machine.Trace.Now + time, Self, new Advanced(step.Index));
-                else Timers.StartSingleTimer("advance", new Advanced(step.Index), time);
+                if (_machine.TimerLoop is { } loop)
+                {
+                    loop.Post(_machine.Trace.Now + time, Self, new Advanced(step.Index));
+                }
+                else
+                {
+                    Timers.StartSingleTimer("advance", new Advanced(step.Index), time);
+                }
+
                 return;
             case StepOp.ExpectPages:
                 _waitingFor = step;
@@ -115,8 +136,15 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
                 return;
             case StepOp.Resume:
                 // SIGCONT is a signal, not a syscall the task queues: it overtakes what the stopped task holds.
-                if (step.Async) _outstanding[step.Index] = step;
-                else _waitingFor = step;
+                if (step.Async)
+                {
+                    _outstanding[step.Index] = step;
+                }
+                else
+                {
+                    _waitingFor = step;
+                }
+
                 Task(step).Ref.Tell(new Resume(step.Index), Self);
                 return;
         }
@@ -125,17 +153,30 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
         var index = step.Index;
         // A task answers its syscalls in order, so the replies of one task match the queue of its steps. (No Ask: its
         // continuation would leave the deterministic thread.)
-        if (!_inflight.TryGetValue(target, out var queue)) _inflight[target] = queue = new Queue<int>();
+        if (!_inflight.TryGetValue(target, out var queue))
+        {
+            _inflight[target] = queue = new Queue<int>();
+        }
+
         queue.Enqueue(index);
         target.Tell(call, Self);
-        if (step.Async) _outstanding[index] = step;
-        else _waitingFor = step;
+        if (step.Async)
+        {
+            _outstanding[index] = step;
+        }
+        else
+        {
+            _waitingFor = step;
+        }
     }
 
     private (int Pid, IActorRef Ref) Task(StepSpec step)
     {
         if (step.Task is null || !_tasks.TryGetValue(step.Task, out var t))
+        {
             throw new StepError($"{step.Location}: no task named {step.Task}");
+        }
+
         return t;
     }
 
@@ -167,8 +208,16 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
 
     private int TargetPid(StepSpec s)
     {
-        if (s.TargetTask is null) return s.TargetPid ?? 0;
-        if (!_tasks.TryGetValue(s.TargetTask, out var t)) throw new StepError($"{s.Location}: no task named {s.TargetTask}");
+        if (s.TargetTask is null)
+        {
+            return s.TargetPid ?? 0;
+        }
+
+        if (!_tasks.TryGetValue(s.TargetTask, out var t))
+        {
+            throw new StepError($"{s.Location}: no task named {s.TargetTask}");
+        }
+
         return t.Pid;
     }
 
@@ -177,7 +226,10 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
         var step = _scenario.Steps[m.Index];
         var r = m.Result;
         if (step.Op == StepOp.Fork && r.ChildPid is { } pid && _machine.Directory.Task(pid) is { } child)
+        {
             _tasks[step.Child ?? "child"] = (pid, child);
+        }
+
         var (ok, message) = Evaluate(step.Expect, r);
         Record(step, r.Ret, r.Errno, ok, message, SyscallValue.Of(r), Expected(step.Expect));
         StepDone(m.Index);
@@ -185,29 +237,74 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
 
     private void StepDone(int index)
     {
-        if (_waitingFor?.Index == index) _waitingFor = null;
+        if (_waitingFor?.Index == index)
+        {
+            _waitingFor = null;
+        }
+
         if (_outstanding.Remove(index) && _waitingFor is { Op: StepOp.Wait } w && _outstanding.Count == 0)
         {
             Record(w, null, null, ok: true, null);
             _waitingFor = null;
         }
-        if (_waitingFor is not null) return;
-        if (_outstanding.Count == 0) Checkpoint();
-        else RunSteps();
+        if (_waitingFor is not null)
+        {
+            return;
+        }
+
+        if (_outstanding.Count == 0)
+        {
+            Checkpoint();
+        }
+        else
+        {
+            RunSteps();
+        }
     }
 
     private static (bool, string?) Evaluate(ExpectSpec? e, SyscallResult r)
     {
-        if (e is null) return (true, null);
+        if (e is null)
+        {
+            return (true, null);
+        }
+
         var problems = new List<string>();
-        if (e.Ret is { } ret && r.Ret != ret) problems.Add($"ret {r.Ret}, expected {ret}");
-        if (e.Errno is { } errno && r.Errno != errno) problems.Add($"errno {Name(r.Errno)}, expected {Name(errno)}");
-        if (e.Errno is null && e.Ret is >= 0 && r.Errno != Errno.None) problems.Add($"errno {Name(r.Errno)}, expected success");
-        if (e.Mode is { } mode && (r.Mode is null || (int)r.Mode != mode)) problems.Add($"mode {Mode(r.Mode)}, expected {Mode((MpolMode)mode)}");
-        if (e.Nodes is { } nodes && r.Nodes != nodes) problems.Add($"nodes [{r.Nodes}], expected [{nodes}]");
-        if (e.Node is { } node && r.Node != node) problems.Add($"node {r.Node?.ToString() ?? "none"}, expected {node}");
+        if (e.Ret is { } ret && r.Ret != ret)
+        {
+            problems.Add($"ret {r.Ret}, expected {ret}");
+        }
+
+        if (e.Errno is { } errno && r.Errno != errno)
+        {
+            problems.Add($"errno {Name(r.Errno)}, expected {Name(errno)}");
+        }
+
+        if (e.Errno is null && e.Ret is >= 0 && r.Errno != Errno.None)
+        {
+            problems.Add($"errno {Name(r.Errno)}, expected success");
+        }
+
+        if (e.Mode is { } mode && (r.Mode is null || (int)r.Mode != mode))
+        {
+            problems.Add($"mode {Mode(r.Mode)}, expected {Mode((MpolMode)mode)}");
+        }
+
+        if (e.Nodes is { } nodes && r.Nodes != nodes)
+        {
+            problems.Add($"nodes [{r.Nodes}], expected [{nodes}]");
+        }
+
+        if (e.Node is { } node && r.Node != node)
+        {
+            problems.Add($"node {r.Node?.ToString() ?? "none"}, expected {node}");
+        }
+
         if (e.Status is { } status && (r.Status is null || !r.Status.SequenceEqual(status)))
+        {
             problems.Add($"status [{(r.Status is null ? "not copied" : StatusText(r.Status))}], expected [{StatusText(status)}]");
+        }
+
         return problems.Count == 0 ? (true, null) : (false, string.Join("; ", problems));
     }
 
@@ -229,11 +326,22 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
             {
                 var got = m.PerNode.GetValueOrDefault(node);
                 var want = nodes.GetValueOrDefault(node);
-                if (got != want) problems.Add($"node {node} has {got} pages, expected {want}{(nodes.ContainsKey(node) ? "" : " (not listed)")}");
+                if (got != want)
+                {
+                    problems.Add($"node {node} has {got} pages, expected {want}{(nodes.ContainsKey(node) ? "" : " (not listed)")}");
+                }
             }
         }
-        if (step.ExpectSwapped is { } sw && m.Swapped != sw) problems.Add($"{m.Swapped} pages swapped out, expected {sw}");
-        if (step.ExpectSwapCache is { } sc && m.SwapCache != sc) problems.Add($"{m.SwapCache} pages in the swap cache, expected {sc}");
+        if (step.ExpectSwapped is { } sw && m.Swapped != sw)
+        {
+            problems.Add($"{m.Swapped} pages swapped out, expected {sw}");
+        }
+
+        if (step.ExpectSwapCache is { } sc && m.SwapCache != sc)
+        {
+            problems.Add($"{m.SwapCache} pages in the swap cache, expected {sc}");
+        }
+
         var value = new PageCounts
         {
             Nodes = PageCounts.ByNode(m.PerNode), Swapped = m.Swapped, NotPresent = m.NotPresent, Swapcache = m.SwapCache,
@@ -256,7 +364,10 @@ public sealed class ScenarioDriverActor : UntypedActor, IWithTimers
         {
             if (!vmstat.TryGetValue(name, out var got)) { problems.Add($"no counter named {name}"); continue; }
             value.Add(new(name, got));
-            if (got != want) problems.Add($"{name} is {got}, expected {want}");
+            if (got != want)
+            {
+                problems.Add($"{name} is {got}, expected {want}");
+            }
         }
         Record(step, null, null, problems.Count == 0, problems.Count == 0 ? null : string.Join("; ", problems), new Counters(value),
             step.ExpectVmstat is { } expected ? new Counters(expected.ToList()) : null);

@@ -17,8 +17,16 @@ public static partial class ScenarioRunner
                 _progress.Signal.WaitOne(TimeSpan.FromMilliseconds(100));
                 if (_progress.CheckpointRequested)
                 {
-                    if (!Settle()) return;
-                    if (_options.CheckEveryStep) Checkpoint(final: false);
+                    if (!Settle())
+                    {
+                        return;
+                    }
+
+                    if (_options.CheckEveryStep)
+                    {
+                        Checkpoint(final: false);
+                    }
+
                     ResumeTimers();
                     _progress.CheckpointServed();
                     driver.Tell(new ScenarioDriverActor.CheckpointDone());

@@ -21,7 +21,11 @@ public static partial class ScenarioRunner
                 if (_progress.CheckpointRequested)
                 {
                     _pump.RunUntilIdle(_options.MaxSteps);
-                    if (_options.CheckEveryStep) Checkpoint(final: false);
+                    if (_options.CheckEveryStep)
+                    {
+                        Checkpoint(final: false);
+                    }
+
                     _progress.CheckpointServed();
                     driver.Tell(new ScenarioDriverActor.CheckpointDone());
                     continue;

@@ -16,13 +16,31 @@ public static partial class ScenarioRunner
         {
             var asks = new List<(string Name, Task<NumaTask.NumaMapsReport> Ask)>();
             foreach (var task in _machine.Tasks.Where(t => !t.Exited))
+            {
                 if (_machine.Directory.Task(task.Pid) is { } r)
+                {
                     asks.Add((task.Name, r.Ask<NumaTask.NumaMapsReport>(new NumaTask.GetNumaMaps())));
-            if (_pump is not null) _pump.RunUntil(() => asks.All(a => a.Ask.IsCompleted), _options.MaxSteps);
-            else Task.WaitAll(asks.Select(a => (Task)a.Ask).ToArray(), NumaMapsTimeout);
+                }
+            }
+
+            if (_pump is not null)
+            {
+                _pump.RunUntil(() => asks.All(a => a.Ask.IsCompleted), _options.MaxSteps);
+            }
+            else
+            {
+                Task.WaitAll(asks.Select(a => (Task)a.Ask).ToArray(), NumaMapsTimeout);
+            }
+
             var maps = new SortedDictionary<string, IReadOnlyList<string>>(StringComparer.Ordinal);
             foreach (var (name, ask) in asks)
-                if (ask.IsCompletedSuccessfully) maps[name] = ask.Result.Lines;
+            {
+                if (ask.IsCompletedSuccessfully)
+                {
+                    maps[name] = ask.Result.Lines;
+                }
+            }
+
             return maps;
         }
 

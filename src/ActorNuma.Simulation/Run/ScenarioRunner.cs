@@ -31,8 +31,15 @@ public static partial class ScenarioRunner
         }
         finally
         {
-            if (mode == RunMode.Deterministic) DeterministicPump.Terminate(system);
-            else system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            if (mode == RunMode.Deterministic)
+            {
+                DeterministicPump.Terminate(system);
+            }
+            else
+            {
+                system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            }
+
             run?.Machine.TimerLoop?.Dispose();
         }
     }
@@ -85,14 +92,26 @@ public static partial class ScenarioRunner
             _scenario = scenario;
             _options = options;
             _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
-            if (_pump is not null && options.Strategy is { } strategy) _pump.StartSchedule(seed, strategy);
+            if (_pump is not null && options.Strategy is { } strategy)
+            {
+                _pump.StartSchedule(seed, strategy);
+            }
+
             var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _clock.Elapsed, options.TraceKeep, options.TraceBufferChars);
-            if (_pump is not null) options.Deliveries?.Bind(_pump, trace);
+            if (_pump is not null)
+            {
+                options.Deliveries?.Bind(_pump, trace);
+            }
+
             trace.Log = Logging.TraceSink(Logging.Of(system), scenario.Machine.LogLevel);
             _machine = new KernelMachine(settings, trace);
             // Concurrent mode: kernel timers (device completions above all) fire on the wall clock at their due time,
             // not at Akka's next scheduler tick; deterministic mode keeps them on virtual time.
-            if (_pump is null) _machine.StartTimerLoop();
+            if (_pump is null)
+            {
+                _machine.StartTimerLoop();
+            }
+
             _watch = new ProgressWatch(_machine.Activity, options.StallTimeout, () => _clock.Elapsed, _machine.TimerLoop);
         }
 
@@ -122,9 +141,19 @@ public static partial class ScenarioRunner
             driver.Tell(new ScenarioDriverActor.Start());
             WithinBudget(() =>
             {
-                if (_pump is not null) PlayDeterministic(driver);
-                else PlayConcurrent(driver);
-                if (Settle()) Checkpoint(final: true);
+                if (_pump is not null)
+                {
+                    PlayDeterministic(driver);
+                }
+                else
+                {
+                    PlayConcurrent(driver);
+                }
+
+                if (Settle())
+                {
+                    Checkpoint(final: true);
+                }
             });
             _options.AtEnd?.Invoke(_machine);
         }
@@ -133,7 +162,11 @@ public static partial class ScenarioRunner
         public IReadOnlyList<string> FinalViolations()
         {
             CollectBugs();
-            if (_progress.Fatal is { } fatal && !_violations.Contains(fatal)) _violations.Add(fatal);
+            if (_progress.Fatal is { } fatal && !_violations.Contains(fatal))
+            {
+                _violations.Add(fatal);
+            }
+
             return _violations;
         }
 
@@ -145,7 +178,11 @@ public static partial class ScenarioRunner
         /// (exit 3) that ends the run with the report so far, rather than an exception out of the runner.</summary>
         private void WithinBudget(Action part)
         {
-            if (_exhausted) return;
+            if (_exhausted)
+            {
+                return;
+            }
+
             try
             {
                 part();
@@ -176,8 +213,16 @@ public static partial class ScenarioRunner
         private bool Settle()
         {
             if (_pump is not null) { _pump.RunUntilIdle(_options.MaxSteps); return true; }
-            if (_stalled) return false;
-            if (Quiescence.HoldAtRest(_machine, _watch)) return true;
+            if (_stalled)
+            {
+                return false;
+            }
+
+            if (Quiescence.HoldAtRest(_machine, _watch))
+            {
+                return true;
+            }
+
             _stalled = true;
             _violations.Add($"liveness: the machine stalled before coming to rest: no kernel message for " +
                             $"{_watch.Window.TotalSeconds:0.###} s, no I/O or timer pending (step {_progress.CurrentStep}, " +
@@ -189,8 +234,12 @@ public static partial class ScenarioRunner
         private void CollectBugs()
         {
             foreach (var bug in _machine.Bugs)
+            {
                 if (!_violations.Any(x => x.StartsWith(bug, StringComparison.Ordinal)))
+                {
                     _violations.Add($"{bug} (seed {_seed}, step {_progress.CurrentStep})");
+                }
+            }
         }
 
         private void Checkpoint(bool final)
@@ -200,7 +249,10 @@ public static partial class ScenarioRunner
             foreach (var v in InvariantCheckers.RunAll(_machine))
             {
                 var message = $"{v} (seed {_seed}, {(final ? "end of run" : $"after step {_progress.CurrentStep}")})";
-                if (!_violations.Any(x => x.StartsWith(v, StringComparison.Ordinal))) _violations.Add(message);
+                if (!_violations.Any(x => x.StartsWith(v, StringComparison.Ordinal)))
+                {
+                    _violations.Add(message);
+                }
             }
         }
     }

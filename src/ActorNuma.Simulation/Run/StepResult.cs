@@ -38,8 +38,14 @@ public sealed class ErrnoNameConverter : JsonConverter<Errno>
 
     public override void Write(Utf8JsonWriter writer, Errno value, JsonSerializerOptions options)
     {
-        if (value == Errno.None) writer.WriteNullValue();
-        else writer.WriteStringValue(value.ToString());
+        if (value == Errno.None)
+        {
+            writer.WriteNullValue();
+        }
+        else
+        {
+            writer.WriteStringValue(value.ToString());
+        }
     }
 }
 
@@ -56,10 +62,14 @@ public sealed class RunProgress
     public string? Fatal { get; private set; }
     public int CurrentStep { get; internal set; } = -1;
 
-    public IReadOnlyList<StepResult> Results { get { lock (_gate) return _results.OrderBy(r => r.Index).ToArray(); } }
+    public IReadOnlyList<StepResult> Results { get { lock (_gate) { return _results.OrderBy(r => r.Index).ToArray(); } } }
     public WaitHandle Signal => _signal.WaitHandle;
 
-    internal void Record(StepResult r) { lock (_gate) _results.Add(r); }
+    internal void Record(StepResult r) { lock (_gate)
+        {
+            _results.Add(r);
+        }
+    }
 
     internal void RequestCheckpoint() { CheckpointRequested = true; _signal.Set(); }
     internal void CheckpointServed() { CheckpointRequested = false; _signal.Reset(); }

@@ -78,8 +78,14 @@ public sealed class SyscallStatusConverter : JsonConverter<SyscallStatus>
 
     public override void Write(Utf8JsonWriter writer, SyscallStatus value, JsonSerializerOptions options)
     {
-        if (value.Pages is { } pages) PageStatusConverter.WriteStatuses(writer, pages);
-        else writer.WriteNumberValue(value.Wait ?? 0);
+        if (value.Pages is { } pages)
+        {
+            PageStatusConverter.WriteStatuses(writer, pages);
+        }
+        else
+        {
+            writer.WriteNumberValue(value.Wait ?? 0);
+        }
     }
 }
 
@@ -96,8 +102,17 @@ public sealed class PageStatusConverter : JsonConverter<int[]>
     {
         writer.WriteStartArray();
         foreach (var s in statuses)
-            if (s >= 0) writer.WriteNumberValue(s);
-            else writer.WriteStringValue(((Mm.Errno)(-s)).ToString());
+        {
+            if (s >= 0)
+            {
+                writer.WriteNumberValue(s);
+            }
+            else
+            {
+                writer.WriteStringValue(((Mm.Errno)(-s)).ToString());
+            }
+        }
+
         writer.WriteEndArray();
     }
 }
@@ -137,7 +152,11 @@ public sealed class StepValueConverter : JsonConverter<StepValue>
             case PageCounts p: JsonSerializer.Serialize(writer, p, context.PageCounts); break;
             case Counters c:
                 writer.WriteStartObject();
-                foreach (var (name, count) in c.Values) writer.WriteNumber(name, count);
+                foreach (var (name, count) in c.Values)
+                {
+                    writer.WriteNumber(name, count);
+                }
+
                 writer.WriteEndObject();
                 break;
             default: throw new NotSupportedException($"no report form for {value.GetType().Name}");
@@ -155,7 +174,11 @@ public sealed class MigrationStatsConverter : JsonConverter<NumaTask.MigrationSt
     public override void Write(Utf8JsonWriter writer, NumaTask.MigrationStats value, JsonSerializerOptions options)
     {
         writer.WriteStartObject();
-        foreach (var (name, count) in value.Fields()) writer.WriteNumber(name, count);
+        foreach (var (name, count) in value.Fields())
+        {
+            writer.WriteNumber(name, count);
+        }
+
         writer.WriteEndObject();
     }
 }

@@ -10,12 +10,25 @@ internal sealed partial class ConfigNode
     /// not pass silently). <paramref name="keysOf"/> names whose keys they are in the message.</summary>
     public ConfigNode ReadBlock(string expected, IReadOnlyList<string>? known = null, string? keysOf = null)
     {
-        if (Kind != ConfigNodeKind.Block) throw Error(expected);
-        if (known is null) return this;
+        if (Kind != ConfigNodeKind.Block)
+        {
+            throw Error(expected);
+        }
+
+        if (known is null)
+        {
+            return this;
+        }
+
         foreach (var (key, value) in _fields)
+        {
             if (!known.Contains(key))
+            {
                 throw value.Error(keysOf is null ? $"one of {Alternatives(known)}" : $"a key of {keysOf} ({Alternatives(known)})",
                     "an unknown key");
+            }
+        }
+
         return this;
     }
 
@@ -28,7 +41,11 @@ internal sealed partial class ConfigNode
     public long ReadLong(long min = long.MinValue, long max = long.MaxValue, string? expected = null)
     {
         var what = expected ?? WholeNumber(min, max);
-        if (!TryParseInteger(out var value)) throw Error(what);
+        if (!TryParseInteger(out var value))
+        {
+            throw Error(what);
+        }
+
         return value >= min && value <= max ? (long)value : throw Error(what);
     }
 
@@ -47,7 +64,11 @@ internal sealed partial class ConfigNode
 
     public ulong ReadULong(string expected)
     {
-        if (!TryParseInteger(out var value) || value < 0 || value > ulong.MaxValue) throw Error(expected);
+        if (!TryParseInteger(out var value) || value < 0 || value > ulong.MaxValue)
+        {
+            throw Error(expected);
+        }
+
         return (ulong)value;
     }
 
@@ -55,12 +76,20 @@ internal sealed partial class ConfigNode
     public bool TryParseInteger(out Int128 value)
     {
         value = 0;
-        if (Kind != ConfigNodeKind.Scalar) return false;
+        if (Kind != ConfigNodeKind.Scalar)
+        {
+            return false;
+        }
+
         var text = Text.Trim();
         if (text.StartsWith("0x", StringComparison.OrdinalIgnoreCase))
         {
             var ok = UInt128.TryParse(text.AsSpan(2), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var hex);
-            if (ok && hex <= (UInt128)Int128.MaxValue) value = (Int128)hex;
+            if (ok && hex <= (UInt128)Int128.MaxValue)
+            {
+                value = (Int128)hex;
+            }
+
             return ok && hex <= (UInt128)Int128.MaxValue;
         }
         return DecimalInteger().IsMatch(text)
@@ -85,8 +114,16 @@ internal sealed partial class ConfigNode
     public T ReadChoice<T>(IReadOnlyList<(string Name, T Value)> choices, string? expected = null)
     {
         if (Kind == ConfigNodeKind.Scalar)
+        {
             foreach (var (name, value) in choices)
-                if (string.Equals(name, Text.Trim(), StringComparison.OrdinalIgnoreCase)) return value;
+            {
+                if (string.Equals(name, Text.Trim(), StringComparison.OrdinalIgnoreCase))
+                {
+                    return value;
+                }
+            }
+        }
+
         throw Error(expected ?? Alternatives(choices.Select(c => c.Name).ToList()));
     }
 
@@ -96,8 +133,16 @@ internal sealed partial class ConfigNode
     public TimeSpan ReadDuration()
     {
         var ticks = Kind == ConfigNodeKind.Scalar ? HoconDuration.Ticks(Text) : null;
-        if (ticks is not { } t || t < 0 || t > TimeSpan.MaxValue.Ticks) throw Error("a duration >= 0 such as 100us, 5ms or 1s");
-        if (t != decimal.Truncate(t)) throw Error("a duration in whole multiples of 100ns");
+        if (ticks is not { } t || t < 0 || t > TimeSpan.MaxValue.Ticks)
+        {
+            throw Error("a duration >= 0 such as 100us, 5ms or 1s");
+        }
+
+        if (t != decimal.Truncate(t))
+        {
+            throw Error("a duration in whole multiples of 100ns");
+        }
+
         return TimeSpan.FromTicks((long)t);
     }
 

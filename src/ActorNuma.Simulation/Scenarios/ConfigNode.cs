@@ -44,7 +44,13 @@ internal sealed partial class ConfigNode
         get
         {
             foreach (var (k, v) in _fields)
-                if (k == key) return v;
+            {
+                if (k == key)
+                {
+                    return v;
+                }
+            }
+
             return new ConfigNode(Source, ChildPath(Path, key), ConfigNodeKind.Missing);
         }
     }
@@ -73,12 +79,24 @@ internal sealed partial class ConfigNode
     private static ConfigNode FromHocon(HoconValue? value, Walk walk, string path)
     {
         var source = walk.Source;
-        if (value is null) return Missing(source, path);
-        if (!walk.Open.Add(value)) throw Cycle(source, path, null);
+        if (value is null)
+        {
+            return Missing(source, path);
+        }
+
+        if (!walk.Open.Add(value))
+        {
+            throw Cycle(source, path, null);
+        }
+
         try
         {
             var solid = Flatten(value.Values, walk, path).Where(e => !IsBlank(e)).ToList();
-            if (solid.Count == 0) return new ConfigNode(source, path, ConfigNodeKind.Empty);
+            if (solid.Count == 0)
+            {
+                return new ConfigNode(source, path, ConfigNodeKind.Empty);
+            }
+
             if (value.IsObject())
             {
                 var fields = value.GetObject().Items
@@ -103,7 +121,11 @@ internal sealed partial class ConfigNode
     private static ConfigNode Leaf(HoconValue value, List<IHoconElement> solid, string source, string path)
     {
         // Akka keeps the null token as the literal text "null" (and so cannot tell it from a quoted "null").
-        if (solid is [HoconLiteral { Value: "null" }]) return new ConfigNode(source, path, ConfigNodeKind.Null);
+        if (solid is [HoconLiteral { Value: "null" }])
+        {
+            return new ConfigNode(source, path, ConfigNodeKind.Null);
+        }
+
         return new ConfigNode(source, path, ConfigNodeKind.Scalar, text: (value.IsString() ? value.GetString() : value.ToString()) ?? "");
     }
 
@@ -111,8 +133,16 @@ internal sealed partial class ConfigNode
     /// merge key by key, anything else in this node hides the fallback's.</summary>
     public ConfigNode WithFallback(ConfigNode fallback)
     {
-        if (Kind == ConfigNodeKind.Missing) return fallback;
-        if (Kind != ConfigNodeKind.Block || fallback.Kind != ConfigNodeKind.Block) return this;
+        if (Kind == ConfigNodeKind.Missing)
+        {
+            return fallback;
+        }
+
+        if (Kind != ConfigNodeKind.Block || fallback.Kind != ConfigNodeKind.Block)
+        {
+            return this;
+        }
+
         var merged = _fields.Select(kv => KeyValuePair.Create(kv.Key, kv.Value.WithFallback(fallback[kv.Key]))).ToList();
         merged.AddRange(fallback._fields.Where(kv => _fields.All(own => own.Key != kv.Key)));
         return new ConfigNode(Source, Path, ConfigNodeKind.Block, fields: merged);
@@ -136,7 +166,10 @@ internal sealed partial class ConfigNode
     {
         var sb = new StringBuilder("\"");
         foreach (var c in text)
+        {
             sb.Append(c switch { '"' => "\\\"", '\\' => "\\\\", '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", _ => c.ToString() });
+        }
+
         return sb.Append('"').ToString();
     }
 
@@ -160,8 +193,16 @@ internal sealed partial class ConfigNode
         foreach (var e in elements)
         {
             if (e is not HoconSubstitution s) { result.Add(e); continue; }
-            if (s.ResolvedValue is not { } resolved) continue;
-            if (!walk.Open.Add(resolved)) throw Cycle(walk.Source, path, s);
+            if (s.ResolvedValue is not { } resolved)
+            {
+                continue;
+            }
+
+            if (!walk.Open.Add(resolved))
+            {
+                throw Cycle(walk.Source, path, s);
+            }
+
             try
             {
                 result.AddRange(Flatten(resolved.Values, walk, path));

@@ -64,41 +64,77 @@ internal static partial class HoconDocument
 
             var comment = c == '#' || (c == '/' && i + 1 < text.Length && text[i + 1] == '/');
             if (c == '\n') { line++; lineStart = i + 1; }
-            else if (comment) i = EndOfLine(text, i) - 1;
+            else if (comment)
+            {
+                i = EndOfLine(text, i) - 1;
+            }
             else if (c == '"' && string.CompareOrdinal(text, i, "\"\"\"", 0, 3) == 0)
             {
                 var end = text.IndexOf("\"\"\"", i + 3, StringComparison.Ordinal);
-                if (end < 0) throw Fail("\"\"\" to close this multi-line string", "the end of the file");
-                for (var j = i; j < end; j++) if (text[j] == '\n') { line++; lineStart = j + 1; }
+                if (end < 0)
+                {
+                    throw Fail("\"\"\" to close this multi-line string", "the end of the file");
+                }
+
+                for (var j = i; j < end; j++)
+                {
+                    if (text[j] == '\n') { line++; lineStart = j + 1; }
+                }
+
                 i = end + 2;
             }
-            else if (c == '"') i = EndOfString(text, i) ?? throw Fail("a closing \" on the same line", "an unterminated string");
+            else if (c == '"')
+            {
+                i = EndOfString(text, i) ?? throw Fail("a closing \" on the same line", "an unterminated string");
+            }
             else if (c is '{' or '[')
             {
-                if (open.Count == MaxDepth) throw Fail($"at most {MaxDepth} nested blocks and lists", $"'{c}' one level deeper");
+                if (open.Count == MaxDepth)
+                {
+                    throw Fail($"at most {MaxDepth} nested blocks and lists", $"'{c}' one level deeper");
+                }
                 // Inside a block inside a list, Akka's parser never returns from a block where a key belongs
                 // ("[ { { e = 1 } } ]", "[ { n = 1\n { e = 1 } } ]") or a second block after one ("e { } { d = 1 }",
                 // valid HOCON elsewhere). There a block must follow its key on the same line, or an = or :.
                 if (c == '{' && open.TryPeek(out var top) && top.Bracket == '{' && open.Any(o => o.Bracket == '[')
                     && !(previous is '=' or ':' || (previousLine == line && previous is not ('{' or '}' or ',' or '[' or ']'))))
+                {
                     throw Fail("a key before this '{' (a block inside a list element needs one: name { ... })", "a block without a key");
+                }
+
                 open.Push((c, line, column));
             }
             // Akka's parser loops forever on a key-value separator directly inside a list ("[ x = 1 ]"); HOCON allows
             // neither character unquoted there, so it is refused before the parser sees it.
             else if (c is '=' or ':' && open.Count > 0 && open.Peek().Bracket == '[')
+            {
                 throw Fail("a value, ',' or ']' in the list opened at " +
                            $"line {open.Peek().Line}, column {open.Peek().Column}", $"'{c}'");
+            }
             else if (c is '}' or ']')
             {
-                if (open.Count == 0) throw Fail("a value or key", $"an unmatched '{c}'");
+                if (open.Count == 0)
+                {
+                    throw Fail("a value or key", $"an unmatched '{c}'");
+                }
+
                 var (bracket, l, col) = open.Pop();
                 var closer = bracket == '{' ? '}' : ']';
-                if (c != closer) throw Fail($"'{closer}' to close the '{bracket}' opened at line {l}, column {col}", $"'{c}'");
+                if (c != closer)
+                {
+                    throw Fail($"'{closer}' to close the '{bracket}' opened at line {l}, column {col}", $"'{c}'");
+                }
+
                 var comma = CommaAfter(text, i + 1);
-                if (c == '}' && comma >= 0 && (open.Count == 0 || open.Peek().Bracket == '{')) normalized[comma] = '\n';
+                if (c == '}' && comma >= 0 && (open.Count == 0 || open.Peek().Bracket == '{'))
+                {
+                    normalized[comma] = '\n';
+                }
             }
-            if (!comment && !char.IsWhiteSpace(c)) (previous, previousLine) = (text[i], line);
+            if (!comment && !char.IsWhiteSpace(c))
+            {
+                (previous, previousLine) = (text[i], line);
+            }
         }
         if (open.Count > 0)
         {
@@ -113,7 +149,11 @@ internal static partial class HoconDocument
     private static int CommaAfter(string text, int from)
     {
         var j = from;
-        while (j < text.Length && char.IsWhiteSpace(text[j])) j++;
+        while (j < text.Length && char.IsWhiteSpace(text[j]))
+        {
+            j++;
+        }
+
         return j < text.Length && text[j] == ',' ? j : -1;
     }
 
@@ -129,9 +169,18 @@ internal static partial class HoconDocument
     {
         for (var j = i + 1; j < text.Length; j++)
         {
-            if (text[j] == '\\') j++;
-            else if (text[j] == '"') return j;
-            else if (text[j] == '\n') return null;
+            if (text[j] == '\\')
+            {
+                j++;
+            }
+            else if (text[j] == '"')
+            {
+                return j;
+            }
+            else if (text[j] == '\n')
+            {
+                return null;
+            }
         }
         return null;
     }
@@ -140,7 +189,11 @@ internal static partial class HoconDocument
     private static string Where(string text, string message)
     {
         var m = Position().Match(message);
-        if (!m.Success || !int.TryParse(m.Groups[1].Value, out var pos) || pos < 0 || pos > text.Length) return "";
+        if (!m.Success || !int.TryParse(m.Groups[1].Value, out var pos) || pos < 0 || pos > text.Length)
+        {
+            return "";
+        }
+
         var before = text[..pos];
         var line = 1 + before.Count(c => c == '\n');
         var column = pos - (before.LastIndexOf('\n') + 1) + 1;

@@ -13,7 +13,11 @@ public static partial class HoconDuration
     public static decimal? Ticks(string text)
     {
         var match = Duration().Match(text);
-        if (!match.Success || !TicksPerUnit.TryGetValue(match.Groups[2].Value.ToLowerInvariant(), out var perUnit)) return null;
+        if (!match.Success || !TicksPerUnit.TryGetValue(match.Groups[2].Value.ToLowerInvariant(), out var perUnit))
+        {
+            return null;
+        }
+
         return decimal.Parse(match.Groups[1].Value, CultureInfo.InvariantCulture) * perUnit;
     }
 
@@ -26,7 +30,7 @@ public static partial class HoconDuration
     private static Dictionary<string, decimal> BuildUnits()
     {
         var units = new Dictionary<string, decimal> { [""] = TimeSpan.TicksPerMillisecond };
-        void Add(decimal ticks, params string[] names) { foreach (var n in names) units[n] = ticks; }
+        void Add(decimal ticks, params string[] names) { foreach (var n in names) { units[n] = ticks; } }
         Add(0.01m, "ns", "nano", "nanos", "nanosecond", "nanoseconds");
         Add(10m, "us", "micro", "micros", "microsecond", "microseconds");
         Add(TimeSpan.TicksPerMillisecond, "ms", "milli", "millis", "millisecond", "milliseconds");

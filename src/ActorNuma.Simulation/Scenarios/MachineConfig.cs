@@ -118,14 +118,22 @@ public static class TopologyConfig
     private static int[][] ReadDistances(ConfigNode node, int nodes)
     {
         var rows = node.ReadList($"a list of {nodes} rows of {nodes} distances, such as {Example(nodes)}");
-        if (rows.Count != nodes) throw node.Error($"{nodes} rows, one per node", $"{rows.Count}");
+        if (rows.Count != nodes)
+        {
+            throw node.Error($"{nodes} rows, one per node", $"{rows.Count}");
+        }
+
         return rows.Select((row, i) => ReadRow(row, i, nodes)).ToArray();
     }
 
     private static int[] ReadRow(ConfigNode row, int from, int nodes)
     {
         var entries = row.ReadList($"a list of {nodes} distances");
-        if (entries.Count != nodes) throw row.Error($"{nodes} distances, one per node", $"{entries.Count}");
+        if (entries.Count != nodes)
+        {
+            throw row.Error($"{nodes} distances, one per node", $"{entries.Count}");
+        }
+
         return entries.Select((e, to) => from == to
                 ? e.ReadInt(Topology.LocalDistance, Topology.LocalDistance, "10, a node's distance to itself")
                 : e.ReadInt(10, 255))
@@ -169,13 +177,31 @@ public static class KernelProfileConfig
         node.ReadBlock("a block", Keys);
         var profile = node["profile"].ReadChoice(KernelProfile.All.Select(p => (p.Name, p)).ToList());
         var drain = node["isolate-drain"];
-        if (drain.IsSet) profile = profile with { IsolateDrain = drain.ReadChoice(Drains) };
+        if (drain.IsSet)
+        {
+            profile = profile with { IsolateDrain = drain.ReadChoice(Drains) };
+        }
+
         var order = node["isolate-list-order"];
-        if (order.IsSet) profile = profile with { IsolateListOrder = order.ReadChoice(ListOrders) };
+        if (order.IsSet)
+        {
+            profile = profile with { IsolateListOrder = order.ReadChoice(ListOrders) };
+        }
+
         foreach (var (key, apply) in Switches)
-            if (node[key].IsSet) profile = apply(profile, node[key].ReadBool());
+        {
+            if (node[key].IsSet)
+            {
+                profile = apply(profile, node[key].ReadBool());
+            }
+        }
+
         var flags = node["valid-mbind-flags"];
-        if (flags.IsSet) profile = profile with { ValidMbindFlags = ReadMbindFlagNames(flags) };
+        if (flags.IsSet)
+        {
+            profile = profile with { ValidMbindFlags = ReadMbindFlagNames(flags) };
+        }
+
         return profile;
     }
 

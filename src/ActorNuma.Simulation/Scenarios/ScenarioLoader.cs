@@ -34,10 +34,17 @@ public static class ScenarioLoader
     {
         string text;
         if (string.IsNullOrWhiteSpace(path))
+        {
             throw new ScenarioException($"{ConfigNode.Quote(path)}: expected the path of a scenario file, got an empty name");
+        }
+
         try
         {
-            if (Directory.Exists(path)) throw new ScenarioException($"{path}: expected a readable scenario file, got a directory");
+            if (Directory.Exists(path))
+            {
+                throw new ScenarioException($"{path}: expected a readable scenario file, got a directory");
+            }
+
             text = File.ReadAllText(path);
         }
         catch (Exception e) when (FileErrors.IsAboutThePath(e))
@@ -52,8 +59,11 @@ public static class ScenarioLoader
     {
         var root = ConfigNode.Document(HoconDocument.Parse(hocon, sourceName).Root, sourceName);
         if (root["akka"].IsSet)
+        {
             throw root["akka"].Error("no akka block (the emulator configures its own actor system; " +
                                      "actornuma.log.level sets the log level)");
+        }
+
         root.ReadBlock("a scenario document", RootKeys);
         var machine = MachineConfig.Read(root.WithFallback(ReferenceRoot)["actornuma"]);
         var scenario = ScenarioReader.Read(root["scenario"], machine.Topology);

@@ -42,7 +42,11 @@ internal static class ScenarioPropertiesReader
 
     public static ScenarioProperties Read(ConfigNode properties, ConfigNode outcomes, int steps)
     {
-        if (!properties.IsSet && !outcomes.IsSet) return ScenarioProperties.None;
+        if (!properties.IsSet && !outcomes.IsSet)
+        {
+            return ScenarioProperties.None;
+        }
+
         IReadOnlyList<PropertySpec> List(string key)
         {
             var node = properties.IsSet ? properties.ReadBlock("a block with always and sometimes", Keys)[key] : properties;

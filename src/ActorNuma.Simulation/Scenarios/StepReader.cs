@@ -23,15 +23,38 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
         var opNode = node["op"];
         var info = opNode.ReadChoice(StepOps.Choices, OpExpected);
         var step = new StepSpec { Index = index, Op = info.Op, OpName = opNode.Text.Trim(), Location = $"{node.Source}: {node.Path}" };
-        if (info.Op == StepOp.ExpectVmstat) return step with { ExpectVmstat = ReadVmstat(node) };
+        if (info.Op == StepOp.ExpectVmstat)
+        {
+            return step with { ExpectVmstat = ReadVmstat(node) };
+        }
 
         node.ReadBlock("a step block", info.Keys, keysOf: info.Name);
         foreach (var (key, value) in node.Fields)
-            if (key != "op" && value.IsSet) step = ReadKey(step, key, value);
+        {
+            if (key != "op" && value.IsSet)
+            {
+                step = ReadKey(step, key, value);
+            }
+        }
+
         foreach (var key in info.Required)
-            if (!node[key].IsSet) step = ReadKey(step, key, node[key]);
-        if (info.NeedsRange) CheckRange(node, info);
-        if (step.Op == StepOp.ExpectPages) CheckInUserSpace(node, step);
+        {
+            if (!node[key].IsSet)
+            {
+                step = ReadKey(step, key, node[key]);
+            }
+        }
+
+        if (info.NeedsRange)
+        {
+            CheckRange(node, info);
+        }
+
+        if (step.Op == StepOp.ExpectPages)
+        {
+            CheckInUserSpace(node, step);
+        }
+
         return step;
     }
 
@@ -40,7 +63,11 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
     private static void CheckInUserSpace(ConfigNode node, StepSpec step)
     {
         var (addr, pages) = (step.Addr ?? 0, (ulong)(step.Pages ?? 0));
-        if (addr <= MmConstants.TaskSize && pages <= (MmConstants.TaskSize - addr) >> MmConstants.PageShift) return;
+        if (addr <= MmConstants.TaskSize && pages <= (MmConstants.TaskSize - addr) >> MmConstants.PageShift)
+        {
+            return;
+        }
+
         throw node.Error($"a range inside the user address space, which ends at TASK_SIZE 0x{MmConstants.TaskSize:x}",
             $"addr = 0x{addr:x} and {pages} pages");
     }
@@ -82,9 +109,14 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
     {
         var (pages, len) = (node["pages"], node["len"]);
         if (pages.IsSet && len.IsSet)
+        {
             throw node.Error("pages or len, not both", $"pages = {pages.Describe()} and len = {len.Describe()}");
+        }
+
         if (!pages.IsSet && !len.IsSet)
+        {
             throw node.Error($"pages or len, the size of the range to {info.Name}", "neither");
+        }
     }
 
     /// <summary>The raw byte count, and the pages it covers: len rounded up, as the kernel's PAGE_ALIGN does.</summary>
@@ -106,14 +138,21 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
     {
         var nameList = names.Select(n => n.Name).ToList();
         if (value.Kind != ConfigNodeKind.List)
+        {
             return ReadFlag(value, names, $"a list of {ConfigNode.Alternatives(nameList).Replace(" or ", " and ")}, or a number");
+        }
+
         var expected = ConfigNode.Alternatives([.. nameList, "a number"]);
         return value.Items.Aggregate(0, (bits, item) => bits | ReadFlag(item, names, expected));
     }
 
     private static int ReadFlag(ConfigNode value, IReadOnlyList<(string Name, int Value)> names, string expected)
     {
-        if (value.TryParseInteger(out var n) && n >= int.MinValue && n <= int.MaxValue) return (int)n;
+        if (value.TryParseInteger(out var n) && n >= int.MinValue && n <= int.MaxValue)
+        {
+            return (int)n;
+        }
+
         return names.Count > 0 && value.Kind == ConfigNodeKind.Scalar ? value.ReadChoice(names, expected) : throw value.Error(expected);
     }
 
@@ -132,7 +171,10 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
         foreach (var (key, count) in value.Fields)
         {
             if (!int.TryParse(key, out var node) || node.ToString() != key || node >= topology.Nodes)
+            {
                 throw count.Error($"a node of the topology, from 0 to {topology.Nodes - 1}, as the key", ConfigNode.Quote(key));
+            }
+
             counts[node] = count.ReadLong(min: 0);
         }
         return counts;
@@ -141,7 +183,10 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
     private StepSpec ReadPid(StepSpec step, ConfigNode value)
     {
         if (value.TryParseInteger(out var n))
+        {
             return n >= int.MinValue && n <= int.MaxValue ? step with { TargetPid = (int)n } : throw value.Error("a task name or a pid");
+        }
+
         return step with { TargetTask = tasks.ReadKnownName(value) };
     }
 
@@ -175,9 +220,16 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
         var counters = new Dictionary<string, long>();
         foreach (var (key, value) in node.Fields)
         {
-            if (key == "op") continue;
+            if (key == "op")
+            {
+                continue;
+            }
+
             if (!KernelStats.VmstatNames.Contains(key))
+            {
                 throw value.Error("a /proc/vmstat counter such as pswpout, pgmajfault or numa_hit", ConfigNode.Quote(key));
+            }
+
             counters[key] = value.ReadLong(min: 0);
         }
         return counters.Count > 0 ? counters : throw node.Error("at least one counter such as pswpout = 16", "none");

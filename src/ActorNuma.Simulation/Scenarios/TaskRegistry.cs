@@ -13,8 +13,16 @@ internal sealed class TaskRegistry
     public string ReadNewName(ConfigNode node)
     {
         var name = node.ReadString("a task name such as a");
-        if (node.TryParseInteger(out _)) throw node.Error("a task name that is not a number");
-        if (Contains(name)) throw node.Error("a name no other task has");
+        if (node.TryParseInteger(out _))
+        {
+            throw node.Error("a task name that is not a number");
+        }
+
+        if (Contains(name))
+        {
+            throw node.Error("a name no other task has");
+        }
+
         _names.Add(name);
         return name;
     }

@@ -128,7 +128,11 @@ public sealed class DeterministicPump
     /// <exception cref="TimeoutException">Not all terminated within <paramref name="timeout"/> of real time.</exception>
     public void StopAndDrain(IReadOnlyList<IActorRef> actors, TimeSpan timeout)
     {
-        foreach (var actor in actors) actor.Tell(PoisonPill.Instance, ActorRefs.NoSender);
+        foreach (var actor in actors)
+        {
+            actor.Tell(PoisonPill.Instance, ActorRefs.NoSender);
+        }
+
         var clock = Stopwatch.StartNew();
         while (true)
         {

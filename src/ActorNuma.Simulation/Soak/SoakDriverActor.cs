@@ -91,7 +91,10 @@ public sealed class SoakDriverActor : UntypedActor
 
     private void SpawnTasks()
     {
-        for (var i = 0; i < _workload.Tasks; i++) Spawn($"t{i}", i);
+        for (var i = 0; i < _workload.Tasks; i++)
+        {
+            Spawn($"t{i}", i);
+        }
     }
 
     private void Spawn(string name, int index)
@@ -124,22 +127,46 @@ public sealed class SoakDriverActor : UntypedActor
         _outstanding--;
         _progress.SyscallDone();
         _progress.CountCall(OpName(slot));
-        if (r.Errno != Errno.None) _progress.CountErrno($"{OpName(slot)} {r.Errno}");
+        if (r.Errno != Errno.None)
+        {
+            _progress.CountErrno($"{OpName(slot)} {r.Errno}");
+        }
+
         if (slot.Doing is SoakOp.MbindMove or SoakOp.MigratePages)
+        {
             (slot.Doing == SoakOp.MbindMove ? _progress.MbindMove : _progress.MigratePages).Record(_machine.Trace.Now - slot.SentAt);
-        if (slot.Doing == SoakOp.SchedSetaffinity && r.Errno == Errno.None) slot.Cpu = slot.MovingTo;
+        }
+
+        if (slot.Doing == SoakOp.SchedSetaffinity && r.Errno == Errno.None)
+        {
+            slot.Cpu = slot.MovingTo;
+        }
+
         Slot? child = null;
         if (slot.Doing == SoakOp.Fork && r.ChildPid is { } pid && _machine.Directory.Task(pid) is { } childTask)
+        {
             child = AdoptChild(slot, pid, childTask);
+        }
+
         var live = true;
         if (slot.Exiting) { RemoveExited(slot); live = false; }
         else if (r.Errno == Errno.ESRCH) { Killed(slot); live = false; }
         slot.Doing = null;
         if (_freeRunning) { NextFreeRunning(slot, live, child); return; }
-        if (_outstanding > 0 || _spawning > 0) return;
+        if (_outstanding > 0 || _spawning > 0)
+        {
+            return;
+        }
+
         _progress.RoundDone();
-        if (_progress.PauseRequested) _progress.Pause();
-        else PlayRound();
+        if (_progress.PauseRequested)
+        {
+            _progress.Pause();
+        }
+        else
+        {
+            PlayRound();
+        }
     }
 
     /// <summary>Free-running: the task that was answered (and a child it just forked) goes on at once unless a pause is
@@ -153,11 +180,22 @@ public sealed class SoakDriverActor : UntypedActor
         }
         if (!_progress.PauseRequested)
         {
-            if (live) Send(slot, Choose(slot));
-            if (child is not null) Send(child, Choose(child));
+            if (live)
+            {
+                Send(slot, Choose(slot));
+            }
+
+            if (child is not null)
+            {
+                Send(child, Choose(child));
+            }
+
             return;
         }
-        if (_outstanding == 0 && _spawning == 0) _progress.Pause();
+        if (_outstanding == 0 && _spawning == 0)
+        {
+            _progress.Pause();
+        }
     }
 
     private static string OpName(Slot slot) => slot.Doing switch
@@ -229,9 +267,17 @@ public sealed class SoakDriverActor : UntypedActor
             slot.Doing = SoakOp.Waitpid;
             return new Waitpid(zombie, NoHang: false);
         }
-        if (slot.Parent is not null) return ChildStep(slot);
+        if (slot.Parent is not null)
+        {
+            return ChildStep(slot);
+        }
+
         var op = Pick();
-        if (op == SoakOp.Fork && slot.HasChild) op = SoakOp.Touch;
+        if (op == SoakOp.Fork && slot.HasChild)
+        {
+            op = SoakOp.Touch;
+        }
+
         slot.Doing = op;
         var nodes = _machine.Topology.Nodes;
         return op switch
@@ -264,7 +310,11 @@ public sealed class SoakDriverActor : UntypedActor
         var draw = _random.Next(total);
         foreach (var (op, weight) in _workload.Weights)
         {
-            if (draw < weight) return op;
+            if (draw < weight)
+            {
+                return op;
+            }
+
             draw -= weight;
         }
         return SoakOp.Touch;

@@ -34,16 +34,23 @@ public sealed class SoakLatency
             _counts[BucketOf(micros)]++;
             _count++;
             _sumMicros += micros;
-            if (micros > _maxMicros) _maxMicros = micros;
+            if (micros > _maxMicros)
+            {
+                _maxMicros = micros;
+            }
         }
     }
 
-    public long Count { get { lock (_gate) return _count; } }
-    public double MeanMicros { get { lock (_gate) return _count == 0 ? 0 : _sumMicros / _count; } }
-    public double MaxMicros { get { lock (_gate) return _maxMicros; } }
+    public long Count { get { lock (_gate) { return _count; } } }
+    public double MeanMicros { get { lock (_gate) { return _count == 0 ? 0 : _sumMicros / _count; } } }
+    public double MaxMicros { get { lock (_gate) { return _maxMicros; } } }
 
     /// <summary>The bucket counts, index as <see cref="LowerMicros"/>.</summary>
-    public long[] Counts() { lock (_gate) return (long[])_counts.Clone(); }
+    public long[] Counts() { lock (_gate)
+        {
+            return (long[])_counts.Clone();
+        }
+    }
 
     /// <summary>The upper bound of the bucket the <paramref name="q"/> quantile falls in (0 without calls): accurate
     /// to a fourth of a doubling (19%).</summary>
@@ -51,13 +58,20 @@ public sealed class SoakLatency
     {
         lock (_gate)
         {
-            if (_count == 0) return 0;
+            if (_count == 0)
+            {
+                return 0;
+            }
+
             var rank = (long)Math.Ceiling(q * _count);
             long seen = 0;
             for (var i = 0; i < Buckets; i++)
             {
                 seen += _counts[i];
-                if (seen >= Math.Max(1, rank)) return Math.Min(_maxMicros, LowerMicros(i + 1));
+                if (seen >= Math.Max(1, rank))
+                {
+                    return Math.Min(_maxMicros, LowerMicros(i + 1));
+                }
             }
             return _maxMicros;
         }

@@ -84,7 +84,11 @@ public sealed class SoakMetrics : IDisposable
             values.Add((column, now - _last.GetValueOrDefault(name)));
             _last[name] = now;
         }
-        foreach (var node in machine.Nodes) values.Add(($"free_node{node.Memory.Node}", node.Memory.FreePages));
+        foreach (var node in machine.Nodes)
+        {
+            values.Add(($"free_node{node.Memory.Node}", node.Memory.FreePages));
+        }
+
         values.Add(("swap_used", machine.Swap is { } s ? s.Map.TotalSwapPages - s.Map.NrSwapPages : 0));
         var sample = new SoakSample(Rows, time, values);
         Write(sample);
@@ -100,7 +104,11 @@ public sealed class SoakMetrics : IDisposable
         _csv.WriteLine(string.Join(",", [s.Interval.ToString(CultureInfo.InvariantCulture), time, .. cells]));
         _csv.Flush();
         var json = new StringBuilder().Append("{\"interval\":").Append(s.Interval).Append(",\"time_s\":").Append(time);
-        foreach (var (column, value) in s.Values) json.Append(",\"").Append(column).Append("\":").Append(value.ToString(CultureInfo.InvariantCulture));
+        foreach (var (column, value) in s.Values)
+        {
+            json.Append(",\"").Append(column).Append("\":").Append(value.ToString(CultureInfo.InvariantCulture));
+        }
+
         _jsonl.WriteLine(json.Append('}').ToString());
         _jsonl.Flush();
     }

@@ -23,8 +23,16 @@ public static class SoakOutputs
     /// <exception cref="ScenarioException">One line naming the directory and why.</exception>
     public static void Prepare(string directory)
     {
-        if (string.IsNullOrWhiteSpace(directory)) throw new ScenarioException("--out \"\": expected a directory name, got an empty name");
-        if (File.Exists(directory)) throw new ScenarioException($"--out {directory}: expected a directory, got a file");
+        if (string.IsNullOrWhiteSpace(directory))
+        {
+            throw new ScenarioException("--out \"\": expected a directory name, got an empty name");
+        }
+
+        if (File.Exists(directory))
+        {
+            throw new ScenarioException($"--out {directory}: expected a directory, got a file");
+        }
+
         try
         {
             Directory.CreateDirectory(directory);
@@ -37,7 +45,9 @@ public static class SoakOutputs
             throw new ScenarioException($"--out {directory}: expected a writable directory, got {FileErrors.Describe(e)}");
         }
         if (FreeBytes(directory) is { } free && free < MinFreeBytes)
+        {
             throw new ScenarioException($"--out {directory}: expected at least {MinFreeBytes >> 20} MiB free on its disk, got {free >> 20} MiB");
+        }
     }
 
     /// <summary>Free bytes for this user on the directory's file system, or null where it cannot be told.</summary>
@@ -62,9 +72,13 @@ public static class SoakOutputs
         {
             var counts = l.Counts();
             for (var i = 0; i < counts.Length; i++)
+            {
                 if (counts[i] > 0)
+                {
                     s.Append(CultureInfo.InvariantCulture,
                         $"{l.Call},{SoakLatency.LowerMicros(i):0.###},{SoakLatency.LowerMicros(i + 1):0.###},{counts[i]}\n");
+                }
+            }
         }
         return s.ToString();
     }
@@ -82,7 +96,15 @@ public static class SoakOutputs
             w.WriteString("mode", r.Mode);
             w.WriteString("profile", r.Profile);
             w.WriteString("stop_reason", r.StopReason);
-            if (r.Violation is null) w.WriteNull("violation"); else w.WriteString("violation", r.Violation);
+            if (r.Violation is null)
+            {
+                w.WriteNull("violation");
+            }
+            else
+            {
+                w.WriteString("violation", r.Violation);
+            }
+
             w.WriteNumber("rounds", r.Rounds);
             w.WriteNumber("syscalls", r.Syscalls);
             w.WriteNumber("messages", r.Messages);
@@ -94,18 +116,37 @@ public static class SoakOutputs
             w.WriteNumber("messages_per_s", Math.Round(r.MessagesPerSecond, 1));
             w.WriteNumber("metrics_rows", r.MetricsRows);
             w.WriteNumber("peak_working_set_bytes", r.PeakWorkingSetBytes);
-            if (r.WorkingSetAtOneMinuteBytes is { } oneMinute) w.WriteNumber("working_set_at_1min_bytes", oneMinute);
-            else w.WriteNull("working_set_at_1min_bytes");
+            if (r.WorkingSetAtOneMinuteBytes is { } oneMinute)
+            {
+                w.WriteNumber("working_set_at_1min_bytes", oneMinute);
+            }
+            else
+            {
+                w.WriteNull("working_set_at_1min_bytes");
+            }
+
             w.WriteNumber("working_set_at_end_bytes", r.WorkingSetAtEndBytes);
             w.WriteNumber("gc_pause_ms", Math.Round(r.GcPause.TotalMilliseconds, 3));
             w.WritePropertyName("gc_collections");
             w.WriteStartArray();
-            foreach (var c in r.GcCollections) w.WriteNumberValue(c);
+            foreach (var c in r.GcCollections)
+            {
+                w.WriteNumberValue(c);
+            }
+
             w.WriteEndArray();
             w.WriteNumber("task_records_at_end", r.TaskRecords);
             w.WriteNumber("tasks_forgotten", r.TasksForgotten);
             w.WriteString("device", r.Device);
-            if (r.StopMessage is null) w.WriteNull("stop_message"); else w.WriteString("stop_message", r.StopMessage);
+            if (r.StopMessage is null)
+            {
+                w.WriteNull("stop_message");
+            }
+            else
+            {
+                w.WriteString("stop_message", r.StopMessage);
+            }
+
             w.WritePropertyName("latency_us");
             w.WriteStartObject();
             foreach (var l in new[] { r.MbindMove, r.MigratePages })
@@ -123,13 +164,21 @@ public static class SoakOutputs
             Counters(w, "vmstat", r.Vmstat);
             w.WritePropertyName("node_vmstat");
             w.WriteStartObject();
-            foreach (var (node, counters) in r.NodeVmstat) Counters(w, node, counters);
+            foreach (var (node, counters) in r.NodeVmstat)
+            {
+                Counters(w, node, counters);
+            }
+
             w.WriteEndObject();
             Counters(w, "calls", r.Calls);
             Counters(w, "errnos", r.Errnos);
             w.WritePropertyName("derived_parameters");
             w.WriteStartArray();
-            foreach (var line in r.DerivedParameters) w.WriteStringValue(line);
+            foreach (var line in r.DerivedParameters)
+            {
+                w.WriteStringValue(line);
+            }
+
             w.WriteEndArray();
             w.WriteEndObject();
         }
@@ -140,7 +189,11 @@ public static class SoakOutputs
     {
         w.WritePropertyName(name);
         w.WriteStartObject();
-        foreach (var (k, v) in counters) w.WriteNumber(k, v);
+        foreach (var (k, v) in counters)
+        {
+            w.WriteNumber(k, v);
+        }
+
         w.WriteEndObject();
     }
 
@@ -150,8 +203,16 @@ public static class SoakOutputs
         var s = new StringBuilder();
         s.AppendLine($"# Soak: {(r.Violation is null ? "clean" : "VIOLATION")}").AppendLine();
         s.AppendLine($"`{r.DerivedParameters[0]}`").AppendLine();
-        if (r.Violation is not null) s.AppendLine($"**First violation:** {r.Violation} (the state of what it names: {ViolationFile})").AppendLine();
-        if (r.StopMessage is not null) s.AppendLine($"**Stopped early:** {r.StopMessage}").AppendLine();
+        if (r.Violation is not null)
+        {
+            s.AppendLine($"**First violation:** {r.Violation} (the state of what it names: {ViolationFile})").AppendLine();
+        }
+
+        if (r.StopMessage is not null)
+        {
+            s.AppendLine($"**Stopped early:** {r.StopMessage}").AppendLine();
+        }
+
         s.AppendLine("| what | value |").AppendLine("|---|---|");
         s.AppendLine($"| stopped by | {r.StopReason} |");
         s.AppendLine($"| wall time | {r.Wall.TotalSeconds:0.0} s |");
@@ -161,21 +222,37 @@ public static class SoakOutputs
         s.AppendLine($"| faults + migrated pages | {N(r.Events)} ({N(r.EventsPerSecond)} /s of wall time) |");
         s.AppendLine($"| kernel messages | {N(r.Messages)} ({N(r.MessagesPerSecond)} /s) |");
         foreach (var name in new[] { "pgfault", "pgmajfault", "pswpin", "pswpout", "pgscan_kswapd", "pgscan_direct", "pgsteal", "emu_migrate_evicted", "emu_oom_kill" })
+        {
             s.AppendLine($"| {name} | {N(r.Vmstat.GetValueOrDefault(name))} |");
+        }
+
         s.AppendLine($"| swap device | {r.Device} |");
         s.AppendLine($"| peak working set of the process | {r.PeakWorkingSetBytes / (1 << 20)} MiB |");
         if (r.WorkingSetAtOneMinuteBytes is { } oneMinute)
+        {
             s.AppendLine($"| working set at 1 min / at the end | {oneMinute / (1 << 20)} MiB / {r.WorkingSetAtEndBytes / (1 << 20)} MiB |");
+        }
+
         s.AppendLine($"| GC pauses (total) / collections gen0, gen1, gen2 | {r.GcPause.TotalMilliseconds:0} ms / {string.Join(", ", r.GcCollections)} |");
         s.AppendLine($"| task records at the end / reaped tasks let go | {r.TaskRecords} / {N(r.TasksForgotten)} |");
         foreach (var l in new[] { r.MbindMove, r.MigratePages })
+        {
             s.AppendLine($"| {l.Call} latency ({(r.Mode == "deterministic" ? "virtual" : "wall")} time) | {N(l.Count)} calls, " +
                          $"mean {N(l.MeanMicros)} µs, p50 {N(l.QuantileMicros(0.5))} µs, p99 {N(l.QuantileMicros(0.99))} µs, max {N(l.MaxMicros)} µs |");
+        }
+
         s.AppendLine().AppendLine("Syscalls: " + string.Join(", ", r.Calls.Select(kv => $"{kv.Key} x{kv.Value}")));
         if (r.Errnos.Count > 0)
+        {
             s.AppendLine().AppendLine("Syscalls that failed: " + string.Join(", ", r.Errnos.Select(kv => $"{kv.Key} x{kv.Value}")));
+        }
+
         s.AppendLine().AppendLine("Derived parameters:").AppendLine();
-        foreach (var line in r.DerivedParameters.Skip(1)) s.AppendLine($"    {line}");
+        foreach (var line in r.DerivedParameters.Skip(1))
+        {
+            s.AppendLine($"    {line}");
+        }
+
         return s.ToString();
     }
 }

@@ -23,7 +23,7 @@ public sealed class SoakProgress
     public string? Fatal { get; private set; }
 
     /// <summary>Syscalls that failed, by "op errno" (ENOMEM of an mbind under pressure is an outcome, not a bug).</summary>
-    public IReadOnlyDictionary<string, long> Errnos { get { lock (_errnos) return new SortedDictionary<string, long>(_errnos, StringComparer.Ordinal); } }
+    public IReadOnlyDictionary<string, long> Errnos { get { lock (_errnos) { return new SortedDictionary<string, long>(_errnos, StringComparer.Ordinal); } } }
 
     public void RequestPause() => _pauseRequested = true;
 
@@ -49,7 +49,11 @@ public sealed class SoakProgress
     public List<(int Pid, IActorRef Task)> TakeGone()
     {
         var list = new List<(int, IActorRef)>();
-        while (_gone.TryDequeue(out var g)) list.Add(g);
+        while (_gone.TryDequeue(out var g))
+        {
+            list.Add(g);
+        }
+
         return list;
     }
 
@@ -57,14 +61,22 @@ public sealed class SoakProgress
 
     internal void RoundDone() => Interlocked.Increment(ref _rounds);
     internal void SyscallDone() => Interlocked.Increment(ref _syscalls);
-    internal void CountErrno(string what) { lock (_errnos) _errnos[what] = _errnos.GetValueOrDefault(what) + 1; }
+    internal void CountErrno(string what) { lock (_errnos)
+        {
+            _errnos[what] = _errnos.GetValueOrDefault(what) + 1;
+        }
+    }
 
     private readonly Dictionary<string, long> _calls = new(StringComparer.Ordinal);
 
     /// <summary>Syscalls answered, by name (failed ones included).</summary>
-    public IReadOnlyDictionary<string, long> Calls { get { lock (_calls) return new SortedDictionary<string, long>(_calls, StringComparer.Ordinal); } }
+    public IReadOnlyDictionary<string, long> Calls { get { lock (_calls) { return new SortedDictionary<string, long>(_calls, StringComparer.Ordinal); } } }
 
-    internal void CountCall(string call) { lock (_calls) _calls[call] = _calls.GetValueOrDefault(call) + 1; }
+    internal void CountCall(string call) { lock (_calls)
+        {
+            _calls[call] = _calls.GetValueOrDefault(call) + 1;
+        }
+    }
     internal void Pause() => _paused.Set();
     internal void Fail(string message) { Fatal ??= message; _paused.Set(); }
 }

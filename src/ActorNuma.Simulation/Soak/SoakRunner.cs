@@ -150,8 +150,15 @@ public static class SoakRunner
         }
         finally
         {
-            if (mode == RunMode.Deterministic) DeterministicPump.Terminate(system);
-            else system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            if (mode == RunMode.Deterministic)
+            {
+                DeterministicPump.Terminate(system);
+            }
+            else
+            {
+                system.Terminate().Wait(TimeSpan.FromSeconds(10));
+            }
+
             session?.Dispose();
         }
     }
@@ -199,7 +206,11 @@ public static class SoakRunner
             trace.Log = Logging.TraceSink(Logging.Of(system), soak.Machine.LogLevel);
             trace.Tail = _tail = new TraceTail(options.TraceTailChars);
             _machine = new KernelMachine(ScenarioRunner.Settings(soak.Machine), trace);
-            if (_pump is null) _machine.StartTimerLoop();
+            if (_pump is null)
+            {
+                _machine.StartTimerLoop();
+            }
+
             _watch = new ProgressWatch(_machine.Activity, options.StallTimeout ?? soak.Workload.StallTimeout, () => _wall.Elapsed, _machine.TimerLoop);
             _metrics = new SoakMetrics(options.OutDir, _machine.Topology.Nodes);
         }
@@ -210,7 +221,11 @@ public static class SoakRunner
         public SoakResult Play()
         {
             Spawn(KernelRootActor.Props(_machine), "kernel");
-            if (Settle()) ResumeTimers();
+            if (Settle())
+            {
+                ResumeTimers();
+            }
+
             _driver = Spawn(SoakDriverActor.Props(_machine, _soak.Workload, _seed, _progress, freeRunning: _pump is null), "soak");
             _driver.Tell(new SoakDriverActor.Start());
             var reason = _pump is not null ? PlayDeterministic() : PlayConcurrent();
@@ -234,17 +249,37 @@ public static class SoakRunner
                 bool live;
                 try { live = _pump!.RunUntil(() => _progress.Paused, _maxSteps); }
                 catch (StepBudgetExhaustedException e) { return Stop("stalled", $"liveness: {e.Message}"); }
-                if (!live) return Stop("stalled", $"liveness: the soak stalled at round {_progress.Rounds + 1}: nothing runnable, no timer due (seed {_seed})");
+                if (!live)
+                {
+                    return Stop("stalled", $"liveness: the soak stalled at round {_progress.Rounds + 1}: nothing runnable, no timer due (seed {_seed})");
+                }
+
                 _pump.RunUntilIdle(_maxSteps);
-                if (_progress.Fatal is { } fatal) return Stop("fatal", $"{fatal} (seed {_seed})");
-                if (!Checkpoint()) return Stop("violation", _violation!);
+                if (_progress.Fatal is { } fatal)
+                {
+                    return Stop("fatal", $"{fatal} (seed {_seed})");
+                }
+
+                if (!Checkpoint())
+                {
+                    return Stop("violation", _violation!);
+                }
+
                 if (Now >= next)
                 {
                     Sample();
                     next = Now + _soak.Workload.Interval;
                 }
-                else if (_wall.Elapsed - _lastStatus >= TimeSpan.FromSeconds(1)) Report(_metrics.Last is { } last ? last.Interval : 0);
-                if (Over() is { } reason) return reason;
+                else if (_wall.Elapsed - _lastStatus >= TimeSpan.FromSeconds(1))
+                {
+                    Report(_metrics.Last is { } last ? last.Interval : 0);
+                }
+
+                if (Over() is { } reason)
+                {
+                    return reason;
+                }
+
                 _progress.Resume(untilAsked: false);
                 _driver.Tell(new SoakDriverActor.Resume());
             }
@@ -257,12 +292,32 @@ public static class SoakRunner
         {
             while (true)
             {
-                if (!WaitPaused()) return Stalled($"the soak stalled at round {_progress.Rounds + 1}: no kernel message for {_watch.Window.TotalSeconds:0.###} s, no I/O or timer pending");
-                if (!Settle()) return Stalled("the machine stalled before coming to rest");
-                if (_progress.Fatal is { } fatal) return Stop("fatal", $"{fatal} (seed {_seed})");
-                if (!Checkpoint()) return Stop("violation", _violation!);
+                if (!WaitPaused())
+                {
+                    return Stalled($"the soak stalled at round {_progress.Rounds + 1}: no kernel message for {_watch.Window.TotalSeconds:0.###} s, no I/O or timer pending");
+                }
+
+                if (!Settle())
+                {
+                    return Stalled("the machine stalled before coming to rest");
+                }
+
+                if (_progress.Fatal is { } fatal)
+                {
+                    return Stop("fatal", $"{fatal} (seed {_seed})");
+                }
+
+                if (!Checkpoint())
+                {
+                    return Stop("violation", _violation!);
+                }
+
                 Sample();
-                if (Over() is { } reason) return reason;
+                if (Over() is { } reason)
+                {
+                    return reason;
+                }
+
                 ResumeTimers();
                 _progress.Resume(untilAsked: true);
                 _driver.Tell(new SoakDriverActor.Resume());
@@ -281,13 +336,23 @@ public static class SoakRunner
         {
             _watch.Restart();
             while (!_progress.PausedSignal.WaitOne(TimeSpan.FromMilliseconds(100)))
-                if (_watch.Stalled()) return false;
+            {
+                if (_watch.Stalled())
+                {
+                    return false;
+                }
+            }
+
             return true;
         }
 
         private string? Over()
         {
-            if (_options.Cancel.IsCancellationRequested) return "interrupted";
+            if (_options.Cancel.IsCancellationRequested)
+            {
+                return "interrupted";
+            }
+
             if (_options.MaxMemoryBytes is { } max && _wall.Elapsed - _lastMemoryCheck >= TimeSpan.FromMilliseconds(500))
             {
                 _lastMemoryCheck = _wall.Elapsed;
@@ -299,8 +364,16 @@ public static class SoakRunner
                     return "max-memory";
                 }
             }
-            if (_options.Duration is { } d && _wall.Elapsed >= d) return "duration";
-            if (_pump is not null && _options.VirtualDuration is { } v && Now >= v) return "virtual-duration";
+            if (_options.Duration is { } d && _wall.Elapsed >= d)
+            {
+                return "duration";
+            }
+
+            if (_pump is not null && _options.VirtualDuration is { } v && Now >= v)
+            {
+                return "virtual-duration";
+            }
+
             return null;
         }
 
@@ -319,7 +392,10 @@ public static class SoakRunner
         private string Stalled(string why)
         {
             if (_machine.Bugs.FirstOrDefault() is not { } bug)
+            {
                 return Stop("stalled", $"liveness: {why} (seed {_seed})");
+            }
+
             Dump($"{bug} (seed {_seed}, after round {_progress.Rounds}, wall time {Now.TotalSeconds:0.###} s; then {why})");
             return "violation";
         }
@@ -375,7 +451,10 @@ public static class SoakRunner
                     _system.Stop(task);
                     _forgotten++;
                 }
-                else if (_machine.Tasks.Any(t => t.Pid == pid)) _progress.PutBackGone(pid, task);
+                else if (_machine.Tasks.Any(t => t.Pid == pid))
+                {
+                    _progress.PutBackGone(pid, task);
+                }
             }
         }
 
@@ -384,14 +463,22 @@ public static class SoakRunner
             _roundsSampled = _progress.Rounds;
             var s = _metrics.Sample(_machine, Now, _progress.Rounds, _progress.Syscalls);
             var ws = WorkingSet();
-            if (_workingSetAtOneMinute is null && _wall.Elapsed >= TimeSpan.FromMinutes(1)) _workingSetAtOneMinute = ws;
+            if (_workingSetAtOneMinute is null && _wall.Elapsed >= TimeSpan.FromMinutes(1))
+            {
+                _workingSetAtOneMinute = ws;
+            }
+
             _metrics.SampleProcess(s.Interval, Now, _wall.Elapsed, ws, _machine.Tasks.Count);
             Report(s.Interval);
         }
 
         private void Report(int interval)
         {
-            if (_options.Status is not { } status) return;
+            if (_options.Status is not { } status)
+            {
+                return;
+            }
+
             var v = KernelStats.Vmstat(_machine);
             var events = v["pgfault"] + v["emu_migrate_evicted"];
             var wall = _wall.Elapsed;
@@ -428,7 +515,11 @@ public static class SoakRunner
             // A last row for the rounds since the last one, unless a concurrent machine stalled: it is not at rest,
             // and reading it would race its actors.
             var atRest = _pump is not null || (reason != "stalled" && _machine.Bugs.Count == 0);
-            if (atRest && _progress.Rounds != _roundsSampled) Sample();
+            if (atRest && _progress.Rounds != _roundsSampled)
+            {
+                Sample();
+            }
+
             var vmstat = KernelStats.Vmstat(_machine);
             var s = _machine.Settings;
             return new SoakResult

@@ -26,15 +26,25 @@ public static partial class SoakViolationDump
         var tasks = Numbers(TaskText(), violation).ToHashSet();
         // The PTEs that map a named frame or hold a named slot, and the slots behind named frames, are involved too.
         foreach (var pfn in pfns.ToArray())
-            if (Frame(machine, pfn) is var (m, i) && m.Test(i, PageFlags.SwapCache)) slots.Add(m.SwapEntry(i));
+        {
+            if (Frame(machine, pfn) is var (m, i) && m.Test(i, PageFlags.SwapCache))
+            {
+                slots.Add(m.SwapEntry(i));
+            }
+        }
+
         var ptes = new List<(TaskState Task, ulong Vpn, Pte Pte)>();
         foreach (var task in machine.Tasks)
+        {
             foreach (var (vpn, pte) in task.PageTable.Entries())
+            {
                 if ((pte.IsPresent && pfns.Contains(pte.Pfn)) || (pte.IsSwap && slots.Contains(pte.SwapSlot)))
                 {
                     ptes.Add((task, vpn, pte));
                     tasks.Add(task.Pid);
                 }
+            }
+        }
 
         var s = new StringBuilder();
         s.AppendLine($"SOAK VIOLATION (seed {seed})");
@@ -43,11 +53,23 @@ public static partial class SoakViolationDump
             ? $"replay: actornuma soak --mode deterministic --seed {seed} (same workload file and duration)"
             : $"replay: none from the seed (a concurrent run's interleaving is the machine's); try --mode deterministic --seed {seed}");
         s.AppendLine().AppendLine($"frames ({pfns.Count}):");
-        foreach (var pfn in pfns.Order()) s.AppendLine("  " + DescribeFrame(machine, pfn));
+        foreach (var pfn in pfns.Order())
+        {
+            s.AppendLine("  " + DescribeFrame(machine, pfn));
+        }
+
         s.AppendLine().AppendLine($"ptes mapping those frames or slots ({ptes.Count}):");
-        foreach (var (task, vpn, pte) in ptes) s.AppendLine($"  task {task.Pid} ({task.Name}) vpn {vpn:x}: {pte}");
+        foreach (var (task, vpn, pte) in ptes)
+        {
+            s.AppendLine($"  task {task.Pid} ({task.Name}) vpn {vpn:x}: {pte}");
+        }
+
         s.AppendLine().AppendLine($"swap slots ({slots.Count}):");
-        foreach (var slot in slots.Order()) s.AppendLine("  " + DescribeSlot(machine, slot));
+        foreach (var slot in slots.Order())
+        {
+            s.AppendLine("  " + DescribeSlot(machine, slot));
+        }
+
         s.AppendLine().AppendLine($"tasks ({tasks.Count}):");
         foreach (var pid in tasks.Order())
         {
@@ -60,9 +82,17 @@ public static partial class SoakViolationDump
         var pages = tail.Where(line => Touches(line, pfns, slots, [])).TakeLast(EventsShown).ToArray();
         var byTask = tail.Where(line => !Touches(line, pfns, slots, []) && Touches(line, [], [], tasks)).TakeLast(EventsShown / 3).ToArray();
         s.AppendLine().AppendLine($"last kernel events that touched those frames or slots ({pages.Length}; the trace's tail keeps {tail.Count} events):");
-        foreach (var line in pages) s.AppendLine("  " + line);
+        foreach (var line in pages)
+        {
+            s.AppendLine("  " + line);
+        }
+
         s.AppendLine().AppendLine($"last other events of those tasks ({byTask.Length}):");
-        foreach (var line in byTask) s.AppendLine("  " + line);
+        foreach (var line in byTask)
+        {
+            s.AppendLine("  " + line);
+        }
+
         return s.ToString();
     }
 
@@ -72,13 +102,23 @@ public static partial class SoakViolationDump
     private static (IReadOnlyNodeMemory Memory, int Index)? Frame(KernelMachine machine, int pfn)
     {
         foreach (var node in machine.Nodes)
-            if (node.Memory.Owns(pfn)) return (node.Memory, node.Memory.Index(pfn));
+        {
+            if (node.Memory.Owns(pfn))
+            {
+                return (node.Memory, node.Memory.Index(pfn));
+            }
+        }
+
         return null;
     }
 
     private static string DescribeFrame(KernelMachine machine, int pfn)
     {
-        if (Frame(machine, pfn) is not var (m, i)) return $"pfn {pfn}: no such frame";
+        if (Frame(machine, pfn) is not var (m, i))
+        {
+            return $"pfn {pfn}: no such frame";
+        }
+
         var holds = m.Holds(i);
         return $"pfn {pfn} node {m.Node}: place {m.Place(i)} owner {m.Owner(i)} flags {PageFlagNames.Format(m.Flags(i))} " +
                $"count {m.Count(i)} mapcount {m.Mapcount(i)} rmap_vpn {m.RmapVpn(i):x} mappers [{string.Join(",", m.Mappers(i))}] " +
@@ -88,9 +128,17 @@ public static partial class SoakViolationDump
 
     private static string DescribeSlot(KernelMachine machine, int slot)
     {
-        if (machine.Swap is not { } swap) return $"slot {slot}: no swap device";
+        if (machine.Swap is not { } swap)
+        {
+            return $"slot {slot}: no swap device";
+        }
+
         var map = swap.Map;
-        if (!map.IsValid(slot)) return $"slot {slot}: not a valid slot (1 to {map.TotalSwapPages})";
+        if (!map.IsValid(slot))
+        {
+            return $"slot {slot}: not a valid slot (1 to {map.TotalSwapPages})";
+        }
+
         var cached = map.CachedPfn(slot);
         return $"slot {slot}: swap_map {map.Count(slot)} swap_cache {(cached >= 0 ? $"pfn {cached}" : "none")} contents {map.Contents(slot):x}";
     }
@@ -106,7 +154,9 @@ public static partial class SoakViolationDump
             if ((key.StartsWith("pfn", StringComparison.Ordinal) && pfns.Contains(n))
                 || (key.StartsWith("slot", StringComparison.Ordinal) && slots.Contains(n))
                 || ((key is "task" or "pid" or "parent" or "child") && tasks.Contains(n)))
+            {
                 return true;
+            }
         }
         return false;
     }

@@ -35,12 +35,24 @@ public sealed record SoakWorkload(
         node.ReadBlock("a block", Keys);
         var workingSet = node["working-set-pages"].ReadInt(1, 1 << 24);
         var interval = node["interval"].ReadDuration();
-        if (interval < TimeSpan.FromMilliseconds(1)) throw node["interval"].Error("a duration of at least 1ms");
+        if (interval < TimeSpan.FromMilliseconds(1))
+        {
+            throw node["interval"].Error("a duration of at least 1ms");
+        }
+
         var weights = node["weights"].ReadBlock("a block", WeightKeys.Select(w => w.Key).ToArray());
         var read = WeightKeys.Select(w => (w.Op, weights[w.Key].ReadInt(0, 1_000_000))).ToArray();
-        if (read.All(w => w.Item2 == 0)) throw weights.Error("at least one weight above 0", "all 0");
+        if (read.All(w => w.Item2 == 0))
+        {
+            throw weights.Error("at least one weight above 0", "all 0");
+        }
+
         var stall = node["stall-timeout"].ReadDuration();
-        if (stall < TimeSpan.FromMilliseconds(100)) throw node["stall-timeout"].Error("a duration of at least 100ms");
+        if (stall < TimeSpan.FromMilliseconds(100))
+        {
+            throw node["stall-timeout"].Error("a duration of at least 100ms");
+        }
+
         var steps = node["max-steps-per-round"].ReadLong(1_000, long.MaxValue);
         return new SoakWorkload(
             node["tasks"].ReadInt(1, 256),

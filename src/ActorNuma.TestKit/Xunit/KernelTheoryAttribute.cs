@@ -46,7 +46,11 @@ public sealed class SeedsAttribute : DataAttribute
     /// <param name="to">Last seed.</param>
     public SeedsAttribute(int from, int to)
     {
-        if (to < from) throw new ArgumentOutOfRangeException(nameof(to), to, $"the last seed is below the first ({from})");
+        if (to < from)
+        {
+            throw new ArgumentOutOfRangeException(nameof(to), to, $"the last seed is below the first ({from})");
+        }
+
         From = from;
         To = to;
     }
@@ -71,18 +75,28 @@ public sealed class SeedsAttribute : DataAttribute
     /// <summary>Parses <c>17</c>, <c>1-50</c> or <c>3,9,17</c>; null when unset.</summary>
     internal static IEnumerable<int>? Override(string? text)
     {
-        if (string.IsNullOrWhiteSpace(text)) return null;
+        if (string.IsNullOrWhiteSpace(text))
+        {
+            return null;
+        }
+
         var seeds = new List<int>();
         foreach (var part in text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
         {
             var dash = part.IndexOf('-', 1);
             if (dash > 0 && int.TryParse(part[..dash], NumberStyles.Integer, CultureInfo.InvariantCulture, out var a)
                          && int.TryParse(part[(dash + 1)..], NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) && b >= a)
+            {
                 seeds.AddRange(Enumerable.Range(a, b - a + 1));
+            }
             else if (int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var one))
+            {
                 seeds.Add(one);
+            }
             else
+            {
                 throw new ArgumentException($"{EnvironmentVariable}='{text}': '{part}' is not a seed or a range like 1-50");
+            }
         }
         return seeds;
     }

@@ -22,8 +22,15 @@ public sealed class KernelMachineSpec
                 start.SignalAndWait();
                 machine.Register(new TaskState(machine.AllocPid(), $"t{k}"));
             })).ToArray();
-            foreach (var w in workers) w.Start();
-            foreach (var w in workers) w.Join();
+            foreach (var w in workers)
+            {
+                w.Start();
+            }
+
+            foreach (var w in workers)
+            {
+                w.Join();
+            }
 
             Assert.Equal(Enumerable.Range(1, Threads), machine.Tasks.Select(t => t.Pid));
         }

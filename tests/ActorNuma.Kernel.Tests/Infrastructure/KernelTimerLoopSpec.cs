@@ -54,7 +54,11 @@ public sealed class KernelTimerLoopSpec : TestKit
         var now = machine.Trace.Now;
         var due = new[] { 30, 5, 15 }.Select(ms => now + TimeSpan.FromMilliseconds(ms)).ToArray();
 
-        foreach (var d in due) loop.Post(d, probe.Ref, new Completed(d));
+        foreach (var d in due)
+        {
+            loop.Post(d, probe.Ref, new Completed(d));
+        }
+
         Assert.Equal(3, loop.Pending);
 
         foreach (var expected in due.Order())
@@ -111,7 +115,10 @@ public sealed class KernelTimerLoopSpec : TestKit
                 StartKernelTimer(Timers, "k", "first", TimeSpan.FromMilliseconds(1));
                 StartKernelTimer(Timers, "k", "second", TimeSpan.FromMilliseconds(20));
             }
-            else report.Tell(message);
+            else
+            {
+                report.Tell(message);
+            }
         }
     }
 

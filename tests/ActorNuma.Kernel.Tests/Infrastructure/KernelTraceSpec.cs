@@ -30,7 +30,11 @@ public sealed class KernelTraceSpec
         int[] pfns = [7, 8, 9];
         var single = At(3.25);
         var batch = At(3.25);
-        foreach (var pfn in pfns) single.Emit("mm_vmscan_writepage", $"node=1 pfn={pfn}");
+        foreach (var pfn in pfns)
+        {
+            single.Emit("mm_vmscan_writepage", $"node=1 pfn={pfn}");
+        }
+
         batch.EmitEach("mm_vmscan_writepage", pfns.Length, pfns, static (fields, p, k) => fields.Append("node=1 pfn=").Append(p[k]));
         batch.EmitEach("none", 0, pfns, static (_, _, _) => throw new InvalidOperationException("no event, no fields"));
 
@@ -47,8 +51,14 @@ public sealed class KernelTraceSpec
         for (var k = 0; k < 20_000; k++)   // about 1.2 MB of lines: many buffers, hashed by the background task
         {
             ms = k / 7 * 0.125;
-            if (k % 3 == 0) trace.Emit("mm_vmscan_writepage", $"node={k % 2} pfn={k} slot={k + 1}");
-            else trace.Emit("mm_add_to_swap", "nr=" + k + " é");   // a non-ASCII field: the digest is of UTF-8
+            if (k % 3 == 0)
+            {
+                trace.Emit("mm_vmscan_writepage", $"node={k % 2} pfn={k} slot={k + 1}");
+            }
+            else
+            {
+                trace.Emit("mm_add_to_swap", "nr=" + k + " é");   // a non-ASCII field: the digest is of UTF-8
+            }
         }
         var text = string.Concat(trace.Snapshot().Select(e => e + "\n"));
         var expected = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));

@@ -8,7 +8,10 @@ public sealed class TraceTailSpec
     public void The_tail_keeps_the_last_whole_lines_in_order_once_the_ring_wraps()
     {
         var trace = new KernelTrace(() => TimeSpan.FromMilliseconds(1.5), keep: 100) { Tail = new TraceTail(300) };
-        for (var k = 0; k < 40; k++) trace.Emit("mm_page_alloc", $"node=0 pfn={k}");
+        for (var k = 0; k < 40; k++)
+        {
+            trace.Emit("mm_page_alloc", $"node=0 pfn={k}");
+        }
 
         var lines = trace.Tail!.Lines();
 

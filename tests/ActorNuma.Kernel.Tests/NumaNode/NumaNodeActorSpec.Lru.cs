@@ -174,7 +174,10 @@ public sealed partial class NumaNodeActorSpec
                 var ack = replies.ExpectMsg<LruAddDrained>();
                 acked.Add(ack.Node);
                 var memory = rig.Node(1).Memory;
-                if (ack.Node == 1) onListWhenAcked = pfns.All(p => memory.Test(memory.Index(p), PageFlags.Lru));
+                if (ack.Node == 1)
+                {
+                    onListWhenAcked = pfns.All(p => memory.Test(memory.Index(p), PageFlags.Lru));
+                }
             }
         }
 

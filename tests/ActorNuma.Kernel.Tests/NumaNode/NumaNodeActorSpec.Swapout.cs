@@ -209,7 +209,10 @@ public sealed partial class NumaNodeActorSpec
         AssertPassResult(node, pass0, retry: pfns);
 
         var pass1 = StartPass(node, 1, pfns);
-        foreach (var pfn in pfns.Skip(1).Reverse()) node.Send(new SwapDevice.EndSwapWrite([pfn]));
+        foreach (var pfn in pfns.Skip(1).Reverse())
+        {
+            node.Send(new SwapDevice.EndSwapWrite([pfn]));
+        }
 
         Assert.False(node.Replies.HasMessages);   // the first page still waits for its write
         Assert.All(pfns.Skip(1), pfn => Assert.Equal(FramePlace.Free, node.Place(pfn)));

@@ -100,7 +100,11 @@ public sealed class KernelRig
     /// (try_to_unmap, page_referenced, swap-cache answers) reaches it.</summary>
     public TestProbe StandInTask(int pid)
     {
-        if (_taskProbes.TryGetValue(pid, out var probe)) return probe;
+        if (_taskProbes.TryGetValue(pid, out var probe))
+        {
+            return probe;
+        }
+
         probe = _kit.CreateTestProbe($"task{pid}-probe-{_id}");
         _taskProbes[pid] = probe;
         Machine.Directory.AddTask(pid, probe.Ref);
@@ -164,7 +168,9 @@ public sealed class KernelRig
     public void RunUntil(Func<bool> done)
     {
         if (!Pump.RunUntil(done, maxSteps: 1_000_000))
+        {
             throw new InvalidOperationException($"the machine went idle with nothing scheduled at {Now} (seed {Pump.Seed})");
+        }
     }
 
     /// <summary>Moves virtual time forward by <paramref name="by"/>: each due timer fires at its own instant and what it

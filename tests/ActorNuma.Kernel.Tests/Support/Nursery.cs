@@ -29,7 +29,13 @@ internal sealed class Nursery : UntypedActor
 
     protected override void OnReceive(object message)
     {
-        if (message is Spawn spawn) spawn.Created(Context.ActorOf(spawn.Props, spawn.Name));
-        else Unhandled(message);
+        if (message is Spawn spawn)
+        {
+            spawn.Created(Context.ActorOf(spawn.Props, spawn.Name));
+        }
+        else
+        {
+            Unhandled(message);
+        }
     }
 }

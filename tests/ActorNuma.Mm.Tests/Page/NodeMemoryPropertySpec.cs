@@ -71,7 +71,11 @@ public sealed class NodeMemoryPropertySpec
             frames[i] = new Frame();
             return;
         }
-        if (frames.Count == 0) return;
+        if (frames.Count == 0)
+        {
+            return;
+        }
+
         var keys = frames.Keys.Order().ToArray();
         var idx = keys[pick % keys.Length];
         var f = frames[idx];
@@ -84,7 +88,11 @@ public sealed class NodeMemoryPropertySpec
                 break;
             case Op.Activate:
                 m.ActivatePage(idx);
-                if (f.OnLru) f.Active = true;
+                if (f.OnLru)
+                {
+                    f.Active = true;
+                }
+
                 break;
             case Op.Rotate when f.OnLru && !f.Active:
                 m.MoveToInactiveTail(idx);
@@ -122,7 +130,11 @@ public sealed class NodeMemoryPropertySpec
         var rc = m.IsolateLruPage(idx, Isolator.Migration);
         var expected = !f.OnLru ? IsolateRc.NotOnLru : f.Pending ? IsolateRc.BeingFreed : IsolateRc.Isolated;
         Assert.Equal(expected, rc);
-        if (rc != IsolateRc.Isolated) return;
+        if (rc != IsolateRc.Isolated)
+        {
+            return;
+        }
+
         f.Isolated = true;
         f.OnLru = false;
     }

@@ -57,7 +57,10 @@ public sealed class NodeMemorySpec
     {
         var m = Node0();
         var got = new List<int>();
-        for (int i; (i = m.AllocFrame()) >= 0;) got.Add(i);
+        for (int i; (i = m.AllocFrame()) >= 0;)
+        {
+            got.Add(i);
+        }
 
         Assert.Equal(Enumerable.Range(1, Pages - 1), got.Order());
         Assert.Equal(FramePlace.Reserved, m.Place(0));
@@ -112,7 +115,10 @@ public sealed class NodeMemorySpec
     public void Allocation_fails_with_minus_one_when_the_free_list_is_empty()
     {
         var m = Node0();
-        for (var k = 0; k < Pages - 1; k++) Assert.True(m.AllocFrame() > 0);
+        for (var k = 0; k < Pages - 1; k++)
+        {
+            Assert.True(m.AllocFrame() > 0);
+        }
 
         Assert.Equal(0, m.FreePages);
         Assert.Equal(-1, m.AllocFrame());
@@ -431,9 +437,15 @@ public sealed class NodeMemorySpec
     {
         var m = Node0();
         var i = m.AllocFrame();
-        foreach (var t in new[] { 4, 5, 6, 7 }) m.AddRmap(i, t, vpn: 0x99);
+        foreach (var t in new[] { 4, 5, 6, 7 })
+        {
+            m.AddRmap(i, t, vpn: 0x99);
+        }
 
-        foreach (var t in new[] { 6, 4, 7, 5 }) m.RemoveRmap(i, t);
+        foreach (var t in new[] { 6, 4, 7, 5 })
+        {
+            m.RemoveRmap(i, t);
+        }
 
         Assert.Equal(0, m.Mapcount(i));
         Assert.Empty(m.Mappers(i));

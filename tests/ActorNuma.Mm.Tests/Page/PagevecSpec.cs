@@ -37,7 +37,10 @@ public sealed class PagevecSpec
     public void Drain_returns_the_pages_in_order_and_empties_the_vector()
     {
         var pv = new Pagevec();
-        for (var p = 0; p < 14; p++) pv.Add(p * 10);
+        for (var p = 0; p < 14; p++)
+        {
+            pv.Add(p * 10);
+        }
 
         var drained = pv.Drain();
 

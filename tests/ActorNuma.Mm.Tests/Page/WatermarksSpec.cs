@@ -8,8 +8,16 @@ public sealed class WatermarksSpec
     private static long FloorSqrt(long x)
     {
         var r = (long)Math.Sqrt(x);
-        while (r * r > x) r--;
-        while ((r + 1) * (r + 1) <= x) r++;
+        while (r * r > x)
+        {
+            r--;
+        }
+
+        while ((r + 1) * (r + 1) <= x)
+        {
+            r++;
+        }
+
         return r;
     }
 
@@ -17,7 +25,9 @@ public sealed class WatermarksSpec
     public void Int_sqrt_is_the_floor_of_the_square_root_for_every_value_up_to_a_quarter_million()
     {
         for (long x = 0; x <= 250_000; x++)
+        {
             Assert.True(Watermarks.IntSqrt(x) == (long)Math.Floor(Math.Sqrt(x)), $"int_sqrt({x})");
+        }
     }
 
     [Fact]

@@ -120,7 +120,10 @@ public sealed class ZonelistSpec
     {
         var lists = Zonelists.BuildAll(Machine(8));
 
-        for (var n = 0; n < 8; n++) Assert.Equal(Enumerable.Range(0, 8).Select(k => (n + k) % 8), lists[n]);
+        for (var n = 0; n < 8; n++)
+        {
+            Assert.Equal(Enumerable.Range(0, 8).Select(k => (n + k) % 8), lists[n]);
+        }
     }
 
     [Fact]

@@ -139,7 +139,9 @@ public sealed class PolicyAllocationSpec
         var nodes = new List<int>();
 
         for (var i = 0; i < 5; i++)
+        {
             nodes.Add(PolicyAllocation.PlanAllocCurrent(policy, 0, FourZonelists, ref ilNext).IntendedNode);
+        }
 
         Assert.Equal([1, 2, 3, 1, 2], nodes);
         Assert.Equal(3, ilNext);

@@ -7,7 +7,11 @@ public sealed class SwapMapSpec
     private static int[] TakeAll(SwapMap s)
     {
         var slots = new List<int>();
-        for (int slot; (slot = s.GetSwapPage()) != 0;) slots.Add(slot);
+        for (int slot; (slot = s.GetSwapPage()) != 0;)
+        {
+            slots.Add(slot);
+        }
+
         return slots.ToArray();
     }
 
@@ -132,7 +136,10 @@ public sealed class SwapMapSpec
         s.GetSwapPage();
 
         Assert.False(s.SwapDuplicate(slot));
-        if (s.IsValid(slot)) Assert.Equal(0, s.Count(slot));
+        if (s.IsValid(slot))
+        {
+            Assert.Equal(0, s.Count(slot));
+        }
     }
 
     [Fact]
@@ -141,7 +148,10 @@ public sealed class SwapMapSpec
         var s = new SwapMap(1);
         var slot = s.GetSwapPage();
 
-        for (var k = 1; k < SwapMap.SwapMapMax + 5; k++) Assert.True(s.SwapDuplicate(slot));
+        for (var k = 1; k < SwapMap.SwapMapMax + 5; k++)
+        {
+            Assert.True(s.SwapDuplicate(slot));
+        }
 
         Assert.Equal(0x7fff, SwapMap.SwapMapMax);
         Assert.Equal(SwapMap.SwapMapMax, s.Count(slot));
@@ -152,7 +162,10 @@ public sealed class SwapMapSpec
     {
         var s = new SwapMap(1);
         var slot = s.GetSwapPage();
-        for (var k = 1; k < SwapMap.SwapMapMax; k++) s.SwapDuplicate(slot);
+        for (var k = 1; k < SwapMap.SwapMapMax; k++)
+        {
+            s.SwapDuplicate(slot);
+        }
 
         s.SwapFree(slot);
 
@@ -242,7 +255,10 @@ public sealed class SwapMapSpec
     public void Swap_counts_as_full_when_more_than_half_of_it_is_in_use(int total, int used, bool full)
     {
         var s = new SwapMap(total);
-        for (var k = 0; k < used; k++) s.GetSwapPage();
+        for (var k = 0; k < used; k++)
+        {
+            s.GetSwapPage();
+        }
 
         Assert.Equal(full, s.VmSwapFull);
     }

@@ -294,7 +294,10 @@ public sealed class PteSpec
     public void Range_returns_the_entries_in_a_half_open_interval_and_skips_empty_pte_pages()
     {
         var pt = new PageTable();
-        foreach (var vpn in new ulong[] { 9, 10, 511, 512, 2000, 4096, 4097 }) pt.Set(vpn, Pte.Present((int)vpn, true));
+        foreach (var vpn in new ulong[] { 9, 10, 511, 512, 2000, 4096, 4097 })
+        {
+            pt.Set(vpn, Pte.Present((int)vpn, true));
+        }
 
         Assert.Equal([10UL, 511UL, 512UL, 2000UL], pt.Range(10, 4096).Select(e => e.Vpn));
         Assert.Equal([4096UL], pt.Range(4096, 4097).Select(e => e.Vpn));

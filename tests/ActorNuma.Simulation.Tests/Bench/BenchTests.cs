@@ -71,7 +71,11 @@ public sealed class BenchQuickTests : IDisposable
             "migration time 16x pages / 1x", "migration time 32 nodes / 2 nodes",
             "soak events/s (concurrent)", "soak events/s (deterministic)",
         ];
-        foreach (var name in expected) Assert.Contains(name, figures.Keys);
+        foreach (var name in expected)
+        {
+            Assert.Contains(name, figures.Keys);
+        }
+
         Assert.Contains(figures.Keys, n => n.StartsWith("schedules/s (", StringComparison.Ordinal));
         foreach (var (name, f) in figures)
         {

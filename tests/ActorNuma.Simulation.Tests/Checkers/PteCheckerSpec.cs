@@ -25,7 +25,11 @@ public sealed class PteCheckerSpec
 
     private TaskState Task(int pid)
     {
-        if (_tasks.TryGetValue(pid, out var t)) return t;
+        if (_tasks.TryGetValue(pid, out var t))
+        {
+            return t;
+        }
+
         _machine.Register(_tasks[pid] = t = new TaskState(pid, $"t{pid}"));
         return t;
     }
@@ -35,8 +39,16 @@ public sealed class PteCheckerSpec
     {
         var idx = _node.AllocFrame();
         var vpn = _nextVpn++;
-        foreach (var pid in rmap) _node.AddRmap(idx, pid, vpn);
-        foreach (var pid in ptes) Task(pid).OwnPageTable.Set(vpn, Pte.Present(_node.PfnOf(idx), write: false));
+        foreach (var pid in rmap)
+        {
+            _node.AddRmap(idx, pid, vpn);
+        }
+
+        foreach (var pid in ptes)
+        {
+            Task(pid).OwnPageTable.Set(vpn, Pte.Present(_node.PfnOf(idx), write: false));
+        }
+
         return _node.PfnOf(idx);
     }
 

@@ -95,7 +95,10 @@ public sealed class CliRobustnessSpec : IDisposable
     [InlineData("--report", "DIR")]
     public async Task An_output_path_that_cannot_be_written_is_refused_before_the_run(string option, string path)
     {
-        if (path == "DIR") path = _dir;
+        if (path == "DIR")
+        {
+            path = _dir;
+        }
 
         var (code, output, error) = await Task.Run(() => CliRunner.Run("run", option, path));
 

@@ -122,7 +122,11 @@ public sealed class CliSpec : IDisposable
         var dll = Path.Combine(AppContext.BaseDirectory, "actornuma.dll");
         Assert.True(File.Exists(dll), dll);
         var start = new System.Diagnostics.ProcessStartInfo("dotnet") { RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in new[] { dll, "bench", "--quick", "--figure", "memory", "--runs", "1" }) start.ArgumentList.Add(arg);
+        foreach (var arg in new[] { dll, "bench", "--quick", "--figure", "memory", "--runs", "1" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+
         start.Environment.Remove(BenchCommand.Gen0BudgetVariable);
         using var bench = System.Diagnostics.Process.Start(start)!;
         var output = await bench.StandardOutput.ReadToEndAsync();

@@ -61,10 +61,16 @@ public sealed class SoakCliSpec : IDisposable
         Assert.Contains(" violations=0\n", output);
         Assert.EndsWith("PASS (exit 0)\n", output);
         foreach (var file in SoakOutputs.Files.Concat(SoakPlots.Files))
+        {
             Assert.True(new FileInfo(Path.Combine(outDir, file)).Length > 0, file);
+        }
+
         byte[] png = [0x89, (byte)'P', (byte)'N', (byte)'G', 0x0D, 0x0A, 0x1A, 0x0A];
         foreach (var image in SoakPlots.Files.Where(f => f.EndsWith(".png", StringComparison.Ordinal)))
+        {
             Assert.Equal(png, File.ReadAllBytes(Path.Combine(outDir, image))[..8]);
+        }
+
         var metrics = File.ReadAllLines(Path.Combine(outDir, "metrics.csv"));
         Assert.Equal(
             "interval,time_s,rounds,syscalls,messages,pgfault,pgmajfault,pswpin,pswpout,pgscan_kswapd,pgscan_direct,pgsteal," +

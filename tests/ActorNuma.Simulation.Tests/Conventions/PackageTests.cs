@@ -21,7 +21,10 @@ public sealed class PackageTests
         var props = XDocument.Load(Path.Combine(Root, "Directory.Packages.props"));
         var data = new TheoryData<string, string>();
         foreach (var pin in props.Descendants("PackageVersion"))
+        {
             data.Add((string)pin.Attribute("Include")!, (string)pin.Attribute("Version")!);
+        }
+
         return data;
     }
 

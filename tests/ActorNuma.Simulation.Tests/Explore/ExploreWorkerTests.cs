@@ -16,7 +16,9 @@ public sealed class ExploreWorkerTests
         using var worker = new ExploreWorker(scenario);
         var results = new Dictionary<int, ScheduleResult>();
         for (var seed = 1; seed <= 300; seed++)
+        {
             results[seed] = worker.Run(seed, ScheduleStrategies.Create(StrategyKind.Random, seed, 1, 1));
+        }
 
         foreach (var seed in new[] { 1, 150, 300 })
         {
@@ -36,10 +38,15 @@ public sealed class ExploreWorkerTests
         using var worker = new ExploreWorker(scenario);
         var results = new Dictionary<int, ScheduleResult>();
         for (var seed = 1; seed <= 2000; seed++)
+        {
             results[seed] = worker.Run(seed, ScheduleStrategies.Create(StrategyKind.Random, seed, 1, 1));
+        }
 
         foreach (var seed in new[] { 1, 999, 2000 })
+        {
             Assert.Equal(scenario.Run(seed).TraceSha256, results[seed].TraceSha256);
+        }
+
         Assert.All(results.Values, r => Assert.True(r.Failed));
     }
 }

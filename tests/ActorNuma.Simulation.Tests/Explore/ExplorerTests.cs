@@ -82,6 +82,8 @@ public sealed class ExplorerTests
 
         Assert.Equal(summary.Results.Count, summary.Outcomes.Sum(o => o.Count));
         foreach (var o in summary.Outcomes)
+        {
             Assert.Equal(summary.Results.Where(r => r.Outcome == o.Outcome).Min(r => r.Seed), o.ExampleSeed);
+        }
     }
 }

@@ -43,18 +43,27 @@ public sealed class EveryScenarioTests
         long steps = 0;
         foreach (var seed in SeedsOf(scenario))
         {
-            if (seeds >= MinSeeds && (seeds >= Seeds || steps >= StepBudget)) break;
+            if (seeds >= MinSeeds && (seeds >= Seeds || steps >= StepBudget))
+            {
+                break;
+            }
+
             var report = ScenarioRunner.Run(scenario, new RunOptions { Seed = seed, Mode = RunMode.Deterministic, TraceKeep = 0 });
             seeds++;
             steps += report.SchedulerSteps;
             var fired = report.Violations.Select(CheckerOf).ToHashSet(StringComparer.Ordinal);
             seen.UnionWith(fired);
             if (!fired.IsSubsetOf(shown))
+            {
                 throw new Xunit.Sdk.XunitException(
                     $"{file} seed {seed}: checkers fired [{string.Join(", ", fired.Order())}], the scenario shows " +
                     $"[{string.Join(", ", shown.Order())}]\n{ScenarioRun.Describe(report)}");
+            }
+
             if (judgeSteps && !report.ExpectationsHeld)
+            {
                 throw new Xunit.Sdk.XunitException($"{file} seed {seed}: an expectation failed\n{ScenarioRun.Describe(report)}");
+            }
         }
         Assert.True(seen.SetEquals(shown), $"{file}: over {seeds} seeds [{string.Join(", ", seen.Order())}] fired, the scenario shows [{string.Join(", ", shown.Order())}]");
     }

@@ -76,7 +76,10 @@ public sealed class LtpMbindTests
 
         Assert.Equal("2.6.14", report.Profile);
         report.AssertClean();
-        foreach (var step in new[] { 7, 10, 13 }) report.AssertFailed(step, ActorNuma.Mm.Errno.EIO);
+        foreach (var step in new[] { 7, 10, 13 })
+        {
+            report.AssertFailed(step, ActorNuma.Mm.Errno.EIO);
+        }
         // numa_maps: the three refused ranges keep DEFAULT with their page on node 0 (still in cpu 0's pagevec, so not yet
         // PG_active: active=0); the untouched range took the policy.
         Assert.Equal(

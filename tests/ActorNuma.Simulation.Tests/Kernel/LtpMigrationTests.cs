@@ -31,8 +31,16 @@ public sealed class LtpMigrationTests
         var report = ScenarioRun.RunFile("ltp-mbind03.conf", seed: 1, profile: "v2");
 
         // The three MPOL_MF_MOVE cases hold; the three MPOL_MF_MOVE_ALL ones are EINVAL (V3 added the flag).
-        for (var c = 0; c < 3; c++) report.AssertPages(c * 7 + 6, [0, 1], swapped: 0);
-        for (var c = 3; c < 6; c++) report.AssertFailed(c * 7 + 3, Errno.EINVAL);
+        for (var c = 0; c < 3; c++)
+        {
+            report.AssertPages(c * 7 + 6, [0, 1], swapped: 0);
+        }
+
+        for (var c = 3; c < 6; c++)
+        {
+            report.AssertFailed(c * 7 + 3, Errno.EINVAL);
+        }
+
         Assert.Empty(report.Violations);
     }
 

@@ -179,7 +179,10 @@ public sealed class MigrationProfileTests
         report.AssertFailed(9, Errno.ENOSYS);
         report.AssertPages(10, [16, 0], swapped: 0);
         Assert.DoesNotContain(report.Steps, s => s.Errno == Errno.ENODEV);
-        if (profile == "v2-fixed") Assert.Empty(report.Violations);
+        if (profile == "v2-fixed")
+        {
+            Assert.Empty(report.Violations);
+        }
     }
 
     // ---- the zero page in the walk -----------------------------------------------------------------------------

@@ -39,14 +39,22 @@ internal static partial class ScenarioRun
     public static RunReport RunFile(string file, int seed, string? profile = null, Action<KernelMachine>? atEnd = null)
     {
         var scenario = Load(file);
-        if (profile is not null) scenario = scenario.UnderProfile(profile);
+        if (profile is not null)
+        {
+            scenario = scenario.UnderProfile(profile);
+        }
+
         return scenario.Run(seed, atEnd);
     }
 
     public static RunReport RunText(string hocon, int seed, string? profile = null)
     {
         var scenario = ScenarioLoader.Parse(hocon, "inline.conf");
-        if (profile is not null) scenario = scenario.UnderProfile(profile);
+        if (profile is not null)
+        {
+            scenario = scenario.UnderProfile(profile);
+        }
+
         return scenario.Run(seed);
     }
 
@@ -60,14 +68,22 @@ internal static partial class ScenarioRun
     public static void AssertClean(this RunReport report)
     {
         var failed = report.Steps.Where(s => !s.Ok).ToList();
-        if (failed.Count == 0 && report.Violations.Count == 0) return;
+        if (failed.Count == 0 && report.Violations.Count == 0)
+        {
+            return;
+        }
+
         throw new Xunit.Sdk.XunitException($"the run was not clean\n{Describe(report)}");
     }
 
     /// <summary>Every expectation the scenario states held (checkers not looked at).</summary>
     public static void AssertExpectationsHeld(this RunReport report)
     {
-        if (report.ExpectationsHeld) return;
+        if (report.ExpectationsHeld)
+        {
+            return;
+        }
+
         throw new Xunit.Sdk.XunitException($"an expectation failed\n{Describe(report)}");
     }
 
@@ -75,7 +91,11 @@ internal static partial class ScenarioRun
     public static void AssertReturned(this RunReport report, int index, long ret)
     {
         var s = report.Step(index);
-        if (s.Ret == ret && s.Errno is null or Errno.None) return;
+        if (s.Ret == ret && s.Errno is null or Errno.None)
+        {
+            return;
+        }
+
         throw new Xunit.Sdk.XunitException($"step {index} ({s.Op}) returned {s.Ret} errno {s.Errno}, expected {ret}\n{Describe(report)}");
     }
 
@@ -83,7 +103,11 @@ internal static partial class ScenarioRun
     public static void AssertFailed(this RunReport report, int index, Errno errno)
     {
         var s = report.Step(index);
-        if (s.Ret == -1 && s.Errno == errno) return;
+        if (s.Ret == -1 && s.Errno == errno)
+        {
+            return;
+        }
+
         throw new Xunit.Sdk.XunitException($"step {index} ({s.Op}) returned {s.Ret} errno {s.Errno}, expected -1 {errno}\n{Describe(report)}");
     }
 
@@ -102,7 +126,10 @@ internal static partial class ScenarioRun
         var counts = report.PageCounts(index);
         var perNode = new long[nodes];
         foreach (var (node, count) in counts.Nodes ?? new Dictionary<string, long>())
+        {
             perNode[int.Parse(node, CultureInfo.InvariantCulture)] = count;
+        }
+
         return (perNode, counts.Swapped ?? 0);
     }
 
@@ -110,7 +137,11 @@ internal static partial class ScenarioRun
     public static void AssertPages(this RunReport report, int index, long[] perNode, long swapped)
     {
         var (got, sw) = report.Pages(index, perNode.Length);
-        if (got.SequenceEqual(perNode) && sw == swapped) return;
+        if (got.SequenceEqual(perNode) && sw == swapped)
+        {
+            return;
+        }
+
         throw new Xunit.Sdk.XunitException(
             $"step {index}: pages per node [{string.Join(",", got)}] swapped {sw}, expected [{string.Join(",", perNode)}] swapped {swapped}\n{Describe(report)}");
     }
@@ -120,7 +151,13 @@ internal static partial class ScenarioRun
     public static long Migration(this RunReport report, int index, string field)
     {
         foreach (var (name, value) in report.Syscall(index).Migration?.Fields() ?? [])
-            if (name == field) return value;
+        {
+            if (name == field)
+            {
+                return value;
+            }
+        }
+
         throw new Xunit.Sdk.XunitException($"step {index} ({report.Step(index).Op}) reported no migration field {field}\n{Describe(report)}");
     }
 
@@ -143,8 +180,11 @@ internal static partial class ScenarioRun
     {
         var lines = new List<string> { $"scenario {report.Scenario} profile {report.Profile} seed {report.Seed}" };
         foreach (var s in report.Steps)
+        {
             lines.Add($"  [{s.Index}] {s.Task} {s.Op} ret={s.Ret} errno={s.Errno} ok={s.Ok}{(s.Message is null ? "" : " " + s.Message)}" +
                       (s.Value is null ? "" : " " + JsonSerializer.Serialize(s.Value, ReportJsonContext.Default.StepValue)));
+        }
+
         lines.AddRange(report.Violations.Select(v => "  violation: " + v));
         lines.AddRange(report.Warnings.Select(w => $"  warning: {w.Site} pfn {w.Pfn} {w.Message}"));
         return string.Join("\n", lines);
@@ -153,7 +193,13 @@ internal static partial class ScenarioRun
     private static string FindRepoRoot()
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ActorNuma.sln"))) return dir.FullName;
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ActorNuma.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
         throw new InvalidOperationException($"no ActorNuma.sln above {AppContext.BaseDirectory}");
     }
 

@@ -43,11 +43,20 @@ public sealed class SwapInTests
                 {
                     var node1 = machine.Nodes[1].Memory;
                     for (var i = 0; i < node1.Pages; i++)
-                        if (node1.Test(i, PageFlags.Locked)) state = (node1.Flags(i), node1.Place(i), node1.Count(i), node1.Holds(i).Count);
+                    {
+                        if (node1.Test(i, PageFlags.Locked))
+                        {
+                            state = (node1.Flags(i), node1.Place(i), node1.Count(i), node1.Holds(i).Count);
+                        }
+                    }
                 },
             });
             Assert.Empty(report.Violations);
-            if (state is not { } s) continue;
+            if (state is not { } s)
+            {
+                continue;
+            }
+
             seen++;
             Assert.Equal(FramePlace.Lru, s.Place);
             Assert.True(s.Flags.HasFlag(PageFlags.Active | PageFlags.Lru | PageFlags.SwapCache), $"seed {seed}: {s.Flags}");
@@ -61,6 +70,8 @@ public sealed class SwapInTests
     public void The_readahead_placement_scenario_no_longer_trips_a_checker_at_the_seeds_that_used_to()
     {
         foreach (var seed in new[] { 5, 6, 11, 12 })
+        {
             Assert.Empty(ScenarioRun.RunFile("swapin-readahead-placement.conf", seed).Violations);
+        }
     }
 }

@@ -82,7 +82,10 @@ public sealed class TaskLifecycleTests
         var report = ScenarioRun.RunFile("migrate-pages-enosys.conf", seed: 1, profile: profile);
 
         report.AssertClean();
-        foreach (var step in new[] { 2, 3, 4, 5 }) report.AssertFailed(step, Errno.ENOSYS);
+        foreach (var step in new[] { 2, 3, 4, 5 })
+        {
+            report.AssertFailed(step, Errno.ENOSYS);
+        }
     }
 
     [Fact]

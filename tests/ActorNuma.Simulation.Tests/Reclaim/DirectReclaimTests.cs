@@ -18,7 +18,11 @@ public sealed class DirectReclaimTests
         Assert.True(report.Vm("pgsteal") > 0);
         Assert.True(report.Vm("pswpout") > 0);
         // Nothing is kswapd's.
-        foreach (var counter in new[] { "pgscan_kswapd", "kswapd_steal", "pageoutrun" }) Assert.Equal(0, report.Vm(counter));
+        foreach (var counter in new[] { "pgscan_kswapd", "kswapd_steal", "pageoutrun" })
+        {
+            Assert.Equal(0, report.Vm(counter));
+        }
+
         Assert.Empty(report.Events("mm_vmscan_kswapd_wake"));
         Assert.DoesNotContain(report.Events("mm_vmscan_lru_isolate"), e => e.Has("isolator=kswapd"));
         // One try_to_free_pages per allocstall, each bracketed by its begin and end events.

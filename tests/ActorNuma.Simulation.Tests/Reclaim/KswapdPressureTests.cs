@@ -33,7 +33,10 @@ public sealed class KswapdPressureTests
         for (var k = 0; k < wakes.Count; k++)
         {
             Assert.True(sleeps[k].Seq > wakes[k].Seq);
-            if (k + 1 < wakes.Count) Assert.True(wakes[k + 1].Seq > sleeps[k].Seq);
+            if (k + 1 < wakes.Count)
+            {
+                Assert.True(wakes[k + 1].Seq > sleeps[k].Seq);
+            }
         }
         // kswapd kept up: no allocation ever fell below pages_min and none reclaimed for itself.
         Assert.Equal(0, report.Vm("allocstall"));

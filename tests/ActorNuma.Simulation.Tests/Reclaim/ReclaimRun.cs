@@ -14,7 +14,13 @@ internal static class ReclaimRun
     private static readonly Lazy<string> Root = new(() =>
     {
         for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            if (File.Exists(Path.Combine(dir.FullName, "ActorNuma.sln"))) return dir.FullName;
+        {
+            if (File.Exists(Path.Combine(dir.FullName, "ActorNuma.sln")))
+            {
+                return dir.FullName;
+            }
+        }
+
         throw new InvalidOperationException($"no ActorNuma.sln above {AppContext.BaseDirectory}");
     });
 
@@ -40,7 +46,11 @@ internal static class ReclaimRun
     /// <summary>No checker fired and every expectation the scenario states held.</summary>
     public static void AssertClean(this RunReport r)
     {
-        if (r.Violations.Count == 0 && r.Steps.All(s => s.Ok)) return;
+        if (r.Violations.Count == 0 && r.Steps.All(s => s.Ok))
+        {
+            return;
+        }
+
         throw new Xunit.Sdk.XunitException($"the run was not clean\n{Describe(r)}");
     }
 
@@ -67,8 +77,13 @@ internal static class ReclaimRun
     public static long Field(this TraceEvent e, string key)
     {
         foreach (var part in e.Fields.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
             if (part.StartsWith(key + "=", StringComparison.Ordinal))
+            {
                 return long.Parse(part[(key.Length + 1)..], CultureInfo.InvariantCulture);
+            }
+        }
+
         throw new Xunit.Sdk.XunitException($"trace event {e} has no field {key}");
     }
 
@@ -79,7 +94,10 @@ internal static class ReclaimRun
     {
         var lines = new List<string> { $"scenario {r.Scenario} profile {r.Profile} seed {r.Seed}" };
         foreach (var s in r.Steps)
+        {
             lines.Add($"  [{s.Index}] {s.Task} {s.Op} ret={s.Ret} errno={s.Errno} ok={s.Ok} {s.Message}");
+        }
+
         lines.AddRange(r.Violations.Select(v => "  violation: " + v));
         lines.AddRange(r.Warnings.Take(5).Select(w => $"  warning: {w.Site} pfn {w.Pfn} {w.Message}"));
         return string.Join("\n", lines);

@@ -12,7 +12,10 @@ public sealed class ReclaimScenarioFileTests
         foreach (var path in Directory.GetFiles(dir, "*.conf").Order(StringComparer.Ordinal))
         {
             var name = Path.GetFileName(path);
-            if (name.StartsWith("kswapd-", StringComparison.Ordinal) || name.StartsWith("reclaim-", StringComparison.Ordinal)) data.Add(name);
+            if (name.StartsWith("kswapd-", StringComparison.Ordinal) || name.StartsWith("reclaim-", StringComparison.Ordinal))
+            {
+                data.Add(name);
+            }
         }
         return data;
     }

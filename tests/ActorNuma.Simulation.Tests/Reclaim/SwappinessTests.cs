@@ -14,7 +14,11 @@ public sealed class SwappinessTests
     private static (RunReport Report, int Active, int Inactive) Run(int swappiness, int? swapSlots = null)
     {
         var scenario = ReclaimRun.Load("reclaim-swappiness.conf").WithSwappiness(swappiness);
-        if (swapSlots is { } slots) scenario = scenario with { Machine = scenario.Machine with { Swap = scenario.Machine.Swap with { Slots = slots } } };
+        if (swapSlots is { } slots)
+        {
+            scenario = scenario with { Machine = scenario.Machine with { Swap = scenario.Machine.Swap with { Slots = slots } } };
+        }
+
         int active = 0, inactive = 0;
         var report = scenario.Run(Seed, atEnd: m => (active, inactive) = (m.Nodes[0].Memory.NrActive, m.Nodes[0].Memory.NrInactive));
         report.AssertClean();

@@ -17,8 +17,16 @@ public sealed class WatermarkTests
         long lowmemPages = (long)nodes * pagesPerNode;
         var x = lowmemPages * 4 * 16;
         var root = (long)Math.Sqrt(x);
-        while (root * root > x) root--;
-        while ((root + 1) * (root + 1) <= x) root++;
+        while (root * root > x)
+        {
+            root--;
+        }
+
+        while ((root + 1) * (root + 1) <= x)
+        {
+            root++;
+        }
+
         var minFree = minFreeKbytes ?? (int)Math.Clamp(root, 128, 65536);
         var min = (int)((minFree >> 2) * (long)pagesPerNode / lowmemPages);
         return (minFree, min, min * 5 / 4, min * 6 / 4);

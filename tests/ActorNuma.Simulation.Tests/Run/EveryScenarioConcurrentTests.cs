@@ -36,7 +36,9 @@ public sealed class EveryScenarioConcurrentTests
         {
             Assert.Equal("concurrent", report.Mode);
             if (report.Violations.Count > 0 || (scenario.Scenario.ScheduleDependent is null && !report.ExpectationsHeld))
+            {
                 throw new Xunit.Sdk.XunitException($"{file}, concurrent run {run} of {Runs}, was not clean\n{ScenarioRun.Describe(report)}");
+            }
         }
     }
 
@@ -54,14 +56,20 @@ public sealed class EveryScenarioConcurrentTests
             var files = FileNames().ToList();
             var runs = files.ToDictionary(f => f, _ => new TaskCompletionSource<RunReport>[EveryScenarioConcurrentTests.Runs]);
             for (var run = 0; run < EveryScenarioConcurrentTests.Runs; run++)
+            {
                 foreach (var file in files)
                 {
                     var done = runs[file][run] = new TaskCompletionSource<RunReport>(TaskCreationOptions.RunContinuationsAsynchronously);
                     Queue.Add((ScenarioRun.Load(file), done));
                 }
+            }
+
             Queue.CompleteAdding();
             for (var i = 0; i < Workers; i++)
+            {
                 new Thread(Work) { IsBackground = true, Name = $"concurrent-runs-{i}" }.Start();
+            }
+
             return runs.ToDictionary(kv => kv.Key, kv => kv.Value.Select(t => t.Task).ToArray());
         }
 

@@ -14,7 +14,7 @@ public sealed class ReferenceConfigTests
     public static TheoryData<string, string> LoaderKeys()
     {
         var data = new TheoryData<string, string>();
-        void Add(string block, IEnumerable<string> keys) { foreach (var k in keys) data.Add(block, k); }
+        void Add(string block, IEnumerable<string> keys) { foreach (var k in keys) { data.Add(block, k); } }
         Add("actornuma", MachineConfig.Keys);
         Add("actornuma.topology", TopologyConfig.Keys);
         Add("actornuma.swap", SwapConfig.Keys);
@@ -60,10 +60,24 @@ public sealed class ReferenceConfigTests
         for (var i = 0; i < Lines.Length; i++)
         {
             var code = Lines[i].Trim();
-            if (string.Join(".", open.Reverse()) == block && keyLine.IsMatch(Lines[i])) return i;
-            if (code.StartsWith('#')) continue;
-            if (Regex.Match(code, @"^([\w-]+)\s*\{$") is { Success: true } m) open.Push(m.Groups[1].Value);
-            else if (code == "}") open.Pop();
+            if (string.Join(".", open.Reverse()) == block && keyLine.IsMatch(Lines[i]))
+            {
+                return i;
+            }
+
+            if (code.StartsWith('#'))
+            {
+                continue;
+            }
+
+            if (Regex.Match(code, @"^([\w-]+)\s*\{$") is { Success: true } m)
+            {
+                open.Push(m.Groups[1].Value);
+            }
+            else if (code == "}")
+            {
+                open.Pop();
+            }
         }
         return -1;
     }
@@ -77,7 +91,9 @@ public sealed class ReferenceConfigTests
 
         Assert.NotEmpty(paths);
         foreach (var path in paths)
+        {
             Assert.Contains(path, known);
+        }
     }
 
     [Fact]

@@ -62,7 +62,11 @@ public sealed partial class ScenarioFuzzTests
                 var name = Path.GetFileName(files[file % files.Length]);
                 var text = mutations.Aggregate(texts[file % files.Length], Apply);
                 var code = Outcome(text, name, i, ref runs);
-                if (code is < 0 or > 3) Fail(i, name, text, $"exit {code}");
+                if (code is < 0 or > 3)
+                {
+                    Fail(i, name, text, $"exit {code}");
+                }
+
                 exits[code]++;
             }
         });
@@ -78,20 +82,31 @@ public sealed partial class ScenarioFuzzTests
         {
             var loaded = ScenarioLoader.Parse(text, name);
             MemoryEstimate.CheckFits(loaded, Limit);
-            if (runs >= Runs) return ExitCodes.Ok;
+            if (runs >= Runs)
+            {
+                return ExitCodes.Ok;
+            }
+
             runs++;
             var report = ScenarioRunner.Run(loaded, new RunOptions
             {
                 Mode = RunMode.Deterministic, MaxSteps = 200_000, MaxMemory = Limit, TraceKeep = 0,
             });
             var verdict = RunOutput.Verdict(report);
-            if (!verdict.EndsWith($"(exit {report.ExitCode})", StringComparison.Ordinal)) Fail(iteration, name, text, verdict);
+            if (!verdict.EndsWith($"(exit {report.ExitCode})", StringComparison.Ordinal))
+            {
+                Fail(iteration, name, text, verdict);
+            }
+
             return report.ExitCode;
         }
         catch (ScenarioException e)
         {
             if (e.Message.Contains('\n') || !e.Message.StartsWith(name, StringComparison.Ordinal))
+            {
                 Fail(iteration, name, text, $"bad-input message not one line naming the file: {e.Message}");
+            }
+
             return ExitCodes.BadInput;
         }
         catch (Exception e) when (e is not Xunit.Sdk.XunitException)
@@ -127,7 +142,11 @@ public sealed partial class ScenarioFuzzTests
     private static string ReplaceMatch(string text, Regex pattern, Mutation m, string[] choices)
     {
         var matches = pattern.Matches(text);
-        if (matches.Count == 0) return text;
+        if (matches.Count == 0)
+        {
+            return text;
+        }
+
         var hit = matches[m.Where % matches.Count];
         return string.Concat(text.AsSpan(0, hit.Index), choices[m.What % choices.Length], text.AsSpan(hit.Index + hit.Length));
     }

@@ -186,7 +186,10 @@ public sealed class ScenarioLoaderTests
     public void The_embedded_default_scenario_loads_when_it_has_been_written()
     {
         // hocon/scenarios/default.conf is written by another change; until then it is empty and there is nothing to load.
-        if (string.IsNullOrWhiteSpace(HoconDocument.ReadResource(ScenarioLoader.DefaultScenarioResource))) return;
+        if (string.IsNullOrWhiteSpace(HoconDocument.ReadResource(ScenarioLoader.DefaultScenarioResource)))
+        {
+            return;
+        }
 
         var loaded = ScenarioLoader.LoadDefault();
 

@@ -40,7 +40,11 @@ public sealed class SoakRunnerTests : IDisposable
         Assert.Null(r.Violation);
         Assert.Equal("virtual-duration", r.StopReason);
         Assert.Equal(r.Rounds, r.Checks);
-        foreach (var file in SoakOutputs.Files) Assert.True(new FileInfo(Path.Combine(_dir, "a", file)).Length > 0, file);
+        foreach (var file in SoakOutputs.Files)
+        {
+            Assert.True(new FileInfo(Path.Combine(_dir, "a", file)).Length > 0, file);
+        }
+
         var rows = Metrics("a").TrimEnd('\n').Split('\n');
         Assert.Equal(
             "interval,time_s,rounds,syscalls,messages,pgfault,pgmajfault,pswpin,pswpout,pgscan_kswapd,pgscan_direct,pgsteal," +
@@ -118,7 +122,11 @@ public sealed class SoakRunnerTests : IDisposable
         Assert.Equal("interrupted", r.StopReason);
         Assert.Null(r.Violation);
         Assert.Equal(1, r.Checks);
-        foreach (var file in SoakOutputs.Files) Assert.True(File.Exists(Path.Combine(_dir, "cancelled", file)), file);
+        foreach (var file in SoakOutputs.Files)
+        {
+            Assert.True(File.Exists(Path.Combine(_dir, "cancelled", file)), file);
+        }
+
         Assert.Contains("\"stop_reason\": \"interrupted\"", File.ReadAllText(Path.Combine(_dir, "cancelled", "report.json")));
     }
 
