@@ -453,27 +453,7 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
         }
 
         Set(i, PageFlags.Lru);
-        if (active)
-        {
-            Set(i, PageFlags.Active);
-        }
-        else
-        {
-            Clear(i, PageFlags.Active);
-        }
-
-        LinkAfter(active ? _activeHead : _inactiveHead, i);
-        if (active)
-        {
-            NrActive++;
-        }
-        else
-        {
-            NrInactive++;
-        }
-
-        _place[i] = FramePlace.Lru;
-        _owner[i] = 0;
+        LinkToLru(i, active);
     }
 
     /// <summary>Moves a page to the tail of the inactive list: <c>rotate_reclaimable_page</c>.</summary>
@@ -578,18 +558,7 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
         {
             // Being freed: undo, and put it back where it was for __page_cache_release to find.
             Set(i, PageFlags.Lru);
-            var active = Test(i, PageFlags.Active);
-            LinkAfter(active ? _activeHead : _inactiveHead, i);
-            if (active)
-            {
-                NrActive++;
-            }
-            else
-            {
-                NrInactive++;
-            }
-
-            _place[i] = FramePlace.Lru;
+            LinkToLru(i, Test(i, PageFlags.Active));
             return IsolateRc.BeingFreed;
         }
         _count[i]++;
@@ -649,6 +618,13 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
             throw new InvalidOperationException($"pfn {PfnOf(i)} already PG_lru (BUG)");
         }
 
+        LinkToLru(i, active);
+    }
+
+    /// <summary>The list half of <c>add_page_to_active_list</c> / <c>add_page_to_inactive_list</c>, PG_lru already set:
+    /// PG_active as asked, at the head of that list, counted, and the frame's place is the LRU.</summary>
+    private void LinkToLru(int i, bool active)
+    {
         if (active)
         {
             Set(i, PageFlags.Active);
@@ -697,19 +673,7 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
             return false;
         }
 
-        var active = Test(i, PageFlags.Active);
-        LinkAfter(active ? _activeHead : _inactiveHead, i);
-        if (active)
-        {
-            NrActive++;
-        }
-        else
-        {
-            NrInactive++;
-        }
-
-        _place[i] = FramePlace.Lru;
-        _owner[i] = 0;
+        LinkToLru(i, Test(i, PageFlags.Active));
         return true;
     }
 
