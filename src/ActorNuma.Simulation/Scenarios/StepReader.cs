@@ -25,6 +25,14 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
         var step = new StepSpec { Index = index, Op = info.Op, OpName = opNode.Text.Trim(), Location = $"{node.Source}: {node.Path}" };
         if (info.Op == StepOp.ExpectVmstat)
         {
+            // The driver reads /proc/vmstat when the step comes: with an async step still running, concurrent mode would
+            // read counters other actors are updating. A scenario reads them at a checkpoint, after a wait.
+            if (_asyncInFlight is { } running)
+            {
+                throw opNode.Error($"a {{ op = wait }} before expect-vmstat (step {running} is async and may still be running; the counters are read with the machine at rest)",
+                    "expect-vmstat");
+            }
+
             return step with { ExpectVmstat = ReadVmstat(node) };
         }
 
@@ -55,8 +63,20 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
             CheckInUserSpace(node, step);
         }
 
+        if (step.Op == StepOp.Wait)
+        {
+            _asyncInFlight = null;
+        }
+        else if (step.Async)
+        {
+            _asyncInFlight ??= index;
+        }
+
         return step;
     }
+
+    /// <summary>The first async step since the last wait, whose work may still be in flight.</summary>
+    private int? _asyncInFlight;
 
     /// <summary>expect-pages looks at a range of the task's page table, which a syscall cannot have filled beyond
     /// TASK_SIZE (mmap refuses it): a range past it is a mistake in the scenario, refused before the run walks it.</summary>

@@ -19,6 +19,23 @@ public sealed class ScenarioErrorTests
             StepError(steps));
     }
 
+    /// <summary>expect-vmstat reads /proc/vmstat when its step comes; an async step since the last wait may still be
+    /// updating the counters (concurrent mode), so the scenario must wait first.</summary>
+    [Fact]
+    public void Expect_vmstat_after_an_async_step_without_a_wait_is_refused()
+    {
+        var steps = """
+            { task = a, op = mmap, addr = "0x10000000", pages = 4 }
+            { task = a, op = touch, addr = "0x10000000", pages = 4, async = on }
+            { op = expect-vmstat, pgfault = 4 }
+            """;
+
+        Assert.Equal("exp.conf: scenario.steps[2].op: expected a { op = wait } before expect-vmstat (step 1 is async and may still be " +
+                     "running; the counters are read with the machine at rest), got expect-vmstat", StepError(steps));
+        var waited = ScenarioLoader.Parse(Document(steps.Replace("{ op = expect-vmstat", "{ op = wait }\n{ op = expect-vmstat")), "exp.conf");
+        Assert.Equal(4, waited.Scenario.Steps.Count);
+    }
+
     [Fact]
     public void A_missing_required_key_is_reported_as_nothing()
     {
