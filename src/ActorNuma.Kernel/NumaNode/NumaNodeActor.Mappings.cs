@@ -1,0 +1,142 @@
+using static ActorNuma.Kernel.NumaNode;
+
+namespace ActorNuma.Kernel;
+
+// What tasks do to the node's pages through their PTEs: accesses, do_wp_page's reuse test, fork's page_dup_rmap,
+// zap_pte_range, and the node side of remove_exclusive_swap_page.
+public sealed partial class NumaNodeActor
+{
+    /// <summary>Loads and stores through present PTEs. Anonymous accesses do not call mark_page_accessed in 2.6.14:
+    /// the hardware sets the PTE's young bit (the task does that), and reclaim reads it with page_referenced().</summary>
+    private void HandleAccess(AccessPages m)
+    {
+        var values = new uint[m.Items.Length];
+        for (var k = 0; k < m.Items.Length; k++)
+        {
+            var (pfn, write, value) = m.Items[k];
+            var idx = Idx(pfn);
+            if (_m.Place(idx) == FramePlace.Free)
+            {
+                throw new InvalidOperationException($"access to free pfn {pfn} on node {_node}");
+            }
+
+            if (write && !_m.Test(idx, PageFlags.Reserved))
+            {
+                _m.SetContents(idx, value);
+            }
+
+            values[k] = _m.Contents(idx);
+        }
+        m.ReplyTo.Tell(new PagesAccessed(m.Token, values));
+    }
+
+    /// <summary>The reuse test of 2.6.14 <c>do_wp_page</c>: if the page lock is free and <c>can_share_swap_page</c>
+    /// says this is the only user, the PTE just becomes writable; otherwise the fault copies.</summary>
+    private void HandleWpPage(WpPage m)
+    {
+        var idx = Idx(m.Pfn);
+        var reuse = false;
+        if (!_m.Test(idx, PageFlags.Reserved) && !_m.Test(idx, PageFlags.Locked))
+        {
+            if (_m.Test(idx, PageFlags.SwapCache) && _m.Mapcount(idx) <= 1)
+            {
+                // The slot's other references are the swap device's to count: it answers the task.
+                Directory.Swap.Tell(new SwapDevice.CanShareSwapPage(m.Token, m.ReplyTo, _m.SwapEntry(idx), m.Pfn,
+                    _m.Mapcount(idx), _m.Contents(idx)));
+                return;
+            }
+            reuse = _m.Mapcount(idx) == 1;
+        }
+        m.ReplyTo.Tell(new WpPageReply(m.Token, m.Pfn, reuse, _m.Contents(idx)));
+    }
+
+    /// <summary>fork's <c>copy_one_pte</c> for present anon pages: <c>get_page</c> + <c>page_dup_rmap</c>.</summary>
+    private void HandlePageDupRmap(PageDupRmap m)
+    {
+        foreach (var pfn in m.Pfns)
+        {
+            var idx = Idx(pfn);
+            if (_m.Test(idx, PageFlags.Reserved))
+            {
+                continue;
+            }
+
+            _m.GetPage(idx);
+            _m.AddRmap(idx, m.ChildTask, _m.RmapVpn(idx));
+        }
+        m.ReplyTo.Tell(new PageDupRmapDone(m.Token));
+    }
+
+    /// <summary><c>zap_pte_range</c> + <c>free_pages_and_swap_cache</c>: each present page loses this mapping and its
+    /// reference; a swap-cache page left with only the cache's reference is offered back to the swap device
+    /// (<c>free_swap_cache</c> → <c>remove_exclusive_swap_page</c>).</summary>
+    private void HandleZap(ZapPages m)
+    {
+        foreach (var pfn in m.Pfns)
+        {
+            var idx = Idx(pfn);
+            if (_m.Test(idx, PageFlags.Reserved))
+            {
+                continue;
+            }
+
+            _m.RemoveRmap(idx, m.Task);
+            PutPage(idx);
+            if (_m.Place(idx) != FramePlace.Free)
+            {
+                OfferExclusiveSwapPage(idx, expectedCount: 1);
+            }
+        }
+        m.ReplyTo?.Tell(new ZapPagesDone(m.Token));
+    }
+
+    private void OfferExclusiveSwapPage(int idx, int expectedCount)
+    {
+        if (!_m.Test(idx, PageFlags.SwapCache) || _m.Count(idx) != expectedCount)
+        {
+            return;
+        }
+
+        if (_m.Test(idx, PageFlags.Locked) || _m.Test(idx, PageFlags.Writeback))
+        {
+            return;
+        }
+
+        Directory.Swap.Tell(new SwapDevice.OfferSwapCache(_m.SwapEntry(idx), Pfn(idx), expectedCount));
+    }
+
+    /// <summary>The node side of <c>remove_exclusive_swap_page</c>: the swap device saw that only the cache holds the
+    /// slot; if the page has no other user either, it leaves the swap cache (dirty, since the slot goes away).</summary>
+    private void HandleTryRemoveExclusive(TryRemoveExclusive m)
+    {
+        List<int>? removed = null, refused = null;
+        for (var k = 0; k < m.Slots.Length; k++)
+        {
+            var (slot, pfn) = (m.Slots[k], m.Pfns[k]);
+            var idx = Idx(pfn);
+            var ok = _m.Test(idx, PageFlags.SwapCache) && _m.SwapEntry(idx) == slot
+                     && (_m.Count(idx) == m.ExpectedCount || m.EvenIfShared)
+                     && !_m.Test(idx, PageFlags.Writeback) && !_m.Test(idx, PageFlags.Locked);
+            if (!ok)
+            {
+                (refused ??= new()).Add(k);
+                continue;
+            }
+            _m.DeleteFromSwapCache(idx);
+            _m.Set(idx, PageFlags.Dirty);
+            (removed ??= new()).Add(k);
+            PutPage(idx);
+        }
+        if (refused is not null)
+        {
+            Directory.Swap.Tell(new SwapDevice.ExclusiveRefused(refused.Select(k => m.Slots[k]).ToArray(), refused.Select(k => m.Pfns[k]).ToArray())
+                { FromSwapIn = m.FromSwapIn });
+        }
+
+        if (removed is not null)
+        {
+            Directory.Swap.Tell(new SwapDevice.ExclusiveRemoved(removed.Select(k => m.Slots[k]).ToArray(), removed.Select(k => m.Pfns[k]).ToArray())
+                { FromSwapIn = m.FromSwapIn });
+        }
+    }
+}
