@@ -133,10 +133,33 @@ public static class SoakPlots
     private static (List<string> Columns, List<(string[] Text, double[] Values)> Rows) ReadCsv(string path, int textColumns = 0)
     {
         var lines = File.ReadAllLines(path);
-        var columns = lines[0].Split(',').Skip(textColumns).ToList();
-        var rows = lines.Skip(1).Where(l => l.Length > 0).Select(l => l.Split(','))
-            .Select(c => (c[..textColumns], c[textColumns..].Select(x => double.Parse(x, CultureInfo.InvariantCulture)).ToArray()))
-            .ToList();
+        var header = lines[0].Split(',');
+        var columns = header.Skip(textColumns).ToList();
+        // A row that does not have the header's fields, or a field that is not a number, is skipped rather than failing
+        // the plots at the end of an hours-long run: a 30-minute soak's metrics.csv once held a stray fragment ("6")
+        // between two whole rows, with a "}" at the same place in metrics.jsonl.
+        var rows = new List<(string[] Text, double[] Values)>(lines.Length);
+        foreach (var line in lines.Skip(1))
+        {
+            var cells = line.Split(',');
+            if (cells.Length != header.Length)
+            {
+                continue;
+            }
+
+            var values = new double[cells.Length - textColumns];
+            var ok = true;
+            for (var k = 0; k < values.Length && ok; k++)
+            {
+                ok = double.TryParse(cells[textColumns + k], NumberStyles.Float, CultureInfo.InvariantCulture, out values[k]);
+            }
+
+            if (ok)
+            {
+                rows.Add((cells[..textColumns], values));
+            }
+        }
+
         return (columns, rows);
     }
 
