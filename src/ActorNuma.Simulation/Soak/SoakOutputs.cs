@@ -96,14 +96,7 @@ public static class SoakOutputs
             w.WriteString("mode", r.Mode);
             w.WriteString("profile", r.Profile);
             w.WriteString("stop_reason", r.StopReason);
-            if (r.Violation is null)
-            {
-                w.WriteNull("violation");
-            }
-            else
-            {
-                w.WriteString("violation", r.Violation);
-            }
+            w.WriteString("violation", r.Violation); // JSON null when there is none
 
             w.WriteNumber("rounds", r.Rounds);
             w.WriteNumber("syscalls", r.Syscalls);
@@ -138,14 +131,7 @@ public static class SoakOutputs
             w.WriteNumber("task_records_at_end", r.TaskRecords);
             w.WriteNumber("tasks_forgotten", r.TasksForgotten);
             w.WriteString("device", r.Device);
-            if (r.StopMessage is null)
-            {
-                w.WriteNull("stop_message");
-            }
-            else
-            {
-                w.WriteString("stop_message", r.StopMessage);
-            }
+            w.WriteString("stop_message", r.StopMessage); // JSON null when there is none
 
             w.WritePropertyName("latency_us");
             w.WriteStartObject();
