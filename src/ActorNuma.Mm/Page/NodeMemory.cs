@@ -340,30 +340,33 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     {
         if (_mapcount[i] <= 0)
         {
-            throw new InvalidOperationException($"page_remove_rmap: pfn {PfnOf(i)} not mapped");
+            throw new InvalidOperationException($"page_remove_rmap: pfn {PfnOf(i)} not mapped (task {task} unmaps it)");
+        }
+
+        // Checked before anything changes, so the frame a BUG reports is the frame as it was.
+        var shared = _sharedRmap is not null && _sharedRmap.TryGetValue(i, out var list) ? list : null;
+        if (_rmapTask[i] != task && (shared is null || !shared.Contains(task)))
+        {
+            throw new InvalidOperationException($"page_remove_rmap: task {task} does not map pfn {PfnOf(i)}");
         }
 
         _mapcount[i]--;
-        if (_sharedRmap is not null && _sharedRmap.TryGetValue(i, out var list))
+        if (shared is not null)
         {
             if (_rmapTask[i] == task)
             {
-                _rmapTask[i] = list[^1];
-                list.RemoveAt(list.Count - 1);
+                _rmapTask[i] = shared[^1];
+                shared.RemoveAt(shared.Count - 1);
             }
-            else if (!list.Remove(task))
+            else
             {
-                throw new InvalidOperationException($"page_remove_rmap: task {task} does not map pfn {PfnOf(i)}");
+                shared.Remove(task);
             }
 
-            if (list.Count == 0)
+            if (shared.Count == 0)
             {
-                _sharedRmap.Remove(i);
+                _sharedRmap!.Remove(i);
             }
-        }
-        else if (_rmapTask[i] != task)
-        {
-            throw new InvalidOperationException($"page_remove_rmap: task {task} does not map pfn {PfnOf(i)}");
         }
 
         if (_mapcount[i] == 0)
