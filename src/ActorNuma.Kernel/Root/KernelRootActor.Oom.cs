@@ -65,13 +65,19 @@ public sealed partial class KernelRootActor
         var victim = _sizes.OrderByDescending(kv => kv.Value).ThenBy(kv => kv.Key).First().Key;
         _machine.Trace.Emit("oom_select_bad_process", $"victim={victim} total_vm={_sizes[victim]} candidates={_sizes.Count}");
         _dying = victim;
-        // A requester that is itself the victim fails its own fault and exits (VM_FAULT_OOM): it must not wait for
-        // itself. The others wait for it to exit, as the kernel's retry finds a TIF_MEMDIE task and kills nobody else.
-        var self = _oomWaiting.FirstOrDefault(w => w.Pid == victim);
-        if (self is not null)
+        // A requester that is itself the victim fails its own faults and exits (VM_FAULT_OOM): it must not wait for
+        // itself, with any of the faults of its round that ran out of memory together (each asked on its own; one
+        // left waiting would hold the task's exit, and the others' answer with it). The others wait for it to exit,
+        // as the kernel's retry finds a TIF_MEMDIE task and kills nobody else.
+        var own = _oomWaiting.FindAll(w => w.Pid == victim);
+        if (own.Count > 0)
         {
-            _oomWaiting.Remove(self);
-            self.ReplyTo.Tell(new KernelRoot.OomDone(self.Token, victim));
+            foreach (var w in own)
+            {
+                _oomWaiting.Remove(w);
+                w.ReplyTo.Tell(new KernelRoot.OomDone(w.Token, victim));
+            }
+
             return;
         }
         _tasks[victim].Tell(new NumaTask.OomKill(0));
