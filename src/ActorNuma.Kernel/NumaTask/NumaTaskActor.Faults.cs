@@ -325,9 +325,12 @@ public sealed partial class NumaTaskActor
 
             public Action DoneOf(uint vpn) => _faults[PositionOf(vpn)].Done;
 
-            /// <summary>do_anonymous_page's (or do_wp_page's) end: the PTE maps the new page, writable, young and dirty.
-            /// A copy whose PTE changed since the fault (<c>!pte_same</c>) is released: its node drops the mapping the
-            /// allocation gave it, and the store faults again.</summary>
+            /// <summary>do_anonymous_page's (or do_wp_page's) end: the PTE maps the new page, writable, young and dirty,
+            /// and a copy's old page loses this mapping there and then (<c>page_remove_rmap</c> +
+            /// <c>page_cache_release</c> under the page table lock), never before: a copy the allocator refuses leaves
+            /// the old page mapped (VM_FAULT_OOM). A copy whose PTE changed since the fault (<c>!pte_same</c>) is
+            /// released: its node drops the mapping the allocation gave it, and the store faults again.</summary>
+            /// <remarks>Kernel: 2.6.14 mm/memory.c do_wp_page().</remarks>
             public void Mapped(AllocatedPage page)
             {
                 var pos = PositionOf(page.Vpn);
@@ -340,6 +343,11 @@ public sealed partial class NumaTaskActor
                 }
                 task._state.OwnPageTable.Set(vpn, Pte.Present(page.Pfn, write: true, young: true, dirty: true));
                 task._state.OwnPageTable.SetLastWritten(vpn, Items[pos].Contents);
+                if (cowFrom >= 0 && cowFrom != task.Topology.ZeroPfn)
+                {
+                    task.NodeOfPfn(cowFrom).Tell(new ZapPages(0, null, task.Pid, [cowFrom]));
+                }
+
                 done();
             }
         }

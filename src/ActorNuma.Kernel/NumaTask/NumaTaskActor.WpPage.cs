@@ -34,12 +34,7 @@ public sealed partial class NumaTaskActor
                 return;
             }
             var copy = new FaultBatch(this, batch.Op);
-            copy.Alloc(vma, vpn, value, AllocPurpose.CowCopy, () =>
-            {
-                // The new page is mapped: the old one loses this mapping (page_remove_rmap + page_cache_release).
-                NodeOfPfn(oldPfn).Tell(new ZapPages(0, null, Pid, [oldPfn]));
-                done();
-            }, cowFrom: oldPfn, backedOut: FaultAgain);
+            copy.Alloc(vma, vpn, value, AllocPurpose.CowCopy, done, cowFrom: oldPfn, backedOut: FaultAgain);
             copy.Flush();
         });
         NodeOfPfn(oldPfn).Tell(new WpPage(token, Self, Pid, oldPfn));
