@@ -34,6 +34,13 @@ public static class SoakCommand
         };
         var mode = new Option<string?>("--mode") { Description = "deterministic or concurrent (overrides actornuma.run.mode)" };
         mode.AcceptOnlyFromAmong("deterministic", "concurrent");
+        var play = new Option<string?>("--play")
+        {
+            Description = "rounds (every task one syscall, then the checkers) or free-running (each task's next syscall as soon as its last " +
+                          "is answered; checkers each interval); overrides actornuma.soak.play. Deterministic free-running puts a " +
+                          "concurrent soak's interleavings under the seed",
+        };
+        play.AcceptOnlyFromAmong("rounds", "free-running");
         var seed = new Option<int?>("--seed") { Description = "The seed of every random choice (overrides actornuma.run.seed)", CustomParser = RunCommand.ParseSeed };
         var output = new Option<string>("--out") { Description = "Directory for the metrics, report, plots and index.html", DefaultValueFactory = _ => "soak-out" };
         var maxMemory = new Option<long?>("--max-memory")
@@ -43,7 +50,7 @@ public static class SoakCommand
         };
         var command = new Command("soak", "Run a mixed workload for a long time with the checkers on; write metrics and a report")
         {
-            workload, duration, virtualDuration, mode, seed, output, maxMemory,
+            workload, duration, virtualDuration, mode, play, seed, output, maxMemory,
         };
         // Reads which options were given, not their values: a value that failed its own parser throws when read.
         command.Validators.Add(r =>
@@ -59,7 +66,7 @@ public static class SoakCommand
             }
         });
         command.SetAction(p => Execute(p.GetValue(workload), p.GetValue(duration), p.GetValue(virtualDuration),
-            p.GetValue(mode), p.GetValue(seed), p.GetValue(output)!, p.GetValue(maxMemory)));
+            p.GetValue(mode), p.GetValue(play), p.GetValue(seed), p.GetValue(output)!, p.GetValue(maxMemory)));
         return command;
     }
 
@@ -75,9 +82,10 @@ public static class SoakCommand
         return null;
     }
 
-    private static int Execute(string? file, TimeSpan? duration, TimeSpan? virtualDuration, string? mode, int? seed, string output,
-        long? maxMemory)
+    private static int Execute(string? file, TimeSpan? duration, TimeSpan? virtualDuration, string? mode, string? play, int? seed,
+        string output, long? maxMemory)
     {
+        var soakPlay = play is null ? (SoakPlay?)null : play == "rounds" ? SoakPlay.Rounds : SoakPlay.FreeRunning;
         LoadedSoak soak;
         var runMode = mode is null ? (RunMode?)null : mode == "concurrent" ? RunMode.Concurrent : RunMode.Deterministic;
         try
@@ -88,6 +96,7 @@ public static class SoakCommand
                 throw new ScenarioException($"--virtual-duration: expected a deterministic soak, got actornuma.run.mode = concurrent in {soak.Source}");
             }
 
+            SoakRunner.PlayOf(soak, new SoakOptions { OutDir = output, Mode = runMode, Play = soakPlay });
             MemoryEstimate.CheckFits(soak.AsScenario(), MemoryEstimate.DefaultLimit);
             SoakOutputs.Prepare(output);
         }
@@ -121,6 +130,7 @@ public static class SoakCommand
             {
                 Seed = seed,
                 Mode = runMode,
+                Play = soakPlay,
                 Duration = virtualDuration is null ? duration ?? DefaultDuration : null,
                 VirtualDuration = virtualDuration,
                 OutDir = output,

@@ -135,6 +135,8 @@ public sealed class KernelMachine
 
     /// <summary>Kernel BUGs: an actor hit an impossible state (the emulated BUG_ON) and was stopped.</summary>
     public IReadOnlyCollection<string> Bugs => _bugs.ToArray();
+    /// <summary>Whether a kernel BUG has been hit, without copying <see cref="Bugs"/>.</summary>
+    public bool HasBugs => !_bugs.IsEmpty;
     private readonly ConcurrentQueue<string> _bugs = new();
     internal void ReportBug(string message) => _bugs.Enqueue(message);
 }

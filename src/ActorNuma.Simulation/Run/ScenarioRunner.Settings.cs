@@ -33,7 +33,10 @@ public static partial class ScenarioRunner
         var zonelists = Zonelists.BuildAll(t);
         return
         [
-            $"seed={options.Seed ?? m.Run.Seed} mode={(options.Mode ?? m.Run.Mode).ToString().ToLowerInvariant()} scenario={scenario.Scenario.Name} source={scenario.Source}",
+            $"seed={options.Seed ?? m.Run.Seed} mode={(options.Mode ?? m.Run.Mode).ToString().ToLowerInvariant()} " +
+            // Named only when set, so the line (and every report that carries it) reads as before without it.
+            (m.Run.StepCost > TimeSpan.Zero ? $"step_cost={m.Run.StepCost.TotalMicroseconds}us " : "") +
+            $"scenario={scenario.Scenario.Name} source={scenario.Source}",
             $"profile={s.Profile.Name} isolate_drain={KernelProfileConfig.DrainName(s.Profile.IsolateDrain)} " +
             $"isolate_list_order={s.Profile.IsolateListOrder.ToString().ToLowerInvariant()} " +
             $"migrate_pages_syscall={On(s.Profile.MigratePagesSyscall)} drain_all_before_walk={On(s.Profile.DrainAllBeforeWalk)} " +

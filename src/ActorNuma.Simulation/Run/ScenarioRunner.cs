@@ -92,6 +92,11 @@ public static partial class ScenarioRunner
             _scenario = scenario;
             _options = options;
             _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
+            if (_pump is not null)
+            {
+                _pump.StepCost = scenario.Machine.Run.StepCost;
+            }
+
             if (_pump is not null && options.Strategy is { } strategy)
             {
                 _pump.StartSchedule(seed, strategy);

@@ -33,7 +33,13 @@ public sealed record SwapConfig(int Slots, TimeSpan WriteLatency, TimeSpan ReadL
 /// <summary><c>actornuma.run</c>: how the actors are scheduled, and the one seed of every random choice.</summary>
 public sealed record RunConfig(RunMode Mode, int Seed)
 {
-    internal static readonly string[] Keys = ["mode", "seed"];
+    internal static readonly string[] Keys = ["mode", "seed", "step-cost"];
+
+    /// <summary>Deterministic mode: the virtual time each handled message costs. Zero (the default) moves time only
+    /// when nothing is runnable, so a timer (a device's I/O completion, a congestion_wait nap) never fires while work
+    /// is in progress; above zero, due timers fire between messages, as a concurrent machine's I/O completes while
+    /// its CPUs are busy.</summary>
+    public TimeSpan StepCost { get; init; }
     private static readonly (string, RunMode)[] Modes = [("deterministic", RunMode.Deterministic), ("concurrent", RunMode.Concurrent)];
 
     public static RunConfig Create(Config config, string source) => Read(MachineConfig.Actornuma(config, source)["run"]);
@@ -41,7 +47,7 @@ public sealed record RunConfig(RunMode Mode, int Seed)
     internal static RunConfig Read(ConfigNode node)
     {
         node.ReadBlock("a block", Keys);
-        return new RunConfig(node["mode"].ReadChoice(Modes), node["seed"].ReadInt());
+        return new RunConfig(node["mode"].ReadChoice(Modes), node["seed"].ReadInt()) { StepCost = node["step-cost"].ReadDuration() };
     }
 }
 

@@ -50,9 +50,27 @@ public sealed class DeterministicPump
         return Pumps.GetValue(system, Create);
     }
 
-    /// <summary>Runs one step: one runnable mailbox, chosen by the seed.</summary>
+    /// <summary>The virtual time each step costs (<c>actornuma.run.step-cost</c>): zero moves time only when nothing is
+    /// runnable; above zero, every step advances the clock and fires what fell due, between messages.</summary>
+    public TimeSpan StepCost { get; set; }
+
+    /// <summary>Runs one step: one runnable mailbox, chosen by the seed; then, with a <see cref="StepCost"/>, the
+    /// clock advances by it.</summary>
     /// <returns><c>false</c> when nothing was runnable.</returns>
-    public bool RunOne() => _executor.RunOne();
+    public bool RunOne()
+    {
+        if (!_executor.RunOne())
+        {
+            return false;
+        }
+
+        if (StepCost > TimeSpan.Zero)
+        {
+            Scheduler.AdvanceTo(Scheduler.Now + StepCost);
+        }
+
+        return true;
+    }
 
     /// <summary>Runs steps until no kernel mailbox is runnable, without advancing virtual time.</summary>
     /// <returns>The number of steps run.</returns>

@@ -13,6 +13,8 @@ public sealed record SoakOptions
 {
     public int? Seed { get; init; }
     public RunMode? Mode { get; init; }
+    /// <summary>Rounds or free-running (overrides the workload's <c>play</c>).</summary>
+    public SoakPlay? Play { get; init; }
     /// <summary>Stop after this much wall time (either mode).</summary>
     public TimeSpan? Duration { get; init; }
     /// <summary>Stop after this much virtual time (deterministic mode only): the same seed then stops at the same round.</summary>
@@ -133,7 +135,19 @@ public static class SoakRunner
         var weights = string.Join(",", w.Weights.Select(x => $"{SoakWorkload.WeightKeys.First(k => k.Op == x.Op).Key}:{x.Weight}"));
         return [.. lines, $"soak_tasks={w.Tasks} working_set_pages={w.WorkingSetPages} touch_pages={w.TouchPages} " +
                           $"write_percent={w.WritePercent} hot_percent={w.HotPercent} move_pages={w.MovePages} " +
-                          $"child_rounds={w.ChildRounds} interval={w.Interval.TotalMilliseconds}ms weights={weights}"];
+                          $"child_rounds={w.ChildRounds} interval={w.Interval.TotalMilliseconds}ms weights={weights} " +
+                          $"play={(PlayOf(soak, o) == SoakPlay.Rounds ? "rounds" : "free-running")}"];
+    }
+
+    /// <summary>How the soak plays its tasks in its mode: <c>auto</c> is rounds in deterministic mode, free-running in
+    /// concurrent mode; rounds in concurrent mode is refused (<see cref="ScenarioException"/>, one line).</summary>
+    public static SoakPlay PlayOf(LoadedSoak soak, SoakOptions options)
+    {
+        var mode = options.Mode ?? soak.Machine.Run.Mode;
+        var play = options.Play ?? soak.Workload.Play ?? (mode == RunMode.Deterministic ? SoakPlay.Rounds : SoakPlay.FreeRunning);
+        return mode == RunMode.Concurrent && play == SoakPlay.Rounds
+            ? throw new ScenarioException($"actornuma.soak.play: expected free-running or auto in concurrent mode (a concurrent soak checks at rest between intervals, not rounds), got rounds in {soak.Source}")
+            : play;
     }
 
     public static SoakResult Run(LoadedSoak soak, SoakOptions options)
@@ -141,11 +155,12 @@ public static class SoakRunner
         var m = soak.Machine;
         var seed = options.Seed ?? m.Run.Seed;
         var mode = options.Mode ?? m.Run.Mode;
+        var play = PlayOf(soak, options);
         var system = ScenarioRunner.CreateSystem(mode, seed, m.LogLevel);
         Session? session = null;
         try
         {
-            session = new Session(system, mode, seed, soak, options);
+            session = new Session(system, mode, play, seed, soak, options);
             return session.Play();
         }
         finally
@@ -167,6 +182,7 @@ public static class SoakRunner
     {
         private readonly ActorSystem _system;
         private readonly RunMode _mode;
+        private readonly SoakPlay _play;
         private readonly int _seed;
         private readonly LoadedSoak _soak;
         private readonly SoakOptions _options;
@@ -191,15 +207,20 @@ public static class SoakRunner
         private long _lastStatusEvents;
         private TimeSpan _lastMemoryCheck;
 
-        public Session(ActorSystem system, RunMode mode, int seed, LoadedSoak soak, SoakOptions options)
+        public Session(ActorSystem system, RunMode mode, SoakPlay play, int seed, LoadedSoak soak, SoakOptions options)
         {
             _system = system;
             _mode = mode;
+            _play = play;
             _seed = seed;
             _soak = soak;
             _options = options;
             _maxSteps = options.MaxStepsPerRound ?? soak.Workload.MaxStepsPerRound;
             _pump = mode == RunMode.Deterministic ? DeterministicPump.For(system) : null;
+            if (_pump is not null)
+            {
+                _pump.StepCost = soak.Machine.Run.StepCost;
+            }
             // Nothing of the trace is kept (it is still hashed) but a fixed ring of its last events: an hours-long soak
             // must not grow with its events, and a violation's dump shows what touched the pages it names.
             var trace = new KernelTrace(_pump is not null ? () => _pump.Scheduler.Elapsed : () => _wall.Elapsed, keep: 0);
@@ -226,7 +247,7 @@ public static class SoakRunner
                 ResumeTimers();
             }
 
-            _driver = Spawn(SoakDriverActor.Props(_machine, _soak.Workload, _seed, _progress, freeRunning: _pump is null), "soak");
+            _driver = Spawn(SoakDriverActor.Props(_machine, _soak.Workload, _seed, _progress, freeRunning: _play == SoakPlay.FreeRunning), "soak");
             _driver.Tell(new SoakDriverActor.Start());
             var reason = _pump is not null ? PlayDeterministic() : PlayConcurrent();
             return Result(reason);
@@ -239,15 +260,18 @@ public static class SoakRunner
             return actor;
         }
 
-        /// <summary>One round at a time, the checkers after each; a metrics row whenever virtual time passes an
-        /// interval.</summary>
+        /// <summary>In rounds: one round at a time, the checkers after each; a metrics row whenever virtual time passes an
+        /// interval. Free-running: the tasks run for an interval of virtual time (or until a kernel BUG), then the
+        /// driver is asked to pause, and once every syscall in flight is answered the checkers run and a row is
+        /// written, as in concurrent mode but with every interleaving drawn from the seed.</summary>
         private string PlayDeterministic()
         {
             var next = TimeSpan.Zero;
+            var freeRunning = _play == SoakPlay.FreeRunning;
             while (true)
             {
                 bool live;
-                try { live = _pump!.RunUntil(() => _progress.Paused, _maxSteps); }
+                try { live = _pump!.RunUntil(() => _progress.Paused || _machine.HasBugs, _maxSteps); }
                 catch (StepBudgetExhaustedException e) { return Stop("stalled", $"liveness: {e.Message}"); }
                 if (!live)
                 {
@@ -265,7 +289,7 @@ public static class SoakRunner
                     return Stop("violation", _violation!);
                 }
 
-                if (Now >= next)
+                if (Now >= next || freeRunning)
                 {
                     Sample();
                     next = Now + _soak.Workload.Interval;
@@ -280,8 +304,15 @@ public static class SoakRunner
                     return reason;
                 }
 
-                _progress.Resume(untilAsked: false);
+                _progress.Resume(untilAsked: freeRunning);
                 _driver.Tell(new SoakDriverActor.Resume());
+                if (freeRunning)
+                {
+                    var until = Now + _soak.Workload.Interval;
+                    try { _pump!.RunUntil(() => Now >= until || _progress.Paused || _machine.HasBugs, _maxSteps); }
+                    catch (StepBudgetExhaustedException e) { return Stop("stalled", $"liveness: {e.Message}"); }
+                    _progress.RequestPause();
+                }
             }
         }
 
@@ -404,7 +435,8 @@ public static class SoakRunner
         private void Dump(string violation)
         {
             _violation = violation;
-            _dump = SoakViolationDump.Write(_machine, violation, _seed, _tail.Lines(), deterministic: _pump is not null);
+            _dump = SoakViolationDump.Write(_machine, violation, _seed, _tail.Lines(), deterministic: _pump is not null,
+                freeRunning: _play == SoakPlay.FreeRunning);
             File.WriteAllText(Path.Combine(_options.OutDir, SoakOutputs.ViolationFile), _dump);
         }
 

@@ -19,8 +19,11 @@ public static partial class SoakViolationDump
 
     /// <param name="deterministic">Whether the run replays from its seed (a concurrent run's interleaving is the
     /// machine's, not the seed's).</param>
-    public static string Write(KernelMachine machine, string violation, int seed, IReadOnlyList<string> tail, bool deterministic = true)
+    /// <param name="freeRunning">Whether the tasks ran free rather than in rounds (the replay command says so).</param>
+    public static string Write(KernelMachine machine, string violation, int seed, IReadOnlyList<string> tail, bool deterministic = true,
+        bool freeRunning = false)
     {
+        var command = $"actornuma soak --mode deterministic{(freeRunning ? " --play free-running" : "")} --seed {seed}";
         var pfns = Numbers(PfnText(), violation).ToHashSet();
         var slots = Numbers(SlotText(), violation).ToHashSet();
         var tasks = Numbers(TaskText(), violation).ToHashSet();
@@ -50,8 +53,8 @@ public static partial class SoakViolationDump
         s.AppendLine($"SOAK VIOLATION (seed {seed})");
         s.AppendLine($"checker: {violation}");
         s.AppendLine(deterministic
-            ? $"replay: actornuma soak --mode deterministic --seed {seed} (same workload file and duration)"
-            : $"replay: none from the seed (a concurrent run's interleaving is the machine's); try --mode deterministic --seed {seed}");
+            ? $"replay: {command} (same workload file and duration)"
+            : $"replay: none from the seed (a concurrent run's interleaving is the machine's); hunt it under the seed with {command}");
         s.AppendLine().AppendLine($"frames ({pfns.Count}):");
         foreach (var pfn in pfns.Order())
         {

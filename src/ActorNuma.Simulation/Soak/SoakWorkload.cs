@@ -4,6 +4,10 @@ namespace ActorNuma.Simulation.Soak;
 
 /// <summary>What a task may do in one soak round: the first six by the workload's weights; a parent reaps its exited
 /// child with waitpid() and a child exits when its rounds are spent.</summary>
+/// <summary>How the soak driver plays its tasks: every live task one syscall per round, or each task its next syscall as
+/// soon as its last one is answered.</summary>
+public enum SoakPlay { Rounds, FreeRunning }
+
 public enum SoakOp { Touch, MbindMove, MigratePages, SetMempolicy, Fork, SchedSetaffinity, Waitpid, Exit }
 
 /// <summary><c>actornuma.soak</c>: the tasks, their working sets and the mix of what they do (hocon/reference.conf
@@ -15,8 +19,13 @@ public sealed record SoakWorkload(
     internal static readonly string[] Keys =
     [
         "tasks", "working-set-pages", "touch-pages", "write-percent", "hot-percent", "move-pages", "child-rounds", "interval",
-        "weights", "stall-timeout", "max-steps-per-round",
+        "weights", "stall-timeout", "max-steps-per-round", "play",
     ];
+
+    /// <summary>How the tasks are played: null (<c>auto</c>) is rounds in deterministic mode and free-running in
+    /// concurrent mode; <see cref="SoakPlay.FreeRunning"/> in deterministic mode puts the concurrent mode's interleavings
+    /// under the seed.</summary>
+    public SoakPlay? Play { get; init; }
 
     /// <summary>Concurrent mode: no kernel message for this long while work is pending is a liveness violation.</summary>
     public TimeSpan StallTimeout { get; init; } = TimeSpan.FromSeconds(10);
@@ -54,6 +63,7 @@ public sealed record SoakWorkload(
         }
 
         var steps = node["max-steps-per-round"].ReadLong(1_000, long.MaxValue);
+        var play = node["play"].ReadChoice<SoakPlay?>([("auto", null), ("rounds", SoakPlay.Rounds), ("free-running", SoakPlay.FreeRunning)]);
         return new SoakWorkload(
             node["tasks"].ReadInt(1, 256),
             workingSet,
@@ -63,7 +73,7 @@ public sealed record SoakWorkload(
             node["move-pages"].ReadInt(1, workingSet),
             node["child-rounds"].ReadInt(1, 1_000_000),
             interval,
-            read) { StallTimeout = stall, MaxStepsPerRound = steps };
+            read) { StallTimeout = stall, MaxStepsPerRound = steps, Play = play };
     }
 }
 

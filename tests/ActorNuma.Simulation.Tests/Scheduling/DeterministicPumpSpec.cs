@@ -21,6 +21,22 @@ public sealed class DeterministicPumpSpec
         Assert.Equal([.. Enumerable.Repeat("work@0", 20), "timer@1"], log);
     }
 
+    /// <summary>actornuma.run.step-cost: each step moves the clock, so a timer falls due while work is still runnable
+    /// and its message lands between the chain's, as a device's I/O completes while a concurrent machine is busy.</summary>
+    [Fact]
+    public void With_a_step_cost_a_timer_fires_between_steps_of_busy_work()
+    {
+        using var harness = new DeterministicHarness(seed: 11);
+        harness.Pump.StepCost = TimeSpan.FromMicroseconds(250);
+        var log = new List<string>();
+        harness.Start(Props.Create(() => new BusyWithTimer(log, 8, 1)), "busy").Tell(new Go());
+
+        harness.Pump.RunUntilIdle();
+
+        // The fourth step moves the clock to 1 ms: the timer's message queues behind the Go already sent.
+        Assert.Equal(["work@0", "work@0.25", "work@0.5", "work@0.75", "work@1", "timer@1.25", "work@1.5", "work@1.75", "work@2"], log);
+    }
+
     [Fact]
     public void RunUntil_returns_false_when_idle_with_nothing_scheduled()
     {

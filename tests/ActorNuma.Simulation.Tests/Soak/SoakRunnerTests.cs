@@ -139,6 +139,40 @@ public sealed class SoakRunnerTests : IDisposable
         Assert.All(files, f => Assert.Equal(f, SoakLoader.LoadFile(f).Source));
     }
 
+    private const string FreeRunning = "actornuma { run.step-cost = 2us, soak { interval = 20ms, play = free-running } }";
+
+    /// <summary>Free-running in deterministic mode: each task issues its next syscall as soon as its last one is
+    /// answered (concurrent mode's interleavings), the checkers run at each interval with the machine at rest, and the
+    /// seed replays it byte for byte.</summary>
+    [Fact]
+    public void A_free_running_deterministic_soak_checks_at_every_interval_and_replays_from_its_seed()
+    {
+        var r = Soak(seed: 9, "free", FreeRunning);
+        Soak(seed: 9, "free-again", FreeRunning);
+
+        Assert.Null(r.Violation);
+        Assert.Equal("virtual-duration", r.StopReason);
+        // Not a check per round: one per interval of virtual time (and once at the start).
+        Assert.InRange(r.Checks, 2, r.Rounds - 1);
+        Assert.Equal(r.Checks, r.MetricsRows);
+        Assert.Contains(r.DerivedParameters, line => line.EndsWith(" play=free-running", StringComparison.Ordinal));
+        Assert.All(["pgfault", "pswpin", "pswpout", "emu_migrate_evicted"], name => Assert.True(r.Vmstat[name] > 0, name));
+        Assert.Equal(Metrics("free"), Metrics("free-again"));
+    }
+
+    [Fact]
+    public void Rounds_in_concurrent_mode_are_refused_on_one_line()
+    {
+        var soak = SoakLoader.Parse("actornuma { run.mode = concurrent, soak.play = rounds }", "w.conf");
+
+        var e = Assert.Throws<ScenarioException>(() => SoakRunner.PlayOf(soak, new SoakOptions { OutDir = _dir }));
+
+        Assert.Equal("actornuma.soak.play: expected free-running or auto in concurrent mode (a concurrent soak checks at rest " +
+                     "between intervals, not rounds), got rounds in w.conf", e.Message);
+        Assert.Equal(SoakPlay.Rounds, SoakRunner.PlayOf(soak, new SoakOptions { OutDir = _dir, Mode = RunMode.Deterministic }));
+        Assert.Equal(SoakPlay.FreeRunning, SoakRunner.PlayOf(SoakLoader.LoadDefault(), new SoakOptions { OutDir = _dir, Mode = RunMode.Concurrent }));
+    }
+
     [Fact]
     public void A_workload_with_every_weight_zero_is_refused_naming_the_key()
     {
