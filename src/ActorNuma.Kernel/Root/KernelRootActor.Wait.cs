@@ -106,6 +106,7 @@ public sealed partial class KernelRootActor
     {
         _procs.Remove(p.Pid);
         _tasks.Remove(p.Pid);
+        _exited.Remove(p.Pid);   // no longer a task the OOM killer could size: a soak that forks for hours keeps none
         _machine.Directory.RemoveTask(p.Pid);
         _machine.Reaped(p.Pid);
         _machine.Trace.Emit("sched_process_free", $"pid={p.Pid} status={p.Status}");
