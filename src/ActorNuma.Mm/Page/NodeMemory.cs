@@ -61,6 +61,20 @@ public interface IReadOnlyNodeMemory
     int NrMapped();
     int[] CountPlaces();
     (List<int> Active, List<int> Inactive) WalkLru();
+
+    /// <summary>Every frame's place, flags, owner, count and mapcount, indexed as the frames are: what the checkers scan
+    /// at each checkpoint, read in bulk rather than one interface call per frame and field.</summary>
+    ReadOnlySpan<FramePlace> Places { get; }
+    /// <inheritdoc cref="Places"/>
+    ReadOnlySpan<uint> FlagWords { get; }
+    /// <inheritdoc cref="Places"/>
+    ReadOnlySpan<byte> Owners { get; }
+    /// <inheritdoc cref="Places"/>
+    ReadOnlySpan<int> Counts { get; }
+    /// <inheritdoc cref="Places"/>
+    ReadOnlySpan<short> Mapcounts { get; }
+    /// <summary>The frames that work in progress holds a reference on (<see cref="NodeMemory.Hold"/>), in no order.</summary>
+    IReadOnlyCollection<int> HeldFrames { get; }
 }
 
 /// <summary>The frames of one node (<c>pg_data_t</c> with one ZONE_NORMAL): flags, counts, contents, reverse map,
@@ -157,6 +171,13 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
 
     public int Count(int i) => _count[i];
     public void GetPage(int i) => _count[i]++;
+
+    public ReadOnlySpan<FramePlace> Places => _place;
+    public ReadOnlySpan<uint> FlagWords => _flags;
+    public ReadOnlySpan<byte> Owners => _owner;
+    public ReadOnlySpan<int> Counts => _count;
+    public ReadOnlySpan<short> Mapcounts => _mapcount;
+    public IReadOnlyCollection<int> HeldFrames => _holds is null ? [] : _holds.Keys;
 
     // ---- references held by work in progress ------------------------------------------------------------------
 
@@ -680,10 +701,12 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
         return true;
     }
 
+    private static readonly int PlaceKinds = Enum.GetValues<FramePlace>().Length;
+
     /// <summary>Counts the frames in each place, for the checkers.</summary>
     public int[] CountPlaces()
     {
-        var counts = new int[Enum.GetValues<FramePlace>().Length];
+        var counts = new int[PlaceKinds];
         foreach (var p in _place)
         {
             counts[(int)p]++;

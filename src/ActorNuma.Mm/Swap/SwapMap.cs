@@ -12,6 +12,11 @@ public interface IReadOnlySwapMap
     uint Contents(int slot);
     int CachedPfn(int slot);
     bool IsValid(int slot);
+
+    /// <summary>Every slot's count (<see cref="Count"/>), indexed by slot (0 is unused): for the checkers' scan.</summary>
+    ReadOnlySpan<ushort> Counts { get; }
+    /// <summary>Every slot's <see cref="CachedPfn"/>, indexed by slot: for the checkers' scan.</summary>
+    ReadOnlySpan<int> CachedPfns { get; }
 }
 
 /// <summary>One swap area: <c>swap_map</c> (a count per slot), the swap cache (<c>swapper_space</c>: slot to frame) and
@@ -56,6 +61,8 @@ public sealed class SwapMap : IReadOnlySwapMap
     /// <summary>The frame holding the slot in the swap cache, or -1.</summary>
     public int CachedPfn(int slot) => _cachePfn[slot];
     public bool IsValid(int slot) => slot >= 1 && slot <= TotalSwapPages;
+    public ReadOnlySpan<ushort> Counts => _map;
+    public ReadOnlySpan<int> CachedPfns => _cachePfn;
 
     /// <summary><c>vm_swap_full()</c>: more than half of swap is in use.</summary>
     public bool VmSwapFull => NrSwapPages * 2 < TotalSwapPages;

@@ -62,6 +62,7 @@ public sealed class FramePlacementChecker : IInvariantChecker
             }
         }
 
+        HashSet<int>? isolatedByTasks = null;
         foreach (var node in machine.Nodes)
         {
             var m = node.Memory;
@@ -71,18 +72,19 @@ public sealed class FramePlacementChecker : IInvariantChecker
                 violations.Add($"node {m.Node}: free list holds {free.Length}, free_pages says {m.FreePages}");
             }
 
+            var places = m.Places;
             foreach (var i in free)
             {
-                if (m.Place(i) != FramePlace.Free)
+                if (places[i] != FramePlace.Free)
                 {
-                    violations.Add($"pfn {m.PfnOf(i)} is on node {m.Node}'s free list but in {m.Place(i)}");
+                    violations.Add($"pfn {m.PfnOf(i)} is on node {m.Node}'s free list but in {places[i]}");
                 }
             }
 
-            var places = m.CountPlaces();
-            if (places[(int)FramePlace.Free] != free.Length)
+            var counts = m.CountPlaces();
+            if (counts[(int)FramePlace.Free] != free.Length)
             {
-                violations.Add($"node {m.Node}: {places[(int)FramePlace.Free]} frames marked free, {free.Length} on the free list");
+                violations.Add($"node {m.Node}: {counts[(int)FramePlace.Free]} frames marked free, {free.Length} on the free list");
             }
 
             var (active, inactive) = m.WalkLru();
@@ -96,38 +98,59 @@ public sealed class FramePlacementChecker : IInvariantChecker
                 violations.Add($"node {m.Node}: nr_inactive {m.NrInactive}, inactive list holds {inactive.Count}");
             }
 
-            if (places[(int)FramePlace.Lru] != active.Count + inactive.Count)
+            if (counts[(int)FramePlace.Lru] != active.Count + inactive.Count)
             {
-                violations.Add($"node {m.Node}: {places[(int)FramePlace.Lru]} frames marked on an LRU list, the lists hold {active.Count + inactive.Count}");
+                violations.Add($"node {m.Node}: {counts[(int)FramePlace.Lru]} frames marked on an LRU list, the lists hold {active.Count + inactive.Count}");
             }
 
-            for (var i = 0; i < m.Pages; i++)
+            // The pagevec lookup per frame: the CPU + 1 of the pagevec holding each of this node's frames, 0 for none.
+            var held = ArrayPool<int>.Shared.Rent(m.Pages);
+            try
             {
-                var pfn = m.PfnOf(i);
-                var place = m.Place(i);
-                var held = inPagevec.TryGetValue(pfn, out var cpu);
-                if (place == FramePlace.Pagevec && (!held || cpu != m.Owner(i)))
+                Array.Clear(held, 0, m.Pages);
+                foreach (var (pfn, cpu) in inPagevec)
                 {
-                    violations.Add($"pfn {pfn} is marked in cpu {m.Owner(i)}'s pagevec, but {(held ? $"cpu {cpu}'s" : "no pagevec")} holds it");
-                }
-                else if (place != FramePlace.Pagevec && held)
-                {
-                    violations.Add($"pfn {pfn} is in cpu {cpu}'s pagevec but marked {place}");
+                    if (m.Owns(pfn))
+                    {
+                        held[m.Index(pfn)] = cpu + 1;
+                    }
                 }
 
-                if (place == FramePlace.InFlight)
+                var owners = m.Owners;
+                for (var i = 0; i < m.Pages; i++)
                 {
-                    violations.Add($"pfn {pfn} (node {m.Node}) is in flight at a quiescent point: no list, no pagevec, not isolated");
+                    var place = places[i];
+                    var cpu = held[i] - 1;
+                    if (place == FramePlace.Pagevec && cpu != owners[i])
+                    {
+                        violations.Add($"pfn {m.PfnOf(i)} is marked in cpu {owners[i]}'s pagevec, but {(cpu >= 0 ? $"cpu {cpu}'s" : "no pagevec")} holds it");
+                    }
+                    else if (place != FramePlace.Pagevec && cpu >= 0)
+                    {
+                        violations.Add($"pfn {m.PfnOf(i)} is in cpu {cpu}'s pagevec but marked {place}");
+                    }
+
+                    if (place == FramePlace.InFlight)
+                    {
+                        violations.Add($"pfn {m.PfnOf(i)} (node {m.Node}) is in flight at a quiescent point: no list, no pagevec, not isolated");
+                    }
                 }
+            }
+            finally
+            {
+                ArrayPool<int>.Shared.Return(held);
             }
         }
-        var isolatedByTasks = machine.Tasks.SelectMany(t => t.Isolated).ToHashSet();
+
         foreach (var node in machine.Nodes)
         {
             var m = node.Memory;
+            var places = m.Places;
+            var owners = m.Owners;
             for (var i = 0; i < m.Pages; i++)
             {
-                if (m.Place(i) == FramePlace.Isolated && m.Owner(i) == (int)Isolator.Migration && !isolatedByTasks.Contains(m.PfnOf(i)))
+                if (places[i] == FramePlace.Isolated && owners[i] == (int)Isolator.Migration
+                    && !(isolatedByTasks ??= machine.Tasks.SelectMany(t => t.Isolated).ToHashSet()).Contains(m.PfnOf(i)))
                 {
                     violations.Add($"pfn {m.PfnOf(i)} is isolated for migration, but no migration holds it");
                 }
@@ -147,21 +170,40 @@ public sealed class LruFlagsChecker : IInvariantChecker
         {
             var m = node.Memory;
             var (active, inactive) = m.WalkLru();
-            var onActive = active.ToHashSet();
-            var onInactive = inactive.ToHashSet();
-            for (var i = 0; i < m.Pages; i++)
+            // Which list each frame is on: 1 the active, 2 the inactive (a frame on both counts as on the active).
+            var on = ArrayPool<byte>.Shared.Rent(m.Pages);
+            try
             {
-                var lru = m.Test(i, PageFlags.Lru);
-                var on = onActive.Contains(i) || onInactive.Contains(i);
-                if (lru != on)
+                Array.Clear(on, 0, m.Pages);
+                foreach (var i in inactive)
                 {
-                    violations.Add($"pfn {m.PfnOf(i)}: PG_lru is {(lru ? "set" : "clear")} but the page is {(on ? "" : "not ")}on an LRU list");
+                    on[i] = 2;
                 }
 
-                if (on && m.Test(i, PageFlags.Active) != onActive.Contains(i))
+                foreach (var i in active)
                 {
-                    violations.Add($"pfn {m.PfnOf(i)}: PG_active is {(m.Test(i, PageFlags.Active) ? "set" : "clear")} on the {(onActive.Contains(i) ? "active" : "inactive")} list");
+                    on[i] = 1;
                 }
+
+                var flags = m.FlagWords;
+                for (var i = 0; i < m.Pages; i++)
+                {
+                    var lru = (flags[i] & (uint)PageFlags.Lru) != 0;
+                    if (lru != (on[i] != 0))
+                    {
+                        violations.Add($"pfn {m.PfnOf(i)}: PG_lru is {(lru ? "set" : "clear")} but the page is {(on[i] != 0 ? "" : "not ")}on an LRU list");
+                    }
+
+                    var isActive = (flags[i] & (uint)PageFlags.Active) != 0;
+                    if (on[i] != 0 && isActive != (on[i] == 1))
+                    {
+                        violations.Add($"pfn {m.PfnOf(i)}: PG_active is {(isActive ? "set" : "clear")} on the {(on[i] == 1 ? "active" : "inactive")} list");
+                    }
+                }
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(on);
             }
         }
     }
@@ -180,18 +222,23 @@ public sealed class PageRefcountChecker : IInvariantChecker
         foreach (var node in machine.Nodes)
         {
             var m = node.Memory;
+            var places = m.Places;
+            var flags = m.FlagWords;
+            var counts = m.Counts;
+            var mapcounts = m.Mapcounts;
+            var anyHeld = m.HeldFrames.Count > 0;
             for (var i = 0; i < m.Pages; i++)
             {
-                var place = m.Place(i);
+                var place = places[i];
                 if (place is FramePlace.Free or FramePlace.Reserved)
                 {
                     continue;
                 }
 
-                var (held, holder) = m.Holds(i);
-                var expected = m.Mapcount(i) + (m.Test(i, PageFlags.SwapCache) ? 1 : 0)
+                var (held, holder) = anyHeld ? m.Holds(i) : default;
+                var expected = mapcounts[i] + ((flags[i] & (uint)PageFlags.SwapCache) != 0 ? 1 : 0)
                                + (place is FramePlace.Pagevec or FramePlace.Isolated ? 1 : 0) + held;
-                var count = m.Count(i);
+                var count = counts[i];
                 if (count == expected)
                 {
                     continue;
@@ -234,7 +281,21 @@ public sealed class SwapAccountingChecker : IInvariantChecker
         }
 
         var map = swap.Map;
-        var pteRefs = new int[map.TotalSwapPages + 1];
+        // Pooled: this runs at every checkpoint of every schedule explore runs.
+        var pteRefs = ArrayPool<int>.Shared.Rent(map.TotalSwapPages + 1);
+        try
+        {
+            Array.Clear(pteRefs, 0, map.TotalSwapPages + 1);
+            Check(machine, map, pteRefs, violations);
+        }
+        finally
+        {
+            ArrayPool<int>.Shared.Return(pteRefs);
+        }
+    }
+
+    private static void Check(KernelMachine machine, IReadOnlySwapMap map, int[] pteRefs, ICollection<string> violations)
+    {
         foreach (var task in machine.Tasks.Where(t => !t.Exited))
         {
             foreach (var (vpn, pte) in task.PageTable.Entries())
@@ -254,16 +315,18 @@ public sealed class SwapAccountingChecker : IInvariantChecker
         }
 
         var free = 0;
+        var slotCounts = map.Counts;
+        var cachedPfns = map.CachedPfns;
         for (var slot = 1; slot <= map.TotalSwapPages; slot++)
         {
-            var cached = map.CachedPfn(slot);
+            var cached = cachedPfns[slot];
             var expected = pteRefs[slot] + (cached >= 0 ? 1 : 0);
-            if (map.Count(slot) != expected)
+            if (slotCounts[slot] != expected)
             {
-                violations.Add($"slot {slot}: swap_map {map.Count(slot)}, references {expected} ({pteRefs[slot]} ptes{(cached >= 0 ? " + swap cache" : "")})");
+                violations.Add($"slot {slot}: swap_map {slotCounts[slot]}, references {expected} ({pteRefs[slot]} ptes{(cached >= 0 ? " + swap cache" : "")})");
             }
 
-            if (map.Count(slot) == 0)
+            if (slotCounts[slot] == 0)
             {
                 free++;
             }
@@ -288,9 +351,10 @@ public sealed class SwapAccountingChecker : IInvariantChecker
         foreach (var nodeState in machine.Nodes)
         {
             var m = nodeState.Memory;
+            var flags = m.FlagWords;
             for (var i = 0; i < m.Pages; i++)
             {
-                if (m.Test(i, PageFlags.SwapCache) && (!map.IsValid(m.SwapEntry(i)) || map.CachedPfn(m.SwapEntry(i)) != m.PfnOf(i)))
+                if ((flags[i] & (uint)PageFlags.SwapCache) != 0 && (!map.IsValid(m.SwapEntry(i)) || cachedPfns[m.SwapEntry(i)] != m.PfnOf(i)))
                 {
                     violations.Add($"pfn {m.PfnOf(i)} is PG_swapcache for slot {m.SwapEntry(i)}, which the swap cache does not map to it");
                 }
@@ -375,15 +439,17 @@ public sealed class PteChecker : IInvariantChecker
             for (var n = 0; n < nodes.Count; n++)
             {
                 var m = nodes[n].Memory;
+                var places = m.Places;
+                var mapcounts = m.Mapcounts;
                 for (var i = 0; i < m.Pages; i++)
                 {
-                    if (m.Place(i) is FramePlace.Free or FramePlace.Reserved)
+                    if (places[i] is FramePlace.Free or FramePlace.Reserved)
                     {
                         continue;
                     }
 
                     var count = ptes[n][i];
-                    if (m.Mapcount(i) != count)
+                    if (mapcounts[i] != count)
                     {
                         violations.Add($"pfn {m.PfnOf(i)}: mapcount {m.Mapcount(i)}, mapped by {count} ptes");
                     }

@@ -28,21 +28,22 @@ public sealed class ExploreWorkerTests
         Assert.True(results.Values.Select(r => r.TraceSha256).Distinct().Count() > 100);
     }
 
-    /// <summary>Issue #9 item 2: schedule N after thousands of others on one worker is the schedule N a fresh actor
-    /// system runs, for a catalogue race whose schedules fire a kernel warning (every seed: the warning's trace lines
-    /// and the stopped machine's teardown must leave nothing behind).</summary>
+    /// <summary>Issue #9 item 2: schedule N after 10,000 others on one worker is the schedule N a fresh actor system
+    /// runs, for a catalogue race whose schedules fire a kernel warning (every seed: the warning's trace lines and the
+    /// stopped machine's teardown must leave nothing behind). The issue's measure is 10,000 schedules; on one worker
+    /// they take a few seconds.</summary>
     [Fact]
-    public void Catalogue_schedules_run_after_two_thousand_others_have_the_trace_hashes_of_fresh_runs()
+    public void Catalogue_schedules_run_after_ten_thousand_others_have_the_trace_hashes_of_fresh_runs()
     {
         var scenario = ScenarioRun.Load("races/v1-missing-local-drain.conf");
         using var worker = new ExploreWorker(scenario);
         var results = new Dictionary<int, ScheduleResult>();
-        for (var seed = 1; seed <= 2000; seed++)
+        for (var seed = 1; seed <= 10_001; seed++)
         {
             results[seed] = worker.Run(seed, ScheduleStrategies.Create(StrategyKind.Random, seed, 1, 1));
         }
 
-        foreach (var seed in new[] { 1, 999, 2000 })
+        foreach (var seed in new[] { 1, 5_000, 10_001 })
         {
             Assert.Equal(scenario.Run(seed).TraceSha256, results[seed].TraceSha256);
         }

@@ -8,7 +8,8 @@ namespace ActorNuma.Simulation.Tests.Explore;
 /// <summary>The race catalogue of hocon/scenarios/races/: explore finds each race's bug within its budget under the
 /// profile that has it, and no failure under the profile that fixed it. Counts are exact: a seed list is a schedule list.</summary>
 /// <remarks>Pins kernel behaviour: the first failing seed of each race under its buggy profile (1 where the warning or
-/// the leak does not depend on the interleaving, 9 for kswapd's held batch, 11 for a fault straddling the drain);
+/// the leak does not depend on the interleaving, 1 too for kswapd's held batch, which the file's read-ahead of 192 pages
+/// times to fail in about 15% of schedules, 11 for a fault straddling the drain);
 /// a change to the kernel's message flow can move it.</remarks>
 [Trait("kind", "race")]
 public sealed class RaceCatalogueTests
@@ -19,7 +20,7 @@ public sealed class RaceCatalogueTests
     [InlineData("races/v1-missing-local-drain.conf", "v1", 1, "property always \"no-kernel-warning\" does not hold")]
     [InlineData("races/v2-putback-leak.conf", "v2", 1, "page-refcount: ")]
     [InlineData("races/fork-two-movers.conf", "v2", 1, "property always \"no-kernel-warning\" does not hold")]
-    [InlineData("races/kswapd-holds-page-during-mbind-move.conf", "v2", 9, "property always \"no-kernel-warning\" does not hold")]
+    [InlineData("races/kswapd-holds-page-during-mbind-move.conf", "v2", 1, "property always \"no-kernel-warning\" does not hold")]
     [InlineData("races/remote-pagevec-after-drain-all.conf", "2.6.16", 11, "step 4 (expect-vmstat): emu_migrate_isolate_fail_pagevec is 2")]
     [InlineData("races/swap-fills-up-two-movers.conf", "v2", 1, "page-refcount: ")]
     [InlineData("races/fault-during-migration-writeback.conf", "v2", 1, "step 4 (mbind): ")]
