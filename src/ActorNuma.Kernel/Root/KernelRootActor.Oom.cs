@@ -55,10 +55,14 @@ public sealed partial class KernelRootActor
         {
             return;
         }
-        // A task that finished exiting after it answered is no candidate (its TaskExited came first).
-        foreach (var pid in _exited)
+        // A task that finished exiting after it answered is no candidate (its TaskExited came first), nor one its
+        // parent has reaped since (release_task: no longer in the task list, nor among the exited).
+        foreach (var pid in _sizes.Keys.ToArray())
         {
-            _sizes.Remove(pid);
+            if (_exited.Contains(pid) || !_tasks.ContainsKey(pid))
+            {
+                _sizes.Remove(pid);
+            }
         }
 
         if (_sizes.Count == 0) { Answer(victim: 0); return; }

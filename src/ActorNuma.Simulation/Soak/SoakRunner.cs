@@ -424,7 +424,9 @@ public static class SoakRunner
         {
             if (_machine.Bugs.FirstOrDefault() is not { } bug)
             {
-                return Stop("stalled", $"liveness: {why} (seed {_seed})");
+                // No BUG: what each task still in a syscall waits for is the finding.
+                Dump($"liveness: {why} (seed {_seed})", busyTasks: true);
+                return "stalled";
             }
 
             Dump($"{bug} (seed {_seed}, after round {_progress.Rounds}, wall time {Now.TotalSeconds:0.###} s; then {why})");
@@ -432,11 +434,11 @@ public static class SoakRunner
         }
 
         /// <summary>Keeps the first violation, and prints its dump to violation.txt.</summary>
-        private void Dump(string violation)
+        private void Dump(string violation, bool busyTasks = false)
         {
             _violation = violation;
             _dump = SoakViolationDump.Write(_machine, violation, _seed, _tail.Lines(), deterministic: _pump is not null,
-                freeRunning: _play == SoakPlay.FreeRunning);
+                freeRunning: _play == SoakPlay.FreeRunning, busyTasks: busyTasks);
             File.WriteAllText(Path.Combine(_options.OutDir, SoakOutputs.ViolationFile), _dump);
         }
 

@@ -20,13 +20,19 @@ public static partial class SoakViolationDump
     /// <param name="deterministic">Whether the run replays from its seed (a concurrent run's interleaving is the
     /// machine's, not the seed's).</param>
     /// <param name="freeRunning">Whether the tasks ran free rather than in rounds (the replay command says so).</param>
+    /// <param name="busyTasks">Name every task still in a syscall or waiting for an answer too (a stall: what each one
+    /// waits for is the finding).</param>
     public static string Write(KernelMachine machine, string violation, int seed, IReadOnlyList<string> tail, bool deterministic = true,
-        bool freeRunning = false)
+        bool freeRunning = false, bool busyTasks = false)
     {
         var command = $"actornuma soak --mode deterministic{(freeRunning ? " --play free-running" : "")} --seed {seed}";
         var pfns = Numbers(PfnText(), violation).ToHashSet();
         var slots = Numbers(SlotText(), violation).ToHashSet();
         var tasks = Numbers(TaskText(), violation).ToHashSet();
+        if (busyTasks)
+        {
+            tasks.UnionWith(machine.Tasks.Where(t => !t.Exited && (t.Busy is not null || t.PendingReplies > 0)).Select(t => t.Pid));
+        }
         // The PTEs that map a named frame or hold a named slot, and the slots behind named frames, are involved too.
         foreach (var pfn in pfns.ToArray())
         {

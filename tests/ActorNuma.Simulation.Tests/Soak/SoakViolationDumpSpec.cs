@@ -50,4 +50,27 @@ public sealed class SoakViolationDumpSpec
         Assert.EndsWith($"mm_vmscan_writepage pfn={pfn} slot=3", events[1]);
         Assert.EndsWith("sched_migrate_task task=1 orig_cpu=0 dest_cpu=0", Assert.Single(Section("last other events of those tasks")));
     }
+
+    /// <summary>A stall names no frame: the dump lists every task still in a syscall or waiting for an answer, which is
+    /// what a reader needs to see what waits for what.</summary>
+    [Fact]
+    public void A_stall_dump_names_every_task_still_in_a_syscall()
+    {
+        var topology = new Topology(1, 1, 16);
+        var trace = new KernelTrace(() => TimeSpan.Zero, keep: 0) { Tail = new TraceTail(1 << 12) };
+        var machine = new KernelMachine(new KernelSettings { Topology = topology, Profile = KernelProfile.V2 }, trace);
+        var node = new NodeMemory(0, topology.FirstPfn(0), topology.PagesPerNode, new Watermarks(0, 0, 0), holdsZeroPage: true);
+        machine.Register(new NodeState(node, []));
+        machine.Register(new TaskState(1, "idle"));
+        machine.Register(new TaskState(2, "waiting") { Busy = "Touch { Addr = 4096, Pages = 1, Write = True }", PendingReplies = 1 });
+        const string stall = "liveness: the soak stalled at round 9: no kernel message for 10 s, no I/O or timer pending (seed 3)";
+
+        var quiet = SoakViolationDump.Write(machine, stall, seed: 3, [], deterministic: false);
+        var dump = SoakViolationDump.Write(machine, stall, seed: 3, [], deterministic: false, busyTasks: true);
+
+        Assert.Contains("tasks (0):", quiet);
+        Assert.Contains("tasks (1):", dump);
+        Assert.Contains("  task 2 (waiting) cpu 0 exited=False reaped=False busy=Touch { Addr = 4096, Pages = 1, Write = True } pending_replies=1", dump);
+        Assert.DoesNotContain("task 1 (idle)", dump);
+    }
 }
