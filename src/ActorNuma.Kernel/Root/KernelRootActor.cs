@@ -25,6 +25,23 @@ public sealed partial class KernelRootActor : KernelActor
             return Directive.Stop;
         });
 
+    /// <summary>The root's own exception is a kernel BUG too. Its supervisor is the user guardian, whose default
+    /// strategy restarts it: the task list, the waiters and the OOM killer's state would be lost without a word, and
+    /// the machine would stall. The root stops instead, as the actors it supervises do, and the run reports it.</summary>
+    protected override bool AroundReceive(Receive receive, object message)
+    {
+        try
+        {
+            return base.AroundReceive(receive, message);
+        }
+        catch (Exception ex)
+        {
+            _machine.ReportBug($"kernel BUG: {ex.GetType().Name}: {ex.Message} (kernel root)");
+            Context.Stop(Self);
+            return true;
+        }
+    }
+
     protected override void PreStart()
     {
         var nodes = Enumerable.Range(0, _machine.Topology.Nodes)
