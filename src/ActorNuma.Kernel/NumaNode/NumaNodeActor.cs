@@ -80,6 +80,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
             case SwapDevice.SwapReadDone m: HandleSwapReadDone(m); break;
             case PageCacheReleaseDeferred m: HandleDeferredRelease(m); break;
             case IMigrateMessage m: HandleMigrateMessage(m); break;
+            case IHotplugMessage m: HandleHotplug(m); break;
             case DescribePages m:
                 m.ReplyTo.Tell(new PagesDescribed(m.Token, m.Pfns.Select(p => _m.Flags(Idx(p))).ToArray(),
                     m.Pfns.Select(p => _m.Mapcount(Idx(p))).ToArray()));
