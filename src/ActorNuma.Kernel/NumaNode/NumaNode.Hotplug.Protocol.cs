@@ -11,7 +11,15 @@ public static partial class NumaNode
     /// <summary>The memory block states of drivers/base/memory.c (2.6.24): <c>MEM_ONLINE</c>,
     /// <c>MEM_GOING_OFFLINE</c> (offline_pages at work: the frames are isolated, MIGRATE_ISOLATE), <c>MEM_OFFLINE</c>.
     /// The emulator has one block per node.</summary>
-    public enum MemoryState : byte { Online, GoingOffline, Offline }
+    public enum MemoryState : byte
+    {
+        /// <summary>MEM_ONLINE: the allocator hands out the node's frames.</summary>
+        Online,
+        /// <summary>MEM_GOING_OFFLINE: offline_pages is at work; no frame is handed out, pages are being moved.</summary>
+        GoingOffline,
+        /// <summary>MEM_OFFLINE: no page in use, no frame handed out, until online_pages.</summary>
+        Offline,
+    }
 
     /// <summary><c>start_isolate_page_range()</c> over the whole node: from now on the allocator hands out none of its
     /// frames. EINVAL if the node is not online (memory_block_change_state: state != from_state_req); EBUSY if it holds a

@@ -8,7 +8,7 @@ namespace ActorNuma.Simulation.Tests.Scenarios;
 public sealed class ScenarioErrorTests
 {
     private const string Ops = "mmap, munmap, touch, mbind, set_mempolicy, get_mempolicy, sched_setaffinity, swapout, exit, waitpid, wait, " +
-                               "advance, expect-pages, expect-vmstat, fork, migrate_pages, suspend, resume or move_pages";
+                               "advance, expect-pages, expect-vmstat, fork, migrate_pages, suspend, resume, move_pages, offline-node, online-node or inject-ecc";
 
     [Fact]
     public void A_misspelled_mode_names_the_step_key_and_the_modes()
