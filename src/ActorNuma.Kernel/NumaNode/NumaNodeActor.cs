@@ -127,7 +127,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
     private void HandleDeferredRelease(PageCacheReleaseDeferred m)
     {
         _state.PendingReleases--;
-        if (_m.Count(m.Idx) == 0 && _m.Place(m.Idx) != FramePlace.Free)
+        if (_m.Count(m.Idx) == 0 && _m.Place(m.Idx) is not (FramePlace.Free or FramePlace.Retired))
         {
             _m.PageCacheRelease(m.Idx);
         }
