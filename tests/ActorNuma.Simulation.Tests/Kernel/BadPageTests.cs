@@ -35,6 +35,16 @@ public sealed class BadPageTests
     }
 
     [Fact]
+    public void A_page_still_in_a_pagevec_is_drained_first_and_moves_on_the_first_try()
+    {
+        var report = ScenarioRun.RunFile("ecc-retire-page.conf", seed: 1);
+
+        Assert.Contains(report.Trace, e => e.Name == "soft_offline_page" && e.Fields.Contains("pfn=1024 state=InUse where=pagevec(cpu 2)", StringComparison.Ordinal));
+        Assert.Contains(report.Trace, e => e.Name == "memory_failure" && e.Fields.Contains("pfn=1024 rc=0 tries=1", StringComparison.Ordinal));
+        Assert.DoesNotContain(report.Trace, e => e.Name == "soft_offline_retry");
+    }
+
+    [Fact]
     public void In_the_direct_form_the_page_moves_to_another_frame_of_its_node_without_a_fault()
     {
         int[] mapped = [];

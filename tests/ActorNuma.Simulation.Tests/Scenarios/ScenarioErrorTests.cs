@@ -37,6 +37,17 @@ public sealed class ScenarioErrorTests
     }
 
     [Fact]
+    public void Hotplug_and_ecc_steps_without_their_node_or_frame_are_refused_on_one_line()
+    {
+        Assert.Equal("exp.conf: scenario.steps[0].node: expected a node number such as 1, got nothing",
+            StepError("{ task = a, op = offline-node }"));
+        Assert.Equal("exp.conf: scenario.steps[0].pfn: expected a machine frame number such as 1030, got nothing",
+            StepError("{ task = a, op = inject-ecc, node = 1 }"));
+        Assert.Equal("exp.conf: scenario.steps[0].node: expected a node number such as 1, got \"one\"",
+            StepError("{ task = a, op = online-node, node = one }"));
+    }
+
+    [Fact]
     public void A_missing_required_key_is_reported_as_nothing()
     {
         Assert.Equal("exp.conf: scenario.steps[0].mode: expected default, preferred, bind, interleave or a number, got nothing",
