@@ -12,6 +12,7 @@ public sealed class MemoryHotplugTests
     [InlineData("hotplug-offline-node.conf")]
     [InlineData("hotplug-offline-node-2.6.18.conf")]
     [InlineData("hotplug-offline-ebusy.conf")]
+    [InlineData("hotplug-offline-while-touching.conf")]
     public void The_hotplug_scenarios_hold_every_expectation_with_no_checker_firing(string file) =>
         ScenarioRun.RunFile(file, seed: 1).AssertClean();
 
@@ -39,6 +40,20 @@ public sealed class MemoryHotplugTests
         Assert.Contains(report.Trace, e => e.Name == "offline_isolated_pages" && e.Fields.StartsWith("node=1 ", StringComparison.Ordinal));
         Assert.Equal(8, report.Vmstat["pswpout"]);
         Assert.Null(report.OfflineNodes);                 // online again at the end
+    }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(13)]
+    public void Faults_during_offline_map_swap_cache_pages_where_they_are_and_the_passes_take_them_again(int seed)
+    {
+        var report = ScenarioRun.RunFile("hotplug-offline-while-touching.conf", seed);
+
+        report.AssertClean();
+        report.AssertReturned(2, 0);
+        Assert.Contains(report.Trace, e => e.Name == "mm_swap_cache_hit" && e.Fields.StartsWith("node=1 ", StringComparison.Ordinal));
+        report.AssertPages(8, [32, 0], swapped: 0);
     }
 
     [Fact]
