@@ -163,6 +163,8 @@ public sealed class NodeState
     /// allocating CPU's per-CPU pageset of the intended zone; the report sums it per intended node).</summary>
     public IReadOnlyList<long> ForeignFor => ForeignCounts;
     internal long[] ForeignCounts { get; } = new long[NodeMask.MaxNumNodes];
+    /// <summary>The node's memory block state (memory hotplug): online, going offline or offline.</summary>
+    public NumaNode.MemoryState MemoryState { get; internal set; }
     /// <summary>The frames themselves, for the owning node (and test set-ups).</summary>
     internal NodeMemory OwnMemory => _memory;
 }

@@ -6,9 +6,16 @@ public sealed partial class NumaNodeActor
 {
     /// <summary>One node's turn in <c>get_page_from_freelist</c>-style zonelist walking of 2.6.14 <c>__alloc_pages</c>:
     /// allocate while <c>zone_watermark_ok</c> holds for the pass's mark, forward the rest along the zonelist.</summary>
-    /// <remarks>Kernel: mm/page_alloc.c __alloc_pages(), buffered_rmqueue(), zone_statistics().</remarks>
+    /// <remarks>Kernel: mm/page_alloc.c __alloc_pages(), buffered_rmqueue(), zone_statistics(). A node that is offline
+    /// or going offline gives nothing and forwards everything (see <see cref="RefusesAllocation"/>).</remarks>
     private void HandleAllocPages(AllocPages m)
     {
+        if (RefusesAllocation)
+        {
+            ForwardRest(m, m.Items);
+            return;
+        }
+
         var mark = m.Pass switch
         {
             AllocPass.Low => _m.Watermarks.PagesLow,

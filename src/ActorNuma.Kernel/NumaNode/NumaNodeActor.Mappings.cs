@@ -15,9 +15,9 @@ public sealed partial class NumaNodeActor
         {
             var (pfn, write, value) = m.Items[k];
             var idx = Idx(pfn);
-            if (_m.Place(idx) == FramePlace.Free)
+            if (_m.Place(idx) is FramePlace.Free or FramePlace.Retired)
             {
-                throw new InvalidOperationException($"access to free pfn {pfn} on node {_node}");
+                throw new InvalidOperationException($"access to {_m.Place(idx).ToString().ToLowerInvariant()} pfn {pfn} on node {_node}");
             }
 
             if (write && !_m.Test(idx, PageFlags.Reserved))
@@ -82,7 +82,7 @@ public sealed partial class NumaNodeActor
 
             _m.RemoveRmap(idx, m.Task);
             PutPage(idx);
-            if (_m.Place(idx) != FramePlace.Free)
+            if (_m.Place(idx) is not (FramePlace.Free or FramePlace.Retired))
             {
                 OfferExclusiveSwapPage(idx, expectedCount: 1);
             }

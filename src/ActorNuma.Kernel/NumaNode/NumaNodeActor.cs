@@ -80,6 +80,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
             case SwapDevice.SwapReadDone m: HandleSwapReadDone(m); break;
             case PageCacheReleaseDeferred m: HandleDeferredRelease(m); break;
             case IMigrateMessage m: HandleMigrateMessage(m); break;
+            case IHotplugMessage m: HandleHotplug(m); break;
             case DescribePages m:
                 m.ReplyTo.Tell(new PagesDescribed(m.Token, m.Pfns.Select(p => _m.Flags(Idx(p))).ToArray(),
                     m.Pfns.Select(p => _m.Mapcount(Idx(p))).ToArray()));
@@ -126,7 +127,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
     private void HandleDeferredRelease(PageCacheReleaseDeferred m)
     {
         _state.PendingReleases--;
-        if (_m.Count(m.Idx) == 0 && _m.Place(m.Idx) != FramePlace.Free)
+        if (_m.Count(m.Idx) == 0 && _m.Place(m.Idx) is not (FramePlace.Free or FramePlace.Retired))
         {
             _m.PageCacheRelease(m.Idx);
         }

@@ -116,6 +116,9 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             case MigratePages m: DoMigratePagesCall(m); break;
             case MovePages m: DoMovePagesCall(m); break;
             case Suspend m: DoSuspend(m); break;
+            case OfflineNode m: DoOfflineNode(m); break;
+            case OnlineNode m: DoOnlineNode(m); break;
+            case InjectEcc m: DoInjectEcc(m); break;
             case Waitpid m: DoWaitpid(m); break;
             default: Complete(SyscallResult.Fail(Errno.EINVAL)); break;
         }

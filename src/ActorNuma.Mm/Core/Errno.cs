@@ -10,6 +10,7 @@ public enum Errno
     ESRCH = 3,
     EINTR = 4,
     EIO = 5,
+    ENXIO = 6,
     E2BIG = 7,
     ECHILD = 10,
     EAGAIN = 11,

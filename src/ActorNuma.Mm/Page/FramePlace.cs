@@ -17,6 +17,9 @@ public enum FramePlace : byte
     InFlight,
     /// <summary>PG_reserved: the zero page.</summary>
     Reserved,
+    /// <summary>PG_hwpoison: retired after a memory error (<c>soft_offline_page</c>). Off the free list for good and out
+    /// of the free count, as a PG_reserved frame is; count and mapcount 0.</summary>
+    Retired,
 }
 
 /// <summary>Who holds an isolated page.</summary>

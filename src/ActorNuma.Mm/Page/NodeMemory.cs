@@ -58,6 +58,10 @@ public interface IReadOnlyNodeMemory
     IEnumerable<int> FromTail(bool active);
     int Tail(bool active);
     IEnumerable<int> FreeList();
+    /// <summary>Frames retired after a memory error (PG_hwpoison), by index, in the order they were retired.</summary>
+    IReadOnlyList<int> RetiredFrames { get; }
+    /// <summary>Frames whose memory error is being handled: retired instead of freed when their last reference goes.</summary>
+    bool PoisonPending(int i);
     int NrMapped();
     int[] CountPlaces();
     (List<int> Active, List<int> Inactive) WalkLru();
@@ -269,8 +273,14 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
         _flags[i] = 0;
         _rmapTask[i] = 0;
         _sharedRmap?.Remove(i);
-        PushFree(i);
         Stat.Count(VmEvent.Pgfree);
+        if (_poisonPending is not null && _poisonPending.Remove(i))
+        {
+            // The page soft_offline_page moved away: its frame never reaches the free list (PG_hwpoison).
+            SetRetired(i);
+            return;
+        }
+        PushFree(i);
         // free_pages_bulk(): freeing shows the zone is reclaimable again.
         AllUnreclaimable = false;
         PagesScanned = 0;
@@ -284,6 +294,65 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
         _prev[i] = NoLink;
         _freeHead = i;
         FreePages++;
+    }
+
+    // ---- memory errors (soft_offline_page) ---------------------------------------------------------------------
+
+    private HashSet<int>? _poisonPending;
+    private readonly List<int> _retired = new();
+
+    public IReadOnlyList<int> RetiredFrames => _retired;
+
+    public bool PoisonPending(int i) => _poisonPending?.Contains(i) == true;
+
+    /// <summary>A page in use had a memory error: when its last reference goes, its frame is retired, not freed.</summary>
+    public void MarkPoisonPending(int i) => (_poisonPending ??= new()).Add(i);
+
+    /// <summary>The page could not be moved away: it stays in use and will be freed normally.</summary>
+    public void ClearPoisonPending(int i) => _poisonPending?.Remove(i);
+
+    /// <summary>A free frame had a memory error: it leaves the free list and the free count for good.</summary>
+    /// <remarks>Kernel: 2.6.33 mm/memory-failure.c soft_offline_page() on a free buddy page sets PG_hwpoison (the
+    /// allocator's check_new_page() then drops it when it comes up); the emulator takes it off the list at once, as
+    /// later kernels' take_page_off_buddy() does, so the free count never includes it.</remarks>
+    public void RetireFree(int i)
+    {
+        if (_place[i] != FramePlace.Free)
+        {
+            throw new InvalidOperationException($"pfn {PfnOf(i)} on node {Node} is not free ({_place[i]})");
+        }
+
+        var prev = NoLink;
+        for (var k = _freeHead; k != NoLink; prev = k, k = _next[k])
+        {
+            if (k != i)
+            {
+                continue;
+            }
+
+            if (prev == NoLink)
+            {
+                _freeHead = _next[k];
+            }
+            else
+            {
+                _next[prev] = _next[k];
+            }
+
+            FreePages--;
+            SetRetired(i);
+            return;
+        }
+        throw new InvalidOperationException($"pfn {PfnOf(i)} on node {Node} is marked free but not on the free list");
+    }
+
+    private void SetRetired(int i)
+    {
+        _flags[i] = (uint)PageFlags.HwPoison;
+        _place[i] = FramePlace.Retired;
+        _owner[i] = 0;
+        _next[i] = _prev[i] = NoLink;
+        _retired.Add(i);
     }
 
     /// <summary><c>put_page()</c>: drops a reference; at zero frees the page, or reports that the LRU release must run.</summary>

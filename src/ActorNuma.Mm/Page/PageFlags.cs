@@ -17,6 +17,9 @@ public enum PageFlags : uint
     Writeback = 1u << 12,
     SwapCache = 1u << 15,
     Reclaim = 1u << 17,
+    /// <summary>PG_hwpoison (2.6.32+, CONFIG_MEMORY_FAILURE): the frame had a memory error and is retired for good.
+    /// 2.6.14 has no such bit; the emulator keeps it after the last 2.6.14 bit (PG_uncached, 19).</summary>
+    HwPoison = 1u << 20,
 }
 
 public static class PageFlagNames

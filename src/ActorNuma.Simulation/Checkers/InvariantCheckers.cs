@@ -23,6 +23,7 @@ public static class InvariantCheckers
         new SwapAccountingChecker(),
         new PteChecker(),
         new DataChecker(),
+        new MemoryHotplugChecker(),
     ];
 
     /// <summary>Runs every checker; returns the violations, each prefixed with the checker's name.</summary>

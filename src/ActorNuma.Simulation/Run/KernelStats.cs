@@ -81,6 +81,22 @@ public static class KernelStats
     }
 
     /// <summary><c>/sys/devices/system/node/nodeN/numastat</c> for every node.</summary>
+    /// <summary>Every retired frame (soft_offline_page's PG_hwpoison), node by node in the order they were retired;
+    /// null when there is none, so a report without memory errors keeps its shape.</summary>
+    public static IReadOnlyList<RetiredFrame>? RetiredFrames(KernelMachine machine)
+    {
+        var frames = machine.Nodes.SelectMany(n => n.Memory.RetiredFrames.Select(i => new RetiredFrame(n.Memory.Node, n.Memory.PfnOf(i))))
+            .ToList();
+        return frames.Count == 0 ? null : frames;
+    }
+
+    /// <summary>The nodes whose memory is offline (MEM_OFFLINE); null when every node is online.</summary>
+    public static IReadOnlyList<int>? OfflineNodes(KernelMachine machine)
+    {
+        var nodes = machine.Nodes.Where(n => n.MemoryState == NumaNode.MemoryState.Offline).Select(n => n.Memory.Node).ToList();
+        return nodes.Count == 0 ? null : nodes;
+    }
+
     public static SortedDictionary<string, SortedDictionary<string, long>> Numastat(KernelMachine machine)
     {
         var result = new SortedDictionary<string, SortedDictionary<string, long>>(StringComparer.Ordinal);

@@ -6,7 +6,8 @@ using ActorNuma.Kernel;
 namespace ActorNuma.Simulation.Run;
 
 /// <summary>The report file: <c>{ scenario, seed, mode, profile, steps, vmstat, numastat, node_vmstat, numa_maps,
-/// invariants, trace, warnings, scheduler_steps, virtual_time_us }</c>, written by the source-generated
+/// invariants, trace, warnings, scheduler_steps, virtual_time_us, retired_frames, offline_nodes }</c> (the last two only
+/// when a frame was retired or a node is offline), written by the source-generated
 /// <see cref="ReportJsonContext"/>. Tools outside this repository read it, so its shape only grows.</summary>
 public static class ReportJson
 {
@@ -33,13 +34,17 @@ public sealed record ReportDocument(
     IReadOnlyDictionary<string, SortedDictionary<string, long>> NodeVmstat,
     IReadOnlyDictionary<string, IReadOnlyList<string>> NumaMaps,
     ReportInvariants Invariants, ReportTrace Trace, IReadOnlyList<KernelWarning> Warnings,
-    long SchedulerSteps, long VirtualTimeUs)
+    long SchedulerSteps, long VirtualTimeUs,
+    IReadOnlyList<RetiredFrame>? RetiredFrames = null, IReadOnlyList<int>? OfflineNodes = null)
 {
     public static ReportDocument Of(RunReport r) => new(
         r.Scenario, r.Seed, r.Mode, r.Profile, r.Steps, r.Vmstat, r.Numastat, r.NodeVmstat, r.NumaMaps,
         new ReportInvariants(r.Checks, r.Violations), new ReportTrace(r.TraceEvents, r.TraceSha256), r.Warnings,
-        r.SchedulerSteps, (long)r.VirtualTime.TotalMicroseconds);
+        r.SchedulerSteps, (long)r.VirtualTime.TotalMicroseconds, r.RetiredFrames, r.OfflineNodes);
 }
+
+/// <summary><c>retired_frames</c>: a frame retired after a memory error (PG_hwpoison), by node and machine pfn.</summary>
+public sealed record RetiredFrame(int Node, int Pfn);
 
 /// <summary><c>invariants</c>: how many checker passes ran and what they found.</summary>
 public sealed record ReportInvariants(long Checks, IReadOnlyList<string> Violations);

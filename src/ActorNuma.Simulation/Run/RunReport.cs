@@ -25,6 +25,10 @@ public sealed record RunReport
     public required long SchedulerSteps { get; init; }
     public required TimeSpan VirtualTime { get; init; }
     public required IReadOnlyList<string> DerivedParameters { get; init; }
+    /// <summary>Frames retired after memory errors (inject-ecc), machine-wide; null when there are none.</summary>
+    public IReadOnlyList<RetiredFrame>? RetiredFrames { get; init; }
+    /// <summary>Nodes whose memory is offline at the end (offline-node); null when every node is online.</summary>
+    public IReadOnlyList<int>? OfflineNodes { get; init; }
 
     public bool ExpectationsHeld => Steps.All(s => s.Ok);
 

@@ -73,6 +73,8 @@ public static partial class ScenarioRunner
                 SchedulerSteps = _pump?.Steps ?? 0,
                 VirtualTime = _pump?.Scheduler.Elapsed ?? _clock.Elapsed,
                 DerivedParameters = DerivedParameters(_scenario, _options with { Seed = _seed, Mode = _mode }),
+                RetiredFrames = KernelStats.RetiredFrames(_machine),
+                OfflineNodes = KernelStats.OfflineNodes(_machine),
             };
         }
     }

@@ -6,7 +6,7 @@ namespace ActorNuma.Simulation.Scenarios;
 /// and effective uid.</summary>
 public sealed record TaskSpec(string Name, int Cpu, bool SysNice, int Uid = 0, int Euid = 0);
 
-public enum StepOp { Mmap, Munmap, Touch, Mbind, SetMempolicy, GetMempolicy, SchedSetaffinity, Swapout, Exit, Waitpid, Wait, Advance, ExpectPages, ExpectVmstat, Fork, MigratePages, MovePages, Suspend, Resume }
+public enum StepOp { Mmap, Munmap, Touch, Mbind, SetMempolicy, GetMempolicy, SchedSetaffinity, Swapout, Exit, Waitpid, Wait, Advance, ExpectPages, ExpectVmstat, Fork, MigratePages, MovePages, Suspend, Resume, OfflineNode, OnlineNode, InjectEcc }
 
 /// <summary>What a syscall step expects back; null members are not checked. <see cref="Mode"/>, <see cref="Nodes"/>
 /// and <see cref="Node"/> are get_mempolicy's outputs.</summary>
@@ -65,6 +65,11 @@ public sealed record StepSpec
     public ulong? MoveCount { get; init; }
     public MovePagesFault MoveFault { get; init; }
     public NodeMask? NewNodes { get; init; }
+    /// <summary>offline-node, online-node, inject-ecc: the node (raw: one that does not exist is the kernel's ENOENT or
+    /// ENXIO, not the loader's).</summary>
+    public int? Node { get; init; }
+    /// <summary>inject-ecc: the machine frame number, as traces show it (raw: out of the node's range is ENXIO).</summary>
+    public long? Pfn { get; init; }
     /// <summary>"file: scenario.steps[3]", for messages.</summary>
     public string Location { get; init; } = "";
 }

@@ -37,6 +37,9 @@ internal static class StepOps
         new("suspend", StepOp.Suspend, ["task"], Call),
         new("resume", StepOp.Resume, ["task"], Call),
         new("move_pages", StepOp.MovePages, ["task", "addrs"], ["pid", "to", "count", "flags", "fault", .. Call]),
+        new("offline-node", StepOp.OfflineNode, ["task", "node"], Call),
+        new("online-node", StepOp.OnlineNode, ["task", "node"], Call),
+        new("inject-ecc", StepOp.InjectEcc, ["task", "node", "pfn"], Call),
     ];
 
     public static readonly (string Name, StepOpInfo Info)[] Choices = All.Select(o => (o.Name, o)).ToArray();

@@ -116,6 +116,8 @@ internal sealed class StepReader(Topology topology, TaskRegistry tasks)
         "count" => step with { MoveCount = value.ReadULong("a page count such as 2 or \"0xffffffffffffffff\"") },
         "fault" => step with { MoveFault = value.ReadChoice([("pages", MovePagesFault.Pages), ("nodes", MovePagesFault.Nodes), ("status", MovePagesFault.Status)], "pages, nodes or status (the array whose pointer faults)") },
         "new-nodes" => step with { NewNodes = ReadNodeMask(value) },
+        "node" => step with { Node = value.ReadInt(expected: "a node number such as 1") },
+        "pfn" => step with { Pfn = value.ReadLong(expected: "a machine frame number such as 1030") },
         "swapped" => step with { ExpectSwapped = value.ReadLong(min: 0) },
         "swapcache" => step with { ExpectSwapCache = value.ReadLong(min: 0) },
         "status" => step with { ExitStatus = value.ReadInt(0, 255, "an exit status from 0 to 255") },

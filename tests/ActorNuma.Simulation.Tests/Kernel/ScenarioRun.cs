@@ -47,7 +47,7 @@ internal static partial class ScenarioRun
         return scenario.Run(seed, atEnd);
     }
 
-    public static RunReport RunText(string hocon, int seed, string? profile = null)
+    public static RunReport RunText(string hocon, int seed, string? profile = null, Action<KernelMachine>? atEnd = null)
     {
         var scenario = ScenarioLoader.Parse(hocon, "inline.conf");
         if (profile is not null)
@@ -55,7 +55,7 @@ internal static partial class ScenarioRun
             scenario = scenario.UnderProfile(profile);
         }
 
-        return scenario.Run(seed);
+        return scenario.Run(seed, atEnd);
     }
 
     // ---- reading the report ---------------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ namespace ActorNuma.Simulation.Tests.Scenarios;
 public sealed class ScenarioErrorTests
 {
     private const string Ops = "mmap, munmap, touch, mbind, set_mempolicy, get_mempolicy, sched_setaffinity, swapout, exit, waitpid, wait, " +
-                               "advance, expect-pages, expect-vmstat, fork, migrate_pages, suspend, resume or move_pages";
+                               "advance, expect-pages, expect-vmstat, fork, migrate_pages, suspend, resume, move_pages, offline-node, online-node or inject-ecc";
 
     [Fact]
     public void A_misspelled_mode_names_the_step_key_and_the_modes()
@@ -34,6 +34,17 @@ public sealed class ScenarioErrorTests
                      "running; the counters are read with the machine at rest), got expect-vmstat", StepError(steps));
         var waited = ScenarioLoader.Parse(Document(steps.Replace("{ op = expect-vmstat", "{ op = wait }\n{ op = expect-vmstat")), "exp.conf");
         Assert.Equal(4, waited.Scenario.Steps.Count);
+    }
+
+    [Fact]
+    public void Hotplug_and_ecc_steps_without_their_node_or_frame_are_refused_on_one_line()
+    {
+        Assert.Equal("exp.conf: scenario.steps[0].node: expected a node number such as 1, got nothing",
+            StepError("{ task = a, op = offline-node }"));
+        Assert.Equal("exp.conf: scenario.steps[0].pfn: expected a machine frame number such as 1030, got nothing",
+            StepError("{ task = a, op = inject-ecc, node = 1 }"));
+        Assert.Equal("exp.conf: scenario.steps[0].node: expected a node number such as 1, got \"one\"",
+            StepError("{ task = a, op = online-node, node = one }"));
     }
 
     [Fact]
