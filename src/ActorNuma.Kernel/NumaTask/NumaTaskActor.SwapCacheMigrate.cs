@@ -88,7 +88,6 @@ public sealed partial class NumaTaskActor
                 if (cursor >= walk.Length || to.Count == 0)
                 {
                     if (retry > 0 && pass < MaxPass) { Pass(pass + 1); return; }
-                    Count(VmEvent.EmuMigrateEvicted, moved.Count);
                     then(nrFailed + retry, moved);
                     return;
                 }
@@ -134,6 +133,7 @@ public sealed partial class NumaTaskActor
         {
             LeaveForMoved(run, moved, pfn);
             run.Evicted++;
+            Count(VmEvent.EmuMigrateEvicted);   // copied; a page freed under us moves without a copy
             then();
         }), Self, [new MigrateItem(pfn, newpage)], _state.Cpu));
 
