@@ -182,8 +182,9 @@ public sealed partial class NumaTaskActor
         var vma = _state.OwnVmas.FindVma(check.Start);
         if (!Profile.DirectMigration && Profile.DirectViaSwapCache)
         {
-            // 2.6.16 do_mbind: "nr_failed = migrate_pages_to(&pagelist, vma, -1); if (!err && nr_failed && (flags &
-            // MPOL_MF_STRICT)) err = -EIO;" — -ENOMEM is nonzero too.
+            // 2.6.16 do_mbind: "if (!list_empty(&pagelist)) nr_failed = migrate_pages_to(&pagelist, vma, -1);
+            // if (!err && nr_failed && (flags & MPOL_MF_STRICT)) err = -EIO;" — -ENOMEM is nonzero too.
+            if (run.Pagelist.Count == 0) { then(false); return; }
             MigratePagesTo(run, vma, -1, rc => then(rc != 0));
             return;
         }
