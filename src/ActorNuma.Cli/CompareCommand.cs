@@ -18,7 +18,7 @@ public static class CompareCommand
         var scenario = new Argument<string>("scenario") { Description = "Scenario file (HOCON)" };
         var profiles = new Option<string[]>("--profiles")
         {
-            Description = "Comma-separated kernel profiles (2.6.14-v2 is v2, the seed)",
+            Description = "Comma-separated kernel profiles (2.6.14-v2 is v2, the seed; 2.6.16-swap is 2.6.16 with direct-via-swap-cache = off)",
             CustomParser = ParseProfiles,
         };
         var seed = new Option<int?>("--seed") { Description = "Seed of the deterministic scheduler", CustomParser = RunCommand.ParseSeed };
@@ -109,6 +109,7 @@ public static class CompareCommand
     /// <summary>The metrics, one row per measure and one column per profile.</summary>
     private static readonly (string Label, Func<ComparisonRow, string> Value)[] Measures =
     [
+        ("   form", r => r.Form),
         ("A  virtual time (ms)", r => r.VirtualTime.TotalMilliseconds.ToString("0.000", CultureInfo.InvariantCulture)),
         ("A  swap writes (pswpout)", r => Num(r.Pswpout)),
         ("A  swap reads (pswpin)", r => Num(r.Pswpin)),
@@ -130,7 +131,7 @@ public static class CompareCommand
     private static void Print(IReadOnlyList<ComparisonRow> rows)
     {
         var width = Measures.Max(m => m.Label.Length) + 2;
-        var columns = rows.Select(r => Math.Max(12, r.Profile.Length + 2)).ToArray();
+        var columns = rows.Select(r => Math.Max(Math.Max(12, r.Profile.Length + 2), r.Form.Length + 2)).ToArray();
         Console.WriteLine("measure".PadRight(width) + string.Concat(rows.Select((r, k) => r.Profile.PadLeft(columns[k]))));
         foreach (var (label, value) in Measures)
         {

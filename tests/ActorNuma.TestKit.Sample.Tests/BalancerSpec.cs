@@ -32,7 +32,8 @@ public sealed class BalancerSpec : KernelTestKit
     /// <paramref name="homeCpu"/>'s).</summary>
     private async Task<Run> PlayWorkload(bool finishStartedMigrations, int homeCpu = 2, KernelSchedule? schedule = null)
     {
-        var machine = Boot(m => m.Profile(KernelProfile.Linux2616).Kswapd().FaultBatch(1).Swap(slots: 128)
+        // 2.6.16's swap form (direct-via-swap-cache = off): the race below is told in terms of pages evicted through swap.
+        var machine = Boot(m => m.Profile(KernelProfile.Linux2616 with { DirectViaSwapCache = false }).Kswapd().FaultBatch(1).Swap(slots: 128)
             .Task("app", cpu: 0).Task("hog", cpu: 1).Task("numad", cpu: 3, sysNice: true), schedule);
         var (app, hog, numad) = (machine.Task("app"), machine.Task("hog"), machine.Task("numad"));
         var events = CreateTestProbe();

@@ -39,8 +39,8 @@ public sealed class MoverSpec(ITestOutputHelper output) : KernelTestKit(output)
         await Kernel.Touch(app, range);
         await Kernel.Mbind(app, range, MpolMode.Default);
 
-        var swapouts = CreateTestProbe();
-        Sys.EventStream.Subscribe(swapouts.Ref, typeof(PageSwappedOut));
+        var migrations = CreateTestProbe();
+        Sys.EventStream.Subscribe(migrations.Ref, typeof(PagesMigrated));
         var mover = machine.ActorOf(Props.Create(() => new Mover(numad.Ref)), "mover");
 
         var touch = Kernel.Touch(app, range);          // races the move under the seed's schedule
@@ -50,7 +50,7 @@ public sealed class MoverSpec(ITestOutputHelper output) : KernelTestKit(output)
 
         Assert.Equal(Errno.None, result.Errno);
         Assert.Equal(seed, machine.Schedule.Seed);
-        swapouts.ExpectMsg<PageSwappedOut>(e => e.Node == 0);
+        migrations.ExpectMsg<PagesMigrated>(e => e.Reason == "migrate_pages" && e.Task == app.Pid);
         machine.AssertPages(app, range, node1: 16);
         machine.AssertCheckersClean();
     }

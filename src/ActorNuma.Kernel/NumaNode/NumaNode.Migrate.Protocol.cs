@@ -26,6 +26,9 @@ public static partial class NumaNode
         Retry,
         /// <summary>Another error: the page went back to the LRU (<c>move_to_lru</c>).</summary>
         Failed,
+        /// <summary>2.6.16: <c>migrate_page_remove_references</c> succeeded; the page is locked, unmapped, held by the swap
+        /// cache and the isolation only, and waits for its target (<see cref="MigrateSwapCacheCopy"/>).</summary>
+        Ready,
     }
 
     /// <summary>Per page (request order): its verdict and <c>*result</c> (the new page's node, or a negative errno).</summary>
@@ -38,12 +41,28 @@ public static partial class NumaNode
     /// <summary><c>move_to_new_page()</c> at the new page's node: the contents and flags copied
     /// (<c>migrate_page_copy</c>), the swap-cache slot taken over (<c>migrate_page_move_mapping</c>), then
     /// <c>remove_migration_ptes(old, new)</c> and <c>move_to_lru(newpage)</c> on <see cref="Cpu"/>.</summary>
+    /// <param name="FromSwap">2.6.16 <c>migrate_page()</c>: the mappers hold swap entries, which <c>remove_from_swap</c>
+    /// rewrites, and the new page then leaves the swap cache (<c>delete_from_swap_cache</c>), freeing the slot.</param>
     internal sealed record InstallMigratedPage(long Token, IActorRef OldNode, int OldPfn, int NewPfn, uint Contents,
-        PageFlags Flags, int SwapSlot, MigratedMapper[] Mappers, int Cpu) : IMigrateMessage;
+        PageFlags Flags, int SwapSlot, MigratedMapper[] Mappers, int Cpu, bool FromSwap = false) : IMigrateMessage;
 
     internal sealed record MigratedPageInstalled(long Token, int OldPfn) : IMigrateMessage;
 
     /// <summary><c>move_to_lru(newpage)</c> of target pages no migration used: into <see cref="Cpu"/>'s pagevec with
-    /// their only reference, so the drain frees them.</summary>
+    /// their only reference, so the drain frees them. <see cref="Cpu"/> -1: 2.6.16 <c>migrate_pages_to()</c>'s
+    /// <c>__free_page</c> of leftover targets, straight back to the free list.</summary>
     internal sealed record ReleaseMigrationTargets(int[] Pfns, int Cpu) : IMigrateMessage;
+
+    /// <summary>One pass of 2.6.16 <c>migrate_pages()</c> (mm/vmscan.c) over this node's pages, up to the choice of the
+    /// target: page_count, the page lock (trylock before pass 3), writeback (waited for from pass 1),
+    /// <c>add_to_swap</c> and <c>migrate_page_remove_references</c>. The answer is a <see cref="MigratePassResult"/> with
+    /// <see cref="MigrateVerdict.Ready"/> for the pages that wait for their targets.</summary>
+    internal sealed record MigrateSwapCachePass(long Token, IActorRef ReplyTo, int Pass, int[] Pfns, int Cpu)
+        : IMigrateMessage, IKernelRequest;
+
+    /// <summary>The rest of 2.6.16 <c>migrate_page()</c> for pages that are <see cref="MigrateVerdict.Ready"/>, each with
+    /// the target <c>lru_to_page(to)</c> gave it: the copy, <c>remove_from_swap</c>, the unlock. Answered with a
+    /// <see cref="MigratePassResult"/> of <see cref="MigrateVerdict.Moved"/> pages.</summary>
+    internal sealed record MigrateSwapCacheCopy(long Token, IActorRef ReplyTo, MigrateItem[] Items, int Cpu)
+        : IMigrateMessage, IKernelRequest;
 }

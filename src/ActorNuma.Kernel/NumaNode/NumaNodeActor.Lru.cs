@@ -49,6 +49,7 @@ public sealed partial class NumaNodeActor
     /// reference (the leak), the fix with <c>put_page</c>, 2.6.16 through the caller's pagevec (<c>move_to_lru</c>).</summary>
     private void HandlePutback(PutbackLruPages m)
     {
+        ForgetSwapPtes(m.Pfns);
         var putBack = 0;
         if (m.PagevecCpu >= 0)
         {

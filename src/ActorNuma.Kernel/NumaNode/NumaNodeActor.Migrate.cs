@@ -20,9 +20,7 @@ public sealed partial class NumaNodeActor
         public MigrateVerdict[] Verdicts { get; } = new MigrateVerdict[request.Items.Length];
         public int[] Results { get; } = new int[request.Items.Length];
         public Dictionary<int, int> PositionOf { get; } = new();
-        /// <summary>Per page: mapper answers still awaited, whether one was not mapped, and the mappings that now hold
-        /// a migration entry (they must be rewritten whatever happens).</summary>
-        public (int Waiting, bool NotMapped)[] Unmaps { get; } = new (int, bool)[request.Items.Length];
+        /// <summary>Per page: the mappings that now hold a migration entry (they must be rewritten whatever happens).</summary>
         public List<MigratedMapper>?[] Entries { get; } = new List<MigratedMapper>?[request.Items.Length];
         public int Pending;
     }
@@ -38,6 +36,8 @@ public sealed partial class NumaNodeActor
             case MigratePass m: HandleMigratePass(m); break;
             case InstallMigratedPage m: HandleInstallMigratedPage(m); break;
             case ReleaseMigrationTargets m: ReleaseTargets(m.Pfns, m.Cpu); break;
+            case MigrateSwapCachePass m: HandleMigrateSwapCachePass(m); break;
+            case MigrateSwapCacheCopy m: HandleMigrateSwapCacheCopy(m); break;
             case NumaTask.MigrationUnmapResult m: _migrateReplies[m.Token](m); break;
             case NumaTask.MigrationPtesRemoved m: _migrateReplies[m.Token](m); break;
             case MigratedPageInstalled m: _migrateReplies[m.Token](m); break;
@@ -114,48 +114,61 @@ public sealed partial class NumaNodeActor
     {
         var idx = Idx(run.Request.Items[pos].OldPfn);
         if (_m.Mapcount(idx) == 0) { MoveToNewPage(token, run, pos); return; }
+        var migrationEntries = !_m.Test(idx, PageFlags.SwapCache);
+        TryToUnmapMigration(idx,
+            mapper =>
+            {
+                if (migrationEntries)
+                {
+                    (run.Entries[pos] ??= new()).Add(mapper);
+                }
+            },
+            notMapped =>
+            {
+                if (notMapped || _m.Mapcount(idx) > 0) { RestoreAndUnlock(token, run, pos); return; }
+                MoveToNewPage(token, run, pos);
+            });
+    }
+
+    /// <summary><c>try_to_unmap(page, 1)</c> at every task that maps the page: each unmapped PTE drops its mapping and
+    /// reference and passes on its dirty bit, and is named to <paramref name="unmapped"/>; once every task answered,
+    /// <paramref name="then"/> learns whether one of them no longer mapped the page.</summary>
+    /// <remarks>Kernel: 2.6.16 and 2.6.18 mm/rmap.c try_to_unmap(page, 1) → try_to_unmap_one().</remarks>
+    private void TryToUnmapMigration(int idx, Action<MigratedMapper> unmapped, Action<bool> then)
+    {
         var slot = _m.Test(idx, PageFlags.SwapCache) ? _m.SwapEntry(idx) : 0;
         var vpn = _m.RmapVpn(idx);
         var tasks = _m.Mappers(idx).ToArray();
-        run.Unmaps[pos] = (tasks.Length, false);
         var replyToken = _replies.NextToken();
         var waiting = tasks.Length;
+        var notMapped = false;
         _migrateReplies[replyToken] = reply =>
         {
             var r = (NumaTask.MigrationUnmapResult)reply;
-            OnMigrationUnmapped(run, pos, idx, vpn, slot, r);
+            for (var k = 0; k < r.Pfns.Length; k++)
+            {
+                if (r.Outcomes[k] != NumaTask.UnmapOutcome.Unmapped) { notMapped = true; continue; }
+                _m.RemoveRmap(idx, r.Task);
+                if (r.Dirty[k])
+                {
+                    _m.Set(idx, PageFlags.Dirty);   // set_page_dirty from the PTE's dirty bit
+                }
+
+                PutPage(idx);
+                unmapped(new MigratedMapper(r.Task, vpn, r.Write[k]));
+            }
             if (--waiting > 0)
             {
                 return;
             }
 
             _migrateReplies.Remove(replyToken);
-            if (run.Unmaps[pos].NotMapped || _m.Mapcount(idx) > 0) { RestoreAndUnlock(token, run, pos); return; }
-            MoveToNewPage(token, run, pos);
+            then(notMapped);
         };
         foreach (var task in tasks)
         {
             var target = Directory.Task(task) ?? throw new InvalidOperationException($"rmap of node {_node} names task {task}, which is gone");
             target.Tell(new NumaTask.TryToUnmapMigration(replyToken, Self, [new NumaTask.MigrationUnmapItem(Pfn(idx), vpn, slot)]));
-        }
-    }
-
-    private void OnMigrationUnmapped(DirectMigration run, int pos, int idx, uint vpn, int slot, NumaTask.MigrationUnmapResult r)
-    {
-        for (var k = 0; k < r.Pfns.Length; k++)
-        {
-            if (r.Outcomes[k] != NumaTask.UnmapOutcome.Unmapped) { run.Unmaps[pos].NotMapped = true; continue; }
-            _m.RemoveRmap(idx, r.Task);
-            if (r.Dirty[k])
-            {
-                _m.Set(idx, PageFlags.Dirty);   // set_page_dirty from the PTE's dirty bit
-            }
-
-            PutPage(idx);
-            if (slot == 0)
-            {
-                (run.Entries[pos] ??= new()).Add(new MigratedMapper(r.Task, vpn, r.Write[k]));
-            }
         }
     }
 
@@ -168,8 +181,22 @@ public sealed partial class NumaNodeActor
         var idx = Idx(oldPfn);
         var inCache = _m.Test(idx, PageFlags.SwapCache);
         if (_m.Count(idx) != (inCache ? 2 : 1)) { RestoreAndUnlock(token, run, pos); return; }
+        var installToken = _replies.NextToken();
+        _migrateReplies[installToken] = _ =>
+        {
+            _migrateReplies.Remove(installToken);
+            MigrateUnlock(token, run, pos, Topology.PfnToNid(newPfn));
+        };
+        CopyToNewPage(idx, newPfn, installToken, run.Entries[pos]?.ToArray() ?? [], run.Request.Cpu, fromSwap: false);
+    }
+
+    /// <summary>The old page's side of <c>migrate_page_copy</c> (and of the radix-tree move before it): the page leaves
+    /// the swap cache, whose reference moves to the new page, and loses PG_active and PG_dirty; then the copy goes to
+    /// the new page's node, after the copy latency when one is configured.</summary>
+    private void CopyToNewPage(int idx, int newPfn, long installToken, MigratedMapper[] mappers, int cpu, bool fromSwap)
+    {
         var slot = 0;
-        if (inCache)
+        if (_m.Test(idx, PageFlags.SwapCache))
         {
             slot = _m.SwapEntry(idx);
             _m.DeleteFromSwapCache(idx);
@@ -177,14 +204,8 @@ public sealed partial class NumaNodeActor
         }
         var flags = _m.Flags(idx) & (PageFlags.Referenced | PageFlags.Uptodate | PageFlags.Active | PageFlags.Dirty);
         _m.Clear(idx, PageFlags.Active | PageFlags.Dirty);
-        var installToken = _replies.NextToken();
-        _migrateReplies[installToken] = _ =>
-        {
-            _migrateReplies.Remove(installToken);
-            MigrateUnlock(token, run, pos, Topology.PfnToNid(newPfn));
-        };
-        var install = new InstallMigratedPage(installToken, Self, oldPfn, newPfn, _m.Contents(idx), flags, slot,
-            run.Entries[pos]?.ToArray() ?? [], run.Request.Cpu);
+        var install = new InstallMigratedPage(installToken, Self, Pfn(idx), newPfn, _m.Contents(idx), flags, slot, mappers, cpu,
+            fromSwap);
         var latency = _machine.Settings.MigrateCopyLatency;
         if (latency > TimeSpan.Zero)
         {
@@ -229,13 +250,16 @@ public sealed partial class NumaNodeActor
     /// <summary><c>remove_migration_ptes(old, new)</c> for the frame <paramref name="newIdx"/> of this node: each task
     /// rewrites the entries it still holds, and each rewritten one becomes a mapping (<c>get_page</c>,
     /// <c>page_add_anon_rmap</c>).</summary>
-    private void RemoveMigrationPtes(int oldPfn, int newIdx, List<MigratedMapper>? entries, Action then)
+    /// <remarks>With <paramref name="slot"/> != 0 it is 2.6.16 <c>remove_from_swap()</c>: the entries are the swap
+    /// entry of that slot, each rewritten one drops its swap_map reference (<c>unuse_pte</c>'s <c>swap_free</c>).</remarks>
+    private void RemoveMigrationPtes(int oldPfn, int newIdx, List<MigratedMapper>? entries, Action then, int slot = 0)
     {
         if (entries is null || entries.Count == 0) { then(); return; }
         var byTask = entries.GroupBy(e => e.Task).ToList();
         var replyToken = _replies.NextToken();
         var waiting = byTask.Count;
         var sent = byTask.ToDictionary(g => g.Key, g => g.ToArray());
+        var swapFrees = 0;
         _migrateReplies[replyToken] = reply =>
         {
             var r = (NumaTask.MigrationPtesRemoved)reply;
@@ -249,6 +273,7 @@ public sealed partial class NumaNodeActor
 
                 _m.AddRmap(newIdx, r.Task, items[k].Vpn);
                 _m.GetPage(newIdx);
+                swapFrees++;
             }
             if (--waiting > 0)
             {
@@ -256,13 +281,18 @@ public sealed partial class NumaNodeActor
             }
 
             _migrateReplies.Remove(replyToken);
+            if (slot != 0 && swapFrees > 0)
+            {
+                Directory.Swap.Tell(new SwapDevice.SwapFree(Enumerable.Repeat(slot, swapFrees).ToArray(), FreeCache: false));
+            }
+
             then();
         };
         foreach (var (task, items) in sent)
         {
             var target = Directory.Task(task);
             var request = new NumaTask.RemoveMigrationPtes(replyToken, Self,
-                items.Select(e => new NumaTask.RemoveMigrationItem(e.Vpn, oldPfn, Pfn(newIdx), e.Write)).ToArray());
+                items.Select(e => new NumaTask.RemoveMigrationItem(e.Vpn, oldPfn, Pfn(newIdx), slot == 0 && e.Write, slot)).ToArray());
             if (target is null)
             {
                 Self.Tell(new NumaTask.MigrationPtesRemoved(replyToken, task, new bool[items.Length]));
@@ -331,6 +361,16 @@ public sealed partial class NumaNodeActor
     /// allocation's is put, so the pagevec holds the only one and its drain frees the page.</summary>
     private void ReleaseTargets(int[] pfns, int cpu)
     {
+        if (cpu < 0)
+        {
+            foreach (var pfn in pfns)
+            {
+                PutPage(Idx(pfn));   // 2.6.16 migrate_pages_to(): __free_page(page)
+            }
+
+            return;
+        }
+
         foreach (var pfn in pfns)
         {
             _m.SetPlace(Idx(pfn), FramePlace.Pagevec, cpu);
@@ -357,6 +397,11 @@ public sealed partial class NumaNodeActor
         var idx = Idx(m.NewPfn);
         _m.SetContents(idx, m.Contents);
         _m.Set(idx, m.Flags);
+        if (m.FromSwap)
+        {
+            _m.Set(idx, PageFlags.Locked);   // 2.6.16 migrate_pages(): lock_page(newpage) until unlock_both
+        }
+
         if (m.SwapSlot != 0)
         {
             _m.AddToSwapCache(idx, m.SwapSlot, forWrite: false);
@@ -365,6 +410,11 @@ public sealed partial class NumaNodeActor
         Trace.Emit("mm_migrate_page_copy", $"node={_node} old_pfn={m.OldPfn} new_pfn={m.NewPfn} mappers={m.Mappers.Length} slot={m.SwapSlot}");
         RemoveMigrationPtes(m.OldPfn, idx, [.. m.Mappers], () =>
         {
+            if (m.FromSwap)
+            {
+                LeaveSwapCacheAfterMigration(idx, m.SwapSlot);
+            }
+
             var active = _m.TestAndClear(idx, PageFlags.Active);
             _m.SetPlace(idx, FramePlace.Pagevec, m.Cpu);
             var cpuNode = Topology.CpuToNode(m.Cpu);
@@ -387,6 +437,6 @@ public sealed partial class NumaNodeActor
             {
                 m.OldNode.Tell(done);
             }
-        });
+        }, m.FromSwap ? m.SwapSlot : 0);
     }
 }

@@ -267,6 +267,7 @@ public sealed partial class NumaNodeActor
     /// are in the swap cache now and go on to try_to_unmap.</summary>
     private void HandleAddedToSwap(SwapDevice.AddedToSwap m)
     {
+        if (_replies.State(m) is SwapCacheMigration migration) { SwapCacheSlots(migration, m); return; }
         var batch = _replies.State<PageoutBatch>(m);
         for (var k = 0; k < m.Pfns.Length; k++)
         {

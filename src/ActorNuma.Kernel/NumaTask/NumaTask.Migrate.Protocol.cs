@@ -43,8 +43,9 @@ public static partial class NumaTask
         : NumaNode.IMigrateMessage;
 
     /// <summary>A migration entry for <see cref="OldPfn"/> at <see cref="Vpn"/> becomes a PTE of <see cref="NewPfn"/>
-    /// (the old one again when the move failed).</summary>
-    internal readonly record struct RemoveMigrationItem(uint Vpn, int OldPfn, int NewPfn, bool Write);
+    /// (the old one again when the move failed). With <see cref="Slot"/> != 0 it is 2.6.16 <c>remove_from_swap</c>: the
+    /// swap entry of that slot becomes the PTE (<c>unuse_pte</c>).</summary>
+    internal readonly record struct RemoveMigrationItem(uint Vpn, int OldPfn, int NewPfn, bool Write, int Slot = 0);
 
     /// <summary><c>remove_migration_ptes(old, new)</c> for this task's mappings; faults waiting on them retry.</summary>
     internal sealed record RemoveMigrationPtes(long Token, IActorRef Node, RemoveMigrationItem[] Items) : IMigrationPteRequest;

@@ -43,7 +43,7 @@ public sealed partial class NumaTaskActor
             if (run.Pagelist.Count == 0) { Done(0); return; }
             run.Passes = pass + 1;
             Count(VmEvent.EmuMigratePasses);
-            AllocateTargets(run.Pagelist, targetOf, targets =>
+            AllocateTargets(run.Pagelist, targetOf, _state.Cpu, targets =>
             {
                 if (targets is null) { Done(-(long)Errno.ENOMEM); return; }
                 var retry = 0;
@@ -105,8 +105,9 @@ public sealed partial class NumaTaskActor
     /// <summary><c>get_new_page</c> for every page of the list: one GFP_HIGHUSER allocation each through
     /// <c>__alloc_pages</c> with its slow path, grouped by plan. The kernel allocates page by page inside the pass and
     /// aborts the pass at the first failure with -ENOMEM; here a pass's targets come together, and if any fails the
-    /// ones obtained are released and the whole call ends with -ENOMEM.</summary>
-    private void AllocateTargets(List<int> pagelist, Func<int, AllocPlan> targetOf, Action<Dictionary<int, int>?> then)
+    /// ones obtained are released (through <paramref name="releaseCpu"/>'s pagevec, or freed at once for -1) and the
+    /// whole call ends with -ENOMEM.</summary>
+    private void AllocateTargets(List<int> pagelist, Func<int, AllocPlan> targetOf, int releaseCpu, Action<Dictionary<int, int>?> then)
     {
         var targets = new Dictionary<int, int>(pagelist.Count);
         var groups = new List<(AllocPlan Plan, List<int> Pfns)>();
@@ -129,7 +130,7 @@ public sealed partial class NumaTaskActor
             if (!failed) { then(targets); return; }
             foreach (var byNode in targets.Values.GroupBy(Topology.PfnToNid))
             {
-                Directory.Node(byNode.Key).Tell(new ReleaseMigrationTargets(byNode.ToArray(), _state.Cpu));
+                Directory.Node(byNode.Key).Tell(new ReleaseMigrationTargets(byNode.ToArray(), releaseCpu));
             }
 
             then(null);
@@ -173,12 +174,21 @@ public sealed partial class NumaTaskActor
         return vpns;
     }
 
-    /// <summary>mbind's migration step in the profile's form: swapout_pages (swap) or migrate_pages with new_vma_page
-    /// (direct); then whether pages were left behind, which with MPOL_MF_STRICT is EIO.</summary>
+    /// <summary>mbind's migration step in the profile's form: swapout_pages (swap), 2.6.16's migrate_pages_to through the
+    /// swap cache, or 2.6.18's migrate_pages with new_vma_page; then whether pages were left behind, which with
+    /// MPOL_MF_STRICT is EIO.</summary>
     private void MbindMigrate(MigrationRun run, MbindCheck check, Action<bool> then)
     {
-        if (!Profile.DirectMigration) { SwapoutPages(run, () => then(run.Pagelist.Count > 0)); return; }
         var vma = _state.OwnVmas.FindVma(check.Start);
+        if (!Profile.DirectMigration && Profile.DirectViaSwapCache)
+        {
+            // 2.6.16 do_mbind: "if (!list_empty(&pagelist)) nr_failed = migrate_pages_to(&pagelist, vma, -1);
+            // if (!err && nr_failed && (flags & MPOL_MF_STRICT)) err = -EIO;" — -ENOMEM is nonzero too.
+            if (run.Pagelist.Count == 0) { then(false); return; }
+            MigratePagesTo(run, vma, -1, rc => then(rc != 0));
+            return;
+        }
+        if (!Profile.DirectMigration) { SwapoutPages(run, () => then(run.Pagelist.Count > 0)); return; }
         var vpns = VpnsOfPresent();
         // 2.6.18 do_mbind: nr_failed = migrate_pages(...); "if (nr_failed && (flags & MPOL_MF_STRICT)) err = -EIO" —
         // a -ENOMEM counts as failed too.
@@ -228,7 +238,14 @@ public sealed partial class NumaTaskActor
                 NextPair();
             });
         }
-        LruAddDrainAll(NextPair);   // migrate_prep()
+        if (Profile.DirectMigration)
+        {
+            LruAddDrainAll(NextPair);   // migrate_prep()
+        }
+        else
+        {
+            NextPair();   // 2.6.16: each migrate_to_node's check_range drains
+        }
     }
 
     /// <summary><c>node_remap(oldbit, old, new)</c> = bitmap_bitremap: the n-th node of <paramref name="from"/> maps to
@@ -246,8 +263,20 @@ public sealed partial class NumaTaskActor
         return to.Nth(ord % to.Weight);
     }
 
-    /// <summary><c>migrate_to_node(mm, source, dest, flags)</c>.</summary>
+    /// <summary><c>migrate_to_node(mm, source, dest, flags)</c>. In 2.6.16 its check_range tests for swap and drains
+    /// first (<see cref="MigrationPrologue"/>), and migrate_to_node ignores what check_range returns: without swap the
+    /// list stays empty and the node pair counts 0 pages not moved, not ENODEV.</summary>
     private void MigrateToNode(MigrationRun run, int source, int dest, MpolFlags flags, Action<long> then)
+    {
+        if (!Profile.DirectMigration)
+        {
+            MigrationPrologue(() => MigrateToNodeWalk(run, source, dest, flags, then), _ => then(0));
+            return;
+        }
+        MigrateToNodeWalk(run, source, dest, flags, then);
+    }
+
+    private void MigrateToNodeWalk(MigrationRun run, int source, int dest, MpolFlags flags, Action<long> then)
     {
         var candidates = new List<int>();
         var vmas = _state.OwnVmas.All;
@@ -262,6 +291,11 @@ public sealed partial class NumaTaskActor
         IsolateCandidates(run, candidates, skipShared, () =>
         {
             if (run.Pagelist.Count == 0) { then(0); return; }
+            if (!Profile.DirectMigration)
+            {
+                MigratePagesTo(run, null, dest, rc => FinishMigration(run, () => then(rc)));
+                return;
+            }
             MigratePagesDirect(run, _ => NodePlan(dest), null, rc => FinishMigration(run, () => then(rc)));
         });
     }

@@ -302,10 +302,9 @@ public sealed partial class NumaTaskActor
     /// <summary><c>putback_lru_pages</c> for what is left on the list, then the migration's trace event.</summary>
     private void FinishMigration(MigrationRun run, Action then)
     {
-        var batches = Batches(run.Pagelist);
-        var cpu = Profile.PutbackThroughPagevec ? _state.Cpu : -1;
-        var done = Join(batches.Count, () =>
+        PutbackPages(run.Pagelist, putBack =>
         {
+            run.PutBack += putBack;
             foreach (var pfn in run.Pagelist)
             {
                 _state.OwnIsolated.Remove(pfn);
@@ -317,11 +316,21 @@ public sealed partial class NumaTaskActor
             Trace.Emit("mm_migrate_pages", $"task={Pid} reason={run.Reason} {s.TraceFields()}");
             then();
         });
+    }
+
+    /// <summary><c>putback_lru_pages(list)</c> at the pages' nodes, in the profile's way (through this CPU's pagevec or
+    /// straight onto the lists, dropping the isolation reference or not); <paramref name="then"/> gets the count.</summary>
+    private void PutbackPages(List<int> pfns, Action<long> then)
+    {
+        var batches = Batches(pfns);
+        var cpu = Profile.PutbackThroughPagevec ? _state.Cpu : -1;
+        var putBack = 0L;
+        var done = Join(batches.Count, () => then(putBack));
         foreach (var (node, batch) in batches)
         {
             Directory.Node(node).Tell(new PutbackLruPages(Expect<PutbackDone>(r =>
             {
-                run.PutBack += r.PutBack;
+                putBack += r.PutBack;
                 done();
             }), Self, batch, Profile.PutbackDropsReference, cpu));
         }
@@ -423,7 +432,7 @@ public sealed partial class NumaTaskActor
     /// new_nodes (check_range over the whole mm with DISCONTIG_OK), then swap_pages and putback.</summary>
     private void HandleDoMigratePages(DoMigratePages m)
     {
-        if (Profile.DirectMigration) { HandleDoMigratePagesDirect(m); return; }
+        if (Profile.DirectMigration || Profile.DirectViaSwapCache) { HandleDoMigratePagesDirect(m); return; }
         var allowed = new NodeMask(~m.From.Without(m.To).Bits);
         var run = new MigrationRun("migrate_pages", Trace.Now);
         void Reply() => m.Caller.Tell(new MigratePagesDone(m.Token, run.Failed, run.Stats(Trace.Now)));

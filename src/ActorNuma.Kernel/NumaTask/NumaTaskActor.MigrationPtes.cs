@@ -2,8 +2,9 @@ using static ActorNuma.Kernel.NumaTask;
 
 namespace ActorNuma.Kernel;
 
-/// <summary>The page-table side of 2.6.18 direct migration: migration entries set by <c>try_to_unmap(page, 1)</c>,
-/// rewritten by <c>remove_migration_ptes()</c>, and the faults that meet one and wait (<c>migration_entry_wait</c>).</summary>
+/// <summary>The page-table side of direct migration: 2.6.18's migration entries set by <c>try_to_unmap(page, 1)</c>,
+/// rewritten by <c>remove_migration_ptes()</c>, and the faults that meet one and wait (<c>migration_entry_wait</c>);
+/// 2.6.16's swap entries set by the same <c>try_to_unmap(page, 1)</c> and rewritten by <c>remove_from_swap()</c>.</summary>
 public sealed partial class NumaTaskActor
 {
     /// <summary>Faults that met a migration entry, by page: each runs again once the entry is rewritten, as
@@ -76,8 +77,13 @@ public sealed partial class NumaTaskActor
         var woken = new List<ulong>();
         for (var k = 0; k < m.Items.Length; k++)
         {
-            var (vpn, oldPfn, newPfn, write) = m.Items[k];
+            var (vpn, oldPfn, newPfn, write, slot) = m.Items[k];
             var pte = _state.OwnPageTable.Get(vpn);
+            if (slot != 0)
+            {
+                installed[k] = UnusePte(vpn, pte, slot, newPfn);
+                continue;
+            }
             if (_state.Exited || !pte.IsMigration || pte.MigrationPfn != oldPfn)
             {
                 continue;
@@ -99,6 +105,21 @@ public sealed partial class NumaTaskActor
             _forkAfterMigration = null;
             DoFork(fork);
         }
+    }
+
+    /// <summary>2.6.16 <c>remove_from_swap()</c> → <c>unuse_vma()</c> → <c>unuse_pte()</c>: a PTE that still holds the swap
+    /// entry maps the new page, old and as <c>vm_page_prot</c> gives it (read-only: a write takes do_wp_page, which
+    /// reuses the page now that it left the swap cache). The node does <c>swap_free</c> for each one rewritten.</summary>
+    /// <remarks>Kernel: 2.6.16 mm/rmap.c remove_from_swap(); mm/swapfile.c unuse_pte().</remarks>
+    private bool UnusePte(uint vpn, Pte pte, int slot, int newPfn)
+    {
+        if (_state.Exited || !pte.IsSwap || pte.SwapSlot != slot)
+        {
+            return false;
+        }
+
+        _state.OwnPageTable.Set(vpn, Pte.Present(newPfn, write: false, young: false));
+        return true;
     }
 
     /// <summary><c>do_swap_page()</c> on a migration entry: <c>migration_entry_wait()</c>, then the fault is retried.</summary>

@@ -102,6 +102,14 @@ public sealed record KernelProfile
     /// <summary><c>move_pages(2)</c> exists (2.6.18, Lameter's "sys_move_pages" of May 2006); before it ENOSYS.</summary>
     public bool MovePagesSyscall { get; init; }
 
+    /// <summary>2.6.16's direct migration through the swap cache (Lameter's "Direct Migration V9", 2.6.16-rc1):
+    /// <c>migrate_pages_to()</c> allocates the targets in chunks (<c>MIGRATE_CHUNK_SIZE</c>), and <c>migrate_pages()</c>
+    /// still gives an anonymous page a swap slot (<c>add_to_swap</c>) but then copies the swap-cache page into its target
+    /// (<c>migrate_page()</c>: <c>migrate_page_remove_references</c>, <c>migrate_page_copy</c>, <c>remove_from_swap</c>)
+    /// with no I/O. Off: the V2 form, every page evicted through swap and faulted back. <see cref="DirectMigration"/>
+    /// (2.6.18) wins over it.</summary>
+    public bool DirectViaSwapCache { get; init; }
+
     /// <summary>2.6.14 final, before any migration patch: mbind accepts only MPOL_MF_STRICT.</summary>
     public static KernelProfile Linux2614 { get; } = new()
     {
@@ -138,8 +146,9 @@ public sealed record KernelProfile
     /// <summary>V2 plus the 18-19 Oct 2005 putback fix (put_page after putback).</summary>
     public static KernelProfile V2Fixed { get; } = V2 with { Name = "v2-fixed", PutbackDropsReference = true };
 
-    /// <summary>2.6.16: swap migration as merged, with Nick Piggin's drain-all, putback through the pagevec, MOVE_ALL,
-    /// shared pages left alone by MOVE, ENODEV without swap, no WARN_ON, try_to_unmap(page, 1).</summary>
+    /// <summary>2.6.16: migration as merged, direct through the swap cache (<see cref="DirectViaSwapCache"/>), with Nick
+    /// Piggin's drain-all, putback through the pagevec, MOVE_ALL, shared pages left alone by MOVE, ENODEV without swap,
+    /// no WARN_ON, try_to_unmap(page, 1).</summary>
     public static KernelProfile Linux2616 { get; } = new()
     {
         Name = "2.6.16",
@@ -158,6 +167,7 @@ public sealed record KernelProfile
         LayeredPolicySyscalls = true,
         MbindDefaultDiscontigOk = true,
         GetNodesRejectsHugeMaxnode = true,
+        DirectViaSwapCache = true,
     };
 
     /// <summary>2.6.18: mm/migrate.c direct migration (migration entries, no swap, <c>migrate_prep()</c> only drains:
@@ -166,6 +176,7 @@ public sealed record KernelProfile
     {
         Name = "2.6.18",
         DirectMigration = true,
+        DirectViaSwapCache = false,
         MovePagesSyscall = true,
         EnodevWithoutSwap = false,
     };

@@ -11,16 +11,29 @@ namespace ActorNuma.Simulation.Run;
 public sealed record ComparisonRow(
     string Profile, TimeSpan VirtualTime, long Pswpout, long Pswpin, int PeakSwapSlots, long PagesLeftBehind, long Faults,
     long MajorFaults, long PlacedPages, long Misplaced, long InterleavePages, long InterleaveOffNode, long NotResident,
-    bool ExpectationsHeld, int Violations);
+    bool ExpectationsHeld, int Violations)
+{
+    /// <summary>How the profile moves a page (<see cref="MigrationComparison.FormOf"/>).</summary>
+    public string Form { get; init; } = "";
+}
 
 public static class MigrationComparison
 {
     /// <summary>The profiles compared when none are named: the seed (V2 on 2.6.14-rc4-mm1), 2.6.16 and 2.6.18.</summary>
     public static readonly string[] DefaultProfiles = ["2.6.14-v2", "2.6.16", "2.6.18"];
 
-    /// <summary>A profile by name; <c>2.6.14-v2</c> names V2, the seed, which was posted against 2.6.14-rc4-mm1.</summary>
+    /// <summary>A profile by name; <c>2.6.14-v2</c> names V2, the seed, which was posted against 2.6.14-rc4-mm1, and
+    /// <c>2.6.16-swap</c> is 2.6.16 with <c>direct-via-swap-cache = off</c> (every page evicted and faulted back).</summary>
     public static KernelProfile? Profile(string name) =>
-        KernelProfile.ByName(string.Equals(name, "2.6.14-v2", StringComparison.OrdinalIgnoreCase) ? "v2" : name);
+        string.Equals(name, "2.6.16-swap", StringComparison.OrdinalIgnoreCase)
+            ? KernelProfile.Linux2616 with { DirectViaSwapCache = false }
+            : KernelProfile.ByName(string.Equals(name, "2.6.14-v2", StringComparison.OrdinalIgnoreCase) ? "v2" : name);
+
+    /// <summary>The migration form of a profile: "swap" (evicted through swap, placed by the fault that brings it back:
+    /// V1, V2, 2.6.16 with <c>direct-via-swap-cache = off</c>), "swap-cache copy" (2.6.16: a swap slot each, the page
+    /// copied to a new page allocated beforehand, no I/O) or "migration entries" (2.6.18: no swap).</summary>
+    public static string FormOf(KernelProfile profile) =>
+        profile.DirectMigration ? "migration entries" : profile.DirectViaSwapCache ? "swap-cache copy" : "swap";
 
     /// <summary>Runs the scenario deterministically under each profile with <paramref name="seed"/>.</summary>
     public static IReadOnlyList<ComparisonRow> Run(LoadedScenario scenario, IReadOnlyList<string> profiles, int seed) =>
@@ -46,7 +59,10 @@ public static class MigrationComparison
         return new ComparisonRow(name, report.VirtualTime, report.Vmstat.GetValueOrDefault("pswpout"),
             report.Vmstat.GetValueOrDefault("pswpin"), peak, leftBehind, report.Vmstat.GetValueOrDefault("pgfault"),
             report.Vmstat.GetValueOrDefault("pgmajfault"), placement.Placed, placement.Misplaced, placement.Interleave,
-            placement.InterleaveOff, placement.NotResident, report.ExpectationsHeld, report.Violations.Count);
+            placement.InterleaveOff, placement.NotResident, report.ExpectationsHeld, report.Violations.Count)
+        {
+            Form = FormOf(profile),
+        };
     }
 
     private readonly record struct Placement(long Placed, long Misplaced, long Interleave, long InterleaveOff, long NotResident);

@@ -165,6 +165,7 @@ public static class KernelProfileConfig
         ("migration-unmap-ignores-young", (p, v) => p with { MigrationUnmapIgnoresYoung = v }),
         ("migrate-pages-syscall", (p, v) => p with { MigratePagesSyscall = v }),
         ("direct-migration", (p, v) => p with { DirectMigration = v }),
+        ("direct-via-swap-cache", (p, v) => p with { DirectViaSwapCache = v }),
         ("move-pages-syscall", (p, v) => p with { MovePagesSyscall = v }),
     ];
 

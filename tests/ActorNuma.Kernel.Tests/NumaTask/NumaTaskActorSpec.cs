@@ -286,6 +286,58 @@ public sealed class NumaTaskActorSpec : KernelSpec
         Assert.Equal(SyscallResult.Fail(Errno.ESRCH), task.Result());
     }
 
+    // ---- 2.6.16 migrate_pages_to / migrate_pages ------------------------------------------------------------------------
+
+    [Fact]
+    public void Under_2_6_16_a_page_busy_in_every_pass_is_tried_in_passes_0_to_10_then_its_target_is_freed_and_it_is_put_back()
+    {
+        var task = new TaskUnderTest(NewRig(SmallMachine.Settings(KernelProfile.Linux2616)));
+        task.Map(10);
+
+        task.Call(new Mbind(Addr, MmConstants.PageSize, (int)MpolMode.Bind, NodeMask.Of(1), MaxNode: 3, NodemaskFault: false,
+            (int)MpolFlags.Move));
+
+        // check_range: swap is there, and lru_add_drain_all() waits for every CPU's drain at every node.
+        var info = task.Rig.SwapProbe.ExpectMsg<SwapDevice.GetSwapInfo>();
+        task.Rig.Send(task.Actor, new SwapDevice.SwapInfo(info.Token, 16, 16));
+        for (var cpu = 0; cpu < SmallMachine.Nodes * SmallMachine.CpusPerNode; cpu++)
+        {
+            var drain = task.Rig.NodeProbes[cpu / SmallMachine.CpusPerNode].ExpectMsg<Node.LruAddDrain>();
+            Assert.Equal(cpu, drain.Cpu);
+            task.Rig.Send(task.Actor, new Node.LruAddDrained(drain.Token, 0));
+            task.Rig.Send(task.Actor, new Node.LruAddDrained(drain.Token, 1));
+        }
+        var isolate = task.Rig.NodeProbes[0].ExpectMsg<Node.IsolateLruPages>();
+        Assert.Equal([10], isolate.Pfns);
+        task.Rig.Send(task.Actor, new Node.IsolateLruPagesResult(isolate.Token, 0, [10], [Node.IsolateOutcome.Isolated]));
+        // migrate_pages_to: one new page under the VMA's new policy, BIND {1}.
+        var alloc = task.Rig.NodeProbes[1].ExpectMsg<Node.AllocPages>();
+        Assert.Equal(Node.AllocPurpose.MigrateTarget, alloc.Purpose);
+        task.Rig.Send(task.Actor, new Node.PagesAllocated(alloc.Token, [new Node.AllocatedPage(alloc.Items[0].Vpn, 70, 0)]));
+        // migrate_pages: "if (retry && pass++ < 10) goto redo" — passes 0 to 10, the page -EAGAIN in each; no copy, and
+        // no fallback to swap_page() for an anonymous page (swapper_space has a migratepage method).
+        for (var pass = 0; pass <= 10; pass++)
+        {
+            var request = task.Rig.NodeProbes[0].ExpectMsg<Node.MigrateSwapCachePass>();
+            Assert.Equal(pass, request.Pass);
+            Assert.Equal([10], request.Pfns);
+            task.Rig.Send(task.Actor, new Node.MigratePassResult(request.Token, 0, [10], [Node.MigrateVerdict.Retry], [-(int)Errno.EAGAIN]));
+        }
+        // The unused new page is freed at once (__free_page), the page put back through CPU 0's pagevec.
+        var release = task.Rig.NodeProbes[1].ExpectMsg<Node.ReleaseMigrationTargets>();
+        Assert.Equal([70], release.Pfns);
+        Assert.Equal(-1, release.Cpu);
+        var putback = task.Rig.NodeProbes[0].ExpectMsg<Node.PutbackLruPages>();
+        Assert.Equal([10], putback.Pfns);
+        Assert.Equal((0, true), (putback.PagevecCpu, putback.DropReference));
+        Assert.False(task.Rig.NodeProbes[0].HasMessages);
+        task.Rig.Send(task.Actor, new Node.PutbackDone(putback.Token, 0, 1));
+
+        var result = task.Result();
+        Assert.Equal((0L, Errno.None), (result.Ret, result.Errno));   // no MPOL_MF_STRICT: the page left behind is no error
+        Assert.Equal((11, 0L, 1L, 1L), (result.Migration!.Passes, result.Migration.Evicted, result.Migration.Failed, result.Migration.PutBack));
+    }
+
     // ---- with the whole machine ------------------------------------------------------------------------------------------
 
     [Theory]

@@ -19,23 +19,34 @@ public sealed class CompareCliSpec : IDisposable
     [Fact]
     public void Swap_migration_costs_swap_io_slots_and_faults_and_v2s_readahead_breaks_interleave_where_2_6_18_copies()
     {
-        var rows = MigrationComparison.Run(ScenarioRun.Load("compare-migration-forms.conf"), MigrationComparison.DefaultProfiles, seed: 1);
-        var (v2, k16, k18) = (rows[0], rows[1], rows[2]);
+        var rows = MigrationComparison.Run(ScenarioRun.Load("compare-migration-forms.conf"),
+            ["2.6.14-v2", "2.6.16-swap", "2.6.16", "2.6.18"], seed: 1);
+        var (v2, swap16, k16, k18) = (rows[0], rows[1], rows[2], rows[3]);
 
-        // A: 64 writes and 64 reads at 100 us each against 64 copies at 2 us.
+        Assert.Equal(["swap", "swap", "swap-cache copy", "migration entries"], rows.Select(r => r.Form));
+        // A: 64 writes and 64 reads at 100 us each against 64 copies at 2 us; 2.6.16 copies through the swap cache with
+        // no I/O and no fault.
         Assert.Equal(TimeSpan.FromMilliseconds(12.8), v2.VirtualTime);
+        Assert.Equal(TimeSpan.FromMicroseconds(128), k16.VirtualTime);
         Assert.Equal(TimeSpan.FromMicroseconds(128), k18.VirtualTime);
-        Assert.Equal((64, 64), (k16.Pswpout, k16.Pswpin));
+        Assert.Equal((64, 64), (swap16.Pswpout, swap16.Pswpin));
+        Assert.Equal((0, 0), (k16.Pswpout, k16.Pswpin));
         Assert.Equal((0, 0), (k18.Pswpout, k18.Pswpin));
         Assert.Equal(128, v2.Faults);
+        Assert.Equal((64, 0), (k16.Faults, k16.MajorFaults));
         Assert.Equal(64, k18.Faults);
-        // B: every page needed a slot at once.
+        // B: the swap form needs a slot for every page at once; 2.6.16 one at a time (add_to_swap, then the copy and
+        // remove_from_swap free it before the next page); 2.6.18 none.
         Assert.Equal(64, v2.PeakSwapSlots);
+        Assert.Equal(1, k16.PeakSwapSlots);
         Assert.Equal(0, k18.PeakSwapSlots);
         // C: V2's head-ordered list gives the highest addresses the first slots; readahead at a fault places the
-        // cluster at ascending addresses, so pages land off their interleave node. 2.6.16 (tail order) and 2.6.18 do not.
+        // cluster at ascending addresses, so pages land off their interleave node; 2.6.16's swap form (tail order) does
+        // not. 2.6.16 as merged allocates the n-th new page at vm_start + n pages but pairs the list's first page with
+        // the last new page (newpage = lru_to_page(to)), so with 64 pages every one sits on the other node.
         Assert.Equal(60, v2.InterleaveOffNode);
-        Assert.Equal(0, k16.InterleaveOffNode);
+        Assert.Equal(0, swap16.InterleaveOffNode);
+        Assert.Equal(64, k16.InterleaveOffNode);
         Assert.Equal(0, k18.InterleaveOffNode);
         Assert.All(rows, r => Assert.Equal(0, r.Violations));
     }
@@ -48,7 +59,8 @@ public sealed class CompareCliSpec : IDisposable
         Assert.Equal("", error);
         Assert.Equal(ExitCodes.Ok, code);
         Assert.Contains("measure", output);
-        Assert.Matches(@"B  swap slots at peak\s+64\s+0", output);
+        Assert.Matches(@"form\s+swap-cache copy\s+migration entries", output);
+        Assert.Matches(@"B  swap slots at peak\s+1\s+0", output);
         var png = File.ReadAllBytes(Path.Combine(_dir, "compare.png"));
         Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
     }

@@ -75,9 +75,26 @@ public sealed class LtpMigrationTests
     }
 
     [Fact]
-    public void Migrate_pages_without_swap_fails_with_enodev_and_not_with_a_negative_count()
+    public void Mbind03_under_2_6_16_as_merged_finds_the_page_on_the_target_node_right_after_mbind()
     {
-        var report = ScenarioRun.RunFile("migrate-without-swap.conf", seed: 1);
+        var report = ScenarioRun.RunFile("ltp-mbind03.conf", seed: 1, profile: "2.6.16");
+
+        Assert.Empty(report.Violations);
+        for (var c = 0; c < 6; c++)
+        {
+            var first = c * 7;
+            report.AssertReturned(first + 3, 0);
+            report.AssertPages(first + 4, [0, 1], swapped: 0);
+            Assert.Equal(1, report.Syscall(first + 5).Node);
+        }
+        Assert.Equal(0, report.Vmstat["pswpout"]);
+        Assert.Equal(0, report.Vmstat["pgmajfault"]);
+    }
+
+    [Fact]
+    public void Migrate_pages_without_swap_fails_with_enodev_and_not_with_a_negative_count_in_the_swap_form()
+    {
+        var report = ScenarioRun.RunFile("migrate-without-swap.conf", seed: 1, profile: "2.6.16-swap");
 
         var step = report.Step(9);
         Assert.Equal("migrate_pages", step.Op);

@@ -34,7 +34,7 @@ public sealed class MigrationListOrderTests
     [Fact]
     public void In_2_6_16_the_list_keeps_address_order_so_the_lowest_addresses_get_the_slots()
     {
-        var report = ScenarioRun.RunFile(File, seed: 1, profile: "2.6.16");
+        var report = ScenarioRun.RunFile(File, seed: 1, profile: "2.6.16-swap");
 
         report.AssertPages(3, [0, 0], swapped: 8);
         report.AssertPages(4, [8, 0], swapped: 0);

@@ -35,7 +35,7 @@ public sealed class MigrationProfileTests
     [Theory]
     [InlineData("v2")]
     [InlineData("v2-fixed")]
-    [InlineData("2.6.16")]
+    [InlineData("2.6.16-swap")]
     public void After_v1_every_profile_moves_the_callers_own_pagevec_pages_without_a_warning(string profile)
     {
         var report = ScenarioRun.RunFile("migrate-own-pagevec.conf", seed: 1, profile: profile);
@@ -65,7 +65,7 @@ public sealed class MigrationProfileTests
     [Theory]
     [InlineData("v2")]
     [InlineData("v2-fixed")]
-    [InlineData("2.6.16")]
+    [InlineData("2.6.16-swap")]
     public void After_v1_pages_in_the_old_and_the_new_cpus_pagevecs_all_move(string profile)
     {
         var report = ScenarioRun.RunFile("migrate-other-cpu-pagevec.conf", seed: 1, profile: profile);
@@ -73,6 +73,23 @@ public sealed class MigrationProfileTests
         report.AssertClean();
         report.AssertPages(6, [0, 0], swapped: 25);
         report.AssertPages(8, [0, 25], swapped: 0);
+        Assert.Empty(report.Warnings);
+    }
+
+    [Theory]
+    [InlineData("migrate-own-pagevec.conf", 3, 20)]
+    [InlineData("migrate-other-cpu-pagevec.conf", 5, 25)]
+    public void Under_2_6_16_the_drained_pages_are_copied_to_the_new_node_at_once_without_swap_io(string file, int mbind, int pages)
+    {
+        var report = ScenarioRun.RunFile(file, seed: 1, profile: "2.6.16");
+
+        Assert.Empty(report.Violations);
+        report.AssertReturned(mbind, 0);
+        Assert.Equal(pages, report.Migration(mbind, "evicted"));
+        report.AssertPages(mbind + 1, [0, pages], swapped: 0);
+        Assert.Equal(0, report.Vmstat["pswpout"]);
+        Assert.Equal(0, report.Vmstat["pswpin"]);
+        Assert.Equal(report.Vmstat["emu_swap_total"], report.Vmstat["emu_swap_free"]);   // every slot free again
         Assert.Empty(report.Warnings);
     }
 
@@ -136,7 +153,7 @@ public sealed class MigrationProfileTests
         report.AssertPages(7, [16, 0], swapped: 0);
         report.AssertReturned(8, 0);                    // MOVE_ALL, and a holds CAP_SYS_NICE
         Assert.Equal(16, report.Migration(8, "evicted"));
-        report.AssertPages(9, [0, 0], swapped: 16);
+        report.AssertPages(9, [0, 16], swapped: 0);     // copied through the swap cache, both mappings rewritten
         report.AssertFailed(13, Errno.EPERM);           // u has no CAP_SYS_NICE
         report.AssertPages(14, [16, 0], swapped: 0);
         report.AssertPages(17, [16, 0], swapped: 0);
@@ -158,6 +175,19 @@ public sealed class MigrationProfileTests
         Assert.Equal("default", report.Syscall(4).Mode);
         report.AssertFailed(6, Errno.ENODEV);
         Assert.Equal("default", report.Syscall(7).Mode);
+        // migrate_to_node() ignores what check_range() returns: its -ENODEV leaves the list empty, and migrate_pages(2)
+        // returns 0 pages not moved.
+        report.AssertReturned(9, 0);
+        report.AssertPages(10, [16, 0], swapped: 0);
+    }
+
+    [Fact]
+    public void Under_2_6_16s_swap_form_migrate_pages_without_swap_fails_with_enodev_too()
+    {
+        var report = ScenarioRun.RunFile("migrate-without-swap.conf", seed: 1, profile: "2.6.16-swap");
+
+        report.AssertClean();
+        report.AssertFailed(3, Errno.ENODEV);
         report.AssertFailed(9, Errno.ENODEV);
         report.AssertPages(10, [16, 0], swapped: 0);
     }

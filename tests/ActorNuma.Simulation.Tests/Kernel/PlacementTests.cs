@@ -8,7 +8,7 @@ public sealed class PlacementTests
     [Fact]
     public void Pages_come_back_under_the_policy_of_the_fault_and_lose_their_relative_placement()
     {
-        var report = ScenarioRun.RunFile("migrate-placement-lost.conf", seed: 1, profile: "2.6.16");
+        var report = ScenarioRun.RunFile("migrate-placement-lost.conf", seed: 1, profile: "2.6.16-swap");
 
         report.AssertClean();
         // Interleaved 8/8 over {0,1}; after BIND {2,3} with MOVE all 16 on node 2, none on node 3.

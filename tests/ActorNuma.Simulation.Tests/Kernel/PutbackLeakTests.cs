@@ -41,7 +41,7 @@ public sealed class PutbackLeakTests
     [Fact]
     public void Under_2_6_16_putback_through_the_pagevec_leaks_nothing_and_a_full_swap_area_counts_as_no_swap()
     {
-        var report = ScenarioRun.RunFile(File, seed: 1, profile: "2.6.16");
+        var report = ScenarioRun.RunFile(File, seed: 1, profile: "2.6.16-swap");
 
         Assert.Empty(report.Violations);
         // check_range's "Fail with error if swap not setup" tests nr_swap_pages <= 0, which a FULL swap area meets too:
@@ -49,6 +49,21 @@ public sealed class PutbackLeakTests
         report.AssertFailed(8, ActorNuma.Mm.Errno.ENODEV);
         Assert.All(report.Steps.Where(s => s.Index != 8), s => Assert.True(s.Ok, $"step {s.Index}: {s.Message}"));
         Assert.Equal(4, report.Vmstat["emu_migrate_putback"]);
+        Assert.Equal(FreeFrames, report.Vmstat["emu_nr_free"]);
+    }
+
+    [Fact]
+    public void Under_2_6_16_as_merged_eight_slots_move_all_twelve_pages_since_each_slot_is_freed_before_the_next_page()
+    {
+        var report = ScenarioRun.RunFile(File, seed: 1, profile: "2.6.16");
+
+        Assert.Empty(report.Violations);
+        // add_to_swap, the copy and remove_from_swap run page by page: the slot is free again before the next page asks.
+        report.AssertReturned(4, 0);
+        Assert.Equal(12, report.Migration(4, "evicted"));
+        Assert.Equal(0, report.Migration(4, "failed"));
+        report.AssertPages(5, [0, 12], swapped: 0);
+        Assert.Equal(0, report.Vmstat["pswpout"]);
         Assert.Equal(FreeFrames, report.Vmstat["emu_nr_free"]);
     }
 

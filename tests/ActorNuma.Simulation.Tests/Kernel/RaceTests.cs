@@ -44,8 +44,7 @@ public sealed class RaceTests
     [InlineData(5)]
     public void Under_2_6_16_with_move_all_the_loser_skips_the_pages_silently(int seed)
     {
-        var text = System.IO.File.ReadAllText(ScenarioRun.PathOf(File)).Replace("flags = [move]", "flags = [move_all]", StringComparison.Ordinal);
-        var report = ScenarioLoader.Parse(text, File).UnderProfile("2.6.16").Run(seed);
+        var report = WithMoveAll().UnderProfile("2.6.16-swap").Run(seed);
 
         report.AssertClean();
         Assert.Equal(16, report.Migration(4, "isolated") + report.Migration(5, "isolated"));
@@ -53,4 +52,24 @@ public sealed class RaceTests
         report.AssertPages(7, [0, 0], swapped: 16);
         report.AssertPages(8, [0, 0], swapped: 16);
     }
+
+    [Theory]
+    [InlineData(1)]
+    [InlineData(5)]
+    public void Under_2_6_16_through_the_swap_cache_the_winner_moves_the_shared_pages_for_both_tasks_at_once(int seed)
+    {
+        var report = WithMoveAll().UnderProfile("2.6.16").Run(seed);
+
+        Assert.Empty(report.Violations);
+        Assert.Equal(16, report.Migration(4, "isolated") + report.Migration(5, "isolated"));
+        Assert.Equal(16, report.Migration(4, "evicted") + report.Migration(5, "evicted"));
+        // remove_from_swap rewrote the swap entries of both mappings: the pages are on node 1 for each, none in swap.
+        report.AssertPages(7, [0, 16], swapped: 0);
+        report.AssertPages(8, [0, 16], swapped: 0);
+        Assert.Equal(0, report.Vmstat["pswpout"]);
+    }
+
+    /// <summary>The scenario with both movers asking for MPOL_MF_MOVE_ALL.</summary>
+    private static LoadedScenario WithMoveAll() => ScenarioLoader.Parse(
+        System.IO.File.ReadAllText(ScenarioRun.PathOf(File)).Replace("flags = [move]", "flags = [move_all]", StringComparison.Ordinal), File);
 }

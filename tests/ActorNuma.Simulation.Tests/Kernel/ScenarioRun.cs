@@ -22,13 +22,14 @@ internal static partial class ScenarioRun
 
     public static LoadedScenario Load(string file) => ScenarioLoader.LoadFile(PathOf(file));
 
-    /// <summary>The same scenario on the same machine under another kernel profile (one of KernelProfile.All by name).</summary>
+    /// <summary>The same scenario on the same machine under another kernel profile (one of KernelProfile.All by name, or
+    /// <c>2.6.16-swap</c>: 2.6.16 with <c>direct-via-swap-cache = off</c>).</summary>
     public static LoadedScenario UnderProfile(this LoadedScenario scenario, string profile) =>
         scenario with
         {
             Machine = scenario.Machine with
             {
-                Profile = KernelProfile.ByName(profile) ?? throw new ArgumentException($"no kernel profile named {profile}", nameof(profile)),
+                Profile = MigrationComparison.Profile(profile) ?? throw new ArgumentException($"no kernel profile named {profile}", nameof(profile)),
             },
         };
 

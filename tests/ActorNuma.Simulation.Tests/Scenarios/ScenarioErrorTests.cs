@@ -240,7 +240,7 @@ public sealed class ScenarioErrorTests
     [InlineData("kernel.isolate-drain = local", "actornuma.kernel.isolate-drain: expected none, remote or remote-and-local, got \"local\"")]
     [InlineData("kernel.putback-drops-reference = sometimes", "actornuma.kernel.putback-drops-reference: expected on or off, got \"sometimes\"")]
     [InlineData("kernel.valid-mbind-flags = [strict, move-all]", "actornuma.kernel.valid-mbind-flags[1]: expected strict, move or move_all, got \"move-all\"")]
-    [InlineData("kernel.blocking-lock-from-pass = 2", "actornuma.kernel.blocking-lock-from-pass: expected one of profile, isolate-drain, isolate-list-order, drain-all-before-walk, putback-drops-reference, putback-through-pagevec, move-shared-pages, enodev-without-swap, warn-on-isolate-failure, migration-unmap-ignores-young, migrate-pages-syscall, direct-migration, move-pages-syscall or valid-mbind-flags, got an unknown key")]
+    [InlineData("kernel.blocking-lock-from-pass = 2", "actornuma.kernel.blocking-lock-from-pass: expected one of profile, isolate-drain, isolate-list-order, drain-all-before-walk, putback-drops-reference, putback-through-pagevec, move-shared-pages, enodev-without-swap, warn-on-isolate-failure, migration-unmap-ignores-young, migrate-pages-syscall, direct-migration, direct-via-swap-cache, move-pages-syscall or valid-mbind-flags, got an unknown key")]
     [InlineData("run.mode = random", "actornuma.run.mode: expected deterministic or concurrent, got \"random\"")]
     [InlineData("run.seed = 1.5", "actornuma.run.seed: expected a whole number from -2147483648 to 2147483647, got 1.5")]
     [InlineData("run.seed = 99999999999", "actornuma.run.seed: expected a whole number from -2147483648 to 2147483647, got 99999999999")]
