@@ -59,7 +59,7 @@ public sealed partial class NumaTaskActor
             }
             // hotremove_migrate_alloc: alloc_page(GFP_HIGHUSER_MOVABLE), the writer's own zonelist; the node going
             // offline forwards every request along it.
-            EvacuatePages(run, [.. s.Lru], _ => NodePlan(CpuNode), () => OfflineRound(nid, run, round + 1));
+            EvacuatePages(run, [.. s.Lru], CpuNode, () => OfflineRound(nid, run, round + 1));
         }), Self)));
     }
 
@@ -80,14 +80,21 @@ public sealed partial class NumaTaskActor
 
     /// <summary>The pages through the profile's migration path: isolate_lru_page (no shared-page test: hot-remove and
     /// memory errors move every page, as MPOL_MF_MOVE_ALL does), then swapout_pages (swap form: the tasks fault their
-    /// pages back under their policies, on nodes that give frames) or 2.6.18 migrate_pages with
-    /// <paramref name="targetOf"/> (direct form), then putback_lru_pages of what is left.</summary>
-    private void EvacuatePages(MigrationRun run, List<int> pfns, Func<int, AllocPlan> targetOf, Action then) =>
+    /// pages back under their policies, on nodes that give frames), 2.6.16's migrate_pages_to through the swap cache
+    /// (new pages from <paramref name="dest"/>'s zonelist, copied with no I/O) or 2.6.18's migrate_pages with new pages
+    /// from that zonelist (direct form), then putback_lru_pages of what is left.</summary>
+    private void EvacuatePages(MigrationRun run, List<int> pfns, int dest, Action then) =>
         IsolateCandidates(run, pfns, skipShared: false, () =>
         {
+            if (Profile.DirectViaSwapCache)
+            {
+                if (run.Pagelist.Count == 0) { FinishMigration(run, then); return; }
+                MigratePagesTo(run, null, dest, _ => FinishMigration(run, then));
+                return;
+            }
             if (!Profile.DirectMigration) { SwapoutPages(run, () => FinishMigration(run, then)); return; }
             if (run.Pagelist.Count == 0) { FinishMigration(run, then); return; }
-            MigratePagesDirect(run, targetOf, null, _ => FinishMigration(run, then));
+            MigratePagesDirect(run, _ => NodePlan(dest), null, _ => FinishMigration(run, then));
         });
 
     // ---- soft_offline_page ------------------------------------------------------------------------------------
@@ -125,7 +132,7 @@ public sealed partial class NumaTaskActor
     /// frame retired (after another drain)? If not, a wait, a look whether the holder has freed the page meanwhile (its frame is then retired
     /// already), and the next try.</summary>
     private void SoftOfflineAttempt(int nid, int pfn, MigrationRun run, int attempt) =>
-        LruAddDrainAll(() => EvacuatePages(run, [pfn], _ => NodePlan(nid), () =>
+        LruAddDrainAll(() => EvacuatePages(run, [pfn], nid, () =>
         {
             var giveUp = attempt == SoftOfflineRetries;
             SoftOfflineCheck(nid, pfn, giveUp, c =>

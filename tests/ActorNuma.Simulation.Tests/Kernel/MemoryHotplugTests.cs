@@ -56,6 +56,22 @@ public sealed class MemoryHotplugTests
         report.AssertPages(8, [32, 0], swapped: 0);
     }
 
+    /// <summary>2.6.16 as merged: each page takes a swap slot, is copied out of the swap cache to a page from the
+    /// writer's zonelist and its PTE rewritten (remove_from_swap), so the pages are on node 0 with no swap I/O and no
+    /// fault, and every slot is free again.</summary>
+    [Fact]
+    public void Offline_under_2_6_16_copies_every_page_out_of_the_swap_cache()
+    {
+        var report = ScenarioRun.RunFile("hotplug-offline-node-2.6.16-copy.conf", seed: 1);
+
+        report.AssertClean();
+        report.AssertReturned(4, 0);
+        report.AssertPages(5, [16, 0], swapped: 0);
+        Assert.Equal(0, report.Vmstat["pgmajfault"]);
+        Assert.Equal(0, report.Vmstat["pswpout"]);
+        Assert.Equal(report.Vmstat["emu_swap_total"], report.Vmstat["emu_swap_free"]);
+    }
+
     [Fact]
     public void Offline_in_the_direct_form_moves_every_page_without_swap_or_faults()
     {
