@@ -64,7 +64,7 @@ public sealed partial class NumaTaskActor
 
                 break;
             default:
-                OutOfMemory(
+                OutOfMemory(plan.Zonelist,
                     restart: () => Allocate(plan, items, purpose, op, onPage, onMapped, onRaced, onOom, AllocPass.Low, completed),
                     killed: () => { onOom(items); completed(); });
                 break;

@@ -94,8 +94,11 @@ public sealed partial class NumaTaskActor
 
     /// <summary>__alloc_pages after reclaim made no progress and the pages_high try failed: <c>out_of_memory()</c>, then
     /// restart the allocation. A task the killer chose dies of its own fault.</summary>
-    private void OutOfMemory(Action restart, Action killed)
+    /// <param name="zonelist">The allocation's zonelist: one that leaves out a node is a constrained allocation
+    /// (<c>constrained_alloc()</c> rebuilds the node set from it).</param>
+    private void OutOfMemory(int[] zonelist, Action restart, Action killed)
     {
+        var constrained = zonelist.Distinct().Count() < Topology.Nodes;
         Directory.Kernel.Tell(new KernelRoot.OutOfMemory(Expect<KernelRoot.OomDone>(r =>
         {
             if (r.Victim == Pid || r.Victim == 0)
@@ -106,7 +109,7 @@ public sealed partial class NumaTaskActor
             {
                 restart();
             }
-        }), Self, Pid));
+        }), Self, Pid, constrained));
     }
 
     /// <summary>The end of a sleep of the task's own, delivered through its reply registry like an answer.</summary>

@@ -21,7 +21,9 @@ public static class KernelRoot
 
     /// <summary><c>out_of_memory()</c> from an allocation that found nothing even after direct reclaim: the OOM killer
     /// picks the task with the most memory (<c>select_bad_process</c>), kills it, and answers once it has exited.</summary>
-    internal sealed record OutOfMemory(long Token, IActorRef ReplyTo, int Pid) : IKernelRequest;
+    /// <param name="Constrained">The allocation's zonelist leaves out a node with memory (constrained_alloc()'s
+    /// CONSTRAINT_MEMORY_POLICY).</param>
+    internal sealed record OutOfMemory(long Token, IActorRef ReplyTo, int Pid, bool Constrained = false) : IKernelRequest;
 
     internal sealed record OomDone(long Token, int Victim) : IKernelReply;
 

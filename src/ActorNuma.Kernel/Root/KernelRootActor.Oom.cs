@@ -19,6 +19,14 @@ public sealed partial class KernelRootActor
     {
         // The victim itself ran out while dying: it fails its fault and exits (it has TIF_MEMDIE; nothing is left).
         if (m.Pid == _dying) { m.ReplyTo.Tell(new KernelRoot.OomDone(m.Token, m.Pid)); return; }
+        // 2.6.16 constrained_alloc(): an allocation its policy keeps off some node says nothing about memory as a whole;
+        // the allocating task is killed, at once, whoever else is dying.
+        if (m.Constrained && _machine.Profile.OomKillsConstrainedAllocator)
+        {
+            _machine.Trace.Emit("oom_constrained_alloc", $"task={m.Pid} constraint=memory_policy");
+            m.ReplyTo.Tell(new KernelRoot.OomDone(m.Token, m.Pid));
+            return;
+        }
         _oomWaiting.Add(m);
         if (_dying is not null || _sizesWaiting > 0)
         {

@@ -110,6 +110,13 @@ public sealed record KernelProfile
     /// (2.6.18) wins over it.</summary>
     public bool DirectViaSwapCache { get; init; }
 
+    /// <summary>An allocation whose zonelist leaves out a node (an MPOL_BIND policy) that runs out of memory kills the
+    /// allocating task, not the largest one: <c>out_of_memory()</c>'s <c>constrained_alloc()</c> returns
+    /// CONSTRAINT_MEMORY_POLICY and <c>oom_kill_process(current, ..., "No available memory (MPOL_BIND)")</c> (Lameter's
+    /// "Terminate process that fails on a constrained allocation", Feb 2006, in 2.6.16). Before it, the largest task
+    /// dies whatever the policy.</summary>
+    public bool OomKillsConstrainedAllocator { get; init; }
+
     /// <summary>2.6.14 final, before any migration patch: mbind accepts only MPOL_MF_STRICT.</summary>
     public static KernelProfile Linux2614 { get; } = new()
     {
@@ -168,6 +175,7 @@ public sealed record KernelProfile
         MbindDefaultDiscontigOk = true,
         GetNodesRejectsHugeMaxnode = true,
         DirectViaSwapCache = true,
+        OomKillsConstrainedAllocator = true,
     };
 
     /// <summary>2.6.18: mm/migrate.c direct migration (migration entries, no swap, <c>migrate_prep()</c> only drains:

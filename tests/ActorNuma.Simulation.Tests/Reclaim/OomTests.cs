@@ -54,4 +54,27 @@ public sealed class OomTests
         // The node's kswapd is in the directory, so concurrent runs' rest test polls its mailbox too.
         Assert.Equal(1, kswapds);
     }
+
+    /// <summary>2.6.16's constrained_alloc(): small's allocation is bound to node 0, so when node 0 runs out small is
+    /// killed at once and big, the largest task, lives on; under v2 the OOM killer takes big first (freeing nothing on
+    /// node 0) and then small (reclaim-oom-bind-2.6.16.conf).</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    public void A_bound_allocation_out_of_memory_kills_the_allocating_task_from_2_6_16_on(int seed)
+    {
+        var report = Tests.Kernel.ScenarioRun.RunFile("reclaim-oom-bind-2.6.16.conf", seed);
+        var before = Tests.Kernel.ScenarioRun.RunFile("reclaim-oom-bind-2.6.16.conf", seed, profile: "v2");
+
+        report.AssertClean();
+        Assert.Equal(ActorNuma.Mm.Errno.ENOMEM, report.Step(5).Errno);
+        Assert.Equal(400, report.Step(7).Ret);
+        Assert.Contains(report.Events("oom_constrained_alloc"), e => e.Has("constraint=memory_policy"));
+        Assert.Empty(report.Events("oom_select_bad_process"));
+        Assert.Equal(1, report.Vm("emu_oom_kill"));
+
+        Assert.Equal(ActorNuma.Mm.Errno.ESRCH, before.Step(7).Errno);
+        Assert.Empty(before.Events("oom_constrained_alloc"));
+        Assert.Equal(2, before.Vm("emu_oom_kill"));
+    }
 }
