@@ -325,7 +325,9 @@ public static class SoakRunner
             {
                 if (!WaitPaused())
                 {
-                    return Stalled($"the soak stalled at round {_progress.Rounds + 1}: no kernel message for {_watch.Window.TotalSeconds:0.###} s, no I/O or timer pending");
+                    return _livelock
+                        ? Livelocked($"the soak livelocked at round {_progress.Rounds + 1}: kernel messages flow but no syscall was answered for {(_watch.Window * LivelockWindows).TotalSeconds:0.###} s")
+                        : Stalled($"the soak stalled at round {_progress.Rounds + 1}: no kernel message for {_watch.Window.TotalSeconds:0.###} s, no I/O or timer pending");
                 }
 
                 if (!Settle())
@@ -363,19 +365,38 @@ public static class SoakRunner
             ? TimeSpan.FromDays(1)
             : _options.Duration!.Value - _wall.Elapsed;
 
+        /// <summary>Waits for the driver to pause. False on a stall (no kernel message for the stall window) or a
+        /// livelock (kernel messages flowing, but no syscall answered for <see cref="LivelockWindows"/> stall windows:
+        /// with every task issuing syscalls back to back, some task answers within seconds unless the kernel loops).
+        /// <see cref="_livelock"/> says which.</summary>
         private bool WaitPaused()
         {
             _watch.Restart();
+            var syscalls = _progress.Syscalls;
+            var since = _wall.Elapsed;
             while (!_progress.PausedSignal.WaitOne(TimeSpan.FromMilliseconds(100)))
             {
                 if (_watch.Stalled())
                 {
                     return false;
                 }
+
+                if (_progress.Syscalls != syscalls)
+                {
+                    (syscalls, since) = (_progress.Syscalls, _wall.Elapsed);
+                }
+                else if (_wall.Elapsed - since >= _watch.Window * LivelockWindows)
+                {
+                    _livelock = true;
+                    return false;
+                }
             }
 
             return true;
         }
+
+        private const int LivelockWindows = 3;
+        private bool _livelock;
 
         private string? Over()
         {
@@ -431,6 +452,23 @@ public static class SoakRunner
 
             Dump($"{bug} (seed {_seed}, after round {_progress.Rounds}, wall time {Now.TotalSeconds:0.###} s; then {why})");
             return "violation";
+        }
+
+        /// <summary>A concurrent machine whose actors keep each other busy without answering any syscall. It cannot be
+        /// held at rest, so its frames and page tables are not read; the dump names the busy tasks and the trace's last
+        /// events, which show the loop.</summary>
+        private string Livelocked(string why)
+        {
+            var violation = _machine.Bugs.FirstOrDefault() is { } bug ? $"{bug} (seed {_seed}; then {why})" : $"liveness: {why} (seed {_seed})";
+            _violation = violation;
+            var busy = _machine.Tasks.Where(t => t.Busy is not null).Select(t => $"  task {t.Pid} ({t.Name}) busy={t.Busy}");
+            var tail = _tail.Lines();
+            _dump = string.Join("\n", [$"SOAK VIOLATION (seed {_seed})", $"checker: {violation}",
+                "the machine is still running: its frames and page tables cannot be read without racing it", "",
+                "tasks in a syscall:", .. busy, "", $"last kernel events ({Math.Min(tail.Count, 200)} of the {tail.Count} the trace's tail keeps):",
+                .. tail.TakeLast(200).Select(l => "  " + l), ""]);
+            File.WriteAllText(Path.Combine(_options.OutDir, SoakOutputs.ViolationFile), _dump);
+            return "stalled";
         }
 
         /// <summary>Keeps the first violation, and prints its dump to violation.txt.</summary>
