@@ -16,6 +16,7 @@ public sealed partial class NumaTaskActor
     /// <c>remove_exclusive_swap_page</c>; a store the page cannot take goes on to do_wp_page.</summary>
     private void DoSwapPages(TouchOp op, List<SwapFault> faults)
     {
+        faults = StillOnSwap(op, faults);
         if (faults.Count == 0)
         {
             return;
@@ -48,6 +49,44 @@ public sealed partial class NumaTaskActor
                 return left == 0;
             });
         Directory.Swap.Tell(new SwapDevice.LookupSwapCache(token, Self, Pid, slots, vpns));
+    }
+
+    /// <summary>do_swap_page's <c>pte_same()</c> before it tries (again): a fault whose PTE no longer holds its swap
+    /// entry backs out and the access runs again on whatever the PTE is now. A retry after a lost race needs it: a
+    /// migration may have rewritten the PTE to its new page meanwhile (2.6.16 remove_from_swap, 2.6.18's migration
+    /// entries), and the slot may be free by then, so looking it up again would miss and fail for ever.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page() ("Back out if somebody else faulted in this pte while we
+    /// released the pte lock").</remarks>
+    private List<SwapFault> StillOnSwap(TouchOp op, List<SwapFault> faults)
+    {
+        List<SwapFault>? again = null;
+        foreach (var f in faults)
+        {
+            if (!PteHoldsSwap(f.Vpn, f.Slot))
+            {
+                (again ??= new()).Add(f);
+            }
+        }
+
+        if (again is null)
+        {
+            return faults;
+        }
+
+        var retry = new FaultBatch(this, op);
+        foreach (var f in again)
+        {
+            AccessPage(retry, f.Vma, f.Vpn, f.Write, f.Done);
+        }
+
+        retry.Flush();
+        return faults.Where(f => !again.Contains(f)).ToList();
+    }
+
+    private bool PteHoldsSwap(ulong vpn, int slot)
+    {
+        var pte = _state.OwnPageTable.Get(vpn);
+        return pte.IsSwap && pte.SwapSlot == slot;
     }
 
     /// <summary>Misses: <c>swapin_readahead</c> reads each miss's cluster (<c>valid_swaphandles</c>), the pages placed
@@ -185,6 +224,16 @@ public sealed partial class NumaTaskActor
             }
 
             var f = bySlot[page.Slot];
+            if (!PteHoldsSwap(f.Vpn, page.Slot))
+            {
+                // out_nomap: the PTE changed while the page was read or locked; the node's mapping and reference go,
+                // and the access runs again on what the PTE holds now.
+                NodeOfPfn(page.Pfn).Tell(new ZapPages(0, null, Pid, [page.Pfn]));
+                var retry = new FaultBatch(this, op);
+                AccessPage(retry, f.Vma, f.Vpn, f.Write, f.Done);
+                retry.Flush();
+                continue;
+            }
             faulted.Add(page);
             if (major) { op.Major++; Count(VmEvent.Pgmajfault); }
             _state.OwnPageTable.Set(f.Vpn, Pte.Present(page.Pfn, write: false, young: true));
