@@ -219,12 +219,21 @@ public sealed partial class NumaNodeActor
     }
 
     /// <summary>The end of <c>remove_from_swap(newpage)</c>: <c>delete_from_swap_cache</c> drops the cache entry, its
-    /// swap_map reference (the slot is free once no PTE holds it) and its page reference; then <c>unlock_page(newpage)</c>.</summary>
-    private void LeaveSwapCacheAfterMigration(int idx, int slot)
+    /// swap_map reference and its page reference, unless another swap PTE still holds the slot (see
+    /// <see cref="SwapDevice.MigratedLeaveSwapCache"/>); then <c>unlock_page(newpage)</c>. The page stays locked until the
+    /// swap device has answered, so neither reclaim nor a fault can take it out of the cache meanwhile.</summary>
+    private void LeaveSwapCacheAfterMigration(int idx, int slot) =>
+        Directory.Swap.Tell(new SwapDevice.MigratedLeaveSwapCache(Self, slot, Pfn(idx)));
+
+    private void HandleMigratedSwapCacheLeft(SwapDevice.MigratedSwapCacheLeft m)
     {
-        _m.DeleteFromSwapCache(idx);
-        PutPage(idx);
-        Directory.Swap.Tell(new SwapDevice.SwapCacheDeleted([slot], [Pfn(idx)]));
+        var idx = Idx(m.Pfn);
+        if (m.Deleted)
+        {
+            _m.DeleteFromSwapCache(idx);
+            PutPage(idx);
+        }
+
         UnlockPage(idx);
     }
 

@@ -77,6 +77,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
             case SwapDevice.SwapWriteStarted m: HandleSwapWriteStarted(m); break;
             case SwapDevice.EndSwapWrite m: HandleEndSwapWrite(m); break;
             case SwapDevice.SwapCacheAdded m: HandleSwapCacheAdded(m); break;
+            case SwapDevice.MigratedSwapCacheLeft m: HandleMigratedSwapCacheLeft(m); break;
             case SwapDevice.SwapReadDone m: HandleSwapReadDone(m); break;
             case PageCacheReleaseDeferred m: HandleDeferredRelease(m); break;
             case IMigrateMessage m: HandleMigrateMessage(m); break;

@@ -32,6 +32,17 @@ public static partial class SwapDevice
     /// (<c>__delete_from_swap_cache</c> + <c>swap_free</c>).</summary>
     internal sealed record SwapCacheDeleted(int[] Slots, int[] Pfns);
 
+    /// <summary>2.6.16 <c>remove_from_swap(newpage)</c>'s closing <c>delete_from_swap_cache</c>, once the migration has
+    /// rewritten its own swap PTEs: the entry goes only when the cache holds the slot's last reference. The kernel's
+    /// anon_vma walk rewrites every swap PTE of the page (a fork child's too); the emulator rewrites the ones the
+    /// migration made, so a slot another PTE still holds keeps the new page cached for it, and that PTE's fault finds it
+    /// there instead of reading a slot the copy never wrote. Answered with <see cref="MigratedSwapCacheLeft"/>.</summary>
+    internal sealed record MigratedLeaveSwapCache(IActorRef Node, int Slot, int Pfn);
+
+    /// <summary>Whether the swap device dropped the entry and the cache's reference (the node then drops the page's
+    /// PG_swapcache and the cache's page reference) or kept it for the slot's other holders.</summary>
+    internal sealed record MigratedSwapCacheLeft(int Slot, int Pfn, bool Deleted);
+
     /// <summary>The node agreed to <c>remove_exclusive_swap_page</c> for these pages (slot k is cached by pfn k): same
     /// effect as <see cref="SwapCacheDeleted"/>.</summary>
     internal sealed record ExclusiveRemoved(int[] Slots, int[] Pfns)

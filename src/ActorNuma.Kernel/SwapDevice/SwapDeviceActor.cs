@@ -115,6 +115,18 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
 
                 break;
             case GetSwapInfo m: Sender.Tell(new SwapInfo(m.Token, _map.TotalSwapPages, _map.NrSwapPages)); break;
+            case MigratedLeaveSwapCache m:
+            {
+                var deleted = _map.CachedPfn(m.Slot) == m.Pfn && _map.Count(m.Slot) == 1;
+                if (deleted)
+                {
+                    _map.DeleteFromSwapCache(m.Slot, m.Pfn);
+                    _map.SwapFree(m.Slot);
+                }
+
+                m.Node.Tell(new MigratedSwapCacheLeft(m.Slot, m.Pfn, deleted));
+                break;
+            }
             case SwapCacheReplace m:
                 for (var k = 0; k < m.Slots.Length; k++)
                 {

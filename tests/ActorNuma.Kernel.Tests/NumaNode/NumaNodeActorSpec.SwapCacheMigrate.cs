@@ -58,11 +58,13 @@ public sealed partial class NumaNodeActorSpec
         var rewrite = task.ExpectMsg<NumaTask.RemoveMigrationPtes>();
         Assert.Equal([new NumaTask.RemoveMigrationItem(0x100, pfn, target, Write: false, CacheSlot)], rewrite.Items);
         node.Send(new NumaTask.MigrationPtesRemoved(rewrite.Token, Task1, [true]));
-        // unuse_pte's swap_free, then delete_from_swap_cache: the slot's last two references.
+        // unuse_pte's swap_free, then delete_from_swap_cache: the slot's last two references. The swap device checks
+        // that the cache holds the last one (no other swap PTE keeps the slot) and answers; the page stays locked till then.
         Assert.Equal([CacheSlot], node.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapFree>(f => !f.FreeCache).Slots);
-        var deleted = node.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapCacheDeleted>();
-        Assert.Equal([CacheSlot], deleted.Slots);
-        Assert.Equal([target], deleted.Pfns);
+        var leave = node.Rig.SwapProbe.ExpectMsg<SwapDevice.MigratedLeaveSwapCache>();
+        Assert.Equal((CacheSlot, target), (leave.Slot, leave.Pfn));
+        Assert.True(node.Test(target, PageFlags.SwapCache | PageFlags.Locked));
+        node.Send(new SwapDevice.MigratedSwapCacheLeft(CacheSlot, target, Deleted: true));
 
         var moved = node.Replies.ExpectMsg<MigratePassResult>(r => r.Token == copy);
         Assert.Equal([MigrateVerdict.Moved], moved.Verdicts);
