@@ -229,9 +229,7 @@ public sealed partial class NumaTaskActor
                 // out_nomap: the PTE changed while the page was read or locked; the node's mapping and reference go,
                 // and the access runs again on what the PTE holds now.
                 NodeOfPfn(page.Pfn).Tell(new ZapPages(0, null, Pid, [page.Pfn]));
-                var retry = new FaultBatch(this, op);
-                AccessPage(retry, f.Vma, f.Vpn, f.Write, f.Done);
-                retry.Flush();
+                AccessAgain(op, f.Vma, f.Vpn, f.Write, f.Done);
                 continue;
             }
             faulted.Add(page);

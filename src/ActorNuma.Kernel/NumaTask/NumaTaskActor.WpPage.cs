@@ -16,7 +16,7 @@ public sealed partial class NumaTaskActor
     private void DoWpPage(FaultBatch batch, Vma vma, ulong vpn, int oldPfn, Action done)
     {
         var value = NextValue();
-        void FaultAgain() => RetryWrite(batch.Op, vma, vpn, done);
+        void FaultAgain() => AccessAgain(batch.Op, vma, vpn, write: true, done);
         if (oldPfn == Topology.ZeroPfn)
         {
             batch.Alloc(vma, vpn, value, AllocPurpose.CowCopy, done, cowFrom: oldPfn, backedOut: FaultAgain);
@@ -46,11 +46,11 @@ public sealed partial class NumaTaskActor
         return pte.IsPresent && pte.Pfn == pfn;
     }
 
-    /// <summary>The store runs again after a fault that backed out: a new fault on whatever the PTE is now.</summary>
-    private void RetryWrite(TouchOp op, Vma vma, ulong vpn, Action done)
+    /// <summary>The access runs again after a fault that backed out: a new fault on whatever the PTE is now.</summary>
+    private void AccessAgain(TouchOp op, Vma vma, ulong vpn, bool write, Action done)
     {
         var again = new FaultBatch(this, op);
-        AccessPage(again, vma, vpn, write: true, done);
+        AccessPage(again, vma, vpn, write, done);
         again.Flush();
     }
 }
