@@ -29,7 +29,7 @@ public static partial class ScenarioRunner
 
                     ResumeTimers();
                     _progress.CheckpointServed();
-                    driver.Tell(new ScenarioDriverActor.CheckpointDone());
+                    driver.Tell(new ScenarioDriverActor.CheckpointDone(), ActorRefs.NoSender);
                 }
                 else if (!_progress.Done && _watch.Stalled())
                 {

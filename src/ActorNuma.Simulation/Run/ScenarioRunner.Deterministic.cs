@@ -27,7 +27,7 @@ public static partial class ScenarioRunner
                     }
 
                     _progress.CheckpointServed();
-                    driver.Tell(new ScenarioDriverActor.CheckpointDone());
+                    driver.Tell(new ScenarioDriverActor.CheckpointDone(), ActorRefs.NoSender);
                     continue;
                 }
                 return;

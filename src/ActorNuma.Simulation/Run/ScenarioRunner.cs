@@ -143,7 +143,7 @@ public static partial class ScenarioRunner
             ResumeTimers();
             var driver = _spawn(ScenarioDriverActor.Props(_machine, _scenario.Scenario, _progress), "driver");
             TopLevelActors = [root, driver];
-            driver.Tell(new ScenarioDriverActor.Start());
+            driver.Tell(new ScenarioDriverActor.Start(), ActorRefs.NoSender);
             WithinBudget(() =>
             {
                 if (_pump is not null)

@@ -135,7 +135,7 @@ public static class SoakRunner
             }
 
             _driver = Spawn(SoakDriverActor.Props(_machine, _soak.Workload, _seed, _progress, freeRunning: _play == SoakPlay.FreeRunning), "soak");
-            _driver.Tell(new SoakDriverActor.Start());
+            _driver.Tell(new SoakDriverActor.Start(), ActorRefs.NoSender);
             var reason = _pump is not null ? PlayDeterministic() : PlayConcurrent();
             return Result(reason);
         }
@@ -192,7 +192,7 @@ public static class SoakRunner
                 }
 
                 _progress.Resume(untilAsked: freeRunning);
-                _driver.Tell(new SoakDriverActor.Resume());
+                _driver.Tell(new SoakDriverActor.Resume(), ActorRefs.NoSender);
                 if (freeRunning)
                 {
                     var until = Now + _soak.Workload.Interval;
@@ -240,7 +240,7 @@ public static class SoakRunner
 
                 ResumeTimers();
                 _progress.Resume(untilAsked: true);
-                _driver.Tell(new SoakDriverActor.Resume());
+                _driver.Tell(new SoakDriverActor.Resume(), ActorRefs.NoSender);
                 var left = Remaining();
                 var wait = left < _soak.Workload.Interval ? left : _soak.Workload.Interval;
                 _options.Cancel.WaitHandle.WaitOne(wait < TimeSpan.Zero ? TimeSpan.Zero : wait);
