@@ -43,6 +43,7 @@ public sealed class ExploreWorker : IDisposable
     /// <summary>Runs the schedule that <paramref name="strategy"/> chooses, named by <paramref name="seed"/>.</summary>
     public ScheduleResult Run(int seed, CountingStrategy strategy)
     {
+        using var outside = OutsideActors.Enter();
         var options = _options with { Seed = seed, Strategy = strategy };
         var run = new ScenarioRunner.Execution(_system, RunMode.Deterministic, seed, _settings, _scenario, options, _host.Spawn);
         try

@@ -16,6 +16,7 @@ public static partial class ScenarioRunner
     public static RunReport Run(LoadedScenario scenario, RunOptions? options = null)
     {
         options ??= new RunOptions();
+        using var outside = OutsideActors.Enter();
         MemoryEstimate.CheckFits(scenario, options.MaxMemory ?? MemoryEstimate.DefaultLimit);
         var m = scenario.Machine;
         var seed = options.Seed ?? m.Run.Seed;

@@ -39,6 +39,7 @@ public static class SoakRunner
 
     public static SoakResult Run(LoadedSoak soak, SoakOptions options)
     {
+        using var outside = OutsideActors.Enter();
         var m = soak.Machine;
         var seed = options.Seed ?? m.Run.Seed;
         var mode = options.Mode ?? m.Run.Mode;

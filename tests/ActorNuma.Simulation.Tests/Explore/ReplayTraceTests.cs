@@ -1,4 +1,6 @@
 using System.Text.Json;
+using Akka.Actor;
+using Akka.Actor.Internal;
 using System.Text.RegularExpressions;
 using ActorNuma.Simulation.Explore;
 using ActorNuma.Simulation.Run;
@@ -48,6 +50,31 @@ public sealed partial class ReplayTraceTests
         Assert.All(deliveries.Where(d => d.Sender != "-" && d.SendStep > 0), d => Assert.Equal(d.Sender, ranBy[d.SendStep]));
         var alloc = deliveries.First(d => d.Kind == "NumaNode.PagesAllocated");
         Assert.Matches(@"^ +\d+ +0\.000ms sent@\d+ +node0 -> task1: NumaNode\.PagesAllocated Token=1 .* \| pfn=\[1,2,3,4,5,6,7,8,…\+8\] \| pte=\[0x10000000,", alloc.ToString());
+    }
+
+    [Fact]
+    public void A_runner_thread_left_inside_an_earlier_test_actor_still_charges_its_own_sends_to_no_actor()
+    {
+        // Akka.TestKit leaves its test actor as the thread's current actor, and xUnit runs later tests on that thread:
+        // the runner's own sends (the driver's start, checkpoint answers, timers) must not be charged to it.
+        using var other = ActorSystem.Create("leftover");
+        var leftover = (ActorCell)((ActorRefWithCell)((ActorSystemImpl)other).Guardian).Underlying;
+        var before = InternalCurrentActorCellKeeper.Current;
+        InternalCurrentActorCellKeeper.Current = leftover;
+        try
+        {
+            var (_, deliveries) = Replay();
+
+            Assert.DoesNotContain(deliveries, d => d.Sender == leftover.Self.Path.Name);
+            var ranBy = deliveries.ToDictionary(d => d.Step, d => d.Receiver);
+            Assert.All(deliveries.Where(d => d.Sender != "-" && d.SendStep > 0), d => Assert.Equal(d.Sender, ranBy[d.SendStep]));
+            Assert.Contains(deliveries, d => d.Sender == "-" && d.Kind == "ScenarioDriverActor.Start");
+            Assert.Same(leftover, InternalCurrentActorCellKeeper.Current);
+        }
+        finally
+        {
+            InternalCurrentActorCellKeeper.Current = before;
+        }
     }
 
     [Fact]
