@@ -160,10 +160,11 @@ public static class SoakRunner
             {
                 bool live;
                 try { live = _pump!.RunUntil(() => _progress.Paused || _machine.HasBugs, _maxSteps); }
-                catch (StepBudgetExhaustedException e) { return Stop("stalled", $"liveness: {e.Message}"); }
+                catch (StepBudgetExhaustedException e) { return Livelocked(e.Message); }
                 if (!live)
                 {
-                    return Stop("stalled", $"liveness: the soak stalled at round {_progress.Rounds + 1}: nothing runnable, no timer due (seed {_seed})");
+                    // Nothing runnable and no timer: the machine is at rest, and what each busy task waits for is the dump.
+                    return Stalled($"the soak stalled at round {_progress.Rounds + 1}: nothing runnable, no timer due");
                 }
 
                 _pump.RunUntilIdle(_maxSteps);
@@ -182,7 +183,7 @@ public static class SoakRunner
                     Sample();
                     next = Now + _soak.Workload.Interval;
                 }
-                else if (_wall.Elapsed - _lastStatus >= TimeSpan.FromSeconds(1))
+                else if (_wall.Elapsed - _lastStatus >= StatusEvery)
                 {
                     Report(_metrics.Last is { } last ? last.Interval : 0);
                 }
@@ -197,8 +198,12 @@ public static class SoakRunner
                 if (freeRunning)
                 {
                     var until = Now + _soak.Workload.Interval;
-                    try { _pump!.RunUntil(() => Now >= until || _progress.Paused || _machine.HasBugs, _maxSteps); }
-                    catch (StepBudgetExhaustedException e) { return Stop("stalled", $"liveness: {e.Message}"); }
+                    // A busy machine can take far longer than the run's wall duration to pass an interval of virtual
+                    // time: the slice also ends when the run must (its duration is over, or Ctrl-C), so every output
+                    // is still written in time. It never ends on the wall clock otherwise: where the driver pauses is
+                    // part of the schedule, which the seed alone decides.
+                    try { _pump!.RunUntil(() => Now >= until || _progress.Paused || _machine.HasBugs || MustEnd(), _maxSteps); }
+                    catch (StepBudgetExhaustedException e) { return Livelocked(e.Message); }
                     _progress.RequestPause();
                 }
             }
@@ -286,6 +291,26 @@ public static class SoakRunner
         private const int LivelockWindows = 3;
         private bool _livelock;
 
+        /// <summary>The run must end now (Ctrl-C, or its wall duration is over), checked between steps; <see cref="Over"/>
+        /// then names the reason at the checkpoint that follows. Refreshes the status line while a slice runs long.</summary>
+        private bool MustEnd()
+        {
+            if ((++_mustEndCalls & 0x3FF) != 0)
+            {
+                return false;
+            }
+
+            if (_wall.Elapsed - _lastStatus >= StatusEvery)
+            {
+                Report(_metrics.Last is { } last ? last.Interval : 0);
+            }
+
+            return _options.Cancel.IsCancellationRequested || (_options.Duration is { } d && _wall.Elapsed >= d);
+        }
+
+        private static readonly TimeSpan StatusEvery = TimeSpan.FromSeconds(1);
+        private long _mustEndCalls;
+
         private string? Over()
         {
             if (_options.Cancel.IsCancellationRequested)
@@ -326,9 +351,10 @@ public static class SoakRunner
             return ws;
         }
 
-        /// <summary>A concurrent machine that stopped making progress. A kernel BUG that stopped an actor (the usual
-        /// cause: the messages it would have answered are lost) is the finding, with its dump: nothing has run for the
-        /// whole stall window, so the machine's state holds still while it is read.</summary>
+        /// <summary>A machine that stopped making progress. A kernel BUG that stopped an actor (the usual cause: the
+        /// messages it would have answered are lost) is the finding, with its dump: nothing has run for the whole stall
+        /// window (concurrent) or nothing is runnable (deterministic), so the machine's state holds still while it is
+        /// read.</summary>
         private string Stalled(string why)
         {
             if (_machine.Bugs.FirstOrDefault() is not { } bug)
@@ -342,8 +368,8 @@ public static class SoakRunner
             return "violation";
         }
 
-        /// <summary>A concurrent machine whose actors keep each other busy without answering any syscall. It cannot be
-        /// held at rest, so its frames and page tables are not read; the dump names the busy tasks and the trace's last
+        /// <summary>A machine whose actors keep each other busy without answering any syscall (or, deterministic, without
+        /// reaching the pause within the step budget). It cannot be held at rest, so its frames and page tables are not read; the dump names the busy tasks and the trace's last
         /// events, which show the loop.</summary>
         private string Livelocked(string why)
         {
