@@ -130,8 +130,7 @@ public sealed partial class NumaTaskActor
         AllocPass pass = AllocPass.Low, Action? completed = null)
     {
         if (plan.Zonelist.Length == 0) { onOom(items); completed?.Invoke(); return; }
-        var left = items.Length;
-        var pendingSlowPaths = 0;
+        var call = new AllocCompletion(items.Length, completed);
         var token = ExpectUntil<IAllocPagesReply>(r =>
             {
                 switch (r)
@@ -142,29 +141,57 @@ public sealed partial class NumaTaskActor
                             onPage(p);
                         }
 
-                        left -= m.Pages.Length;
+                        call.Answered(m.Pages.Length);
                         break;
-                    case SwapCacheMapped m: left -= m.Pages.Length; onMapped(m); break;
-                    case SwapInRaced m: left -= m.Vpns.Length; onRaced(m); break;
+                    case SwapCacheMapped m: call.Answered(m.Pages.Length); onMapped(m); break;
+                    case SwapInRaced m: call.Answered(m.Vpns.Length); onRaced(m); break;
                     case AllocFailed m:
-                        left -= m.Items.Length;
-                        pendingSlowPaths++;
-                        AllocSlowPath(plan, m.Items, purpose, op, m.Pass, onPage, onMapped, onRaced, onOom, () =>
-                        {
-                            if (--pendingSlowPaths == 0 && left == 0)
-                            {
-                                completed?.Invoke();
-                            }
-                        });
+                        call.Answered(m.Items.Length);
+                        call.SlowPathStarted();
+                        AllocSlowPath(plan, m.Items, purpose, op, m.Pass, onPage, onMapped, onRaced, onOom, call.SlowPathDone);
                         break;
                 }
-                if (left == 0 && pendingSlowPaths == 0)
-                {
-                    completed?.Invoke();
-                }
-
-                return left == 0;
+                call.CompleteIfDone();
+                return call.AllAnswered;
             });
         Directory.Node(plan.Zonelist[0]).Tell(new AllocPages(token, Self, Pid, _state.Cpu, items, plan.Zonelist, 0, pass, plan.Interleave, purpose));
+    }
+}
+
+/// <summary>When one allocation from the task's side is over: every item answered (allocated, mapped from the swap
+/// cache, raced, or refused) and every slow path a refusal started has finished. It completes once: a slow path can
+/// finish inside the reply that started it (a task already OOM-killed fails at once), and both that slow path's end
+/// and the reply's own check then find the allocation over.</summary>
+/// <remarks>Completing twice would end the caller's slow path twice: its count would go below zero and, with items of
+/// its own still being read from swap, it would never complete, leaving its round of faults, and the task's syscall,
+/// waiting for ever.</remarks>
+internal sealed class AllocCompletion(int items, Action? completed)
+{
+    private int _left = items;
+    private int _slowPaths;
+    private bool _completed;
+
+    /// <summary>Every item has had its answer (the call's reply registration can go).</summary>
+    public bool AllAnswered => _left == 0;
+
+    public void Answered(int n) => _left -= n;
+
+    public void SlowPathStarted() => _slowPaths++;
+
+    public void SlowPathDone()
+    {
+        _slowPaths--;
+        CompleteIfDone();
+    }
+
+    public void CompleteIfDone()
+    {
+        if (_completed || _left != 0 || _slowPaths != 0)
+        {
+            return;
+        }
+
+        _completed = true;
+        completed?.Invoke();
     }
 }
