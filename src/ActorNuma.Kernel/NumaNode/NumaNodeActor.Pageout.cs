@@ -224,7 +224,7 @@ public sealed partial class NumaNodeActor
     {
         if (batch.NeedSlot.Count > 0)
         {
-            Directory.Swap.Tell(new SwapDevice.AddToSwap(batch.Token, Self, batch.NeedSlot.Select(Pfn).ToArray()));
+            Directory.Swap.Tell(new SwapDevice.AddToSwap(batch.Token, Self, PfnsOf(batch.NeedSlot)));
             batch.NeedSlot.Clear();
         }
         foreach (var (task, items) in batch.NeedUnmap)
@@ -258,9 +258,26 @@ public sealed partial class NumaNodeActor
             return;
         }
 
-        Directory.Swap.Tell(new SwapDevice.SwapCacheDeleted(_cacheDeleted.Select(c => c.Slot).ToArray(),
-            _cacheDeleted.Select(c => c.Pfn).ToArray()));
+        var slots = new int[_cacheDeleted.Count];
+        var pfns = new int[_cacheDeleted.Count];
+        for (var k = 0; k < slots.Length; k++)
+        {
+            (slots[k], pfns[k]) = _cacheDeleted[k];
+        }
+        Directory.Swap.Tell(new SwapDevice.SwapCacheDeleted(slots, pfns));
         _cacheDeleted.Clear();
+    }
+
+    /// <summary>The pfns of frames named by index, as a message's array.</summary>
+    private int[] PfnsOf(List<int> idxs)
+    {
+        var pfns = new int[idxs.Count];
+        for (var k = 0; k < pfns.Length; k++)
+        {
+            pfns[k] = Pfn(idxs[k]);
+        }
+
+        return pfns;
     }
 
     /// <summary>add_to_swap's answer: a page without a slot stays in RAM (<see cref="PageoutMode.NoSlot"/>); the others

@@ -108,7 +108,7 @@ public sealed partial class NumaNodeActor
             return;
         }
 
-        Directory.Swap.Tell(new SwapDevice.AddToSwap(run.Token, Self, run.NeedSlot.Select(Pfn).ToArray()));
+        Directory.Swap.Tell(new SwapDevice.AddToSwap(run.Token, Self, PfnsOf(run.NeedSlot)));
         run.NeedSlot.Clear();
     }
 
