@@ -51,19 +51,18 @@ public sealed partial class NumaNodeActor
     /// frame back to it for the answers of the swap device and the mapping tasks, which name pages by pfn.</summary>
     private sealed class PageoutBatch
     {
-        public PageoutBatch(PageoutMode mode, int[] idxs)
+        public PageoutBatch(PageoutMode mode, int[] idxs, PageoutScratch scratch)
         {
             Mode = mode;
-            NeedSlot = new(idxs.Length);
-            NeedWrite = new(idxs.Length);
+            _scratch = scratch;
             Idxs = idxs;
             Verdicts = new PageoutVerdict[idxs.Length];
             Unmaps = new (int Waiting, bool Young, bool Again)[idxs.Length];
-            PositionOf = new Dictionary<int, int>(idxs.Length);
+            scratch.PositionOf.EnsureCapacity(idxs.Length);
             for (var k = 0; k < idxs.Length; k++)
             {
                 // A pfn named twice is one page.
-                if (!PositionOf.TryAdd(idxs[k], k)) { idxs[k] = -1; continue; }
+                if (!scratch.PositionOf.TryAdd(idxs[k], k)) { idxs[k] = -1; continue; }
                 Pending++;
             }
         }
@@ -75,7 +74,7 @@ public sealed partial class NumaNodeActor
         public PageoutVerdict[] Verdicts { get; }
         /// <summary>Mapper replies still awaited per page, and whether any said young or not mapped.</summary>
         public (int Waiting, bool Young, bool Again)[] Unmaps { get; }
-        public Dictionary<int, int> PositionOf { get; }
+        public Dictionary<int, int> PositionOf => Scratch.PositionOf;
         public int Pending;
         /// <summary>shrink_list: <c>page_referenced()</c> of each page (pageout keeps a referenced dirty page).</summary>
         public int[]? Referenced;
@@ -85,19 +84,50 @@ public sealed partial class NumaNodeActor
         public ShrinkZoneJob? Job { get; init; }
         public Action<int>? Done { get; init; }
 
-        // Sized for the whole list up front: they refill once per round, and growing them each time was copying.
-        public List<int> NeedSlot { get; }
+        public List<int> NeedSlot => Scratch.NeedSlot;
+        public Dictionary<int, List<NumaTask.UnmapItem>> NeedUnmap => Scratch.NeedUnmap;
+        public List<SwapDevice.WriteItem> NeedWrite => Scratch.NeedWrite;
+
+        private PageoutScratch? _scratch;
+
+        /// <summary>The batch's collections; a batch used after <see cref="TakeScratch"/> is a BUG of this file.</summary>
+        private PageoutScratch Scratch =>
+            _scratch ?? throw new KernelBugException($"pageout batch {Token} used after its end released its collections");
+
+        public List<NumaTask.UnmapItem> UnmapList() => Scratch.UnmapList();
+
+        /// <summary>Empties NeedUnmap, keeping its lists for the next round (the dictionary itself is cleared, so the
+        /// tasks are told in the order they first appear in each round).</summary>
+        public void ClearNeedUnmap() => Scratch.ClearNeedUnmap();
+
+        /// <summary>Hands the collections back once the batch is over (see <see cref="ReleaseEndedPageouts"/>).</summary>
+        public PageoutScratch TakeScratch()
+        {
+            var scratch = Scratch;
+            _scratch = null;
+            return scratch;
+        }
+    }
+
+    /// <summary>The collections a pageout batch fills and empties round by round: a frame's position in the list, and
+    /// what waits for a slot, for the mapping tasks and for the disk. A batch takes one set from the node's pool when it
+    /// opens and the node takes it back after the message in which the batch ended (a batch still flushes in that
+    /// message), emptied: a migration runs a batch per node and pass, and building these afresh for each was most of what
+    /// a pass allocated besides its messages.</summary>
+    internal sealed class PageoutScratch
+    {
+        public Dictionary<int, int> PositionOf { get; } = new();
+        // Refilled once per round, and emptied by each flush.
+        public List<int> NeedSlot { get; } = new();
         public Dictionary<int, List<NumaTask.UnmapItem>> NeedUnmap { get; } = new();
-        public List<SwapDevice.WriteItem> NeedWrite { get; }
+        public List<SwapDevice.WriteItem> NeedWrite { get; } = new();
 
         /// <summary>Lists of NeedUnmap go back here after a flush: a pass flushes many times (once per page the lock
         /// or writeback woke), and growing a fresh list each time cost more than the unmapping itself.</summary>
         private readonly Stack<List<NumaTask.UnmapItem>> _spareUnmapLists = new();
 
-        public List<NumaTask.UnmapItem> UnmapList() => _spareUnmapLists.TryPop(out var list) ? list : new(Idxs.Length);
+        public List<NumaTask.UnmapItem> UnmapList() => _spareUnmapLists.TryPop(out var list) ? list : new();
 
-        /// <summary>Empties NeedUnmap, keeping its lists for the next round (the dictionary itself is cleared, so the
-        /// tasks are told in the order they first appear in each round).</summary>
         public void ClearNeedUnmap()
         {
             foreach (var list in NeedUnmap.Values)
@@ -107,6 +137,45 @@ public sealed partial class NumaNodeActor
             }
             NeedUnmap.Clear();
         }
+
+        /// <summary>Empties everything for the next batch.</summary>
+        public void Reset()
+        {
+            PositionOf.Clear();
+            NeedSlot.Clear();
+            NeedWrite.Clear();
+            ClearNeedUnmap();
+        }
+
+        /// <summary>Whether nothing is left in it (what the next batch must find).</summary>
+        public bool IsEmpty => PositionOf.Count == 0 && NeedSlot.Count == 0 && NeedWrite.Count == 0 && NeedUnmap.Count == 0;
+    }
+
+    /// <summary>Sets of pageout collections no batch holds (<see cref="PageoutScratch"/>).</summary>
+    private readonly Stack<PageoutScratch> _pageoutScratch = new();
+
+    /// <summary>Batches that ended in the message being handled: their collections go back to the pool after it.</summary>
+    private readonly List<PageoutBatch> _endedPageouts = new();
+
+    private PageoutScratch RentPageoutScratch() => _pageoutScratch.TryPop(out var scratch) ? scratch : new PageoutScratch();
+
+    /// <summary>Runs at the end of every message, after the last flush: the collections of the batches that ended go
+    /// back to the pool, emptied.</summary>
+    private void ReleaseEndedPageouts()
+    {
+        if (_endedPageouts.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var batch in _endedPageouts)
+        {
+            var scratch = batch.TakeScratch();
+            scratch.Reset();
+            _pageoutScratch.Push(scratch);
+        }
+
+        _endedPageouts.Clear();
     }
 
     /// <summary>Swap slots of pages freed from the swap cache, told to the swap device with the next flush.</summary>
@@ -140,6 +209,7 @@ public sealed partial class NumaNodeActor
         }
 
         _replies.Close(batch.Token);
+        _endedPageouts.Add(batch);
         if (batch.Swapout is not null)
         {
             FinishSwapoutPass(batch);

@@ -229,7 +229,7 @@ public sealed partial class NumaNodeActor
     /// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_list().</remarks>
     private void ShrinkList(ShrinkZoneJob job, List<int> pages, Action<int> done)
     {
-        var batch = OpenPageout(new PageoutBatch(PageoutMode.ShrinkList, pages.ToArray()) { Job = job, Done = done });
+        var batch = OpenPageout(new PageoutBatch(PageoutMode.ShrinkList, pages.ToArray(), RentPageoutScratch()) { Job = job, Done = done });
         var locked = new List<int>();
         foreach (var idx in pages)
         {

@@ -25,7 +25,7 @@ public sealed partial class NumaNodeActor
 
             idxs[k] = idx;
         }
-        var batch = OpenPageout(new PageoutBatch(PageoutMode.SwapoutPages(m.UnmapIgnoresYoung), idxs) { Swapout = m });
+        var batch = OpenPageout(new PageoutBatch(PageoutMode.SwapoutPages(m.UnmapIgnoresYoung), idxs, RentPageoutScratch()) { Swapout = m });
         foreach (var idx in idxs)
         {
             if (idx >= 0)

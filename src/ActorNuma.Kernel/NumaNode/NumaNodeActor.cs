@@ -94,6 +94,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
                 break;
         }
         FlushWokenBatches();
+        ReleaseEndedPageouts();
     }
 
     // ---- helpers shared by every concern ----------------------------------------------------------------------
