@@ -115,30 +115,37 @@ public sealed partial class NumaNodeActor
         refused.Clear();
         for (var k = 0; k < m.Slots.Length; k++)
         {
-            var (slot, pfn) = (m.Slots[k], m.Pfns[k]);
-            var idx = Idx(pfn);
-            var ok = _m.Test(idx, PageFlags.SwapCache) && _m.SwapEntry(idx) == slot
-                     && (_m.Count(idx) == m.ExpectedCount || m.EvenIfShared)
-                     && !_m.Test(idx, PageFlags.Writeback) && !_m.Test(idx, PageFlags.Locked);
-            if (!ok)
-            {
-                refused.Add(k);
-                continue;
-            }
-            _m.DeleteFromSwapCache(idx);
-            _m.Set(idx, PageFlags.Dirty);
-            removed.Add(k);
-            PutPage(idx);
+            (RemoveExclusiveSwapPage(m.Slots[k], m.Pfns[k], m.ExpectedCount, m.EvenIfShared) ? removed : refused).Add(k);
         }
         if (refused.Count > 0)
         {
-            Directory.Swap.Tell(new SwapDevice.ExclusiveRefused(Pick(m.Slots, refused), Pick(m.Pfns, refused)) { FromSwapIn = m.FromSwapIn });
+            Directory.Swap.Tell(new SwapDevice.ExclusiveRefused(Pick(m.Slots, refused), Pick(m.Pfns, refused)));
         }
 
         if (removed.Count > 0)
         {
-            Directory.Swap.Tell(new SwapDevice.ExclusiveRemoved(Pick(m.Slots, removed), Pick(m.Pfns, removed)) { FromSwapIn = m.FromSwapIn });
+            Directory.Swap.Tell(new SwapDevice.ExclusiveRemoved(Pick(m.Slots, removed), Pick(m.Pfns, removed)));
         }
+    }
+
+    /// <summary>One page of <c>remove_exclusive_swap_page</c> at the node: if it still caches the slot, has the
+    /// references expected (or the caller takes it even if shared) and is neither locked nor under writeback, it leaves
+    /// the swap cache dirty (the slot goes away) and the cache's reference is dropped.</summary>
+    private bool RemoveExclusiveSwapPage(int slot, int pfn, int expectedCount, bool evenIfShared)
+    {
+        var idx = Idx(pfn);
+        var ok = _m.Test(idx, PageFlags.SwapCache) && _m.SwapEntry(idx) == slot
+                 && (_m.Count(idx) == expectedCount || evenIfShared)
+                 && !_m.Test(idx, PageFlags.Writeback) && !_m.Test(idx, PageFlags.Locked);
+        if (!ok)
+        {
+            return false;
+        }
+
+        _m.DeleteFromSwapCache(idx);
+        _m.Set(idx, PageFlags.Dirty);
+        PutPage(idx);
+        return true;
     }
 
     /// <summary>Positions of the request being answered that were removed or refused (per-actor scratch, emptied for

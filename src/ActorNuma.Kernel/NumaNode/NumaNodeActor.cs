@@ -72,6 +72,10 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
             case ZapPages m: HandleZap(m); break;
             case SwapCacheHit m: HandleSwapCacheHit(m); break;
             case TryRemoveExclusive m: HandleTryRemoveExclusive(m); break;
+            case RemoveExclusiveAfterSwapIn m:
+                Directory.Swap.Tell(new SwapDevice.SwapInExclusiveAnswer(m.Slot, m.Pfn,
+                    RemoveExclusiveSwapPage(m.Slot, m.Pfn, RemoveExclusiveAfterSwapIn.ExpectedCount, evenIfShared: false)));
+                break;
             case SwapDevice.AddedToSwap m: HandleAddedToSwap(m); break;
             case NumaTask.UnmapResult m: HandleUnmapResult(m); break;
             case SwapDevice.SwapWriteStarted m: HandleSwapWriteStarted(m); break;

@@ -65,25 +65,19 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 }
                 break;
             case ExclusiveRemoved m:
-                for (var k = 0; k < m.Slots.Length; k++)
-                {
-                    _map.DeleteFromSwapCache(m.Slots[k], m.Pfns[k]);
-                    _map.SwapFree(m.Slots[k]);
-                }
-                Trace.EmitEach("mm_remove_exclusive_swap_page", m.Slots.Length, m,
-                    static (fields, m, k) => fields.Append(CultureInfo.InvariantCulture, $"slot={m.Slots[k]} pfn={m.Pfns[k]}"));
-                if (m.FromSwapIn)
-                {
-                    SwapInExclusiveAnswered();
-                }
-
+                ExclusiveSwapPagesRemoved(m.Slots, m.Pfns);
                 break;
-            case ExclusiveRefused m:
-                if (m.FromSwapIn)
+            case ExclusiveRefused:
+                break;
+            case SwapInExclusiveAnswer m:
+                if (m.Removed)
                 {
-                    SwapInExclusiveAnswered();
+                    ExclusiveSwapPageRemoved(m.Slot, m.Pfn);
+                    Trace.EmitEach("mm_remove_exclusive_swap_page", 1, (m.Slot, m.Pfn),
+                        static (fields, s, _) => RemovedFields(fields, s.Slot, s.Pfn));
                 }
 
+                SwapInExclusiveAnswered();
                 break;
             case LookupSwapCache m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
             case SwapCacheHitStale m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
@@ -413,7 +407,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             }
 
             _swapInExclusivePending = true;
-            NodeOf(pfn).Tell(new NumaNode.TryRemoveExclusive([slot], [pfn], ExpectedCount: 2) { FromSwapIn = true });
+            NodeOf(pfn).Tell(new NumaNode.RemoveExclusiveAfterSwapIn(slot, pfn));
         }
     }
 
@@ -424,6 +418,27 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         var share = m.Mapcount + (_map.Count(m.Slot) - 1) == 1;
         m.Task.Tell(new CanShareSwapPageResult(m.Token, m.Pfn, share, m.Contents));
     }
+
+    /// <summary>The node took these pages out of the swap cache (<c>remove_exclusive_swap_page</c>): the entries and
+    /// the cache's references on their slots go.</summary>
+    private void ExclusiveSwapPagesRemoved(int[] slots, int[] pfns)
+    {
+        for (var k = 0; k < slots.Length; k++)
+        {
+            ExclusiveSwapPageRemoved(slots[k], pfns[k]);
+        }
+        Trace.EmitEach("mm_remove_exclusive_swap_page", slots.Length, (Slots: slots, Pfns: pfns),
+            static (fields, s, k) => RemovedFields(fields, s.Slots[k], s.Pfns[k]));
+    }
+
+    private void ExclusiveSwapPageRemoved(int slot, int pfn)
+    {
+        _map.DeleteFromSwapCache(slot, pfn);
+        _map.SwapFree(slot);
+    }
+
+    private static void RemovedFields(System.Text.StringBuilder fields, int slot, int pfn) =>
+        fields.Append(CultureInfo.InvariantCulture, $"slot={slot} pfn={pfn}");
 
     private void SwapInExclusiveAnswered()
     {
