@@ -194,7 +194,7 @@ public sealed partial class NumaNodeActor
                 }
 
                 _m.Hold(idx, new NodeMemory.PageHold(m.TaskId, "do_swap_page sleeping in lock_page"));
-                Sleep(idx, PageFlags.Locked, new Waiter(() => SwapCacheHits(m, [hit], pinned: true), null));
+                Sleep(idx, PageFlags.Locked, new Waiter(new SwapHitSleeper(m, hit)));
                 continue;
             }
             MarkPageAccessed(idx);

@@ -86,7 +86,7 @@ public sealed partial class NumaNodeActor
     /// <summary>lock_page in a blocking pass, and where a page woken on the lock goes on from.</summary>
     private void SwapoutLocked(PageoutBatch batch, int idx)
     {
-        if (_m.TestAndSet(idx, PageFlags.Locked)) { Sleep(idx, PageFlags.Locked, new Waiter(null, batch)); return; }
+        if (_m.TestAndSet(idx, PageFlags.Locked)) { Sleep(idx, PageFlags.Locked, new Waiter(batch)); return; }
         StepWriteback(batch, idx);
         FlushAfterMessage(batch);
     }
@@ -94,7 +94,7 @@ public sealed partial class NumaNodeActor
     /// <summary>wait_on_page_writeback, and where a page woken by end_page_writeback goes on from.</summary>
     private void SwapoutWritebackDone(PageoutBatch batch, int idx)
     {
-        if (_m.Test(idx, PageFlags.Writeback)) { Sleep(idx, PageFlags.Writeback, new Waiter(null, batch)); return; }
+        if (_m.Test(idx, PageFlags.Writeback)) { Sleep(idx, PageFlags.Writeback, new Waiter(batch)); return; }
         PageoutAddToSwap(batch, idx);
         FlushAfterMessage(batch);
     }
@@ -104,7 +104,7 @@ public sealed partial class NumaNodeActor
     {
         if (!_m.Test(idx, PageFlags.Writeback)) { PageoutAddToSwap(batch, idx); return; }
         if (batch.Swapout!.Pass == 0) { ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: true); return; }
-        Sleep(idx, PageFlags.Writeback, new Waiter(null, batch));
+        Sleep(idx, PageFlags.Writeback, new Waiter(batch));
     }
 
     /// <summary>Batches that pages woken from lock_page or wait_on_page_writeback moved on: one message (end_page_writeback
