@@ -27,7 +27,7 @@ public sealed partial class NumaNodeActor
         // Built at the request's size (and cut only when the watermark stops the allocation short): no list grown and
         // copied per request. A swap-in keeps the frames it got, in item order, for StartSwapIns.
         var pages = swapIn ? [] : new AllocatedPage[m.Items.Length];
-        var swapInIdxs = swapIn ? new int[m.Items.Length] : [];
+        var swapInPfns = swapIn ? new int[m.Items.Length] : [];
         while (taken < m.Items.Length && Watermarks.ZoneWatermarkOk(_m.FreePages, mark))
         {
             var item = m.Items[taken];
@@ -35,7 +35,7 @@ public sealed partial class NumaNodeActor
             CountZoneStatistics(m);
             if (swapIn)
             {
-                swapInIdxs[taken] = idx;
+                swapInPfns[taken] = Pfn(idx);
             }
             else if (m.Purpose == AllocPurpose.MigrateTarget)
             {
@@ -72,7 +72,7 @@ public sealed partial class NumaNodeActor
 
         if (taken > 0 && swapIn)
         {
-            StartSwapIns(m, swapInIdxs, taken);
+            StartSwapIns(m, taken == swapInPfns.Length ? swapInPfns : swapInPfns[..taken]);
         }
     }
 

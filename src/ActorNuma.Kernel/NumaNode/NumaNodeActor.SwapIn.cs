@@ -32,18 +32,17 @@ public sealed partial class NumaNodeActor
     /// <summary>New pages for swap-ins: locked (<c>__add_to_swap_cache</c> sets PG_locked, and the read holds it), each
     /// with the allocation's reference; the device adds them to the swap cache, or answers that another fault already
     /// did (-EEXIST).</summary>
-    private void StartSwapIns(AllocPages m, int[] idxs, int count)
+    /// <param name="pfns">The new frames of the request's first items, one each: the request to the device carries it.</param>
+    private void StartSwapIns(AllocPages m, int[] pfns)
     {
-        var slots = new int[count];
-        var pfns = new int[count];
-        for (var k = 0; k < count; k++)
+        var slots = new int[pfns.Length];
+        for (var k = 0; k < pfns.Length; k++)
         {
-            _m.Set(idxs[k], PageFlags.Locked);
+            _m.Set(Idx(pfns[k]), PageFlags.Locked);
             slots[k] = m.Items[k].SwapSlot;
-            pfns[k] = Pfn(idxs[k]);
         }
 
-        var token = _replies.Open(new SwapInRead(m, count));
+        var token = _replies.Open(new SwapInRead(m, pfns.Length));
         Directory.Swap.Tell(new SwapDevice.ReadSwapCacheAsync(token, Self, slots, pfns));
     }
 
