@@ -48,18 +48,20 @@ public sealed partial class NumaNodeActor
 
     /// <summary>One list of pages going through the pageout steps, and where each stands. Per-page state lives in arrays
     /// indexed by the page's position in the list (the order verdicts are reported in); <see cref="PositionOf"/> maps a
-    /// frame back to it for the answers of the swap device and the mapping tasks, which name pages by pfn.</summary>
+    /// frame back to it for the answers of the swap device and the mapping tasks, which name pages by pfn. The arrays
+    /// are the scratch's and may be longer than the list: only the first <see cref="Count"/> entries are the batch's.</summary>
     private sealed class PageoutBatch
     {
-        public PageoutBatch(PageoutMode mode, int[] idxs, PageoutScratch scratch)
+        /// <param name="scratch">Rented with <see cref="PageoutScratch.Begin"/>(<paramref name="count"/>), its
+        /// <see cref="PageoutScratch.Idxs"/> filled with the list's frames.</param>
+        public PageoutBatch(PageoutMode mode, int count, PageoutScratch scratch)
         {
             Mode = mode;
             _scratch = scratch;
-            Idxs = idxs;
-            Verdicts = new PageoutVerdict[idxs.Length];
-            Unmaps = new (int Waiting, bool Young, bool Again)[idxs.Length];
-            scratch.PositionOf.EnsureCapacity(idxs.Length);
-            for (var k = 0; k < idxs.Length; k++)
+            Count = count;
+            var idxs = scratch.Idxs;
+            scratch.PositionOf.EnsureCapacity(count);
+            for (var k = 0; k < count; k++)
             {
                 // A pfn named twice is one page.
                 if (!scratch.PositionOf.TryAdd(idxs[k], k)) { idxs[k] = -1; continue; }
@@ -69,11 +71,13 @@ public sealed partial class NumaNodeActor
 
         public long Token { get; set; }
         public PageoutMode Mode { get; }
+        /// <summary>Pages in the list (repeats included).</summary>
+        public int Count { get; }
         /// <summary>The frame index of each page, in list order (-1: a repeat of an earlier one).</summary>
-        public int[] Idxs { get; }
-        public PageoutVerdict[] Verdicts { get; }
+        public int[] Idxs => Scratch.Idxs;
+        public PageoutVerdict[] Verdicts => Scratch.Verdicts;
         /// <summary>Mapper replies still awaited per page, and whether any said young or not mapped.</summary>
-        public (int Waiting, bool Young, bool Again)[] Unmaps { get; }
+        public (int Waiting, bool Young, bool Again)[] Unmaps => Scratch.Unmaps;
         public Dictionary<int, int> PositionOf => Scratch.PositionOf;
         public int Pending;
         /// <summary>shrink_list: <c>page_referenced()</c> of each page (pageout keeps a referenced dirty page).</summary>
@@ -109,13 +113,36 @@ public sealed partial class NumaNodeActor
         }
     }
 
-    /// <summary>The collections a pageout batch fills and empties round by round: a frame's position in the list, and
-    /// what waits for a slot, for the mapping tasks and for the disk. A batch takes one set from the node's pool when it
+    /// <summary>The collections a pageout batch fills and empties round by round: its pages, their verdicts and unmap
+    /// answers, a frame's position in the list, and what waits for a slot, for the mapping tasks and for the disk. A batch takes one set from the node's pool when it
     /// opens and the node takes it back after the message in which the batch ended (a batch still flushes in that
     /// message), emptied: a migration runs a batch per node and pass, and building these afresh for each was most of what
     /// a pass allocated besides its messages.</summary>
-    internal sealed class PageoutScratch
+    private sealed class PageoutScratch
     {
+        public int[] Idxs { get; private set; } = [];
+        public PageoutVerdict[] Verdicts { get; private set; } = [];
+        public (int Waiting, bool Young, bool Again)[] Unmaps { get; private set; } = [];
+
+        /// <summary>Makes the per-page arrays hold <paramref name="count"/> pages, verdicts pending and no unmap
+        /// awaited; returns <see cref="Idxs"/> for the caller to fill.</summary>
+        public int[] Begin(int count)
+        {
+            if (Idxs.Length < count)
+            {
+                Idxs = new int[count];
+                Verdicts = new PageoutVerdict[count];
+                Unmaps = new (int, bool, bool)[count];
+            }
+            else
+            {
+                Array.Clear(Verdicts, 0, count);
+                Array.Clear(Unmaps, 0, count);
+            }
+
+            return Idxs;
+        }
+
         public Dictionary<int, int> PositionOf { get; } = new();
         // Refilled once per round, and emptied by each flush.
         public List<int> NeedSlot { get; } = new();
@@ -146,9 +173,6 @@ public sealed partial class NumaNodeActor
             NeedWrite.Clear();
             ClearNeedUnmap();
         }
-
-        /// <summary>Whether nothing is left in it (what the next batch must find).</summary>
-        public bool IsEmpty => PositionOf.Count == 0 && NeedSlot.Count == 0 && NeedWrite.Count == 0 && NeedUnmap.Count == 0;
     }
 
     /// <summary>Sets of pageout collections no batch holds (<see cref="PageoutScratch"/>).</summary>

@@ -14,8 +14,9 @@ public sealed partial class NumaNodeActor
 {
     private void HandleSwapoutPass(SwapoutPass m)
     {
-        var idxs = new int[m.Pfns.Length];
-        for (var k = 0; k < idxs.Length; k++)
+        var scratch = RentPageoutScratch();
+        var idxs = scratch.Begin(m.Pfns.Length);
+        for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
             if (_m.Place(idx) != FramePlace.Isolated)
@@ -25,12 +26,12 @@ public sealed partial class NumaNodeActor
 
             idxs[k] = idx;
         }
-        var batch = OpenPageout(new PageoutBatch(PageoutMode.SwapoutPages(m.UnmapIgnoresYoung), idxs, RentPageoutScratch()) { Swapout = m });
-        foreach (var idx in idxs)
+        var batch = OpenPageout(new PageoutBatch(PageoutMode.SwapoutPages(m.UnmapIgnoresYoung), m.Pfns.Length, scratch) { Swapout = m });
+        for (var k = 0; k < batch.Count; k++)
         {
-            if (idx >= 0)
+            if (idxs[k] >= 0)
             {
-                StepLock(batch, idx);
+                StepLock(batch, idxs[k]);
             }
         }
 
@@ -43,9 +44,9 @@ public sealed partial class NumaNodeActor
         var r = batch.Swapout!;
         // One walk in request order sorts the pages by verdict.
         var counts = new int[5];
-        foreach (var v in batch.Verdicts)
+        for (var k = 0; k < batch.Count; k++)
         {
-            counts[(int)v]++;
+            counts[(int)batch.Verdicts[k]]++;
         }
 
         var byVerdict = new int[5][];
@@ -55,7 +56,7 @@ public sealed partial class NumaNodeActor
         }
 
         Array.Clear(counts);
-        for (var k = 0; k < batch.Idxs.Length; k++)
+        for (var k = 0; k < batch.Count; k++)
         {
             if (batch.Idxs[k] < 0)
             {
