@@ -161,11 +161,15 @@ public sealed partial class NumaNodeActor
     /// before <c>lock_page()</c>, so a page the fault sleeps on cannot be freed meanwhile: swapout_pages and shrink_list
     /// free only at page_count == 2 (cache + isolator), and with the fault's reference they keep the page and unlock
     /// it, and the fault maps it where it is. That reference becomes the mapping's.</remarks>
-    private void SwapCacheHits(NumaNode.SwapCacheHit m, SwapHit[] hits, bool pinned)
+    private void SwapCacheHits(NumaNode.SwapCacheHit m, ReadOnlySpan<SwapHit> hits, bool pinned)
     {
-        // At the hits' size, cut to what was mapped: no list grown and copied per message.
-        var mapped = new MappedSwapPage[hits.Length];
-        var nMapped = 0;
+        // The mapped pages gather in per-actor scratch and the answer gets an array of exactly them: most hits of a
+        // readahead cluster find their page still locked by its read and sleep, so an array at the hits' size was
+        // mostly empty. (Taken off the field while in use: nothing here wakes a sleeper, but a nested call would get
+        // a list of its own.)
+        var mapped = _mappedScratch ?? new List<MappedSwapPage>();
+        _mappedScratch = null;
+        mapped.Clear();
         var stale = new List<SwapHit>();
         foreach (var hit in hits)
         {
@@ -203,19 +207,23 @@ public sealed partial class NumaNodeActor
             }
 
             _m.AddRmap(idx, m.TaskId, hit.Vpn);
-            mapped[nMapped++] = new MappedSwapPage(hit.Vpn, hit.Slot, hit.Pfn, _m.Contents(idx), CanWrite: false);
+            mapped.Add(new MappedSwapPage(hit.Vpn, hit.Slot, hit.Pfn, _m.Contents(idx), CanWrite: false));
         }
-        if (nMapped > 0)
+        if (mapped.Count > 0)
         {
-            Trace.Emit("mm_swap_cache_hit", $"node={_node} task={m.TaskId} nr={nMapped} first_pfn={mapped[0].Pfn}");
-            m.Task.Tell(new SwapCacheMapped(m.Token, nMapped == mapped.Length ? mapped : mapped[..nMapped]));
+            Trace.Emit("mm_swap_cache_hit", $"node={_node} task={m.TaskId} nr={mapped.Count} first_pfn={mapped[0].Pfn}");
+            m.Task.Tell(new SwapCacheMapped(m.Token, mapped.ToArray()));
         }
+        mapped.Clear();
+        _mappedScratch = mapped;
         if (stale.Count > 0)
         {
             Directory.Swap.Tell(new SwapDevice.SwapCacheHitStale(m.Token, m.Task, m.TaskId, stale.Select(h => h.Slot).ToArray(),
                 stale.Select(h => h.Vpn).ToArray()));
         }
     }
+
+    private List<MappedSwapPage>? _mappedScratch;
 
     private bool StillCaches(int idx, int slot) =>
         _m.Test(idx, PageFlags.SwapCache) && _m.SwapEntry(idx) == slot && _m.Place(idx) != FramePlace.Free;
