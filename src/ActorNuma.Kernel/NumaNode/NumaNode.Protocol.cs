@@ -192,11 +192,17 @@ public static partial class NumaNode
     /// while other tasks map them): slot k, cached by pfn k, which should have <see cref="ExpectedCount"/> references.
     /// The node answers with one <see cref="SwapDevice.ExclusiveRemoved"/> and one <see cref="SwapDevice.ExclusiveRefused"/>
     /// for the pages each applies to (none when it applies to none).</summary>
-    /// <remarks><see cref="FromSwapIn"/> marks do_swap_page's request, whose answer the device waits for before it
-    /// asks <c>vm_swap_full()</c> for the next fault; the answers carry it back.</remarks>
-    internal sealed record TryRemoveExclusive(int[] Slots, int[] Pfns, int ExpectedCount, bool EvenIfShared = false)
+    internal sealed record TryRemoveExclusive(int[] Slots, int[] Pfns, int ExpectedCount, bool EvenIfShared = false);
+
+    /// <summary>do_swap_page's <c>remove_exclusive_swap_page</c> (swap over half full) for the one page of a fault:
+    /// the test of <see cref="TryRemoveExclusive"/> with two expected references (the swap cache's and the fault's
+    /// mapping), answered with one <see cref="SwapDevice.SwapInExclusiveAnswer"/>, which the device waits for before it
+    /// asks <c>vm_swap_full()</c> for the next fault. The kernel takes these one fault at a time, so there is one
+    /// message per page; its own record keeps it to two ints instead of a batch's two arrays.</summary>
+    internal sealed record RemoveExclusiveAfterSwapIn(int Slot, int Pfn)
     {
-        public bool FromSwapIn { get; init; }
+        /// <summary>The references the page may have to leave: the swap cache's and the faulting PTE's.</summary>
+        public const int ExpectedCount = 2;
     }
 
     // ---- queries --------------------------------------------------------------------------------------------

@@ -24,25 +24,28 @@ public sealed partial class NumaNodeActor
         };
         var taken = 0;
         var swapIn = m.Purpose == AllocPurpose.SwapIn;
-        var pages = new List<AllocatedPage>(swapIn ? 0 : m.Items.Length);
-        var swapIns = new List<(AllocItem Item, int Idx)>(swapIn ? m.Items.Length : 0);
+        // Built at the request's size (and cut only when the watermark stops the allocation short): no list grown and
+        // copied per request. A swap-in keeps the frames it got, in item order, for StartSwapIns.
+        var pages = swapIn ? [] : new AllocatedPage[m.Items.Length];
+        var swapInPfns = swapIn ? new int[m.Items.Length] : [];
         while (taken < m.Items.Length && Watermarks.ZoneWatermarkOk(_m.FreePages, mark))
         {
-            var item = m.Items[taken++];
+            var item = m.Items[taken];
             var idx = _m.AllocFrame();
             CountZoneStatistics(m);
             if (swapIn)
             {
-                swapIns.Add((item, idx));
+                swapInPfns[taken] = Pfn(idx);
             }
             else if (m.Purpose == AllocPurpose.MigrateTarget)
             {
-                pages.Add(new AllocatedPage(item.Vpn, Pfn(idx), 0));
+                pages[taken] = new AllocatedPage(item.Vpn, Pfn(idx), 0);
             }
             else
             {
-                pages.Add(PrepareAnonPage(m, item, idx));
+                pages[taken] = PrepareAnonPage(m, item, idx);
             }
+            taken++;
         }
         if (taken > 0)
         {
@@ -52,20 +55,24 @@ public sealed partial class NumaNodeActor
         if (taken < m.Items.Length)
         {
             ForwardRest(m, m.Items[taken..]);
+            if (!swapIn)
+            {
+                pages = pages[..taken];
+            }
         }
 
-        if (pages.Count > 0 && m.Purpose == AllocPurpose.MigrateTarget)
+        if (taken > 0 && m.Purpose == AllocPurpose.MigrateTarget)
         {
-            m.ReplyTo.Tell(new PagesAllocated(m.Token, pages.ToArray()));
+            m.ReplyTo.Tell(new PagesAllocated(m.Token, pages));
         }
-        else if (pages.Count > 0)
+        else if (taken > 0 && !swapIn)
         {
-            AddToFaultingCpuPagevec(m.Cpu, pages, m.ReplyTo, new PagesAllocated(m.Token, pages.ToArray()));
+            AddToFaultingCpuPagevec(m.Cpu, pages, m.ReplyTo, new PagesAllocated(m.Token, pages));
         }
 
-        if (swapIns.Count > 0)
+        if (taken > 0 && swapIn)
         {
-            StartSwapIns(m, swapIns);
+            StartSwapIns(m, taken == swapInPfns.Length ? swapInPfns : swapInPfns[..taken]);
         }
     }
 
@@ -119,9 +126,9 @@ public sealed partial class NumaNodeActor
 
     /// <summary><c>lru_cache_add_active</c> on the faulting CPU: locally when this node owns that CPU, else through
     /// the CPU's node, which then completes the fault.</summary>
-    private void AddToFaultingCpuPagevec(int cpu, List<AllocatedPage> pages, IActorRef replyTo, object reply)
+    private void AddToFaultingCpuPagevec(int cpu, AllocatedPage[] pages, IActorRef replyTo, object reply)
     {
-        var pfns = new int[pages.Count];
+        var pfns = new int[pages.Length];
         for (var k = 0; k < pfns.Length; k++)
         {
             pfns[k] = pages[k].Pfn;

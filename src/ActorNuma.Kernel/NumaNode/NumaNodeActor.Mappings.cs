@@ -109,34 +109,66 @@ public sealed partial class NumaNodeActor
     /// slot; if the page has no other user either, it leaves the swap cache (dirty, since the slot goes away).</summary>
     private void HandleTryRemoveExclusive(TryRemoveExclusive m)
     {
-        List<int>? removed = null, refused = null;
+        var removed = _exclusiveRemoved;
+        var refused = _exclusiveRefused;
+        removed.Clear();
+        refused.Clear();
         for (var k = 0; k < m.Slots.Length; k++)
         {
-            var (slot, pfn) = (m.Slots[k], m.Pfns[k]);
-            var idx = Idx(pfn);
-            var ok = _m.Test(idx, PageFlags.SwapCache) && _m.SwapEntry(idx) == slot
-                     && (_m.Count(idx) == m.ExpectedCount || m.EvenIfShared)
-                     && !_m.Test(idx, PageFlags.Writeback) && !_m.Test(idx, PageFlags.Locked);
-            if (!ok)
-            {
-                (refused ??= new()).Add(k);
-                continue;
-            }
-            _m.DeleteFromSwapCache(idx);
-            _m.Set(idx, PageFlags.Dirty);
-            (removed ??= new()).Add(k);
-            PutPage(idx);
+            (RemoveExclusiveSwapPage(m.Slots[k], m.Pfns[k], m.ExpectedCount, m.EvenIfShared) ? removed : refused).Add(k);
         }
-        if (refused is not null)
+        if (refused.Count > 0)
         {
-            Directory.Swap.Tell(new SwapDevice.ExclusiveRefused(refused.Select(k => m.Slots[k]).ToArray(), refused.Select(k => m.Pfns[k]).ToArray())
-                { FromSwapIn = m.FromSwapIn });
+            Directory.Swap.Tell(new SwapDevice.ExclusiveRefused(Pick(m.Slots, refused), Pick(m.Pfns, refused)));
         }
 
-        if (removed is not null)
+        if (removed.Count > 0)
         {
-            Directory.Swap.Tell(new SwapDevice.ExclusiveRemoved(removed.Select(k => m.Slots[k]).ToArray(), removed.Select(k => m.Pfns[k]).ToArray())
-                { FromSwapIn = m.FromSwapIn });
+            Directory.Swap.Tell(new SwapDevice.ExclusiveRemoved(Pick(m.Slots, removed), Pick(m.Pfns, removed)));
         }
+    }
+
+    /// <summary>One page of <c>remove_exclusive_swap_page</c> at the node: if it still caches the slot, has the
+    /// references expected (or the caller takes it even if shared) and is neither locked nor under writeback, it leaves
+    /// the swap cache dirty (the slot goes away) and the cache's reference is dropped.</summary>
+    private bool RemoveExclusiveSwapPage(int slot, int pfn, int expectedCount, bool evenIfShared)
+    {
+        var idx = Idx(pfn);
+        var ok = _m.Test(idx, PageFlags.SwapCache) && _m.SwapEntry(idx) == slot
+                 && (_m.Count(idx) == expectedCount || evenIfShared)
+                 && !_m.Test(idx, PageFlags.Writeback) && !_m.Test(idx, PageFlags.Locked);
+        if (!ok)
+        {
+            return false;
+        }
+
+        _m.DeleteFromSwapCache(idx);
+        _m.Set(idx, PageFlags.Dirty);
+        PutPage(idx);
+        return true;
+    }
+
+    /// <summary>Positions of the request being answered that were removed or refused (per-actor scratch, emptied for
+    /// each request: do_swap_page asks one page at a time, so a fresh pair of lists per request was most of its cost).</summary>
+    private readonly List<int> _exclusiveRemoved = new();
+    private readonly List<int> _exclusiveRefused = new();
+
+    /// <summary>The elements of <paramref name="source"/> at <paramref name="positions"/> (ascending). When they are all
+    /// of it, the array itself: a request's arrays are the receiver's, and every kernel message treats its arrays as
+    /// read-only, so an answer may pass them on instead of copying.</summary>
+    private static int[] Pick(int[] source, List<int> positions)
+    {
+        if (positions.Count == source.Length)
+        {
+            return source;
+        }
+
+        var picked = new int[positions.Count];
+        for (var k = 0; k < picked.Length; k++)
+        {
+            picked[k] = source[positions[k]];
+        }
+
+        return picked;
     }
 }

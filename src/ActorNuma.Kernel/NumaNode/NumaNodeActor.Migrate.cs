@@ -83,7 +83,7 @@ public sealed partial class NumaNodeActor
         if (_m.TestAndSet(idx, PageFlags.Locked))
         {
             if (!run.Request.Force) { Resolve(token, run, pos, MigrateVerdict.Retry, -(int)Errno.EAGAIN); return; }
-            Sleep(idx, PageFlags.Locked, new Waiter(() => Relock(token, run, pos), null));
+            Sleep(idx, PageFlags.Locked, new Waiter(() => Relock(token, run, pos)));
             return;
         }
         MigrateLocked(token, run, pos);
@@ -92,7 +92,7 @@ public sealed partial class NumaNodeActor
     private void Relock(long token, DirectMigration run, int pos)
     {
         var idx = Idx(run.Request.Items[pos].OldPfn);
-        if (_m.TestAndSet(idx, PageFlags.Locked)) { Sleep(idx, PageFlags.Locked, new Waiter(() => Relock(token, run, pos), null)); return; }
+        if (_m.TestAndSet(idx, PageFlags.Locked)) { Sleep(idx, PageFlags.Locked, new Waiter(() => Relock(token, run, pos))); return; }
         MigrateLocked(token, run, pos);
     }
 
@@ -102,7 +102,7 @@ public sealed partial class NumaNodeActor
         if (_m.Test(idx, PageFlags.Writeback))
         {
             if (!run.Request.Force) { MigrateUnlock(token, run, pos, -(int)Errno.EAGAIN); return; }
-            Sleep(idx, PageFlags.Writeback, new Waiter(() => MigrateLocked(token, run, pos), null));
+            Sleep(idx, PageFlags.Writeback, new Waiter(() => MigrateLocked(token, run, pos)));
             return;
         }
         TryToUnmapForMigration(token, run, pos);

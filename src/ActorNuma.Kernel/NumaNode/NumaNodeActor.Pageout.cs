@@ -48,34 +48,37 @@ public sealed partial class NumaNodeActor
 
     /// <summary>One list of pages going through the pageout steps, and where each stands. Per-page state lives in arrays
     /// indexed by the page's position in the list (the order verdicts are reported in); <see cref="PositionOf"/> maps a
-    /// frame back to it for the answers of the swap device and the mapping tasks, which name pages by pfn.</summary>
+    /// frame back to it for the answers of the swap device and the mapping tasks, which name pages by pfn. The arrays
+    /// are the scratch's and may be longer than the list: only the first <see cref="Count"/> entries are the batch's.</summary>
     private sealed class PageoutBatch
     {
-        public PageoutBatch(PageoutMode mode, int[] idxs)
+        /// <param name="scratch">Rented with <see cref="PageoutScratch.Begin"/>(<paramref name="count"/>), its
+        /// <see cref="PageoutScratch.Idxs"/> filled with the list's frames.</param>
+        public PageoutBatch(PageoutMode mode, int count, PageoutScratch scratch)
         {
             Mode = mode;
-            NeedSlot = new(idxs.Length);
-            NeedWrite = new(idxs.Length);
-            Idxs = idxs;
-            Verdicts = new PageoutVerdict[idxs.Length];
-            Unmaps = new (int Waiting, bool Young, bool Again)[idxs.Length];
-            PositionOf = new Dictionary<int, int>(idxs.Length);
-            for (var k = 0; k < idxs.Length; k++)
+            _scratch = scratch;
+            Count = count;
+            var idxs = scratch.Idxs;
+            scratch.PositionOf.EnsureCapacity(count);
+            for (var k = 0; k < count; k++)
             {
                 // A pfn named twice is one page.
-                if (!PositionOf.TryAdd(idxs[k], k)) { idxs[k] = -1; continue; }
+                if (!scratch.PositionOf.TryAdd(idxs[k], k)) { idxs[k] = -1; continue; }
                 Pending++;
             }
         }
 
         public long Token { get; set; }
         public PageoutMode Mode { get; }
+        /// <summary>Pages in the list (repeats included).</summary>
+        public int Count { get; }
         /// <summary>The frame index of each page, in list order (-1: a repeat of an earlier one).</summary>
-        public int[] Idxs { get; }
-        public PageoutVerdict[] Verdicts { get; }
+        public int[] Idxs => Scratch.Idxs;
+        public PageoutVerdict[] Verdicts => Scratch.Verdicts;
         /// <summary>Mapper replies still awaited per page, and whether any said young or not mapped.</summary>
-        public (int Waiting, bool Young, bool Again)[] Unmaps { get; }
-        public Dictionary<int, int> PositionOf { get; }
+        public (int Waiting, bool Young, bool Again)[] Unmaps => Scratch.Unmaps;
+        public Dictionary<int, int> PositionOf => Scratch.PositionOf;
         public int Pending;
         /// <summary>shrink_list: <c>page_referenced()</c> of each page (pageout keeps a referenced dirty page).</summary>
         public int[]? Referenced;
@@ -85,19 +88,73 @@ public sealed partial class NumaNodeActor
         public ShrinkZoneJob? Job { get; init; }
         public Action<int>? Done { get; init; }
 
-        // Sized for the whole list up front: they refill once per round, and growing them each time was copying.
-        public List<int> NeedSlot { get; }
+        public List<int> NeedSlot => Scratch.NeedSlot;
+        public Dictionary<int, List<NumaTask.UnmapItem>> NeedUnmap => Scratch.NeedUnmap;
+        public List<SwapDevice.WriteItem> NeedWrite => Scratch.NeedWrite;
+
+        private PageoutScratch? _scratch;
+
+        /// <summary>The batch's collections; a batch used after <see cref="TakeScratch"/> is a BUG of this file.</summary>
+        private PageoutScratch Scratch =>
+            _scratch ?? throw new KernelBugException($"pageout batch {Token} used after its end released its collections");
+
+        public List<NumaTask.UnmapItem> UnmapList() => Scratch.UnmapList();
+
+        /// <summary>Empties NeedUnmap, keeping its lists for the next round (the dictionary itself is cleared, so the
+        /// tasks are told in the order they first appear in each round).</summary>
+        public void ClearNeedUnmap() => Scratch.ClearNeedUnmap();
+
+        /// <summary>Hands the collections back once the batch is over (see <see cref="ReleaseEndedPageouts"/>).</summary>
+        public PageoutScratch TakeScratch()
+        {
+            var scratch = Scratch;
+            _scratch = null;
+            return scratch;
+        }
+    }
+
+    /// <summary>The collections a pageout batch fills and empties round by round: its pages, their verdicts and unmap
+    /// answers, a frame's position in the list, and what waits for a slot, for the mapping tasks and for the disk. A batch takes one set from the node's pool when it
+    /// opens and the node takes it back after the message in which the batch ended (a batch still flushes in that
+    /// message), emptied: a migration runs a batch per node and pass, and building these afresh for each was most of what
+    /// a pass allocated besides its messages.</summary>
+    private sealed class PageoutScratch
+    {
+        public int[] Idxs { get; private set; } = [];
+        public PageoutVerdict[] Verdicts { get; private set; } = [];
+        public (int Waiting, bool Young, bool Again)[] Unmaps { get; private set; } = [];
+
+        /// <summary>Makes the per-page arrays hold <paramref name="count"/> pages, verdicts pending and no unmap
+        /// awaited; returns <see cref="Idxs"/> for the caller to fill.</summary>
+        public int[] Begin(int count)
+        {
+            if (Idxs.Length < count)
+            {
+                Idxs = new int[count];
+                Verdicts = new PageoutVerdict[count];
+                Unmaps = new (int, bool, bool)[count];
+            }
+            else
+            {
+                Array.Clear(Verdicts, 0, count);
+                Array.Clear(Unmaps, 0, count);
+            }
+
+            return Idxs;
+        }
+
+        public Dictionary<int, int> PositionOf { get; } = new();
+        // Refilled once per round, and emptied by each flush.
+        public List<int> NeedSlot { get; } = new();
         public Dictionary<int, List<NumaTask.UnmapItem>> NeedUnmap { get; } = new();
-        public List<SwapDevice.WriteItem> NeedWrite { get; }
+        public List<SwapDevice.WriteItem> NeedWrite { get; } = new();
 
         /// <summary>Lists of NeedUnmap go back here after a flush: a pass flushes many times (once per page the lock
         /// or writeback woke), and growing a fresh list each time cost more than the unmapping itself.</summary>
         private readonly Stack<List<NumaTask.UnmapItem>> _spareUnmapLists = new();
 
-        public List<NumaTask.UnmapItem> UnmapList() => _spareUnmapLists.TryPop(out var list) ? list : new(Idxs.Length);
+        public List<NumaTask.UnmapItem> UnmapList() => _spareUnmapLists.TryPop(out var list) ? list : new();
 
-        /// <summary>Empties NeedUnmap, keeping its lists for the next round (the dictionary itself is cleared, so the
-        /// tasks are told in the order they first appear in each round).</summary>
         public void ClearNeedUnmap()
         {
             foreach (var list in NeedUnmap.Values)
@@ -107,6 +164,42 @@ public sealed partial class NumaNodeActor
             }
             NeedUnmap.Clear();
         }
+
+        /// <summary>Empties everything for the next batch.</summary>
+        public void Reset()
+        {
+            PositionOf.Clear();
+            NeedSlot.Clear();
+            NeedWrite.Clear();
+            ClearNeedUnmap();
+        }
+    }
+
+    /// <summary>Sets of pageout collections no batch holds (<see cref="PageoutScratch"/>).</summary>
+    private readonly Stack<PageoutScratch> _pageoutScratch = new();
+
+    /// <summary>Batches that ended in the message being handled: their collections go back to the pool after it.</summary>
+    private readonly List<PageoutBatch> _endedPageouts = new();
+
+    private PageoutScratch RentPageoutScratch() => _pageoutScratch.TryPop(out var scratch) ? scratch : new PageoutScratch();
+
+    /// <summary>Runs at the end of every message, after the last flush: the collections of the batches that ended go
+    /// back to the pool, emptied.</summary>
+    private void ReleaseEndedPageouts()
+    {
+        if (_endedPageouts.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var batch in _endedPageouts)
+        {
+            var scratch = batch.TakeScratch();
+            scratch.Reset();
+            _pageoutScratch.Push(scratch);
+        }
+
+        _endedPageouts.Clear();
     }
 
     /// <summary>Swap slots of pages freed from the swap cache, told to the swap device with the next flush.</summary>
@@ -140,6 +233,7 @@ public sealed partial class NumaNodeActor
         }
 
         _replies.Close(batch.Token);
+        _endedPageouts.Add(batch);
         if (batch.Swapout is not null)
         {
             FinishSwapoutPass(batch);
@@ -224,7 +318,7 @@ public sealed partial class NumaNodeActor
     {
         if (batch.NeedSlot.Count > 0)
         {
-            Directory.Swap.Tell(new SwapDevice.AddToSwap(batch.Token, Self, batch.NeedSlot.Select(Pfn).ToArray()));
+            Directory.Swap.Tell(new SwapDevice.AddToSwap(batch.Token, Self, PfnsOf(batch.NeedSlot)));
             batch.NeedSlot.Clear();
         }
         foreach (var (task, items) in batch.NeedUnmap)
@@ -258,9 +352,26 @@ public sealed partial class NumaNodeActor
             return;
         }
 
-        Directory.Swap.Tell(new SwapDevice.SwapCacheDeleted(_cacheDeleted.Select(c => c.Slot).ToArray(),
-            _cacheDeleted.Select(c => c.Pfn).ToArray()));
+        var slots = new int[_cacheDeleted.Count];
+        var pfns = new int[_cacheDeleted.Count];
+        for (var k = 0; k < slots.Length; k++)
+        {
+            (slots[k], pfns[k]) = _cacheDeleted[k];
+        }
+        Directory.Swap.Tell(new SwapDevice.SwapCacheDeleted(slots, pfns));
         _cacheDeleted.Clear();
+    }
+
+    /// <summary>The pfns of frames named by index, as a message's array.</summary>
+    private int[] PfnsOf(List<int> idxs)
+    {
+        var pfns = new int[idxs.Count];
+        for (var k = 0; k < pfns.Length; k++)
+        {
+            pfns[k] = Pfn(idxs[k]);
+        }
+
+        return pfns;
     }
 
     /// <summary>add_to_swap's answer: a page without a slot stays in RAM (<see cref="PageoutMode.NoSlot"/>); the others

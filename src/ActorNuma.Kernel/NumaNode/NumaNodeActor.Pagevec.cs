@@ -48,14 +48,13 @@ public sealed partial class NumaNodeActor
         if (ackNodes.Length == 0 && pages.Length > 0 && OnOneNode(pages) is var only and >= 0)
         {
             // The usual case, a full vector of one node's pages and nobody to acknowledge: one message, no grouping.
-            var single = new PagevecLruAdd(pages, active, cpu, token, null);
             if (only == _node)
             {
-                HandlePagevecLruAdd(single);
+                PagevecLruAddToLists(pages, active, cpu, token, ackTo: null);
             }
             else
             {
-                NodeRef(only).Tell(single);
+                NodeRef(only).Tell(new PagevecLruAdd(pages, active, cpu, token, null));
             }
 
             return;
@@ -69,14 +68,13 @@ public sealed partial class NumaNodeActor
         foreach (var (node, pfns) in byNode.OrderBy(kv => kv.Key))
         {
             var ack = ackNodes.Contains(node) ? ackTo : null;
-            var msg = new PagevecLruAdd(pfns, active, cpu, token, ack);
             if (node == _node)
             {
-                HandlePagevecLruAdd(msg);
+                PagevecLruAddToLists(pfns, active, cpu, token, ack);
             }
             else
             {
-                NodeRef(node).Tell(msg);
+                NodeRef(node).Tell(new PagevecLruAdd(pfns, active, cpu, token, ack));
             }
         }
     }
@@ -97,27 +95,30 @@ public sealed partial class NumaNodeActor
     }
 
     /// <summary><c>__pagevec_lru_add[_active]</c> then <c>release_pages</c> for this node's pages.</summary>
-    private void HandlePagevecLruAdd(PagevecLruAdd m)
+    private void HandlePagevecLruAdd(PagevecLruAdd m) => PagevecLruAddToLists(m.Pfns, m.Active, m.Cpu, m.Token, m.AckTo);
+
+    /// <summary>The same for a vector this node flushes into its own lists: no message to itself.</summary>
+    private void PagevecLruAddToLists(int[] pfns, bool active, int cpu, long token, IActorRef? ackTo)
     {
-        foreach (var pfn in m.Pfns)
+        foreach (var pfn in pfns)
         {
             var idx = Idx(pfn);
-            if (_m.Place(idx) != FramePlace.Pagevec || _m.Owner(idx) != m.Cpu)
+            if (_m.Place(idx) != FramePlace.Pagevec || _m.Owner(idx) != cpu)
             {
                 throw new InvalidOperationException(
-                    $"__pagevec_lru_add: pfn {pfn} comes from cpu {m.Cpu}'s pagevec but node {_node} has it in {_m.Place(idx)}");
+                    $"__pagevec_lru_add: pfn {pfn} comes from cpu {cpu}'s pagevec but node {_node} has it in {_m.Place(idx)}");
             }
 
-            _m.AddToLru(idx, m.Active);
+            _m.AddToLru(idx, active);
             // release_pages(): the vector's reference; a page whose last user left meanwhile is freed right here.
             if (_m.PutPage(idx) == PutResult.ReleasePending)
             {
                 _m.PageCacheRelease(idx);
             }
         }
-        if (m.AckTo is not null)
+        if (ackTo is not null)
         {
-            m.AckTo.Tell(new LruAddDrained(m.Token, _node));
+            ackTo.Tell(new LruAddDrained(token, _node));
         }
     }
 

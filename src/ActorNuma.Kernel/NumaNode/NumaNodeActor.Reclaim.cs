@@ -229,7 +229,9 @@ public sealed partial class NumaNodeActor
     /// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_list().</remarks>
     private void ShrinkList(ShrinkZoneJob job, List<int> pages, Action<int> done)
     {
-        var batch = OpenPageout(new PageoutBatch(PageoutMode.ShrinkList, pages.ToArray()) { Job = job, Done = done });
+        var scratch = RentPageoutScratch();
+        pages.CopyTo(scratch.Begin(pages.Count));
+        var batch = OpenPageout(new PageoutBatch(PageoutMode.ShrinkList, pages.Count, scratch) { Job = job, Done = done });
         var locked = new List<int>();
         foreach (var idx in pages)
         {
@@ -250,7 +252,7 @@ public sealed partial class NumaNodeActor
 
         PageReferenced(locked, referenced =>
         {
-            batch.Referenced = new int[batch.Idxs.Length];
+            batch.Referenced = new int[batch.Count];
             foreach (var idx in locked)
             {
                 batch.Referenced[batch.PositionOf[idx]] = referenced[idx];
@@ -274,7 +276,7 @@ public sealed partial class NumaNodeActor
     {
         FlushCacheDeleted();
         var freed = 0;
-        for (var k = 0; k < batch.Idxs.Length; k++)
+        for (var k = 0; k < batch.Count; k++)
         {
             var i = batch.Idxs[k];
             if (i < 0)

@@ -84,7 +84,7 @@ public sealed partial class NumaNodeActor
         {
             resume();
             FlushSwapCacheMigration(run);
-        }, null));
+        }));
 
     /// <summary>Writeback: pass 0 skips a page under writeback, later passes wait for it; then an anonymous page not in
     /// the swap cache gets a slot (<c>add_to_swap</c>), without which it fails for good with -ENOMEM.</summary>
@@ -108,7 +108,7 @@ public sealed partial class NumaNodeActor
             return;
         }
 
-        Directory.Swap.Tell(new SwapDevice.AddToSwap(run.Token, Self, run.NeedSlot.Select(Pfn).ToArray()));
+        Directory.Swap.Tell(new SwapDevice.AddToSwap(run.Token, Self, PfnsOf(run.NeedSlot)));
         run.NeedSlot.Clear();
     }
 

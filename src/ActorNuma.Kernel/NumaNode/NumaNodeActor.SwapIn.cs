@@ -6,21 +6,44 @@ namespace ActorNuma.Kernel;
 /// page (<c>read_swap_cache_async</c>).</summary>
 public sealed partial class NumaNodeActor
 {
-    private sealed record SwapInRead(AllocPages Request, AllocItem[] Items);
+    /// <summary>The swap-ins of one allocation in progress: the first <see cref="Count"/> items of the request, which
+    /// got frames here (the rest went on along the zonelist), in the order the swap device answers for them.</summary>
+    private sealed record SwapInRead(AllocPages Request, int Count)
+    {
+        /// <summary>The item of a slot the device names, with <paramref name="from"/> the position to search from: the
+        /// device answers in request order (SwapReadDone for a subsequence of it), so one forward walk finds each, as a
+        /// lookup by slot would (the fault's slots are distinct).</summary>
+        public AllocItem Item(int slot, ref int from)
+        {
+            var items = Request.Items;
+            for (var k = from; k < Count; k++)
+            {
+                if (items[k].SwapSlot == slot)
+                {
+                    from = k + 1;
+                    return items[k];
+                }
+            }
+
+            throw new KernelBugException($"swap-in answer for slot {slot}, which the allocation did not read (or not in its order)");
+        }
+    }
 
     /// <summary>New pages for swap-ins: locked (<c>__add_to_swap_cache</c> sets PG_locked, and the read holds it), each
     /// with the allocation's reference; the device adds them to the swap cache, or answers that another fault already
     /// did (-EEXIST).</summary>
-    private void StartSwapIns(AllocPages m, List<(AllocItem Item, int Idx)> pages)
+    /// <param name="pfns">The new frames of the request's first items, one each: the request to the device carries it.</param>
+    private void StartSwapIns(AllocPages m, int[] pfns)
     {
-        foreach (var (_, idx) in pages)
+        var slots = new int[pfns.Length];
+        for (var k = 0; k < pfns.Length; k++)
         {
-            _m.Set(idx, PageFlags.Locked);
+            _m.Set(Idx(pfns[k]), PageFlags.Locked);
+            slots[k] = m.Items[k].SwapSlot;
         }
 
-        var token = _replies.Open(new SwapInRead(m, pages.Select(p => p.Item).ToArray()));
-        Directory.Swap.Tell(new SwapDevice.ReadSwapCacheAsync(token, Self, pages.Select(p => p.Item.SwapSlot).ToArray(),
-            pages.Select(p => Pfn(p.Idx)).ToArray()));
+        var token = _replies.Open(new SwapInRead(m, pfns.Length));
+        Directory.Swap.Tell(new SwapDevice.ReadSwapCacheAsync(token, Self, slots, pfns));
     }
 
     /// <summary>The rest of <c>read_swap_cache_async</c> once the page is in the swap cache, as 2.6.14 orders it:
@@ -36,12 +59,15 @@ public sealed partial class NumaNodeActor
         var r = read.Request;
         var racedVpns = new List<uint>();
         var racedSlots = new List<int>();
-        var cluster = new List<int>(m.Pfns.Length);
-        var alone = new List<int>();
+        var cluster = _swapInCluster;
+        var alone = _swapInAlone;
+        cluster.Clear();
+        alone.Clear();
+        var from = 0;
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
-            var item = read.Items.First(i => i.SwapSlot == m.Slots[k]);
+            var item = read.Item(m.Slots[k], ref from);
             if (m.Exists[k])
             {
                 _m.Clear(idx, PageFlags.Locked);
@@ -92,6 +118,11 @@ public sealed partial class NumaNodeActor
         }
     }
 
+    /// <summary>The pages of a <see cref="HandleSwapCacheAdded"/> that go into the pagevec with the cluster, and after
+    /// the drain (per-actor scratch: a message owns only the arrays made from them).</summary>
+    private readonly List<int> _swapInCluster = new();
+    private readonly List<int> _swapInAlone = new();
+
     /// <summary>The reads finished (<c>end_swap_bio_read</c>): each page is up to date and unlocked; the faulting pages
     /// then go on in do_swap_page (<c>mark_page_accessed</c>, the PTE maps the page with the fault's reference).</summary>
     private void HandleSwapReadDone(SwapDevice.SwapReadDone m)
@@ -99,12 +130,12 @@ public sealed partial class NumaNodeActor
         var read = _replies.State<SwapInRead>(m);
         _replies.Close(m.Token);
         var r = read.Request;
-        var itemOf = read.Items.ToDictionary(i => i.SwapSlot);
         var pages = new MappedSwapPage[m.Pfns.Length];
+        var from = 0;
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
-            var item = itemOf[m.Slots[k]];
+            var item = read.Item(m.Slots[k], ref from);
             _m.SetContents(idx, m.Contents[k]);
             _m.Set(idx, PageFlags.Uptodate);
             UnlockPage(idx);
@@ -130,9 +161,15 @@ public sealed partial class NumaNodeActor
     /// before <c>lock_page()</c>, so a page the fault sleeps on cannot be freed meanwhile: swapout_pages and shrink_list
     /// free only at page_count == 2 (cache + isolator), and with the fault's reference they keep the page and unlock
     /// it, and the fault maps it where it is. That reference becomes the mapping's.</remarks>
-    private void SwapCacheHits(NumaNode.SwapCacheHit m, IEnumerable<SwapHit> hits, bool pinned)
+    private void SwapCacheHits(NumaNode.SwapCacheHit m, ReadOnlySpan<SwapHit> hits, bool pinned)
     {
-        var mapped = new List<MappedSwapPage>(hits is SwapHit[] all ? all.Length : 1);
+        // The mapped pages gather in per-actor scratch and the answer gets an array of exactly them: most hits of a
+        // readahead cluster find their page still locked by its read and sleep, so an array at the hits' size was
+        // mostly empty. (Taken off the field while in use: nothing here wakes a sleeper, but a nested call would get
+        // a list of its own.)
+        var mapped = _mappedScratch ?? new List<MappedSwapPage>();
+        _mappedScratch = null;
+        mapped.Clear();
         var stale = new List<SwapHit>();
         foreach (var hit in hits)
         {
@@ -160,7 +197,7 @@ public sealed partial class NumaNodeActor
                 }
 
                 _m.Hold(idx, new NodeMemory.PageHold(m.TaskId, "do_swap_page sleeping in lock_page"));
-                Sleep(idx, PageFlags.Locked, new Waiter(() => SwapCacheHits(m, [hit], pinned: true), null));
+                Sleep(idx, PageFlags.Locked, new Waiter(new SwapHitSleeper(m, hit)));
                 continue;
             }
             MarkPageAccessed(idx);
@@ -177,12 +214,16 @@ public sealed partial class NumaNodeActor
             Trace.Emit("mm_swap_cache_hit", $"node={_node} task={m.TaskId} nr={mapped.Count} first_pfn={mapped[0].Pfn}");
             m.Task.Tell(new SwapCacheMapped(m.Token, mapped.ToArray()));
         }
+        mapped.Clear();
+        _mappedScratch = mapped;
         if (stale.Count > 0)
         {
             Directory.Swap.Tell(new SwapDevice.SwapCacheHitStale(m.Token, m.Task, m.TaskId, stale.Select(h => h.Slot).ToArray(),
                 stale.Select(h => h.Vpn).ToArray()));
         }
     }
+
+    private List<MappedSwapPage>? _mappedScratch;
 
     private bool StillCaches(int idx, int slot) =>
         _m.Test(idx, PageFlags.SwapCache) && _m.SwapEntry(idx) == slot && _m.Place(idx) != FramePlace.Free;

@@ -14,8 +14,9 @@ public sealed partial class NumaNodeActor
 {
     private void HandleSwapoutPass(SwapoutPass m)
     {
-        var idxs = new int[m.Pfns.Length];
-        for (var k = 0; k < idxs.Length; k++)
+        var scratch = RentPageoutScratch();
+        var idxs = scratch.Begin(m.Pfns.Length);
+        for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
             if (_m.Place(idx) != FramePlace.Isolated)
@@ -25,12 +26,12 @@ public sealed partial class NumaNodeActor
 
             idxs[k] = idx;
         }
-        var batch = OpenPageout(new PageoutBatch(PageoutMode.SwapoutPages(m.UnmapIgnoresYoung), idxs) { Swapout = m });
-        foreach (var idx in idxs)
+        var batch = OpenPageout(new PageoutBatch(PageoutMode.SwapoutPages(m.UnmapIgnoresYoung), m.Pfns.Length, scratch) { Swapout = m });
+        for (var k = 0; k < batch.Count; k++)
         {
-            if (idx >= 0)
+            if (idxs[k] >= 0)
             {
-                StepLock(batch, idx);
+                StepLock(batch, idxs[k]);
             }
         }
 
@@ -43,9 +44,9 @@ public sealed partial class NumaNodeActor
         var r = batch.Swapout!;
         // One walk in request order sorts the pages by verdict.
         var counts = new int[5];
-        foreach (var v in batch.Verdicts)
+        for (var k = 0; k < batch.Count; k++)
         {
-            counts[(int)v]++;
+            counts[(int)batch.Verdicts[k]]++;
         }
 
         var byVerdict = new int[5][];
@@ -55,7 +56,7 @@ public sealed partial class NumaNodeActor
         }
 
         Array.Clear(counts);
-        for (var k = 0; k < batch.Idxs.Length; k++)
+        for (var k = 0; k < batch.Count; k++)
         {
             if (batch.Idxs[k] < 0)
             {
@@ -86,7 +87,7 @@ public sealed partial class NumaNodeActor
     /// <summary>lock_page in a blocking pass, and where a page woken on the lock goes on from.</summary>
     private void SwapoutLocked(PageoutBatch batch, int idx)
     {
-        if (_m.TestAndSet(idx, PageFlags.Locked)) { Sleep(idx, PageFlags.Locked, new Waiter(null, batch)); return; }
+        if (_m.TestAndSet(idx, PageFlags.Locked)) { Sleep(idx, PageFlags.Locked, new Waiter(batch)); return; }
         StepWriteback(batch, idx);
         FlushAfterMessage(batch);
     }
@@ -94,7 +95,7 @@ public sealed partial class NumaNodeActor
     /// <summary>wait_on_page_writeback, and where a page woken by end_page_writeback goes on from.</summary>
     private void SwapoutWritebackDone(PageoutBatch batch, int idx)
     {
-        if (_m.Test(idx, PageFlags.Writeback)) { Sleep(idx, PageFlags.Writeback, new Waiter(null, batch)); return; }
+        if (_m.Test(idx, PageFlags.Writeback)) { Sleep(idx, PageFlags.Writeback, new Waiter(batch)); return; }
         PageoutAddToSwap(batch, idx);
         FlushAfterMessage(batch);
     }
@@ -104,7 +105,7 @@ public sealed partial class NumaNodeActor
     {
         if (!_m.Test(idx, PageFlags.Writeback)) { PageoutAddToSwap(batch, idx); return; }
         if (batch.Swapout!.Pass == 0) { ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: true); return; }
-        Sleep(idx, PageFlags.Writeback, new Waiter(null, batch));
+        Sleep(idx, PageFlags.Writeback, new Waiter(batch));
     }
 
     /// <summary>Batches that pages woken from lock_page or wait_on_page_writeback moved on: one message (end_page_writeback

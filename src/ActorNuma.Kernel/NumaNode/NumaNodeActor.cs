@@ -72,6 +72,10 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
             case ZapPages m: HandleZap(m); break;
             case SwapCacheHit m: HandleSwapCacheHit(m); break;
             case TryRemoveExclusive m: HandleTryRemoveExclusive(m); break;
+            case RemoveExclusiveAfterSwapIn m:
+                Directory.Swap.Tell(new SwapDevice.SwapInExclusiveAnswer(m.Slot, m.Pfn,
+                    RemoveExclusiveSwapPage(m.Slot, m.Pfn, RemoveExclusiveAfterSwapIn.ExpectedCount, evenIfShared: false)));
+                break;
             case SwapDevice.AddedToSwap m: HandleAddedToSwap(m); break;
             case NumaTask.UnmapResult m: HandleUnmapResult(m); break;
             case SwapDevice.SwapWriteStarted m: HandleSwapWriteStarted(m); break;
@@ -94,6 +98,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
                 break;
         }
         FlushWokenBatches();
+        ReleaseEndedPageouts();
     }
 
     // ---- helpers shared by every concern ----------------------------------------------------------------------
@@ -141,9 +146,19 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
         Wake(idx, PageFlags.Locked);
     }
 
-    /// <summary>One sleeper on a page bit: a continuation, or a page of a swapout pass, which resumes its pass where the
-    /// bit says (after lock_page, after wait_on_page_writeback) without a closure per page.</summary>
-    private readonly record struct Waiter(Action? Then, PageoutBatch? Batch);
+    /// <summary>One sleeper on a page bit: a continuation (<see cref="Action"/>), a page of a swapout pass
+    /// (<see cref="PageoutBatch"/>), which resumes its pass where the bit says (after lock_page, after
+    /// wait_on_page_writeback), or a swap-cache hit waiting in lock_page (<see cref="SwapHitSleeper"/>); the last two
+    /// without a closure per page. One reference, so a queue entry of the wait table is 16 bytes.</summary>
+    private readonly record struct Waiter(object Target)
+    {
+        public Waiter(Action then) : this((object)then)
+        {
+        }
+    }
+
+    /// <summary>A do_swap_page hit asleep in <c>lock_page</c>: it goes on with <see cref="SwapCacheHits"/>, pinned.</summary>
+    private sealed record SwapHitSleeper(NumaNode.SwapCacheHit Request, SwapHit Hit);
 
     /// <summary><c>zone-&gt;wait_table</c>: sleepers on a page bit (PG_locked, PG_writeback) hash by page into a fixed
     /// table of queues, as <c>page_waitqueue()</c> does; a wake-up runs the sleepers of that page and bit in the order
@@ -241,17 +256,12 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
 
         void Run(Waiter w)
         {
-            if (w.Batch is not { } batch)
+            switch (w.Target)
             {
-                w.Then!();
-            }
-            else if (bit == PageFlags.Locked)
-            {
-                SwapoutLocked(batch, idx);
-            }
-            else
-            {
-                SwapoutWritebackDone(batch, idx);
+                case PageoutBatch batch when bit == PageFlags.Locked: SwapoutLocked(batch, idx); break;
+                case PageoutBatch batch: SwapoutWritebackDone(batch, idx); break;
+                case SwapHitSleeper s: SwapCacheHits(s.Request, [s.Hit], pinned: true); break;
+                default: ((Action)w.Target)(); break;
             }
         }
     }

@@ -45,17 +45,14 @@ public static partial class SwapDevice
 
     /// <summary>The node agreed to <c>remove_exclusive_swap_page</c> for these pages (slot k is cached by pfn k): same
     /// effect as <see cref="SwapCacheDeleted"/>.</summary>
-    internal sealed record ExclusiveRemoved(int[] Slots, int[] Pfns)
-    {
-        /// <summary>The answer to do_swap_page's request (<see cref="NumaNode.TryRemoveExclusive.FromSwapIn"/>).</summary>
-        public bool FromSwapIn { get; init; }
-    }
+    internal sealed record ExclusiveRemoved(int[] Slots, int[] Pfns);
 
     /// <summary>The node refused for these pages: they have other users now (or are locked, or under writeback).</summary>
-    internal sealed record ExclusiveRefused(int[] Slots, int[] Pfns)
-    {
-        public bool FromSwapIn { get; init; }
-    }
+    internal sealed record ExclusiveRefused(int[] Slots, int[] Pfns);
+
+    /// <summary>The node's answer to <see cref="NumaNode.RemoveExclusiveAfterSwapIn"/>: whether the page left the swap
+    /// cache (as <see cref="ExclusiveRemoved"/> for it) or was refused.</summary>
+    internal sealed record SwapInExclusiveAnswer(int Slot, int Pfn, bool Removed);
 
     /// <summary><c>do_swap_page</c>: <c>lookup_swap_cache</c>. A hit is forwarded to the page's node
     /// (<see cref="NumaNode.SwapCacheHit"/>); a miss answers <see cref="SwapCacheMiss"/>.</summary>

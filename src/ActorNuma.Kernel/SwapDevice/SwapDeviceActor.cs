@@ -65,33 +65,26 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 }
                 break;
             case ExclusiveRemoved m:
-                for (var k = 0; k < m.Slots.Length; k++)
-                {
-                    _map.DeleteFromSwapCache(m.Slots[k], m.Pfns[k]);
-                    _map.SwapFree(m.Slots[k]);
-                }
-                Trace.EmitEach("mm_remove_exclusive_swap_page", m.Slots.Length, m,
-                    static (fields, m, k) => fields.Append(CultureInfo.InvariantCulture, $"slot={m.Slots[k]} pfn={m.Pfns[k]}"));
-                if (m.FromSwapIn)
-                {
-                    SwapInExclusiveAnswered();
-                }
-
+                ExclusiveSwapPagesRemoved(m.Slots, m.Pfns);
                 break;
-            case ExclusiveRefused m:
-                if (m.FromSwapIn)
+            case ExclusiveRefused:
+                break;
+            case SwapInExclusiveAnswer m:
+                if (m.Removed)
                 {
-                    SwapInExclusiveAnswered();
+                    ExclusiveSwapPageRemoved(m.Slot, m.Pfn);
+                    Trace.EmitEach("mm_remove_exclusive_swap_page", 1, (m.Slot, m.Pfn),
+                        static (fields, s, _) => RemovedFields(fields, s.Slot, s.Pfn));
                 }
 
+                SwapInExclusiveAnswered();
                 break;
             case LookupSwapCache m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
             case SwapCacheHitStale m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
             case ReadSwapCacheAsync m: HandleReadSwapCacheAsync(m); break;
             case ReadDone m:
                 _state.ReadsInFlight -= m.Slots.Length;
-                m.Node.Tell(new SwapReadDone(m.Token, m.Slots, m.Pfns, m.Slots.Select(_map.Contents).ToArray(),
-                    m.Slots.Select(_map.Count).ToArray()));
+                HandleReadDone(m);
                 break;
             case SwapFree m: HandleSwapFree(m); break;
             case SwapFreeAfterSwapIn m: HandleSwapFreeAfterSwapIn(m); break;
@@ -106,7 +99,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 // Behind the swap-ins still queued: a fault's own swap_free comes before its do_wp_page asks.
                 if (_swapInExclusivePending || _swapInFrees.Count > 0)
                 {
-                    _swapInFrees.Enqueue((-1, -1, m));
+                    _swapInFrees.Enqueue((null, m));
                 }
                 else
                 {
@@ -168,8 +161,10 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     /// <remarks>Kernel: mm/page_io.c swap_writepage(), end_swap_bio_write().</remarks>
     private void HandleWritepage(SwapWritepage m)
     {
-        var written = new List<int>();
-        var exclusive = new List<int>();
+        var written = _written;
+        var exclusive = _exclusive;
+        written.Clear();
+        exclusive.Clear();
         foreach (var item in m.Items)
         {
             if (item.PageCountIsTwo && _map.Count(item.Slot) == 1 && _map.CachedPfn(item.Slot) == item.Pfn)
@@ -184,14 +179,36 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             _state.OwnStat.Count(VmEvent.Pgpgout, 4);
             written.Add(item.Pfn);
         }
-        m.Node.Tell(new SwapWriteStarted(m.Token, written.ToArray(), exclusive.ToArray()));
+        // One array of the written pages for both messages: neither receiver writes to a message's arrays.
+        var writtenPfns = written.ToArray();
+        m.Node.Tell(new SwapWriteStarted(m.Token, writtenPfns, exclusive.ToArray()));
         if (written.Count == 0)
         {
             return;
         }
 
         _state.WritesInFlight += written.Count;
-        Submit(_writeQueue, written.Count, new WriteDone(m.Node, written.ToArray()));
+        Submit(_writeQueue, written.Count, new WriteDone(m.Node, writtenPfns));
+    }
+
+    /// <summary>Per-actor scratch of <see cref="HandleWritepage"/> and <see cref="HandleReadSwapCacheAsync"/> (a message
+    /// gets arrays made from them, never them).</summary>
+    private readonly List<int> _written = new();
+    private readonly List<int> _exclusive = new();
+    private readonly List<int> _readSlots = new();
+    private readonly List<int> _readPfns = new();
+
+    /// <summary><c>end_swap_bio_read</c> for a finished read: each slot's data and swap_map count, to the node.</summary>
+    private void HandleReadDone(ReadDone m)
+    {
+        var contents = new uint[m.Slots.Length];
+        var refs = new int[m.Slots.Length];
+        for (var k = 0; k < m.Slots.Length; k++)
+        {
+            contents[k] = _map.Contents(m.Slots[k]);
+            refs[k] = _map.Count(m.Slots[k]);
+        }
+        m.Node.Tell(new SwapReadDone(m.Token, m.Slots, m.Pfns, contents, refs));
     }
 
     /// <summary>Queues a request's pages on one direction of the device; <paramref name="completion"/> comes back to this
@@ -214,24 +231,28 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     /// per node; misses go back to the task in one message.</summary>
     private void Lookup(long token, IActorRef task, int taskId, int[] slots, uint[] vpns)
     {
-        var missSlots = new List<int>();
-        var missVpns = new List<uint>();
-        var hits = new Dictionary<int, List<NumaNode.SwapHit>>();
+        var missSlots = _missSlots;
+        var missVpns = _missVpns;
+        missSlots.Clear();
+        missVpns.Clear();
+        var hits = _hitsByNode ??= new List<NumaNode.SwapHit>[Machine.Topology.Nodes];
         for (var k = 0; k < slots.Length; k++)
         {
             var pfn = _map.CachedPfn(slots[k]);
             if (pfn < 0) { missSlots.Add(slots[k]); missVpns.Add(vpns[k]); continue; }
             var node = Machine.Topology.PfnToNid(pfn);
-            if (!hits.TryGetValue(node, out var list))
+            (hits[node] ??= new()).Add(new NumaNode.SwapHit(slots[k], pfn, vpns[k], _map.Count(slots[k])));
+        }
+        // One message per node, in node order.
+        for (var node = 0; node < hits.Length; node++)
+        {
+            if (hits[node] is not { Count: > 0 } list)
             {
-                hits[node] = list = new(slots.Length);
+                continue;
             }
 
-            list.Add(new NumaNode.SwapHit(slots[k], pfn, vpns[k], _map.Count(slots[k])));
-        }
-        foreach (var (node, list) in hits.OrderBy(kv => kv.Key))
-        {
             Machine.Directory.Node(node).Tell(new NumaNode.SwapCacheHit(token, task, taskId, list.ToArray()));
+            list.Clear();
         }
 
         if (missSlots.Count == 0)
@@ -239,10 +260,19 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             return;
         }
 
-        var windows = missSlots.Select(ValidSwapHandles).ToArray();
-        task.Tell(new SwapCacheMiss(token, missSlots.ToArray(), missVpns.ToArray(), windows.Select(w => w.Start).ToArray(),
-            windows.Select(w => w.Count).ToArray()));
+        var starts = new int[missSlots.Count];
+        var counts = new int[missSlots.Count];
+        for (var k = 0; k < starts.Length; k++)
+        {
+            (starts[k], counts[k]) = ValidSwapHandles(missSlots[k]);
+        }
+        task.Tell(new SwapCacheMiss(token, missSlots.ToArray(), missVpns.ToArray(), starts, counts));
     }
+
+    /// <summary>Per-actor scratch of <see cref="Lookup"/>: misses, and hits by node (emptied as each node is told).</summary>
+    private readonly List<int> _missSlots = new();
+    private readonly List<uint> _missVpns = new();
+    private List<NumaNode.SwapHit>[]? _hitsByNode;
 
     /// <summary><c>valid_swaphandles()</c>: the aligned cluster of 2^page_cluster slots holding <paramref name="slot"/>
     /// (slot 0, the header, left out), cut at the end of the area and at the first free slot.</summary>
@@ -279,8 +309,10 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     private void HandleReadSwapCacheAsync(ReadSwapCacheAsync m)
     {
         var exists = new bool[m.Slots.Length];
-        var readSlots = new List<int>();
-        var readPfns = new List<int>();
+        var readSlots = _readSlots;
+        var readPfns = _readPfns;
+        readSlots.Clear();
+        readPfns.Clear();
         for (var k = 0; k < m.Slots.Length; k++)
         {
             // -ENOENT: a readahead slot freed since valid_swaphandles looked (swap_duplicate fails); the page is dropped
@@ -300,7 +332,10 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         _state.OwnStat.Count(VmEvent.Pswpin, readSlots.Count);
         _state.OwnStat.Count(VmEvent.Pgpgin, 4L * readSlots.Count);
         _state.ReadsInFlight += readSlots.Count;
-        Submit(_readQueue, readSlots.Count, new ReadDone(m.Node, m.Token, readSlots.ToArray(), readPfns.ToArray()));
+        // Every slot read (the usual case): the request's arrays, which SwapCacheAdded carries too, read by all and
+        // written by none.
+        var all = readSlots.Count == m.Slots.Length;
+        Submit(_readQueue, readSlots.Count, new ReadDone(m.Node, m.Token, all ? m.Slots : readSlots.ToArray(), all ? m.Pfns : readPfns.ToArray()));
     }
 
     /// <summary><c>swap_free</c> for each entry; with FreeCache, <c>free_swap_and_cache</c>: a slot left with only the
@@ -327,8 +362,11 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     }
 
     /// <summary>Swap-ins whose <c>swap_free</c> and <c>vm_swap_full()</c> test have not run yet, in fault order, and
-    /// whether a <c>remove_exclusive_swap_page</c> is out at a node.</summary>
-    private readonly Queue<(int Slot, int Pfn, CanShareSwapPage? Share)> _swapInFrees = new();
+    /// whether a <c>remove_exclusive_swap_page</c> is out at a node. The queue holds whole messages (the faults of a
+    /// round, from <see cref="_swapInNext"/> on for the first) and the can_share_swap_page questions between them: a
+    /// queue entry per fault grew with every fault waiting.</summary>
+    private readonly Queue<(SwapFreeAfterSwapIn? Faults, CanShareSwapPage? Share)> _swapInFrees = new();
+    private int _swapInNext;
     private bool _swapInExclusivePending;
 
     /// <summary>do_swap_page: <c>swap_free(entry)</c>, then <c>remove_exclusive_swap_page</c> if <c>vm_swap_full()</c>. The
@@ -337,9 +375,9 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(); mm/swapfile.c remove_exclusive_swap_page().</remarks>
     private void HandleSwapFreeAfterSwapIn(SwapFreeAfterSwapIn m)
     {
-        for (var k = 0; k < m.Slots.Length; k++)
+        if (m.Slots.Length > 0)
         {
-            _swapInFrees.Enqueue((m.Slots[k], m.Pfns[k], null));
+            _swapInFrees.Enqueue((m, null));
         }
 
         SwapFreeAfterSwapIns();
@@ -347,17 +385,29 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
 
     private void SwapFreeAfterSwapIns()
     {
-        while (!_swapInExclusivePending && _swapInFrees.TryDequeue(out var fault))
+        while (!_swapInExclusivePending && _swapInFrees.TryPeek(out var head))
         {
-            if (fault.Share is { } share) { AnswerCanShare(share); continue; }
-            _map.SwapFree(fault.Slot);
-            if (!_map.VmSwapFull || _map.Count(fault.Slot) != 1 || _map.CachedPfn(fault.Slot) != fault.Pfn)
+            if (head.Share is { } share)
+            {
+                _swapInFrees.Dequeue();
+                AnswerCanShare(share);
+                continue;
+            }
+            var faults = head.Faults!;
+            var (slot, pfn) = (faults.Slots[_swapInNext], faults.Pfns[_swapInNext]);
+            if (++_swapInNext == faults.Slots.Length)
+            {
+                _swapInFrees.Dequeue();
+                _swapInNext = 0;
+            }
+            _map.SwapFree(slot);
+            if (!_map.VmSwapFull || _map.Count(slot) != 1 || _map.CachedPfn(slot) != pfn)
             {
                 continue;
             }
 
             _swapInExclusivePending = true;
-            NodeOf(fault.Pfn).Tell(new NumaNode.TryRemoveExclusive([fault.Slot], [fault.Pfn], ExpectedCount: 2) { FromSwapIn = true });
+            NodeOf(pfn).Tell(new NumaNode.RemoveExclusiveAfterSwapIn(slot, pfn));
         }
     }
 
@@ -368,6 +418,27 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         var share = m.Mapcount + (_map.Count(m.Slot) - 1) == 1;
         m.Task.Tell(new CanShareSwapPageResult(m.Token, m.Pfn, share, m.Contents));
     }
+
+    /// <summary>The node took these pages out of the swap cache (<c>remove_exclusive_swap_page</c>): the entries and
+    /// the cache's references on their slots go.</summary>
+    private void ExclusiveSwapPagesRemoved(int[] slots, int[] pfns)
+    {
+        for (var k = 0; k < slots.Length; k++)
+        {
+            ExclusiveSwapPageRemoved(slots[k], pfns[k]);
+        }
+        Trace.EmitEach("mm_remove_exclusive_swap_page", slots.Length, (Slots: slots, Pfns: pfns),
+            static (fields, s, k) => RemovedFields(fields, s.Slots[k], s.Pfns[k]));
+    }
+
+    private void ExclusiveSwapPageRemoved(int slot, int pfn)
+    {
+        _map.DeleteFromSwapCache(slot, pfn);
+        _map.SwapFree(slot);
+    }
+
+    private static void RemovedFields(System.Text.StringBuilder fields, int slot, int pfn) =>
+        fields.Append(CultureInfo.InvariantCulture, $"slot={slot} pfn={pfn}");
 
     private void SwapInExclusiveAnswered()
     {

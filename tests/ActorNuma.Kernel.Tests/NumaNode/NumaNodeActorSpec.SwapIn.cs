@@ -167,6 +167,34 @@ public sealed partial class NumaNodeActorSpec
     }
 
     [Fact]
+    public void After_a_swap_in_a_page_with_no_other_user_leaves_the_swap_cache_dirty_and_the_answer_says_removed()
+    {
+        var node = NewNode();
+        var pfn = MappedSwapCachePage(node);
+
+        node.Send(new RemoveExclusiveAfterSwapIn(Slot, pfn));
+
+        Assert.Equal(new SwapDevice.SwapInExclusiveAnswer(Slot, pfn, Removed: true),
+            node.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapInExclusiveAnswer>());
+        Assert.Equal(PageFlags.Dirty, node.Flags(pfn) & (PageFlags.Dirty | PageFlags.SwapCache));
+        Assert.Equal((1, 1, 0), (node.Count(pfn), node.Mapcount(pfn), node.SwapEntry(pfn)));
+        node.Rig.SwapProbe.ExpectNoMsg(TimeSpan.Zero);
+    }
+
+    [Fact]
+    public void After_a_swap_in_a_page_under_writeback_stays_in_the_swap_cache_and_the_answer_says_refused()
+    {
+        var node = NewNode();
+        var pfn = PageUnderWriteback(node);
+
+        node.Send(new RemoveExclusiveAfterSwapIn(Slot, pfn));
+
+        Assert.Equal(new SwapDevice.SwapInExclusiveAnswer(Slot, pfn, Removed: false),
+            node.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapInExclusiveAnswer>());
+        Assert.True(node.Test(pfn, PageFlags.SwapCache));
+    }
+
+    [Fact]
     public void TryRemoveExclusive_answers_a_batch_with_one_message_for_the_removed_and_one_for_the_refused()
     {
         var node = NewNode();

@@ -60,6 +60,47 @@ public sealed partial class NumaNodeActorSpec
         Assert.False(task.HasMessages);
     }
 
+    /// <summary>A pass's collections (position by frame, pages waiting for a slot, an unmap or the disk) are reused by
+    /// later passes: a pass that ended must hand them back empty, and one still waiting must keep its own while another
+    /// opens and ends.</summary>
+    [Fact]
+    public void Passes_that_follow_or_overlap_one_another_each_see_only_their_own_pages()
+    {
+        var node = NewNode();
+        var task = node.Rig.StandInTask(Task1);
+        var pfns = node.FaultAndIsolate(Task1, node.Cpu(), 3);
+        var (p1, p2, p3) = (pfns[0], pfns[1], pfns[2]);
+
+        // Pass A ends at once: no slot for p1, which stays isolated.
+        var passA = StartPass(node, 0, p1);
+        GrantSlots(node, 0);
+        AssertPassResult(node, passA, failed: [p1]);
+
+        // Pass B names p1 again: a position A left behind would make it a repeat and drop it.
+        var passB = StartPass(node, 0, p1, p2);
+        var addB = node.Rig.SwapProbe.ExpectMsg<SwapDevice.AddToSwap>();
+        Assert.Equal([p1, p2], addB.Pfns);
+
+        // Pass C opens and ends while B waits for its slots.
+        var passC = StartPass(node, 0, p3);
+        var addC = node.Rig.SwapProbe.ExpectMsg<SwapDevice.AddToSwap>();
+        Assert.Equal([p3], addC.Pfns);
+        node.Send(new SwapDevice.AddedToSwap(addC.Token, addC.Pfns, [0]));
+        AssertPassResult(node, passC, failed: [p3]);
+
+        // B goes on with what it had.
+        node.Send(new SwapDevice.AddedToSwap(addB.Token, addB.Pfns, [Slot, Slot + 1]));
+        var unmap = task.ExpectMsg<NumaTask.TryToUnmap>();
+        Assert.Equal([p1, p2], unmap.Items.Select(i => i.Pfn));
+        node.Send(new NumaTask.UnmapResult(unmap.Token, Task1, [p1, p2], [Unmap.Unmapped, Unmap.Unmapped], [true, true]));
+        var write = node.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapWritepage>();
+        Assert.Equal([p1, p2], write.Items.Select(i => i.Pfn));
+        node.Send(new SwapDevice.SwapWriteStarted(write.Token, [p1, p2], []));
+        AssertPassResult(node, passB, retry: [p1, p2]);
+        Assert.False(task.HasMessages);
+        Assert.False(node.Rig.SwapProbe.HasMessages);
+    }
+
     [Fact]
     public void A_young_pte_makes_the_pass_retry_the_page_which_stays_mapped_in_the_swap_cache_so_the_next_pass_only_unmaps()
     {

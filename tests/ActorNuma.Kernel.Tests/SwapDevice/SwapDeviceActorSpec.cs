@@ -305,7 +305,7 @@ public sealed class SwapDeviceActorSpec : KernelSpec
 
         swap.Send(new SwapFreeAfterSwapIn([slots[0]], [5]));
 
-        AssertTryRemove(swap.Rig.NodeProbes[0], [slots[0]], [5], expectedCount: 2);
+        AssertRemoveAfterSwapIn(swap.Rig.NodeProbes[0], slots[0], 5);
     }
 
     /// <summary>2.6.14 do_swap_page asks vm_swap_full() for each fault after the previous fault's
@@ -321,11 +321,11 @@ public sealed class SwapDeviceActorSpec : KernelSpec
 
         swap.Send(new SwapFreeAfterSwapIn(slots[..3], [5, OnNode1, 6]));
 
-        AssertTryRemove(swap.Rig.NodeProbes[0], [slots[0]], [5], expectedCount: 2);
+        AssertRemoveAfterSwapIn(swap.Rig.NodeProbes[0], slots[0], 5);
         Assert.False(swap.Rig.NodeProbes[1].HasMessages);     // fault 2 waits for fault 1's answer
-        swap.Send(new ExclusiveRemoved([slots[0]], [5]) { FromSwapIn = true });
-        AssertTryRemove(swap.Rig.NodeProbes[1], [slots[1]], [OnNode1], expectedCount: 2);
-        swap.Send(new ExclusiveRemoved([slots[1]], [OnNode1]) { FromSwapIn = true });
+        swap.Send(new SwapInExclusiveAnswer(slots[0], 5, Removed: true));
+        AssertRemoveAfterSwapIn(swap.Rig.NodeProbes[1], slots[1], OnNode1);
+        swap.Send(new SwapInExclusiveAnswer(slots[1], OnNode1, Removed: true));
         Assert.False(swap.Rig.NodeProbes[0].HasMessages);
         Assert.Equal((1, 6), (swap.Map.Count(slots[2]), swap.Map.CachedPfn(slots[2])));
         Assert.Equal(2, swap.Map.NrSwapPages);
@@ -339,12 +339,15 @@ public sealed class SwapDeviceActorSpec : KernelSpec
         swap.Send(new SwapDuplicateAndForward(slots[..2], swap.Replies.Ref, "dup"));
 
         swap.Send(new SwapFreeAfterSwapIn(slots[..2], [5, 6]));
-        AssertTryRemove(swap.Rig.NodeProbes[0], [slots[0]], [5], expectedCount: 2);
-        swap.Send(new ExclusiveRefused([slots[0]], [5]) { FromSwapIn = true });
+        AssertRemoveAfterSwapIn(swap.Rig.NodeProbes[0], slots[0], 5);
+        swap.Send(new SwapInExclusiveAnswer(slots[0], 5, Removed: false));
 
-        AssertTryRemove(swap.Rig.NodeProbes[0], [slots[1]], [6], expectedCount: 2);
+        AssertRemoveAfterSwapIn(swap.Rig.NodeProbes[0], slots[1], 6);
         Assert.Equal(0, swap.Map.NrSwapPages);
     }
+
+    private static void AssertRemoveAfterSwapIn(TestProbe node, int slot, int pfn) =>
+        Assert.Equal(new NumaNode.RemoveExclusiveAfterSwapIn(slot, pfn), node.ExpectMsg<NumaNode.RemoveExclusiveAfterSwapIn>());
 
     private static void AssertTryRemove(TestProbe node, int[] slots, int[] pfns, int expectedCount, bool evenIfShared = false)
     {
