@@ -159,8 +159,9 @@ public static class SoakRunner
             while (true)
             {
                 bool live;
+                var from = Now;
                 try { live = _pump!.RunUntil(() => _progress.Paused || _machine.HasBugs, _maxSteps); }
-                catch (StepBudgetExhaustedException e) { return Livelocked(e.Message); }
+                catch (StepBudgetExhaustedException e) { return Livelocked(e.Message + FrozenClock(from)); }
                 if (!live)
                 {
                     // Nothing runnable and no timer: the machine is at rest, and what each busy task waits for is the dump.
@@ -198,12 +199,13 @@ public static class SoakRunner
                 if (freeRunning)
                 {
                     var until = Now + _soak.Workload.Interval;
+                    from = Now;
                     // A busy machine can take far longer than the run's wall duration to pass an interval of virtual
                     // time: the slice also ends when the run must (its duration is over, or Ctrl-C), so every output
                     // is still written in time. It never ends on the wall clock otherwise: where the driver pauses is
                     // part of the schedule, which the seed alone decides.
                     try { _pump!.RunUntil(() => Now >= until || _progress.Paused || _machine.HasBugs || MustEnd(), _maxSteps); }
-                    catch (StepBudgetExhaustedException e) { return Livelocked(e.Message); }
+                    catch (StepBudgetExhaustedException e) { return Livelocked(e.Message + FrozenClock(from)); }
                     _progress.RequestPause();
                 }
             }
@@ -290,6 +292,15 @@ public static class SoakRunner
 
         private const int LivelockWindows = 3;
         private bool _livelock;
+
+        /// <summary>Why a step budget can run out with no kernel at fault: with no step cost, virtual time moves only when
+        /// nothing is runnable, so a task whose syscalls never wait on a timer (a direct migration needs no I/O) runs at
+        /// one instant for ever, and every other task's I/O completion waits behind it. Empty when time moved.</summary>
+        private string FrozenClock(TimeSpan from) => _pump!.StepCost == TimeSpan.Zero && Now == from
+            ? $"; virtual time stood still at {Now.TotalMilliseconds:0.###} ms through the whole budget: with " +
+              "actornuma.run.step-cost = 0 time moves only when nothing is runnable, and some task's syscalls never wait " +
+              "on a timer; set a step cost (e.g. 2us) so that the others' I/O completes while it runs"
+            : "";
 
         /// <summary>The run must end now (Ctrl-C, or its wall duration is over), checked between steps; <see cref="Over"/>
         /// then names the reason at the checkpoint that follows. Refreshes the status line while a slice runs long.</summary>

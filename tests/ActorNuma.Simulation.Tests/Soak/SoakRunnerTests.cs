@@ -180,6 +180,30 @@ public sealed class SoakRunnerTests : IDisposable
         Assert.All(SoakOutputs.Files, file => Assert.True(File.Exists(Path.Combine(outDir, file)), file));
     }
 
+    /// <summary>With no step cost, virtual time moves only when nothing is runnable: a task whose syscalls never wait on
+    /// a timer (2.6.16's direct migration needs no I/O) runs at one instant until the step budget is spent. The livelock
+    /// says so, and names the way out, rather than leave a kernel engineer hunting a kernel loop that is not there.</summary>
+    [Fact]
+    public void A_step_budget_spent_at_one_instant_says_that_virtual_time_stood_still_and_names_the_step_cost()
+    {
+        const string workload = """
+            actornuma {
+              kernel.profile = "2.6.16"
+              soak {
+                tasks = 1, play = free-running, max-steps-per-round = 1000
+                weights { touch = 0, mbind-move = 1, migrate-pages = 0, set-mempolicy = 0, fork = 0, sched-setaffinity = 0 }
+              }
+            }
+            """;
+
+        var r = Soak(seed: 1, "frozen", workload);
+
+        Assert.Equal("stalled", r.StopReason);
+        Assert.Contains("RunUntil spent 1000 steps", r.Violation);
+        Assert.Contains("virtual time stood still", r.Violation);
+        Assert.Contains("actornuma.run.step-cost", r.Violation);
+    }
+
     [Fact]
     public void Rounds_in_concurrent_mode_are_refused_on_one_line()
     {
