@@ -234,6 +234,41 @@ public sealed class NumaTaskActorSpec : KernelSpec
         Assert.Equal(12, task.Pte(Vpn).Pfn);
     }
 
+    // ---- rounds back to back: the task reuses its per-round lists and groupings -------------------------------------
+
+    [Fact]
+    public void Write_faults_of_two_chunks_back_to_back_ask_each_interleave_node_for_exactly_their_own_pages()
+    {
+        var task = new TaskUnderTest(NewRig(SmallMachine.Settings() with { FaultBatch = 4 }));
+        task.Call(new Mmap(Addr, 8));
+        task.Result();
+        task.Call(new SetMempolicy((int)MpolMode.Interleave, NodeMask.Of(0, 1), MaxNode: 3, NodemaskFault: false));
+        Assert.Equal(Errno.None, task.Result().Errno);
+
+        task.Call(new Touch(Addr, 8, Write: true));
+
+        // Chunk 1: one message per node (offset_il_node: even pages on node 0, odd on node 1), answered node 1 first.
+        var first0 = task.Rig.NodeProbes[0].ExpectMsg<Node.AllocPages>();
+        var first1 = task.Rig.NodeProbes[1].ExpectMsg<Node.AllocPages>();
+        Assert.Equal([Vpn, Vpn + 2], first0.Items.Select(i => i.Vpn));
+        Assert.Equal([Vpn + 1, Vpn + 3], first1.Items.Select(i => i.Vpn));
+        task.Allocated(first1, 65, 67);
+        task.Rig.NodeProbes[0].ExpectNoMsg(TimeSpan.Zero);
+        task.Allocated(first0, 10, 12);
+        // Chunk 2 asks for its own pages only: nothing of chunk 1 is left in the reused grouping.
+        var second0 = task.Rig.NodeProbes[0].ExpectMsg<Node.AllocPages>();
+        var second1 = task.Rig.NodeProbes[1].ExpectMsg<Node.AllocPages>();
+        Assert.Equal([Vpn + 4, Vpn + 6], second0.Items.Select(i => i.Vpn));
+        Assert.Equal([Vpn + 5, Vpn + 7], second1.Items.Select(i => i.Vpn));
+        task.Allocated(second0, 14, 16);
+        task.Allocated(second1, 69, 71);
+
+        Assert.Equal(8L, task.Result().Ret);
+        Assert.Equal([10, 65, 12, 67, 14, 69, 16, 71], Enumerable.Range(0, 8).Select(k => task.Pte(Vpn + (ulong)k).Pfn));
+        var stored = new[] { first0, first1, second0, second1 }.SelectMany(a => a.Items).ToDictionary(i => (ulong)i.Vpn, i => i.Contents);
+        Assert.All(stored, kv => Assert.Equal(kv.Value, task.LastWritten(kv.Key)));
+    }
+
     [Fact]
     public void A_load_that_does_not_see_what_the_task_last_stored_is_reported_to_the_data_checker()
     {
