@@ -159,8 +159,8 @@ public sealed partial class NumaTaskActor
         var later = new List<int>(m.Slots.Length);
         var faultGroup = new int[round.Faults.Count];
         // The pages to read, grouped as they come by plan in order of each plan's first page (as GroupBy did). The
-        // grouping is the task's, reused: no list of every item with its plan is built per round (at a few thousand
-        // pages that list was a large-object array, and each one cost a full GC).
+        // grouping is rented from the task: its list of every item with its group is kept from round to round, so a
+        // large round grows it once, not every time (a large-object array per round cost a full GC each).
         var groups = RentAllocGrouping();
         for (var k = 0; k < m.Slots.Length; k++)
         {
