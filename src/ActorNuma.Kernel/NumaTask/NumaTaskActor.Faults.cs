@@ -18,6 +18,9 @@ public sealed partial class NumaTaskActor
         public long Major;
         public Errno Error;
         public bool Oom;
+        /// <summary>The current chunk's pages with their VMAs: one list for every chunk of the touch (a chunk starts
+        /// only once every fault of the one before it is done).</summary>
+        public List<(ulong Vpn, Vma Vma)> Pages { get; } = new();
     }
 
     private void DoTouch(Touch m)
@@ -51,7 +54,7 @@ public sealed partial class NumaTaskActor
                 return;
             }
             var pages = ChunkPages(op);
-            var batch = new FaultBatch(this, op);
+            var batch = new FaultBatch(this, op, pages.Count);
             var inLoop = true;
             var doneInLoop = false;
             var done = Join(pages.Count, () =>
@@ -79,11 +82,14 @@ public sealed partial class NumaTaskActor
         }
     }
 
-    /// <summary>The next chunk's pages with their VMAs; a page outside every VMA ends the touch there with EFAULT.</summary>
+    /// <summary>The next chunk's pages with their VMAs (in <see cref="TouchOp.Pages"/>, refilled); a page outside every
+    /// VMA ends the touch there with EFAULT.</summary>
     private List<(ulong Vpn, Vma Vma)> ChunkPages(TouchOp op)
     {
         var chunkEnd = Math.Min(op.End, op.Next + (ulong)_machine.Settings.FaultBatch);
-        var pages = new List<(ulong Vpn, Vma Vma)>((int)(chunkEnd - op.Next));
+        var pages = op.Pages;
+        pages.Clear();
+        pages.EnsureCapacity((int)(chunkEnd - op.Next));
         Vma? vma = null;
         for (var vpn = op.Next; vpn < chunkEnd; vpn++)
         {
@@ -195,19 +201,24 @@ public sealed partial class NumaTaskActor
 
     private IActorRef NodeOfPfn(int pfn) => Directory.Node(Topology.PfnToNid(pfn));
 
-    /// <summary>Collects the requests of one round of faults, one message per node and kind.</summary>
-    private sealed class FaultBatch(NumaTaskActor task, TouchOp op)
+    /// <summary>Collects the requests of one round of faults, one message per node and kind. <paramref name="expected"/>
+    /// is how many faults the round is likely to hold (its lists start that large).</summary>
+    private sealed class FaultBatch(NumaTaskActor task, TouchOp op, int expected = 0)
     {
-        private readonly Dictionary<int, List<(ulong Vpn, AccessItem Item, Action Done)>> _access = new();
+        private Dictionary<int, List<(ulong Vpn, AccessItem Item, Action Done)>>? _access;
         /// <summary>The round's allocations grouped by <see cref="PlanKey"/> as they come, in order of each key's first
-        /// page (what GroupBy gave): one AllocPages message per group.</summary>
-        private readonly List<AllocGroup> _allocGroups = new();
+        /// page (what GroupBy gave), rented from the task when the first one comes: one AllocPages message per group.</summary>
+        private AllocGrouping? _allocs;
+        /// <summary>Per group, what its faults do once their pages are there: runs of consecutive faults that do the same.</summary>
+        private List<List<FaultRun>>? _runs;
+        private List<SwapFault>? _swapFaults;
 
         public TouchOp Op { get; } = op;
 
         public void Access(ulong vpn, int pfn, bool write, uint value, Action done)
         {
             var node = task.Topology.PfnToNid(pfn);
+            _access ??= new();
             if (!_access.TryGetValue(node, out var list))
             {
                 _access[node] = list = new();
@@ -221,38 +232,57 @@ public sealed partial class NumaTaskActor
         /// is released and <paramref name="backedOut"/> runs instead of <paramref name="done"/>.</summary>
         public void Alloc(Vma vma, ulong vpn, uint value, AllocPurpose purpose, Action done, int cowFrom = -1, Action? backedOut = null)
         {
-            var plan = task.Plan(vma, vpn);
-            var key = new PlanKey(plan.Zonelist, plan.Interleave, purpose);
-            AllocGroup? group = null;
-            // Few distinct plans per round (at most one per zonelist), so a linear search beats hashing every page.
-            foreach (var g in _allocGroups)
+            _allocs ??= task.RentAllocGrouping();
+            _runs ??= new();
+            var (group, position) = _allocs.Add(new AllocItem((uint)vpn, value, 0), task.Plan(vma, vpn), purpose);
+            if (group == _runs.Count)
             {
-                if (g.Key.Equals(key)) { group = g; break; }
+                _runs.Add(new List<FaultRun>(1));
             }
 
-            if (group is null)
+            var runs = _runs[group];
+            var run = new FaultRun(position, done, cowFrom, backedOut, (uint)(vpn >> 32));
+            if (runs.Count == 0 || !runs[^1].SameAs(run))
             {
-                _allocGroups.Add(group = new AllocGroup(task, key, plan));
+                runs.Add(run);
             }
-
-            group.Add(new AllocItem((uint)vpn, value, 0), vpn, done, cowFrom, backedOut);
         }
 
-        private readonly List<SwapFault> _swapFaults = new();
-
         /// <summary>A fault on a swap PTE, handled with the others of the round.</summary>
-        public void SwapPte(SwapFault fault) => _swapFaults.Add(fault);
+        public void SwapPte(SwapFault fault) => (_swapFaults ??= new(expected)).Add(fault);
 
         public void Flush()
         {
-            if (_swapFaults.Count > 0)
+            if (_swapFaults is { } swapFaults)
             {
-                task.DoSwapPages(Op, _swapFaults.ToList());
-                _swapFaults.Clear();
+                // The list goes to the swap-in round, which owns it from here on.
+                _swapFaults = null;
+                task.DoSwapPages(Op, swapFaults);
             }
-            foreach (var (node, items) in _access)
+            if (_access is { } access)
             {
-                var list = items;
+                _access = null;
+                FlushAccesses(access);
+            }
+            if (_allocs is { } allocs)
+            {
+                _allocs = null;
+                for (var g = 0; g < allocs.Count; g++)
+                {
+                    var group = new AllocGroup(task, allocs.OwnItemsOf(g), _runs![g].ToArray());
+                    task.Allocate(allocs.PlanOf(g), allocs.ItemsOf(g), allocs.KeyOf(g).Purpose, Op,
+                        onPage: group.Mapped, onMapped: _ => { }, onRaced: _ => { },
+                        onOom: items => { Op.Oom = true; foreach (var i in items) { group.DoneOf(i.Vpn)(); } });
+                }
+                _runs = null;
+                task.ReturnAllocGrouping(allocs);
+            }
+        }
+
+        private void FlushAccesses(Dictionary<int, List<(ulong Vpn, AccessItem Item, Action Done)>> access)
+        {
+            foreach (var (node, list) in access)
+            {
                 var token = task.Expect<PagesAccessed>(r =>
                 {
                     var values = r.Values;
@@ -271,51 +301,48 @@ public sealed partial class NumaTaskActor
                         done();
                     }
                 });
-                task.Directory.Node(node).Tell(new AccessPages(token, task.Self, list.Select(i => i.Item).ToArray()));
+                var items = new AccessItem[list.Count];
+                for (var k = 0; k < items.Length; k++)
+                {
+                    items[k] = list[k].Item;
+                }
+
+                task.Directory.Node(node).Tell(new AccessPages(token, task.Self, items));
             }
-            _access.Clear();
-            foreach (var group in _allocGroups)
-            {
-                var g = group;
-                task.Allocate(g.Plan, g.Items.ToArray(), g.Key.Purpose, Op,
-                    onPage: g.Mapped, onMapped: _ => { }, onRaced: _ => { },
-                    onOom: items => { Op.Oom = true; foreach (var i in items) { g.DoneOf(i.Vpn)(); } });
-            }
-            _allocGroups.Clear();
+        }
+
+        /// <summary>Consecutive faults of a group (from <see cref="Start"/> on) that do the same once their page is
+        /// there: the same continuation, the same COW source and back-out, the same high half of the vpn (the items carry
+        /// the low half). The faults of a chunk's new pages share one continuation, so a group is usually one run.</summary>
+        private readonly record struct FaultRun(int Start, Action Done, int CowFrom, Action? BackedOut, uint VpnHigh)
+        {
+            public bool SameAs(FaultRun other) => ReferenceEquals(Done, other.Done) && CowFrom == other.CowFrom &&
+                                                  ReferenceEquals(BackedOut, other.BackedOut) && VpnHigh == other.VpnHigh;
         }
 
         /// <summary>The pages of one AllocPages message and what each fault does once its page is there. Replies name
         /// pages by vpn; they come in item order within a reply, so a cursor finds the page without a lookup, and a
-        /// vpn-to-position map is built only when a reply starts elsewhere (another node's share, a slow path).</summary>
-        private sealed class AllocGroup(NumaTaskActor task, PlanKey key, AllocPlan plan)
+        /// vpn-to-position map is built only when a reply starts elsewhere (another node's share, a slow path). The
+        /// group keeps its own copy of each item's vpn and contents: the message's array is the node's.</summary>
+        private sealed class AllocGroup(NumaTaskActor task, AllocGrouping.OwnItem[] items, FaultRun[] runs)
         {
-            public PlanKey Key { get; } = key;
-            public AllocPlan Plan { get; } = plan;
-            public List<AllocItem> Items { get; } = new();
-            private readonly List<(ulong Vpn, Action Done, int CowFrom, Action? BackedOut)> _faults = new();
             private Dictionary<uint, int>? _positionOf;
             private int _cursor;
 
-            public void Add(AllocItem item, ulong vpn, Action done, int cowFrom, Action? backedOut)
-            {
-                Items.Add(item);
-                _faults.Add((vpn, done, cowFrom, backedOut));
-            }
-
             private int PositionOf(uint vpn)
             {
-                if (_cursor < Items.Count && Items[_cursor].Vpn == vpn)
+                if (_cursor < items.Length && items[_cursor].Vpn == vpn)
                 {
                     return _cursor++;
                 }
 
                 if (_positionOf is null)
                 {
-                    _positionOf = new Dictionary<uint, int>(Items.Count);
+                    _positionOf = new Dictionary<uint, int>(items.Length);
                     // Add, not the indexer: two faults on one vpn in a round are a bug, as ToDictionary had it.
-                    for (var k = 0; k < Items.Count; k++)
+                    for (var k = 0; k < items.Length; k++)
                     {
-                        _positionOf.Add(Items[k].Vpn, k);
+                        _positionOf.Add(items[k].Vpn, k);
                     }
                 }
                 var pos = _positionOf[vpn];
@@ -323,7 +350,26 @@ public sealed partial class NumaTaskActor
                 return pos;
             }
 
-            public Action DoneOf(uint vpn) => _faults[PositionOf(vpn)].Done;
+            /// <summary>The run that holds the fault at <paramref name="position"/>: the last one starting at or before it.</summary>
+            private FaultRun RunAt(int position)
+            {
+                int lo = 0, hi = runs.Length - 1;
+                while (lo < hi)
+                {
+                    var mid = (lo + hi + 1) / 2;
+                    if (runs[mid].Start <= position)
+                    {
+                        lo = mid;
+                    }
+                    else
+                    {
+                        hi = mid - 1;
+                    }
+                }
+                return runs[lo];
+            }
+
+            public Action DoneOf(uint vpn) => RunAt(PositionOf(vpn)).Done;
 
             /// <summary>do_anonymous_page's (or do_wp_page's) end: the PTE maps the new page, writable, young and dirty,
             /// and a copy's old page loses this mapping there and then (<c>page_remove_rmap</c> +
@@ -334,7 +380,8 @@ public sealed partial class NumaTaskActor
             public void Mapped(AllocatedPage page)
             {
                 var pos = PositionOf(page.Vpn);
-                var (vpn, done, cowFrom, backedOut) = _faults[pos];
+                var (_, done, cowFrom, backedOut, vpnHigh) = RunAt(pos);
+                var vpn = (ulong)vpnHigh << 32 | items[pos].Vpn;
                 if (cowFrom >= 0 && !task.PteMaps(vpn, cowFrom))
                 {
                     task.NodeOfPfn(page.Pfn).Tell(new ZapPages(0, null, task.Pid, [page.Pfn]));
@@ -342,7 +389,7 @@ public sealed partial class NumaTaskActor
                     return;
                 }
                 task._state.OwnPageTable.Set(vpn, Pte.Present(page.Pfn, write: true, young: true, dirty: true));
-                task._state.OwnPageTable.SetLastWritten(vpn, Items[pos].Contents);
+                task._state.OwnPageTable.SetLastWritten(vpn, items[pos].Contents);
                 if (cowFrom >= 0 && cowFrom != task.Topology.ZeroPfn)
                 {
                     task.NodeOfPfn(cowFrom).Tell(new ZapPages(0, null, task.Pid, [cowFrom]));
@@ -353,4 +400,96 @@ public sealed partial class NumaTaskActor
         }
     }
 
+    /// <summary>Allocation items gathered by <see cref="PlanKey"/> as they come, in order of each key's first item (what
+    /// GroupBy gave; a round has few plans, so a linear search finds the group). Each group's items come out as one array
+    /// of its exact size, the one its AllocPages message carries: the items wait in one list that the task reuses round
+    /// after round (<see cref="RentAllocGrouping"/>), so a round allocates no growing list per group.</summary>
+    private sealed class AllocGrouping
+    {
+        private readonly List<(PlanKey Key, AllocPlan Plan, int Count)> _groups = new();
+        private readonly List<(AllocItem Item, int Group)> _items = new();
+
+        /// <summary>A group's own record of an item: the vpn its page comes back under and the value it holds.</summary>
+        public readonly record struct OwnItem(uint Vpn, uint Contents);
+
+        /// <summary>The number of groups.</summary>
+        public int Count => _groups.Count;
+
+        /// <summary>Adds <paramref name="item"/> to the group of its plan and purpose; returns the group and the item's
+        /// position in it.</summary>
+        public (int Group, int Position) Add(AllocItem item, AllocPlan plan, AllocPurpose purpose)
+        {
+            var key = new PlanKey(plan.Zonelist, plan.Interleave, purpose);
+            var g = 0;
+            while (g < _groups.Count && !_groups[g].Key.Equals(key))
+            {
+                g++;
+            }
+
+            if (g == _groups.Count)
+            {
+                _groups.Add((key, plan, 0));
+            }
+
+            var position = _groups[g].Count;
+            _groups[g] = _groups[g] with { Count = position + 1 };
+            _items.Add((item, g));
+            return (g, position);
+        }
+
+        public PlanKey KeyOf(int group) => _groups[group].Key;
+
+        public AllocPlan PlanOf(int group) => _groups[group].Plan;
+
+        /// <summary>The group's items in the order they came, in a new array of their number.</summary>
+        public AllocItem[] ItemsOf(int group)
+        {
+            var result = new AllocItem[_groups[group].Count];
+            var j = 0;
+            foreach (var (item, g) in _items)
+            {
+                if (g == group)
+                {
+                    result[j++] = item;
+                }
+            }
+
+            return result;
+        }
+
+        /// <summary>The group's items as the group keeps them (vpn and contents), in the order they came.</summary>
+        public OwnItem[] OwnItemsOf(int group)
+        {
+            var result = new OwnItem[_groups[group].Count];
+            var j = 0;
+            foreach (var (item, g) in _items)
+            {
+                if (g == group)
+                {
+                    result[j++] = new OwnItem(item.Vpn, item.Contents);
+                }
+            }
+
+            return result;
+        }
+
+        public void Clear()
+        {
+            _groups.Clear();
+            _items.Clear();
+        }
+    }
+
+    /// <summary>Spare groupings for rounds being gathered. A round takes one while it gathers and gives it back when its
+    /// messages are out; a round gathered while another is (a fault that completes a chunk starts the next one) takes
+    /// another.</summary>
+    private readonly Stack<AllocGrouping> _allocGroupings = new();
+
+    private AllocGrouping RentAllocGrouping() => _allocGroupings.TryPop(out var g) ? g : new AllocGrouping();
+
+    private void ReturnAllocGrouping(AllocGrouping grouping)
+    {
+        grouping.Clear();
+        _allocGroupings.Push(grouping);
+    }
 }

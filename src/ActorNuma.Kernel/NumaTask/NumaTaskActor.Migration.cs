@@ -18,8 +18,9 @@ public sealed partial class NumaTaskActor
         public long Scanned, Isolated, FailPagevec, FailElsewhere, FailFreeing, FailNotLru, Shared, Evicted, Failed, PutBack, Warnings;
         public int Passes;
         public List<int> Pagelist { get; } = new();
-        /// <summary>The pages a swapout pass freed (one set for every pass of the run).</summary>
-        public HashSet<int> Freed { get; } = new();
+        /// <summary>The run's one set of pfns for per-round work, cleared before each use: the isolated pages while
+        /// <see cref="OrderPagelist"/> rebuilds the list, then the pages each swapout pass freed.</summary>
+        public HashSet<int> PageSet { get; } = new();
         public Dictionary<int, IsolateOutcome> LastFailure { get; } = new();
 
         public MigrationStats Stats(TimeSpan now) => new(Scanned, Isolated, FailPagevec, FailElsewhere, FailFreeing,
@@ -122,7 +123,7 @@ public sealed partial class NumaTaskActor
         Count(VmEvent.EmuMigrateScanned, candidates.Count);
         IsolateRound(run, candidates, skipShared, firstTry: true, () =>
         {
-            OrderPagelist(run.Pagelist, candidates);
+            OrderPagelist(run.Pagelist, candidates, run.PageSet);
             then();
         });
     }
@@ -131,14 +132,16 @@ public sealed partial class NumaTaskActor
     /// in walk order (a retry after the drain happens at the page's own turn), and V1/V2 <c>isolate_lru_page</c> adds
     /// each at the head (<c>list_add</c>), so the list runs from the last page walked to the first; 2.6.16 adds at the
     /// tail. Here the nodes answer batch by batch, so the list is rebuilt from the walk.</summary>
-    private void OrderPagelist(List<int> pagelist, List<int> walk)
+    private void OrderPagelist(List<int> pagelist, List<int> walk, HashSet<int> isolated)
     {
         if (pagelist.Count < 2)
         {
             return;
         }
 
-        var isolated = new HashSet<int>(pagelist);
+        isolated.Clear();
+        isolated.EnsureCapacity(pagelist.Count);
+        isolated.UnionWith(pagelist);
         pagelist.Clear();
         foreach (var pfn in walk)
         {
@@ -268,7 +271,7 @@ public sealed partial class NumaTaskActor
         Count(VmEvent.EmuMigratePasses);
         var retry = 0;
         var failed = 0;
-        var freed = run.Freed;
+        var freed = run.PageSet;
         freed.Clear();
         freed.EnsureCapacity(run.Pagelist.Count);
         var batches = Batches(run.Pagelist);

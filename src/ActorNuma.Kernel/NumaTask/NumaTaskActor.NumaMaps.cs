@@ -72,26 +72,27 @@ public sealed partial class NumaTaskActor
             var token = Expect<NumaNode.PagesDescribed>(d =>
             {
                 var s = stats[v]!;
+                // Bit tests, not Enum.HasFlag: unoptimised (tier-0) code boxes HasFlag's argument, per page.
                 for (var k = 0; k < pfns.Length; k++)
                 {
                     var f = d.Flags[k];
                     s.Pages++;
-                    if (pteDirty[k] || f.HasFlag(PageFlags.Dirty))
+                    if (pteDirty[k] || (f & PageFlags.Dirty) != 0)
                     {
                         s.Dirty++;
                     }
 
-                    if (f.HasFlag(PageFlags.SwapCache))
+                    if ((f & PageFlags.SwapCache) != 0)
                     {
                         s.SwapCache++;
                     }
 
-                    if (f.HasFlag(PageFlags.Active))
+                    if ((f & PageFlags.Active) != 0)
                     {
                         s.Active++;
                     }
 
-                    if (f.HasFlag(PageFlags.Writeback))
+                    if ((f & PageFlags.Writeback) != 0)
                     {
                         s.Writeback++;
                     }

@@ -1,3 +1,4 @@
+using System.Buffers;
 using static ActorNuma.Kernel.NumaTask;
 using static ActorNuma.Kernel.NumaNode;
 
@@ -8,12 +9,57 @@ namespace ActorNuma.Kernel;
 /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(), swapin_readahead(); mm/swap_state.c read_swap_cache_async().</remarks>
 public sealed partial class NumaTaskActor
 {
-    private sealed record SwapFault(Vma Vma, ulong Vpn, int Slot, bool Write, Action Done);
+    private readonly record struct SwapFault(Vma Vma, ulong Vpn, int Slot, bool Write, Action Done);
+
+    /// <summary>The faults of one swap-cache lookup, found by the slot each answer names: the slots sorted, with the
+    /// position of each one's fault, searched by halving (two ints a fault, where a dictionary by slot took a node per
+    /// fault and a fault object each).</summary>
+    private sealed class SwapRound
+    {
+        private readonly int[] _sortedSlots;
+        private readonly int[] _indexOf;
+
+        /// <summary>Takes the list over. One fault per slot in a round: a second one is a bug (as Dictionary.Add had it).</summary>
+        public SwapRound(List<SwapFault> faults)
+        {
+            Faults = faults;
+            _sortedSlots = new int[faults.Count];
+            _indexOf = new int[faults.Count];
+            for (var k = 0; k < faults.Count; k++)
+            {
+                (_sortedSlots[k], _indexOf[k]) = (faults[k].Slot, k);
+            }
+
+            Array.Sort(_sortedSlots, _indexOf);
+            for (var k = 1; k < _sortedSlots.Length; k++)
+            {
+                if (_sortedSlots[k] == _sortedSlots[k - 1])
+                {
+                    throw new ArgumentException($"An item with the same key has already been added. Key: {_sortedSlots[k]}");
+                }
+            }
+        }
+
+        public List<SwapFault> Faults { get; }
+
+        public bool TryIndexOf(int slot, out int index)
+        {
+            var at = Array.BinarySearch(_sortedSlots, slot);
+            index = at >= 0 ? _indexOf[at] : -1;
+            return at >= 0;
+        }
+
+        public int IndexOf(int slot) =>
+            TryIndexOf(slot, out var index) ? index : throw new KeyNotFoundException($"The given key '{slot}' was not present in the dictionary.");
+
+        public SwapFault this[int slot] => Faults[IndexOf(slot)];
+    }
 
     /// <summary><c>do_swap_page</c> for a round of faults on swap PTEs: look the slots up in the swap cache; hits map
     /// the pages where they are (minor faults), misses read their slot's cluster (swapin_readahead) into pages
     /// allocated under the policy in force now (major faults). Then <c>swap_free</c> and, with swap over half full,
-    /// <c>remove_exclusive_swap_page</c>; a store the page cannot take goes on to do_wp_page.</summary>
+    /// <c>remove_exclusive_swap_page</c>; a store the page cannot take goes on to do_wp_page. The round owns
+    /// <paramref name="faults"/> from here on.</summary>
     private void DoSwapPages(TouchOp op, List<SwapFault> faults)
     {
         faults = StillOnSwap(op, faults);
@@ -22,15 +68,13 @@ public sealed partial class NumaTaskActor
             return;
         }
 
-        var bySlot = new Dictionary<int, SwapFault>(faults.Count);
+        var round = new SwapRound(faults);
         var slots = new int[faults.Count];
         var vpns = new uint[faults.Count];
         for (var k = 0; k < faults.Count; k++)
         {
-            var f = faults[k];
-            bySlot.Add(f.Slot, f);   // Add: one fault per slot in a round (ToDictionary's rule)
-            slots[k] = f.Slot;
-            vpns[k] = (uint)f.Vpn;
+            slots[k] = faults[k].Slot;
+            vpns[k] = (uint)faults[k].Vpn;
         }
         var left = faults.Count;
         var token = ExpectUntil<SwapDevice.ILookupSwapCacheReply>(r =>
@@ -39,11 +83,11 @@ public sealed partial class NumaTaskActor
                 {
                     case SwapCacheMapped m:
                         left -= m.Pages.Length;
-                        SwapMapped(op, m.Pages, bySlot, major: false);
+                        SwapMapped(op, m.Pages, round, major: false);
                         break;
                     case SwapDevice.SwapCacheMiss m:
                         left -= m.Slots.Length;
-                        ReadSwapPages(op, m, bySlot);
+                        ReadSwapPages(op, m, round);
                         break;
                 }
                 return left == 0;
@@ -73,14 +117,24 @@ public sealed partial class NumaTaskActor
             return faults;
         }
 
-        var retry = new FaultBatch(this, op);
+        // The faults that stay, as the first look found them (the retries below may change PTEs).
+        var stay = new List<SwapFault>(faults.Count - again.Count);
+        foreach (var f in faults)
+        {
+            if (!again.Contains(f))
+            {
+                stay.Add(f);
+            }
+        }
+
+        var retry = new FaultBatch(this, op, again.Count);
         foreach (var f in again)
         {
             AccessPage(retry, f.Vma, f.Vpn, f.Write, f.Done);
         }
 
         retry.Flush();
-        return faults.Where(f => !again.Contains(f)).ToList();
+        return stay;
     }
 
     private bool PteHoldsSwap(ulong vpn, int slot)
@@ -95,35 +149,24 @@ public sealed partial class NumaTaskActor
     /// earlier miss of the round already reads is a later fault in the kernel: it looks the cache up again (a minor
     /// fault) once the round's reads are in.</summary>
     /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(), swapin_readahead(); mm/swap_state.c read_swap_cache_async().</remarks>
-    private void ReadSwapPages(TouchOp op, SwapDevice.SwapCacheMiss m, Dictionary<int, SwapFault> bySlot)
+    private void ReadSwapPages(TouchOp op, SwapDevice.SwapCacheMiss m, SwapRound round)
     {
         var window = 1 << _machine.Settings.EffectivePageCluster;
-        var requested = new HashSet<int>(m.Slots.Length * window);
-        var later = new List<SwapFault>();
-        // The pages to read, grouped as they come by plan in order of each plan's first page (as GroupBy did), by linear
-        // search: a round has few plans. Items go straight into their group (no list of every item with its plan:
-        // at a few thousand pages that list was a large-object array, and each one cost a full GC).
-        var groups = new List<(PlanKey Key, AllocPlan Plan, List<AllocItem> Items)>();
-        void Add(AllocItem item, AllocPlan plan)
-        {
-            var key = new PlanKey(plan.Zonelist, plan.Interleave, AllocPurpose.SwapIn);
-            var g = 0;
-            while (g < groups.Count && !groups[g].Key.Equals(key))
-            {
-                g++;
-            }
-
-            if (g == groups.Count)
-            {
-                groups.Add((key, plan, []));
-            }
-
-            groups[g].Items.Add(item);
-        }
+        var requested = _swapInRequested;
+        requested.Clear();
+        // The faults whose slot an earlier miss's cluster reads (positions in the round), and for each fault of the round
+        // the group (plus one) that reads its own slot for it.
+        var later = new List<int>(m.Slots.Length);
+        var faultGroup = new int[round.Faults.Count];
+        // The pages to read, grouped as they come by plan in order of each plan's first page (as GroupBy did). The
+        // grouping is rented from the task: its list of every item with its group is kept from round to round, so a
+        // large round grows it once, not every time (a large-object array per round cost a full GC each).
+        var groups = RentAllocGrouping();
         for (var k = 0; k < m.Slots.Length; k++)
         {
-            var f = bySlot[m.Slots[k]];
-            if (requested.Contains(f.Slot)) { later.Add(f); continue; }
+            var index = round.IndexOf(m.Slots[k]);
+            var f = round.Faults[index];
+            if (requested.Contains(f.Slot)) { later.Add(index); continue; }
             var (start, count) = (m.ClusterStart[k], m.ClusterCount[k]);
             Vma? vma = f.Vma;
             var next = VmNext(vma);
@@ -134,34 +177,74 @@ public sealed partial class NumaTaskActor
                 {
                     var kind = slot == f.Slot ? SwapInKind.ReadaheadFault : SwapInKind.Readahead;
                     var vpn = kind == SwapInKind.ReadaheadFault ? f.Vpn : addr >> MmConstants.PageShift;
-                    Add(new AllocItem((uint)vpn, 0, slot, kind), PlanAt(vma, addr));
+                    var (g, _) = groups.Add(new AllocItem((uint)vpn, 0, slot, kind), PlanAt(vma, addr), AllocPurpose.SwapIn);
+                    if (kind == SwapInKind.ReadaheadFault)
+                    {
+                        faultGroup[index] = g + 1;
+                    }
                 }
                 (vma, next, addr) = NextReadaheadAddress(vma, next, addr);
             }
             if (requested.Add(f.Slot))
             {
-                Add(new AllocItem((uint)f.Vpn, 0, f.Slot, SwapInKind.Fault), Plan(f.Vma, f.Vpn));
+                var (g, _) = groups.Add(new AllocItem((uint)f.Vpn, 0, f.Slot, SwapInKind.Fault), Plan(f.Vma, f.Vpn), AllocPurpose.SwapIn);
+                faultGroup[index] = g + 1;
             }
         }
-        var allRead = Join(groups.Count, () => DoSwapPages(op, later));
-        foreach (var (_, plan, group) in groups)
+        var allRead = Join(groups.Count, () => DoSwapPages(op, FaultsAt(round, later)));
+        for (var g = 0; g < groups.Count; g++)
         {
-            Allocate(plan, group.ToArray(), AllocPurpose.SwapIn, op,
+            var group = g;
+            Allocate(groups.PlanOf(g), groups.ItemsOf(g), AllocPurpose.SwapIn, op,
                 onPage: _ => { },
-                onMapped: mapped => SwapMapped(op, mapped.Pages, bySlot, major: true),
-                onRaced: raced => DoSwapPages(op, raced.Slots.Where(s => bySlot.ContainsKey(s) && IsFaultOf(group, s)).Select(s => bySlot[s]).ToList()),
+                onMapped: mapped => SwapMapped(op, mapped.Pages, round, major: true),
+                onRaced: raced => DoSwapPages(op, RacedFaults(round, raced.Slots, faultGroup, group)),
                 onOom: failed =>
                 {
                     op.Oom = true;
-                    foreach (var i in failed.Where(i => i.Kind != SwapInKind.Readahead))
+                    foreach (var i in failed)
                     {
-                        bySlot[i.SwapSlot].Done();
+                        if (i.Kind != SwapInKind.Readahead)
+                        {
+                            round[i.SwapSlot].Done();
+                        }
                     }
                 },
                 completed: allRead);
         }
-        static bool IsFaultOf(List<AllocItem> group, int slot) =>
-            group.Exists(i => i.SwapSlot == slot && i.Kind != SwapInKind.Readahead);
+        ReturnAllocGrouping(groups);
+    }
+
+    /// <summary>Each round's set of the slots a miss round reads, cleared and refilled (read and written only while a
+    /// round of misses is planned, which nothing interrupts).</summary>
+    private readonly HashSet<int> _swapInRequested = new();
+
+    /// <summary>The faults at <paramref name="positions"/> of the round, in that order, as a new round's list.</summary>
+    private static List<SwapFault> FaultsAt(SwapRound round, List<int> positions)
+    {
+        var faults = new List<SwapFault>(positions.Count);
+        foreach (var index in positions)
+        {
+            faults.Add(round.Faults[index]);
+        }
+
+        return faults;
+    }
+
+    /// <summary>The faults of a group's read whose page another reader brought into the swap cache first: the raced
+    /// slots that are faults of the round whose own page this group was reading.</summary>
+    private static List<SwapFault> RacedFaults(SwapRound round, int[] racedSlots, int[] faultGroup, int group)
+    {
+        var faults = new List<SwapFault>();
+        foreach (var slot in racedSlots)
+        {
+            if (round.TryIndexOf(slot, out var index) && faultGroup[index] == group + 1)
+            {
+                faults.Add(round.Faults[index]);
+            }
+        }
+
+        return faults;
     }
 
     /// <summary>swapin_readahead's walk to the next address (CONFIG_NUMA, "Find the next applicable VMA for the NUMA
@@ -213,56 +296,67 @@ public sealed partial class NumaTaskActor
     /// do_wp_page, after this fault's swap_free: a count carried over from the lookup could be stale, and a page
     /// mapped writable on it would take a store another task still reaches through the slot.</summary>
     /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(), do_wp_page(); mm/swapfile.c can_share_swap_page().</remarks>
-    private void SwapMapped(TouchOp op, MappedSwapPage[] pages, Dictionary<int, SwapFault> bySlot, bool major)
+    private void SwapMapped(TouchOp op, MappedSwapPage[] pages, SwapRound round, bool major)
     {
-        var faulted = new List<MappedSwapPage>(pages.Length);
-        foreach (var page in pages)
+        // The positions in pages of the faults this mapped, borrowed for the call.
+        var faulted = ArrayPool<int>.Shared.Rent(pages.Length);
+        try
         {
-            if (page.Kind == SwapInKind.Readahead)
+            var count = 0;
+            for (var k = 0; k < pages.Length; k++)
             {
-                continue;
+                var page = pages[k];
+                if (page.Kind == SwapInKind.Readahead)
+                {
+                    continue;
+                }
+
+                var f = round[page.Slot];
+                if (!PteHoldsSwap(f.Vpn, page.Slot))
+                {
+                    // out_nomap: the PTE changed while the page was read or locked; the node's mapping and reference go,
+                    // and the access runs again on what the PTE holds now.
+                    NodeOfPfn(page.Pfn).Tell(new ZapPages(0, null, Pid, [page.Pfn]));
+                    AccessAgain(op, f.Vma, f.Vpn, f.Write, f.Done);
+                    continue;
+                }
+                faulted[count++] = k;
+                if (major) { op.Major++; Count(VmEvent.Pgmajfault); }
+                _state.OwnPageTable.Set(f.Vpn, Pte.Present(page.Pfn, write: false, young: true));
+                CheckRead(f.Vpn, page.Contents);
+            }
+            if (count == 0)
+            {
+                return;
             }
 
-            var f = bySlot[page.Slot];
-            if (!PteHoldsSwap(f.Vpn, page.Slot))
+            var slots = new int[count];
+            var pfns = new int[count];
+            for (var j = 0; j < count; j++)
             {
-                // out_nomap: the PTE changed while the page was read or locked; the node's mapping and reference go,
-                // and the access runs again on what the PTE holds now.
-                NodeOfPfn(page.Pfn).Tell(new ZapPages(0, null, Pid, [page.Pfn]));
-                AccessAgain(op, f.Vma, f.Vpn, f.Write, f.Done);
-                continue;
+                (slots[j], pfns[j]) = (pages[faulted[j]].Slot, pages[faulted[j]].Pfn);
             }
-            faulted.Add(page);
-            if (major) { op.Major++; Count(VmEvent.Pgmajfault); }
-            _state.OwnPageTable.Set(f.Vpn, Pte.Present(page.Pfn, write: false, young: true));
-            CheckRead(f.Vpn, page.Contents);
-        }
-        if (faulted.Count == 0)
-        {
-            return;
-        }
 
-        var slots = new int[faulted.Count];
-        var pfns = new int[faulted.Count];
-        for (var k = 0; k < faulted.Count; k++)
-        {
-            (slots[k], pfns[k]) = (faulted[k].Slot, faulted[k].Pfn);
-        }
-
-        Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(slots, pfns));
-        var next = new FaultBatch(this, op);
-        foreach (var page in faulted)
-        {
-            var f = bySlot[page.Slot];
-            if (f.Write)
+            Directory.Swap.Tell(new SwapDevice.SwapFreeAfterSwapIn(slots, pfns));
+            var next = new FaultBatch(this, op);
+            for (var j = 0; j < count; j++)
             {
-                DoWpPage(next, f.Vma, f.Vpn, page.Pfn, f.Done);
+                var page = pages[faulted[j]];
+                var f = round[page.Slot];
+                if (f.Write)
+                {
+                    DoWpPage(next, f.Vma, f.Vpn, page.Pfn, f.Done);
+                }
+                else
+                {
+                    f.Done();
+                }
             }
-            else
-            {
-                f.Done();
-            }
+            next.Flush();
         }
-        next.Flush();
+        finally
+        {
+            ArrayPool<int>.Shared.Return(faulted);
+        }
     }
 }

@@ -189,10 +189,12 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         var n = m.Items.Length;
         var outcomes = new UnmapOutcome[n];
         var dirty = new bool[n];
-        var slots = new List<int>(n);
+        var pfns = new int[n];
+        var unmapped = 0;
         for (var k = 0; k < n; k++)
         {
             var (pfn, vpn, slot) = m.Items[k];
+            pfns[k] = pfn;
             var pte = _state.OwnPageTable.Get(vpn);
             if (_state.Exited || !pte.IsPresent || pte.Pfn != pfn) { outcomes[k] = UnmapOutcome.NotMapped; continue; }
             if (pte.Young && !m.IgnoreYoung)
@@ -203,11 +205,20 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             }
             dirty[k] = pte.Dirty;
             _state.OwnPageTable.Set(vpn, Pte.Swap(slot));
-            slots.Add(slot);
+            unmapped++;
             outcomes[k] = UnmapOutcome.Unmapped;
         }
-        var result = new UnmapResult(m.Token, Pid, m.Items.Select(i => i.Pfn).ToArray(), outcomes, dirty);
-        Directory.Swap.Tell(new SwapDevice.SwapDuplicateAndForward(slots.ToArray(), m.Node, result));
+        // The slots of the PTEs now holding swap entries, in item order, in an array of their exact size.
+        var slots = new int[unmapped];
+        for (int k = 0, j = 0; j < unmapped; k++)
+        {
+            if (outcomes[k] == UnmapOutcome.Unmapped)
+            {
+                slots[j++] = m.Items[k].Slot;
+            }
+        }
+        var result = new UnmapResult(m.Token, Pid, pfns, outcomes, dirty);
+        Directory.Swap.Tell(new SwapDevice.SwapDuplicateAndForward(slots, m.Node, result));
     }
 
     /// <summary><c>page_referenced_one</c>: reports and clears the young bit of each PTE.</summary>
@@ -279,7 +290,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
             {
                 foreach (var f in r.Flags)
                 {
-                    if (f.HasFlag(PageFlags.SwapCache))
+                    if ((f & PageFlags.SwapCache) != 0)
                     {
                         inCache++;
                     }

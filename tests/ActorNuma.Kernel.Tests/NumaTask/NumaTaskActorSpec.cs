@@ -234,6 +234,110 @@ public sealed class NumaTaskActorSpec : KernelSpec
         Assert.Equal(12, task.Pte(Vpn).Pfn);
     }
 
+    // ---- rounds back to back: the task reuses its per-round lists, sets and groupings ------------------------------
+
+    [Fact]
+    public void Write_faults_of_two_chunks_back_to_back_ask_each_interleave_node_for_exactly_their_own_pages()
+    {
+        var task = new TaskUnderTest(NewRig(SmallMachine.Settings() with { FaultBatch = 4 }));
+        task.Call(new Mmap(Addr, 8));
+        task.Result();
+        task.Call(new SetMempolicy((int)MpolMode.Interleave, NodeMask.Of(0, 1), MaxNode: 3, NodemaskFault: false));
+        Assert.Equal(Errno.None, task.Result().Errno);
+
+        task.Call(new Touch(Addr, 8, Write: true));
+
+        // Chunk 1: one message per node (offset_il_node: even pages on node 0, odd on node 1), answered node 1 first.
+        var first0 = task.Rig.NodeProbes[0].ExpectMsg<Node.AllocPages>();
+        var first1 = task.Rig.NodeProbes[1].ExpectMsg<Node.AllocPages>();
+        Assert.Equal([Vpn, Vpn + 2], first0.Items.Select(i => i.Vpn));
+        Assert.Equal([Vpn + 1, Vpn + 3], first1.Items.Select(i => i.Vpn));
+        task.Allocated(first1, 65, 67);
+        task.Rig.NodeProbes[0].ExpectNoMsg(TimeSpan.Zero);
+        task.Allocated(first0, 10, 12);
+        // Chunk 2 asks for its own pages only: nothing of chunk 1 is left in the reused grouping.
+        var second0 = task.Rig.NodeProbes[0].ExpectMsg<Node.AllocPages>();
+        var second1 = task.Rig.NodeProbes[1].ExpectMsg<Node.AllocPages>();
+        Assert.Equal([Vpn + 4, Vpn + 6], second0.Items.Select(i => i.Vpn));
+        Assert.Equal([Vpn + 5, Vpn + 7], second1.Items.Select(i => i.Vpn));
+        task.Allocated(second0, 14, 16);
+        task.Allocated(second1, 69, 71);
+
+        Assert.Equal(8L, task.Result().Ret);
+        Assert.Equal([10, 65, 12, 67, 14, 69, 16, 71], Enumerable.Range(0, 8).Select(k => task.Pte(Vpn + (ulong)k).Pfn));
+        var stored = new[] { first0, first1, second0, second1 }.SelectMany(a => a.Items).ToDictionary(i => (ulong)i.Vpn, i => i.Contents);
+        Assert.All(stored, kv => Assert.Equal(kv.Value, task.LastWritten(kv.Key)));
+    }
+
+    [Fact]
+    public void A_round_of_swap_faults_whose_slots_run_against_the_page_order_maps_each_hit_at_its_own_page()
+    {
+        var task = NewTask();
+        task.Map(10, 11, 12);
+        int[] slots = [9, 3, 6];
+        for (var k = 0; k < 3; k++)
+        {
+            task.Unmap(10 + k, Vpn + (uint)k, slots[k]);
+        }
+
+        task.Call(new Touch(Addr, 3, Write: false));
+
+        var lookup = task.Rig.SwapProbe.ExpectMsg<SwapDevice.LookupSwapCache>();
+        Assert.Equal(slots, lookup.Slots);
+        Assert.Equal([Vpn, Vpn + 1, Vpn + 2], lookup.Vpns);
+        // The hits come back in another order, on other frames.
+        task.Rig.Send(task.Actor, new Node.SwapCacheMapped(lookup.Token,
+        [
+            new Node.MappedSwapPage(Vpn + 2, 6, 22, task.LastWritten(Vpn + 2), CanWrite: false),
+            new Node.MappedSwapPage(Vpn, 9, 20, task.LastWritten(Vpn), CanWrite: false),
+            new Node.MappedSwapPage(Vpn + 1, 3, 21, task.LastWritten(Vpn + 1), CanWrite: false),
+        ]));
+
+        var free = task.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapFreeAfterSwapIn>();
+        Assert.Equal([6, 9, 3], free.Slots);
+        Assert.Equal([22, 20, 21], free.Pfns);
+        var result = task.Result();
+        Assert.Equal((3L, 3L, 0L), (result.Ret, result.Faults, result.MajorFaults));
+        Assert.Equal([20, 21, 22], Enumerable.Range(0, 3).Select(k => task.Pte(Vpn + (ulong)k).Pfn));
+        Assert.Empty(task.Rig.Machine.DataViolations);
+    }
+
+    [Fact]
+    public void A_second_round_of_swap_cache_misses_reads_its_slot_though_an_earlier_round_read_the_same_slot()
+    {
+        var task = NewTask();
+        task.Map(10);
+        task.Unmap(10, ignoreYoung: true);
+        ReadBackThroughAMiss(task, 12);
+        // The page goes out to the same slot again; the next load misses again and must read it, not wait for a read
+        // the first round made.
+        task.Unmap(12, ignoreYoung: true);
+        ReadBackThroughAMiss(task, 14);
+        Assert.Empty(task.Rig.Machine.DataViolations);
+    }
+
+    /// <summary>A load of the page at <see cref="Addr"/> (on <see cref="SwapSlot"/>) that misses the swap cache: the slot's
+    /// cluster (it and the next slot) is read into a page at <paramref name="pfn"/>, and the next slot's page beside it.</summary>
+    private static void ReadBackThroughAMiss(TaskUnderTest task, int pfn)
+    {
+        task.Call(new Touch(Addr, 1, Write: false));
+        var lookup = task.Rig.SwapProbe.ExpectMsg<SwapDevice.LookupSwapCache>();
+        task.Rig.Send(task.Actor, new SwapDevice.SwapCacheMiss(lookup.Token, [SwapSlot], [Vpn], ClusterStart: [SwapSlot], ClusterCount: [2]));
+
+        var alloc = task.Rig.NodeProbes[0].ExpectMsg<Node.AllocPages>();
+        Assert.Equal([new Node.AllocItem(Vpn, 0, SwapSlot, Node.SwapInKind.ReadaheadFault),
+            new Node.AllocItem(Vpn + 1, 0, SwapSlot + 1, Node.SwapInKind.Readahead)], alloc.Items);
+        task.Rig.Send(task.Actor, new Node.SwapCacheMapped(alloc.Token,
+        [
+            new Node.MappedSwapPage(Vpn, SwapSlot, pfn, task.LastWritten(Vpn), CanWrite: true, Node.SwapInKind.ReadaheadFault),
+            new Node.MappedSwapPage(Vpn + 1, SwapSlot + 1, pfn + 1, 0, CanWrite: true, Node.SwapInKind.Readahead),
+        ]));
+        Assert.Equal([SwapSlot], task.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapFreeAfterSwapIn>().Slots);
+        var result = task.Result();
+        Assert.Equal((1L, 1L), (result.Faults, result.MajorFaults));
+        Assert.Equal(Pte.Present(pfn, write: false, young: true), task.Pte(Vpn));
+    }
+
     [Fact]
     public void A_load_that_does_not_see_what_the_task_last_stored_is_reported_to_the_data_checker()
     {
@@ -494,16 +598,20 @@ public sealed class NumaTaskActorSpec : KernelSpec
             return TryToUnmap(pfn, (uint)vpn, ignoreYoung);
         }
 
-        private SwapDevice.SwapDuplicateAndForward TryToUnmap(int pfn, uint vpn, bool ignoreYoung)
+        private SwapDevice.SwapDuplicateAndForward TryToUnmap(int pfn, uint vpn, bool ignoreYoung, int slot = SwapSlot)
         {
             var token = Rig.NextToken();
-            Rig.Send(Actor, new NumaTask.TryToUnmap(token, Rig.NodeProbes[0].Ref, [new UnmapItem(pfn, vpn, SwapSlot)], ignoreYoung));
+            Rig.Send(Actor, new NumaTask.TryToUnmap(token, Rig.NodeProbes[0].Ref, [new UnmapItem(pfn, vpn, slot)], ignoreYoung));
             return Rig.SwapProbe.ExpectMsg<SwapDevice.SwapDuplicateAndForward>(m => ((UnmapResult)m.Message).Token == token);
         }
 
         /// <summary>The page at <paramref name="pfn"/> goes out: its PTE becomes <see cref="SwapSlot"/>.</summary>
         public void Unmap(int pfn, bool ignoreYoung) =>
             Assert.Equal([UnmapOutcome.Unmapped], ((UnmapResult)TryToUnmap(pfn, ignoreYoung).Message).Outcomes);
+
+        /// <summary>The page at <paramref name="pfn"/>, mapped at <paramref name="vpn"/>, goes out to <paramref name="slot"/>.</summary>
+        public void Unmap(int pfn, uint vpn, int slot) =>
+            Assert.Equal([UnmapOutcome.Unmapped], ((UnmapResult)TryToUnmap(pfn, vpn, ignoreYoung: true, slot).Message).Outcomes);
 
         public PageReferencedResult PageReferenced(TestProbe node, int[] pfns)
         {
