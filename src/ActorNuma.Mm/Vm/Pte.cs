@@ -49,6 +49,11 @@ public interface IReadOnlyPageTable
     uint LastWritten(ulong vpn);
     IEnumerable<(ulong Vpn, Pte Pte)> Entries();
     IEnumerable<(ulong Vpn, Pte Pte)> Range(ulong startVpn, ulong endVpn);
+
+    /// <summary>Every PTE page in ascending order: the vpn of its first entry and its entries as raw <see cref="Pte"/>
+    /// values (0 for none), for a reader that visits every entry (the checkers, at every checkpoint) without an
+    /// iterator step per entry.</summary>
+    IEnumerable<(ulong FirstVpn, ReadOnlyMemory<ulong> Ptes)> PtePages();
 }
 
 /// <summary>A task's page table: 512-entry PTE pages (like x86-64's) allocated on first use, with the value the task
@@ -157,6 +162,17 @@ public sealed class PageTable : IReadOnlyPageTable
                     yield return ((key << Bits) | (uint)i, new Pte(c.Ptes[i]));
                 }
             }
+        }
+    }
+
+    public IEnumerable<(ulong FirstVpn, ReadOnlyMemory<ulong> Ptes)> PtePages()
+    {
+        var keys = new ulong[_chunks.Count];
+        _chunks.Keys.CopyTo(keys, 0);
+        Array.Sort(keys);
+        foreach (var key in keys)
+        {
+            yield return (key << Bits, _chunks[key].Ptes);
         }
     }
 

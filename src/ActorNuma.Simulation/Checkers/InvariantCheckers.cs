@@ -297,15 +297,27 @@ public sealed class SwapAccountingChecker : IInvariantChecker
 
     private static void Check(KernelMachine machine, IReadOnlySwapMap map, int[] pteRefs, ICollection<string> violations)
     {
-        foreach (var task in machine.Tasks.Where(t => !t.Exited))
+        foreach (var task in machine.Tasks)
         {
-            foreach (var (vpn, pte) in task.PageTable.Entries())
+            if (task.Exited)
             {
-                if (pte.IsSwap)
+                continue;
+            }
+
+            foreach (var (first, raw) in task.PageTable.PtePages())
+            {
+                var ptes = raw.Span;
+                for (var k = 0; k < ptes.Length; k++)
                 {
+                    var pte = new Pte(ptes[k]);
+                    if (!pte.IsSwap)
+                    {
+                        continue;
+                    }
+
                     if (!map.IsValid(pte.SwapSlot))
                     {
-                        violations.Add($"task {task.Pid} vpn {vpn:x}: swap pte to invalid slot {pte.SwapSlot}");
+                        violations.Add($"task {task.Pid} vpn {first + (ulong)k:x}: swap pte to invalid slot {pte.SwapSlot}");
                     }
                     else
                     {
@@ -394,46 +406,52 @@ public sealed class PteChecker : IInvariantChecker
                     continue;
                 }
 
-                foreach (var (vpn, pte) in task.PageTable.Entries())
+                foreach (var (first, raw) in task.PageTable.PtePages())
                 {
-                    if (!pte.IsPresent)
+                    var entries = raw.Span;
+                    for (var k = 0; k < entries.Length; k++)
                     {
-                        continue;
-                    }
-
-                    if (pte.Pfn == t.ZeroPfn)
-                    {
-                        if (pte.Writable)
+                        var pte = new Pte(entries[k]);
+                        var vpn = first + (ulong)k;
+                        if (!pte.IsPresent)
                         {
-                            violations.Add($"task {task.Pid} maps the zero page writable at vpn {vpn:x}");
+                            continue;
                         }
 
-                        continue;
-                    }
-                    var nid = t.PfnToNid(pte.Pfn);
-                    var m = nodes[nid].Memory;
-                    var i = m.Index(pte.Pfn);
-                    if (m.Place(i) == FramePlace.Free)
-                    {
-                        violations.Add($"task {task.Pid} vpn {vpn:x} maps free pfn {pte.Pfn}");
-                    }
-                    else if (m.RmapVpn(i) != (uint)vpn)
-                    {
-                        violations.Add($"task {task.Pid} maps pfn {pte.Pfn} at vpn {vpn:x}, its rmap says {m.RmapVpn(i):x}");
-                    }
-
-                    if (ptes[nid][i]++ == 0)
-                    {
-                        firstPid[nid][i] = task.Pid;
-                    }
-                    else
-                    {
-                        if (!more.TryGetValue(pte.Pfn, out var list))
+                        if (pte.Pfn == t.ZeroPfn)
                         {
-                            more[pte.Pfn] = list = new();
+                            if (pte.Writable)
+                            {
+                                violations.Add($"task {task.Pid} maps the zero page writable at vpn {vpn:x}");
+                            }
+
+                            continue;
+                        }
+                        var nid = t.PfnToNid(pte.Pfn);
+                        var m = nodes[nid].Memory;
+                        var i = m.Index(pte.Pfn);
+                        if (m.Place(i) == FramePlace.Free)
+                        {
+                            violations.Add($"task {task.Pid} vpn {vpn:x} maps free pfn {pte.Pfn}");
+                        }
+                        else if (m.RmapVpn(i) != (uint)vpn)
+                        {
+                            violations.Add($"task {task.Pid} maps pfn {pte.Pfn} at vpn {vpn:x}, its rmap says {m.RmapVpn(i):x}");
                         }
 
-                        list.Add(task.Pid);
+                        if (ptes[nid][i]++ == 0)
+                        {
+                            firstPid[nid][i] = task.Pid;
+                        }
+                        else
+                        {
+                            if (!more.TryGetValue(pte.Pfn, out var list))
+                            {
+                                more[pte.Pfn] = list = new();
+                            }
+
+                            list.Add(task.Pid);
+                        }
                     }
                 }
             }

@@ -325,4 +325,22 @@ public sealed class PteSpec
         Assert.Equal(Pte.Swap(2), pt.Get(top));
         Assert.Equal([top], pt.Range(top - 600, top + 1).Select(e => e.Vpn));
     }
+
+    [Fact]
+    public void Pte_pages_come_in_ascending_order_and_hold_exactly_what_entries_lists()
+    {
+        var pt = new PageTable();
+        pt.Set(0x10000 + 700, Pte.Swap(9));
+        pt.Set(0x10000, Pte.Present(5, write: true));
+        pt.Set(3, Pte.Present(7, write: false));
+
+        var pages = pt.PtePages().ToArray();
+        var fromPages = pages.SelectMany(p => p.Ptes.ToArray().Select((raw, k) => (Vpn: p.FirstVpn + (ulong)k, Pte: new Pte(raw))))
+            .Where(e => !e.Pte.IsNone);
+
+        Assert.Equal(pages.Select(p => p.FirstVpn).Order(), pages.Select(p => p.FirstVpn));
+        Assert.All(pages, p => Assert.Equal(512, p.Ptes.Length));
+        Assert.Equal(pt.Entries(), fromPages);
+        Assert.Equal(3, pt.Entries().Count());
+    }
 }
