@@ -37,6 +37,23 @@ public abstract class KernelActor(KernelMachine machine) : UntypedActor
         }
     }
 
+    /// <summary><c>ITimerScheduler.Cancel</c> for a timer of <see cref="StartKernelTimer"/>: it is no longer pending work
+    /// and never delivers its message (from the <see cref="KernelTimerLoop"/>, which cancels nothing, it still fires and
+    /// is dropped). A key with no pending timer is left alone.</summary>
+    protected void CancelKernelTimer(ITimerScheduler timers, object key)
+    {
+        if (!_pendingTimers.Remove(key))
+        {
+            return;
+        }
+
+        Machine.Activity.TimerDone();
+        if (Machine.TimerLoop is null)
+        {
+            timers.Cancel(key);
+        }
+    }
+
     protected override bool AroundReceive(Receive receive, object message)
     {
         Machine.Activity.Enter();

@@ -14,7 +14,7 @@ public sealed class KswapdActor : KernelActor, IWithTimers
     private readonly int _cpu;
     private readonly ReplyRegistry _replies;
     private readonly Action<ShrinkZoneResult> _onShrunk;
-    private readonly Action<CongestionWaitDone> _afterNap;
+    private readonly Action<SwapDevice.CongestionWaitDone> _afterNap;
     private bool _running;
     private int _priority;
     private long _totalScanned;
@@ -37,9 +37,6 @@ public sealed class KswapdActor : KernelActor, IWithTimers
         Akka.Actor.Props.Create(() => new KswapdActor(machine, node, nodeRef)).OnKernelDispatcher();
 
     public ITimerScheduler Timers { get; set; } = null!;
-
-    /// <summary>The end of the congestion nap, delivered through the reply registry like an answer.</summary>
-    private sealed record CongestionWaitDone(long Token) : IKernelReply;
 
     protected override void OnKernelMessage(object message)
     {
@@ -96,7 +93,7 @@ public sealed class KswapdActor : KernelActor, IWithTimers
         _reclaimedSinceWake += m.Reclaimed;
         if (VmScan.CongestionWaitAfter(_totalScanned, _priority))
         {
-            StartKernelTimer(Timers, "congestion", new CongestionWaitDone(_replies.Expect(_afterNap)), VmScan.CongestionWait);
+            Machine.Directory.Swap.Tell(new SwapDevice.CongestionWait(_replies.Expect(_afterNap), Self, VmScan.CongestionWait));
             return;
         }
         AfterNap();

@@ -55,7 +55,7 @@ public sealed partial class NumaTaskActor
                 });
                 if (afterReclaim is not null)
                 {
-                    AfterDelay(VmScan.RebalanceWait, Rebalance);   // do_retry: order 0 <= 3
+                    CongestionWait(VmScan.RebalanceWait, Rebalance);   // do_retry: order 0 <= 3
                 }
                 else
                 {

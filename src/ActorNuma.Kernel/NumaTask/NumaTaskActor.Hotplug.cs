@@ -54,7 +54,7 @@ public sealed partial class NumaTaskActor
             if (s.Lru.Length == 0)
             {
                 // Everything left is held elsewhere (isolated by reclaim, in flight): wait for its holder.
-                AfterDelay(HotplugRetryWait, () => OfflineRound(nid, run, round + 1));
+                CongestionWait(HotplugRetryWait, () => OfflineRound(nid, run, round + 1));
                 return;
             }
             // hotremove_migrate_alloc: alloc_page(GFP_HIGHUSER_MOVABLE), the writer's own zonelist; the node going
@@ -139,7 +139,7 @@ public sealed partial class NumaTaskActor
             {
                 if (c.Retired || giveUp) { SoftOfflineDone(pfn, run, attempt, c); return; }
                 Trace.Emit("soft_offline_retry", $"task={Pid} pfn={pfn} try={attempt + 1} where={c.Where}");
-                AfterDelay(HotplugRetryWait, () => SoftOfflineCheck(nid, pfn, giveUp: false, again =>
+                CongestionWait(HotplugRetryWait, () => SoftOfflineCheck(nid, pfn, giveUp: false, again =>
                 {
                     if (again.Retired) { SoftOfflineDone(pfn, run, attempt + 1, again); return; }
                     SoftOfflineAttempt(nid, pfn, run, attempt + 1);

@@ -55,7 +55,7 @@ public sealed partial class NumaTaskActor
                     priority--;
                     if (wait)
                     {
-                        AfterDelay(VmScan.CongestionWait, Priority);
+                        CongestionWait(VmScan.CongestionWait, Priority);
                     }
                     else
                     {
@@ -112,13 +112,8 @@ public sealed partial class NumaTaskActor
         }), Self, Pid, constrained));
     }
 
-    /// <summary>The end of a sleep of the task's own, delivered through its reply registry like an answer.</summary>
-    private sealed record DelayDone(long Token) : IKernelReply;
-
-    /// <summary>Sleeps on the actor system's clock (virtual in deterministic mode).</summary>
-    private void AfterDelay(TimeSpan delay, Action then)
-    {
-        var token = Expect<DelayDone>(_ => then());
-        StartKernelTimer(Timers, token, new DelayDone(token), delay);
-    }
+    /// <summary><c>blk_congestion_wait(WRITE, timeout)</c>: sleeps until the swap device completes a write, or for the
+    /// whole timeout when none does.</summary>
+    private void CongestionWait(TimeSpan timeout, Action then) =>
+        Directory.Swap.Tell(new SwapDevice.CongestionWait(Expect<SwapDevice.CongestionWaitDone>(_ => then()), Self, timeout));
 }

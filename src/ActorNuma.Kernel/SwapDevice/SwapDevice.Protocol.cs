@@ -99,6 +99,19 @@ public static partial class SwapDevice
     /// slot's references other than the cache's add up to one.</summary>
     internal sealed record CanShareSwapPageResult(long Token, int Pfn, bool Reuse, uint Contents) : NumaNode.IWpPageReply;
 
+    /// <summary><c>blk_congestion_wait(WRITE, timeout)</c>: the caller sleeps on the write congestion wait queue until a
+    /// write request completes or <see cref="Timeout"/> passes; the device answers once, with
+    /// <see cref="CongestionWaitDone"/>. A request freed below the queue's congestion-off threshold clears its congestion
+    /// and wakes every sleeper of that direction, so on a queue that is not congested the sleep ends at the next
+    /// completed write; with no write in flight it lasts the whole timeout. The swap device is the machine's only block
+    /// device: its writes are the ones that wake the queue.</summary>
+    /// <remarks>Kernel: 2.6.14 drivers/block/ll_rw_blk.c blk_congestion_wait(), freed_request(),
+    /// clear_queue_congested().</remarks>
+    internal sealed record CongestionWait(long Token, IActorRef ReplyTo, TimeSpan Timeout) : IKernelRequest;
+
+    /// <summary>The end of a <see cref="CongestionWait"/>: a write completed, or the timeout passed (<see cref="TimedOut"/>).</summary>
+    internal sealed record CongestionWaitDone(long Token, bool TimedOut) : IKernelReply;
+
     internal sealed record GetSwapInfo(long Token) : IKernelRequest;
 
     internal sealed record SwapInfo(long Token, int TotalSwapPages, int NrSwapPages) : IKernelReply;

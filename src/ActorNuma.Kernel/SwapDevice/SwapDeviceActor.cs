@@ -34,6 +34,35 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     private TimeSpan Now => Machine.Trace.Now;
 
     private sealed record WriteDone(IActorRef Node, int[] Pfns);
+    private sealed record CongestionTimedOut(IActorRef ReplyTo, long Token);
+
+    /// <summary>The sleepers of <c>blk_congestion_wait(WRITE, ...)</c>, in the order they came, each its timeout's key.</summary>
+    private readonly List<(IActorRef ReplyTo, long Token, TimeSpan Since, TimeSpan Timeout)> _congestionWaiters = new();
+
+    /// <summary>A write request completed (<c>end_that_request_last</c> → <c>freed_request</c>): below the congestion-off
+    /// threshold, <c>clear_queue_congested</c> wakes every sleeper of the write queue, after the pages' own
+    /// end_page_writeback. The device's queue depth is below the threshold (7/8 of nr_requests) whenever it completes a
+    /// request, so every completion wakes them.</summary>
+    /// <remarks>Kernel: 2.6.14 drivers/block/ll_rw_blk.c freed_request(), clear_queue_congested().</remarks>
+    private void WakeCongestionWaiters()
+    {
+        foreach (var waiter in _congestionWaiters)
+        {
+            CancelKernelTimer(Timers, (waiter.ReplyTo, waiter.Token));
+            CongestionWaitEnds(waiter, timedOut: false);
+        }
+        _congestionWaiters.Clear();
+    }
+
+    /// <summary>A sleeper of <c>blk_congestion_wait</c> wakes: traced as the later kernel's
+    /// <c>writeback_congestion_wait</c> tracepoint does (the timeout and the time actually slept, in microseconds).</summary>
+    /// <remarks>Kernel: 2.6.37 mm/backing-dev.c congestion_wait(), trace_writeback_congestion_wait().</remarks>
+    private void CongestionWaitEnds((IActorRef ReplyTo, long Token, TimeSpan Since, TimeSpan Timeout) waiter, bool timedOut)
+    {
+        Trace.Emit("writeback_congestion_wait",
+            $"usec_timeout={(long)waiter.Timeout.TotalMicroseconds} usec_delayed={(long)(Now - waiter.Since).TotalMicroseconds}");
+        waiter.ReplyTo.Tell(new CongestionWaitDone(waiter.Token, timedOut));
+    }
     private sealed record ReadDone(IActorRef Node, long Token, int[] Slots, int[] Pfns);
 
     protected override void OnKernelMessage(object message)
@@ -56,6 +85,16 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             case WriteDone m:
                 _state.WritesInFlight -= m.Pfns.Length;
                 m.Node.Tell(new EndSwapWrite(m.Pfns));
+                WakeCongestionWaiters();
+                break;
+            case CongestionWait m:
+                _congestionWaiters.Add((m.ReplyTo, m.Token, Now, m.Timeout));
+                StartKernelTimer(Timers, (m.ReplyTo, m.Token), new CongestionTimedOut(m.ReplyTo, m.Token), m.Timeout);
+                break;
+            case CongestionTimedOut m:
+                var at = _congestionWaiters.FindIndex(w => w.ReplyTo.Equals(m.ReplyTo) && w.Token == m.Token);
+                CongestionWaitEnds(_congestionWaiters[at], timedOut: true);
+                _congestionWaiters.RemoveAt(at);
                 break;
             case SwapCacheDeleted m:
                 for (var k = 0; k < m.Slots.Length; k++)

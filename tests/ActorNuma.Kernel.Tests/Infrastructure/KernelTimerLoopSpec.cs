@@ -54,12 +54,16 @@ public sealed class KernelTimerLoopSpec : TestKit
         var now = machine.Trace.Now;
         var due = new[] { 30, 5, 15 }.Select(ms => now + TimeSpan.FromMilliseconds(ms)).ToArray();
 
+        // Posted while paused, so a thread descheduled for 5 ms between the posts (a loaded machine) cannot see the
+        // first fire before the count.
+        loop.Pause();
         foreach (var d in due)
         {
             loop.Post(d, probe.Ref, new Completed(d));
         }
 
         Assert.Equal(3, loop.Pending);
+        loop.Resume();
 
         foreach (var expected in due.Order())
         {

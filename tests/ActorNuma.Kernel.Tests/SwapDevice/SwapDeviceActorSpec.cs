@@ -182,6 +182,50 @@ public sealed class SwapDeviceActorSpec : KernelSpec
         Assert.Equal(0, swap.State.WritesInFlight);
     }
 
+    // ---- blk_congestion_wait -------------------------------------------------------------------------------------------
+
+    [Fact]
+    public void A_congestion_wait_ends_when_a_write_completes_not_at_its_timeout_and_after_the_pages_end_page_writeback()
+    {
+        var swap = NewSwap();
+        var slot = swap.AddToSwap(5).Single();
+        swap.Send(new SwapDuplicateAndForward([slot], swap.Replies.Ref, "dup"));
+        var node = swap.Rig.NodeProbes[0];
+        var (a, b) = (swap.Rig.StandInTask(Pid), swap.Rig.StandInTask(Pid + 1));
+        swap.Send(new SwapWritepage(swap.Rig.NextToken(), node.Ref, [new WriteItem(slot, 5, 0xABCD, PageCountIsTwo: true)]));
+        node.ExpectMsg<SwapWriteStarted>();
+
+        swap.Send(new CongestionWait(1, a.Ref, TimeSpan.FromMilliseconds(100)));
+        swap.Send(new CongestionWait(2, b.Ref, TimeSpan.FromMilliseconds(20)));
+        var woken = swap.Rig.Pump.RunUntil(() => a.HasMessages && b.HasMessages);
+
+        Assert.True(woken);
+        Assert.Equal(SmallMachine.WriteLatency, swap.Rig.Now);
+        Assert.Equal([5], node.ExpectMsg<EndSwapWrite>().Pfns);
+        Assert.Equal(new CongestionWaitDone(1, TimedOut: false), a.ExpectMsg<CongestionWaitDone>());
+        Assert.Equal(new CongestionWaitDone(2, TimedOut: false), b.ExpectMsg<CongestionWaitDone>());
+        // The timeouts were cancelled: nothing is pending, and no second answer comes when their time would have come.
+        Assert.Equal(0, swap.Rig.Machine.Activity.TimersPending);
+        swap.Rig.Advance(TimeSpan.FromMilliseconds(200));
+        Assert.False(a.HasMessages || b.HasMessages);
+    }
+
+    [Fact]
+    public void A_congestion_wait_with_no_write_in_flight_sleeps_its_whole_timeout()
+    {
+        var swap = NewSwap();
+        var task = swap.Rig.StandInTask(Pid);
+
+        swap.Send(new CongestionWait(7, task.Ref, TimeSpan.FromMilliseconds(20)));
+        Assert.Equal(1, swap.Rig.Machine.Activity.TimersPending);
+        swap.Rig.Advance(TimeSpan.FromMilliseconds(20) - TimeSpan.FromTicks(1));
+        Assert.False(task.HasMessages);
+        swap.Rig.Advance(TimeSpan.FromTicks(1));
+
+        Assert.Equal(new CongestionWaitDone(7, TimedOut: true), task.ExpectMsg<CongestionWaitDone>());
+        Assert.Equal(0, swap.Rig.Machine.Activity.TimersPending);
+    }
+
     [Fact]
     public void Writes_queue_behind_each_other_one_page_per_write_latency()
     {
