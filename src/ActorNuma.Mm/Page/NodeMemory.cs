@@ -79,6 +79,24 @@ public interface IReadOnlyNodeMemory
     ReadOnlySpan<short> Mapcounts { get; }
     /// <summary>The frames that work in progress holds a reference on (<see cref="NodeMemory.Hold"/>), in no order.</summary>
     IReadOnlyCollection<int> HeldFrames { get; }
+
+    /// <summary>Every frame's <see cref="SwapEntry"/>, indexed as the frames are: what the swap-accounting checker compares
+    /// with the swap cache at each checkpoint.</summary>
+    ReadOnlySpan<int> SwapEntries { get; }
+    /// <summary>Every frame's <see cref="RmapVpn"/>, indexed as the frames are.</summary>
+    ReadOnlySpan<uint> RmapVpns { get; }
+    /// <summary>Every frame's first mapper (the first task <see cref="Mappers"/> names; 0 for an unmapped frame), indexed as
+    /// the frames are.</summary>
+    ReadOnlySpan<int> RmapTasks { get; }
+    /// <summary>Every frame whose reverse map names more tasks than the first, with its <see cref="Mappers"/>, in no order:
+    /// every other mapped frame has its first mapper (<see cref="RmapTasks"/>) alone. A struct walk that allocates nothing
+    /// and looks nothing up.</summary>
+    NodeMemory.SharedMapperList SharedMappers { get; }
+    /// <summary>The free list, as <see cref="FreeList"/> walks it, without an allocation.</summary>
+    NodeMemory.FrameList FreeFrames { get; }
+    /// <summary>An LRU list from its head, as <see cref="WalkLru"/> walks it (at most one frame more than the node has),
+    /// without an allocation.</summary>
+    NodeMemory.FrameList LruFrames(bool active);
 }
 
 /// <summary>The frames of one node (<c>pg_data_t</c> with one ZONE_NORMAL): flags, counts, contents, reverse map,
@@ -182,6 +200,10 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     public ReadOnlySpan<int> Counts => _count;
     public ReadOnlySpan<short> Mapcounts => _mapcount;
     public IReadOnlyCollection<int> HeldFrames => _holds is null ? [] : _holds.Keys;
+    public ReadOnlySpan<int> SwapEntries => _private;
+    public ReadOnlySpan<uint> RmapVpns => _rmapVpn;
+    public ReadOnlySpan<int> RmapTasks => _rmapTask;
+    public SharedMapperList SharedMappers => new(this);
 
     // ---- references held by work in progress ------------------------------------------------------------------
 
@@ -470,9 +492,26 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
 
     /// <summary>Every task that maps the page: the anon_vma walk of <c>try_to_unmap_anon</c>. A struct, so the walk
     /// that every eviction does per page allocates nothing.</summary>
-    public MapperSet Mappers(int i) =>
-        _mapcount[i] == 0 ? default
-            : new MapperSet(_rmapTask[i], _sharedRmap is not null && _sharedRmap.TryGetValue(i, out var list) ? list : null);
+    public MapperSet Mappers(int i) => MappersOf(i, _sharedRmap is not null && _sharedRmap.TryGetValue(i, out var list) ? list : null);
+
+    private MapperSet MappersOf(int i, List<int>? shared) => _mapcount[i] == 0 ? default : new MapperSet(_rmapTask[i], shared);
+
+    /// <summary>The frames mapped by more than one task, each with its <see cref="Mappers"/>: <see cref="IReadOnlyNodeMemory.SharedMappers"/>.</summary>
+    public readonly struct SharedMapperList(NodeMemory memory)
+    {
+        public Enumerator GetEnumerator() => new(memory);
+
+        public struct Enumerator(NodeMemory memory)
+        {
+            private Dictionary<int, List<int>>.Enumerator _shared = (memory._sharedRmap ?? Empty).GetEnumerator();
+
+            public readonly (int Frame, MapperSet Mappers) Current => (_shared.Current.Key, memory.MappersOf(_shared.Current.Key, _shared.Current.Value));
+
+            public bool MoveNext() => _shared.MoveNext();
+        }
+
+        private static readonly Dictionary<int, List<int>> Empty = new();
+    }
 
     /// <summary>The tasks that map one page: the first mapper, then the shared ones in the order they mapped it.</summary>
     public readonly struct MapperSet : IEnumerable<int>
@@ -785,16 +824,56 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
     }
 
     /// <summary>Walks both LRU lists and returns the frames on them, for the checkers.</summary>
-    public (List<int> Active, List<int> Inactive) WalkLru() => (WalkList(_activeHead), WalkList(_inactiveHead));
+    public (List<int> Active, List<int> Inactive) WalkLru() => ([.. LruFrames(active: true)], [.. LruFrames(active: false)]);
 
-    private List<int> WalkList(int head)
+    public FrameList FreeFrames => new(_next, _freeHead, NoLink, int.MaxValue);
+
+    /// <remarks>A list broken into a cycle that misses its head ends after <see cref="Pages"/> + 1 frames, so a checker
+    /// that walks it reports the wrong length instead of looping.</remarks>
+    public FrameList LruFrames(bool active)
     {
-        var result = new List<int>();
-        for (var i = _next[head]; i != head && result.Count <= Pages; i = _next[i])
-        {
-            result.Add(i);
-        }
+        var head = active ? _activeHead : _inactiveHead;
+        return new FrameList(_next, _next[head], head, Pages + 1);
+    }
 
-        return result;
+    /// <summary>The frames along one of the node's linked lists (the free list, an LRU list), by index, from the first
+    /// to the one before <c>end</c>, at most <c>limit</c> of them. A struct over the links as they are now, for the
+    /// checkers, which walk every list at every checkpoint: enumerating it allocates nothing.</summary>
+    public readonly struct FrameList : IEnumerable<int>
+    {
+        private readonly int[] _next;
+        private readonly int _first;
+        private readonly int _end;
+        private readonly int _limit;
+
+        internal FrameList(int[] next, int first, int end, int limit) => (_next, _first, _end, _limit) = (next, first, end, limit);
+
+        public Enumerator GetEnumerator() => new(this);
+        IEnumerator<int> IEnumerable<int>.GetEnumerator() => GetEnumerator();
+        System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
+
+        public struct Enumerator(FrameList list) : IEnumerator<int>
+        {
+            private int _walked;
+
+            public int Current { readonly get; private set; }
+            readonly object System.Collections.IEnumerator.Current => Current;
+
+            public bool MoveNext()
+            {
+                var i = _walked == 0 ? list._first : list._next[Current];
+                if (i == list._end || _walked >= list._limit)
+                {
+                    return false;
+                }
+
+                Current = i;
+                _walked++;
+                return true;
+            }
+
+            public void Reset() => _walked = 0;
+            public readonly void Dispose() { }
+        }
     }
 }

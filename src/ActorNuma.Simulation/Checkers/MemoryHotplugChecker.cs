@@ -8,50 +8,87 @@ namespace ActorNuma.Simulation.Checkers;
 /// moving them.</summary>
 public sealed class MemoryHotplugChecker : IInvariantChecker
 {
+    private sealed class Scratch
+    {
+        public readonly MachineFrames Frames = new();
+        /// <summary>Per frame, machine-wide (<see cref="MachineFrames"/>): whether it is retired.</summary>
+        public bool[]? Retired;
+    }
+
+    private readonly CheckerScratch<Scratch> _scratch = new();
+
     public string Name => "memory-hotplug";
 
     public void Check(KernelMachine machine, ICollection<string> violations)
     {
-        foreach (var node in machine.Nodes)
+        var s = _scratch.Take();
+        Check(machine, s, violations);
+        _scratch.Return(s);
+    }
+
+    private static void Check(KernelMachine machine, Scratch s, ICollection<string> violations)
+    {
+        var frames = s.Frames;
+        frames.Load(machine);
+        var retiredFrames = CheckerScratch.Cleared(ref s.Retired, frames.Total);
+        var anyRetired = false;
+        var nodes = machine.Nodes;
+        for (var n = 0; n < nodes.Count; n++)
         {
+            var node = nodes[n];
             var m = node.Memory;
-            var retired = m.RetiredFrames;
+            var offline = node.MemoryState == NumaNode.MemoryState.Offline;
+            var places = m.Places;
+            var counts = m.Counts;
+            var mapcounts = m.Mapcounts;
+            var flags = m.FlagWords;
             var marked = 0;
-            for (var i = 0; i < m.Pages; i++)
+            for (var i = 0; i < places.Length; i++)
             {
-                var place = m.Place(i);
+                var place = places[i];
                 if (place == FramePlace.Retired)
                 {
                     marked++;
-                    if (m.Count(i) != 0 || m.Mapcount(i) != 0 || m.Flags(i) != PageFlags.HwPoison)
+                    retiredFrames[frames.Offset(n) + i] = true;
+                    if (counts[i] != 0 || mapcounts[i] != 0 || flags[i] != (uint)PageFlags.HwPoison)
                     {
                         violations.Add($"retired pfn {m.PfnOf(i)} (node {m.Node}) is in use: count {m.Count(i)}, mapcount {m.Mapcount(i)}, flags {PageFlagNames.Format(m.Flags(i))}");
                     }
                 }
-                else if (node.MemoryState == NumaNode.MemoryState.Offline && place != FramePlace.Free)
+                else if (offline && place != FramePlace.Free)
                 {
                     violations.Add($"node {m.Node} is offline but pfn {m.PfnOf(i)} is {PageRefcountChecker.Where(m, i)}");
                 }
             }
-            if (marked != retired.Count)
+            if (marked != m.RetiredFrames.Count)
             {
-                violations.Add($"node {m.Node}: {marked} frames marked retired, {retired.Count} on its list of retired frames");
+                violations.Add($"node {m.Node}: {marked} frames marked retired, {m.RetiredFrames.Count} on its list of retired frames");
             }
+
+            anyRetired |= marked > 0;
         }
-        var t = machine.Topology;
-        foreach (var task in machine.Tasks.Where(x => !x.Exited))
+
+        // No frame is retired (a machine without memory errors): no PTE can map one.
+        if (!anyRetired)
         {
-            foreach (var (vpn, pte) in task.PageTable.Entries())
+            return;
+        }
+
+        var t = machine.Topology;
+        foreach (var (task, first, raw) in LivePtePages.Of(machine))
+        {
+            var ptes = raw.Span;
+            for (var k = 0; k < ptes.Length; k++)
             {
+                var pte = new Pte(ptes[k]);
                 if (!pte.IsPresent || pte.Pfn == t.ZeroPfn)
                 {
                     continue;
                 }
 
-                var node = machine.Nodes[t.PfnToNid(pte.Pfn)];
-                if (node.Memory.Place(node.Memory.Index(pte.Pfn)) == FramePlace.Retired)
+                if (retiredFrames[frames.Of(pte.Pfn)])
                 {
-                    violations.Add($"task {task.Pid} maps retired pfn {pte.Pfn} at vpn {vpn:x}");
+                    violations.Add($"task {task.Pid} maps retired pfn {pte.Pfn} at vpn {first + (ulong)k:x}");
                 }
             }
         }

@@ -59,4 +59,27 @@ public sealed class MemoryHotplugCheckerSpec
 
         Assert.Empty(Check());
     }
+
+    [Fact]
+    public void A_retired_frame_that_a_pte_maps_is_reported_with_the_task_and_address()
+    {
+        var m = new CheckedMachine();
+        m.Node(1).RetireFree(3);
+        var pfn = m.Node(1).PfnOf(3);
+        m.Task(1).OwnPageTable.Set(0x100, Pte.Present(pfn, write: false));
+        m.Map(0, m.LruPage(0), pid: 1, vpn: 0x101);
+
+        Assert.Equal([$"task 1 maps retired pfn {pfn} at vpn 100"], m.Check(new MemoryHotplugChecker()));
+    }
+
+    [Fact]
+    public void A_retired_frame_with_a_reference_is_reported_in_use()
+    {
+        var m = new CheckedMachine();
+        m.Node(1).RetireFree(3);
+        m.Node(1).GetPage(3);
+
+        Assert.Equal([$"retired pfn {m.Node(1).PfnOf(3)} (node 1) is in use: count 1, mapcount 0, flags {PageFlagNames.Format(PageFlags.HwPoison)}"],
+            m.Check(new MemoryHotplugChecker()));
+    }
 }

@@ -103,4 +103,42 @@ public sealed class PteCheckerSpec
 
         Assert.Contains($"task 1 vpn {Vpn:x} maps free pfn {pfn}", Check());
     }
+
+    [Fact]
+    public void On_a_second_node_a_pte_at_another_address_than_the_rmap_and_a_pte_to_a_free_frame_are_reported()
+    {
+        var m = new CheckedMachine();
+        var i = m.LruPage(1);
+        m.Map(1, i, pid: 1, vpn: 0x100);
+        m.Task(1).OwnPageTable.Set(0x100, Pte.None);
+        m.Task(1).OwnPageTable.Set(0x180, Pte.Present(m.Node(1).PfnOf(i), write: true));
+        var free = m.Node(1).PfnOf(m.Node(1).FreeList().First());
+        m.Task(2).OwnPageTable.Set(0x200, Pte.Present(free, write: true));
+
+        Assert.Equal([$"task 1 maps pfn {m.Node(1).PfnOf(i)} at vpn 180, its rmap says 100", $"task 2 vpn 200 maps free pfn {free}"],
+            m.Check(new PteChecker()));
+    }
+
+    [Fact]
+    public void On_a_second_node_shared_pages_are_clean_when_rmap_and_ptes_agree_and_reported_when_they_do_not()
+    {
+        var m = new CheckedMachine();
+        var shared = m.LruPage(1);
+        m.Map(1, shared, pid: 1, vpn: 0x100);
+        m.Map(1, shared, pid: 2, vpn: 0x100);
+        var wrong = m.LruPage(1);
+        m.Map(1, wrong, pid: 1, vpn: 0x101);
+        m.Map(1, wrong, pid: 2, vpn: 0x101);
+        m.Task(2).OwnPageTable.Set(0x101, Pte.None);
+        m.Task(3).OwnPageTable.Set(0x101, Pte.Present(m.Node(1).PfnOf(wrong), write: true));
+        var unmapped = m.LruPage(1);
+        m.Map(1, unmapped, pid: 1, vpn: 0x102);
+        m.Map(1, unmapped, pid: 2, vpn: 0x102);
+        m.Task(2).OwnPageTable.Set(0x102, Pte.None);
+
+        Assert.Equal([
+            $"pfn {m.Node(1).PfnOf(wrong)}: rmap names tasks 1,2, ptes in 1,3",
+            $"pfn {m.Node(1).PfnOf(unmapped)}: mapcount 2, mapped by 1 ptes",
+        ], m.Check(new PteChecker()));
+    }
 }
