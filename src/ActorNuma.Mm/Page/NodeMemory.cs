@@ -444,7 +444,10 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
 
             list.Add(task);
         }
-        _mapcount[i]++;
+        if (_mapcount[i]++ == 0)
+        {
+            _nrMapped++;
+        }
     }
 
     /// <summary><c>page_remove_rmap()</c> for the mapping in <paramref name="task"/>.</summary>
@@ -462,7 +465,11 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
             throw new InvalidOperationException($"page_remove_rmap: task {task} does not map pfn {PfnOf(i)}");
         }
 
-        _mapcount[i]--;
+        if (--_mapcount[i] == 0)
+        {
+            _nrMapped--;
+        }
+
         if (shared is not null)
         {
             if (_rmapTask[i] == task)
@@ -780,20 +787,13 @@ public sealed class NodeMemory : IReadOnlyNodeMemory
         _owner[i] = 0;
     }
 
-    /// <summary>Pages mapped by at least one PTE (the node's share of nr_mapped).</summary>
-    public int NrMapped()
-    {
-        var n = 0;
-        for (var i = 0; i < Pages; i++)
-        {
-            if (_mapcount[i] > 0)
-            {
-                n++;
-            }
-        }
+    /// <summary>Pages mapped by at least one PTE (the node's share of nr_mapped), kept as the kernel keeps it: counted
+    /// when a page's mapcount leaves and reaches 0.</summary>
+    /// <remarks>Kernel: 2.6.14 mm/rmap.c page_add_anon_rmap() inc_page_state(nr_mapped), page_remove_rmap()
+    /// dec_page_state(nr_mapped).</remarks>
+    public int NrMapped() => _nrMapped;
 
-        return n;
-    }
+    private int _nrMapped;
 
     /// <summary>The V2 <c>putback_lru_pages()</c> body for one page: back on its list by PG_active unless something
     /// already set PG_lru (a bug the later fix turned into BUG()).</summary>

@@ -391,6 +391,26 @@ public sealed class NodeMemorySpec
     }
 
     [Fact]
+    public void Nr_mapped_counts_a_page_once_from_its_first_mapping_to_its_last_unmapping()
+    {
+        var m = Node0();
+        var (a, b) = (m.AllocFrame(), m.AllocFrame());
+        var before = m.NrMapped();
+
+        m.AddRmap(a, task: 7, vpn: 0x10);
+        m.AddRmap(a, task: 8, vpn: 0x10);
+        m.AddRmap(b, task: 7, vpn: 0x11);
+        Assert.Equal(before + 2, m.NrMapped());
+
+        m.RemoveRmap(a, task: 7);
+        Assert.Equal(before + 2, m.NrMapped());
+        m.RemoveRmap(a, task: 8);
+        m.RemoveRmap(b, task: 7);
+        Assert.Equal(before, m.NrMapped());
+        Assert.Equal(m.Mapcounts.ToArray().Count(c => c > 0), m.NrMapped());
+    }
+
+    [Fact]
     public void An_anonymous_page_cannot_be_mapped_at_two_page_offsets()
     {
         var m = Node0();
