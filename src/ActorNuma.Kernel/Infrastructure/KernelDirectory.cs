@@ -31,6 +31,8 @@ public sealed class KernelDirectory
     /// for rest, and LINQ sizing its array from <c>Count</c> before enumerating the live dictionary overran it.</summary>
     public IReadOnlyCollection<IActorRef> Kswapds => _kswapds.ToArray().OrderBy(kv => kv.Key).Select(kv => kv.Value).ToArray();
     internal void AddKswapd(int node, IActorRef kswapd) => _kswapds[node] = kswapd;
+    /// <summary>Nodes that have registered their kswapd (or Nobody without one): all of them once the machine is booted.</summary>
+    internal int KswapdCount => _kswapds.Count;
 
     internal void AddTask(int pid, IActorRef task) => _tasks[pid] = task;
     internal void RemoveTask(int pid) => _tasks.TryRemove(pid, out _);

@@ -129,6 +129,14 @@ public sealed class KernelMachine
     private readonly ConcurrentDictionary<int, VmStat> _kswapdStats = new();
     internal void RegisterKswapd(int node, VmStat stat) => _kswapdStats[node] = stat;
 
+    /// <summary>Whether the whole machine exists: the kernel root has filled the directory, and every node, the swap
+    /// device and each kswapd has run its constructor. <c>ActorOf</c> returns before an actor is created; in concurrent
+    /// mode the creation runs on pool threads, so a driver that started before this was true could tell the kernel root
+    /// through a directory still empty (the message went to no one, and the run stalled before its first step).</summary>
+    public bool Booted =>
+        !ReferenceEquals(Directory.Kernel, ActorRefs.Nobody) && Swap is not null && _nodeList.Length == Topology.Nodes &&
+        Directory.KswapdCount == Topology.Nodes && (!Settings.KswapdEnabled || _kswapdStats.Count == Topology.Nodes);
+
     /// <summary>A read that did not return what the task last wrote: the data checker's findings.</summary>
     public IReadOnlyCollection<string> DataViolations => _dataViolations.ToArray();
     internal void ReportDataViolation(string message) => _dataViolations.Enqueue(message);

@@ -16,10 +16,22 @@ public static class Quiescence
     private const int QuietPollsNeeded = 5;
 
     /// <summary>Holds the machine's timers (<see cref="KernelTimerLoop.Pause"/>: I/O stays in flight) and waits until
-    /// every kernel actor is at rest; false when it stalls first. The timers stay held until the caller resumes them.</summary>
+    /// every kernel actor is at rest; false when it stalls first. The timers stay held until the caller resumes them. A
+    /// machine still booting (<see cref="KernelMachine.Booted"/>: its actors are being created on pool threads, which
+    /// no activity count sees) is not at rest.</summary>
     public static bool HoldAtRest(KernelMachine machine, ProgressWatch progress)
     {
         machine.TimerLoop?.Pause();
+        while (!machine.Booted)
+        {
+            if (progress.Stalled())
+            {
+                return false;
+            }
+
+            Thread.Sleep(1);
+        }
+
         return WaitUntilQuiet(KernelActors(machine), machine.Activity, progress, machine.TimerLoop);
     }
 

@@ -36,6 +36,21 @@ public sealed class KernelRootActorSpec : KernelSpec
     }
 
     [Fact]
+    public void The_machine_is_booted_only_once_the_roots_prestart_and_every_node_kswapd_and_the_swap_device_have_run()
+    {
+        var rig = NewRig();
+        var root = Sys.ActorOf(KernelRootActor.Props(rig.Machine), "kernel-booting");
+        Simulation.Scheduling.DeterministicPump.AwaitStarted(root);
+
+        // The reference exists, but nothing of the actor has run: the pump has not run its creation yet.
+        Assert.False(rig.Machine.Booted);
+        rig.Settle();
+
+        Assert.True(rig.Machine.Booted);
+        Assert.Equal(root, rig.Machine.Directory.Kernel);
+    }
+
+    [Fact]
     public void The_booted_nodes_answer_with_their_own_memory()
     {
         var rig = NewRig();

@@ -115,4 +115,18 @@ public sealed class QuiescenceSpec : TestKit
         Assert.True(Quiet(actor, TimeSpan.FromSeconds(30)));
         Assert.Equal((2L, 2L), _machine.Activity.Snapshot());
     }
+
+    /// <remarks>Regression: <c>ActorOf</c> returns before the kernel root exists, and in concurrent mode its PreStart
+    /// (which creates the nodes and the swap device and fills the directory) runs later on a pool thread. A machine with
+    /// an empty directory had no kernel actor to wait for, so it was "at rest" at once; the driver then started, told
+    /// the root through the empty directory, and under load the run stalled before its first step.</remarks>
+    [Fact]
+    public void A_machine_whose_actors_are_not_all_created_yet_is_not_at_rest()
+    {
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var watch = new ProgressWatch(_machine.Activity, TimeSpan.FromMilliseconds(100), () => clock.Elapsed);
+
+        Assert.False(_machine.Booted);
+        Assert.False(Quiescence.HoldAtRest(_machine, watch));
+    }
 }
