@@ -39,10 +39,15 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     /// <summary>The sleepers of <c>blk_congestion_wait(WRITE, ...)</c>, in the order they came, each its timeout's key.</summary>
     private readonly List<(IActorRef ReplyTo, long Token, TimeSpan Since, TimeSpan Timeout)> _congestionWaiters = new();
 
-    /// <summary>A write request completed (<c>end_that_request_last</c> → <c>freed_request</c>): below the congestion-off
-    /// threshold, <c>clear_queue_congested</c> wakes every sleeper of the write queue, after the pages' own
-    /// end_page_writeback. The device's queue depth is below the threshold (7/8 of nr_requests) whenever it completes a
-    /// request, so every completion wakes them.</summary>
+    /// <summary>The write queue's congestion-off threshold with the default <c>nr_requests</c> (BLKDEV_MAX_RQ, 128):
+    /// <c>nr_requests - nr_requests/8 - nr_requests/16 - 1</c>. Each page written is one request here (the elevator's
+    /// merging of adjacent slots is not modelled).</summary>
+    /// <remarks>Kernel: 2.6.14 drivers/block/ll_rw_blk.c blk_queue_congestion_threshold().</remarks>
+    private const int CongestionOffThreshold = 128 - 128 / 8 - 128 / 16 - 1;
+
+    /// <summary>A write request completed (<c>end_that_request_last</c> → <c>freed_request</c>) with fewer requests in
+    /// flight than the congestion-off threshold: <c>clear_queue_congested</c> wakes every sleeper of the write queue,
+    /// after the pages' own end_page_writeback. While more are in flight the queue stays congested and they sleep on.</summary>
     /// <remarks>Kernel: 2.6.14 drivers/block/ll_rw_blk.c freed_request(), clear_queue_congested().</remarks>
     private void WakeCongestionWaiters()
     {
@@ -63,6 +68,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             $"usec_timeout={(long)waiter.Timeout.TotalMicroseconds} usec_delayed={(long)(Now - waiter.Since).TotalMicroseconds}");
         waiter.ReplyTo.Tell(new CongestionWaitDone(waiter.Token, timedOut));
     }
+
     private sealed record ReadDone(IActorRef Node, long Token, int[] Slots, int[] Pfns);
 
     protected override void OnKernelMessage(object message)
@@ -85,7 +91,11 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             case WriteDone m:
                 _state.WritesInFlight -= m.Pfns.Length;
                 m.Node.Tell(new EndSwapWrite(m.Pfns));
-                WakeCongestionWaiters();
+                if (_state.WritesInFlight < CongestionOffThreshold)
+                {
+                    WakeCongestionWaiters();
+                }
+
                 break;
             case CongestionWait m:
                 _congestionWaiters.Add((m.ReplyTo, m.Token, Now, m.Timeout));

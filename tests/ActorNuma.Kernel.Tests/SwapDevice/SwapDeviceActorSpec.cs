@@ -211,6 +211,34 @@ public sealed class SwapDeviceActorSpec : KernelSpec
     }
 
     [Fact]
+    public void A_congestion_wait_sleeps_on_while_the_write_queue_stays_congested_and_wakes_once_it_falls_below_the_off_threshold()
+    {
+        // 104 one-page writes served one at a time: the first completion leaves 103 requests in flight, the queue's
+        // congestion-off threshold for 128 requests (blk_queue_congestion_threshold), so it stays congested; the second
+        // leaves 102 and clears it.
+        var swap = NewSwap(swapSlots: 128);
+        var pfns = Enumerable.Range(1, 104).ToArray();
+        var slots = swap.AddToSwap(pfns);
+        swap.Send(new SwapDuplicateAndForward(slots, swap.Replies.Ref, "dup"));
+        var node = swap.Rig.NodeProbes[0];
+        for (var k = 0; k < pfns.Length; k++)
+        {
+            swap.Send(new SwapWritepage(swap.Rig.NextToken(), node.Ref, [new WriteItem(slots[k], pfns[k], 0xAB, PageCountIsTwo: true)]));
+        }
+
+        var task = swap.Rig.StandInTask(Pid);
+        swap.Send(new CongestionWait(1, task.Ref, TimeSpan.FromMilliseconds(100)));
+
+        swap.Rig.Advance(SmallMachine.WriteLatency);
+        Assert.Equal(103, swap.State.WritesInFlight);
+        Assert.False(task.HasMessages);
+        swap.Rig.Advance(SmallMachine.WriteLatency);
+
+        Assert.Equal(new CongestionWaitDone(1, TimedOut: false), task.ExpectMsg<CongestionWaitDone>());
+        Assert.Equal(102, swap.State.WritesInFlight);
+    }
+
+    [Fact]
     public void A_congestion_wait_with_no_write_in_flight_sleeps_its_whole_timeout()
     {
         var swap = NewSwap();
