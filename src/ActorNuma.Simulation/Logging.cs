@@ -42,6 +42,34 @@ public static class Logging
         ActorSystem.Create(name, BootstrapSetup.Create().WithConfig(config.WithFallback(AkkaConfig(level)))
             .And(new SerilogSetup(logger ?? ConsoleLogger)));
 
+    /// <summary>Asks the system's logger actor to answer once it has written every event logged before this call.</summary>
+    public sealed record FlushRequest
+    {
+        public static readonly FlushRequest Instance = new();
+    }
+
+    /// <summary>The logger's answer to <see cref="FlushRequest"/>.</summary>
+    public sealed record Flushed
+    {
+        public static readonly Flushed Instance = new();
+    }
+
+    /// <summary>Waits (at most <paramref name="timeout"/>) until the logger of <paramref name="system"/> has written every
+    /// event logged so far. A logged event waits in the logger actor's mailbox, and terminating the system stops the
+    /// actor without it (a stop is a system message, handled before the mailbox's other messages), so a run calls this
+    /// before it terminates its system, or the warnings of its last instants were lost.</summary>
+    public static void Flush(ActorSystem system, TimeSpan timeout)
+    {
+        try
+        {
+            system.ActorSelection("/system/log*").Ask<Flushed>(FlushRequest.Instance, timeout).Wait(timeout);
+        }
+        catch (AggregateException e) when (e.InnerException is AskTimeoutException or TaskCanceledException)
+        {
+            // A logger that does not answer in time: the run's own results do not depend on its log.
+        }
+    }
+
     /// <summary>The logger of <paramref name="system"/>.</summary>
     public static ILogger Of(ActorSystem system) =>
         system.Settings.Setup.Get<SerilogSetup>().Value?.Logger ?? ConsoleLogger;
@@ -100,6 +128,8 @@ public sealed class SystemSerilogLogger : ReceiveActor, IRequiresMessageQueue<IL
     {
         var logger = Logging.Of(Context.System);
         Receive<InitializeLogger>(_ => Sender.Tell(new LoggerInitialized()));
+        // Behind every event already in the mailbox: see Logging.Flush.
+        Receive<Logging.FlushRequest>(_ => Sender.Tell(Logging.Flushed.Instance));
         Receive<Akka.Event.LogEvent>(e => Write(logger, e));
     }
 

@@ -32,6 +32,7 @@ public static partial class ScenarioRunner
         }
         finally
         {
+            Logging.Flush(system, TimeSpan.FromSeconds(10));
             if (mode == RunMode.Deterministic)
             {
                 DeterministicPump.Terminate(system);

@@ -53,6 +53,7 @@ public static partial class SoakRunner
         }
         finally
         {
+            Logging.Flush(system, TimeSpan.FromSeconds(10));
             if (mode == RunMode.Deterministic)
             {
                 DeterministicPump.Terminate(system);
