@@ -1,3 +1,5 @@
+using ActorNuma.Kernel;
+
 namespace ActorNuma.Simulation.Checkers;
 
 /// <summary>A checker's working arrays, kept from one check to the next: a soak checks after every round, so a checker
@@ -13,6 +15,14 @@ internal sealed class CheckerScratch<T> where T : class, new()
 
     /// <summary>Keeps <paramref name="scratch"/> for the next check. A check that threw does not give its set back.</summary>
     public void Return(T scratch) => Volatile.Write(ref _spare, scratch);
+
+    /// <summary>Runs <paramref name="check"/> (a checker's static body) with a set taken for it, then keeps the set.</summary>
+    public void Check(KernelMachine machine, ICollection<string> violations, Action<KernelMachine, T, ICollection<string>> check)
+    {
+        var scratch = Take();
+        check(machine, scratch, violations);
+        Return(scratch);
+    }
 }
 
 /// <summary>Sizing of the arrays a <see cref="CheckerScratch{T}"/> holds.</summary>

@@ -20,12 +20,7 @@ public sealed class FramePlacementChecker : IInvariantChecker
 
     public string Name => "frame-placement";
 
-    public void Check(KernelMachine machine, ICollection<string> violations)
-    {
-        var s = _scratch.Take();
-        Check(machine, s, violations);
-        _scratch.Return(s);
-    }
+    public void Check(KernelMachine machine, ICollection<string> violations) => _scratch.Check(machine, violations, Check);
 
     private static void Check(KernelMachine machine, Scratch s, ICollection<string> violations)
     {
