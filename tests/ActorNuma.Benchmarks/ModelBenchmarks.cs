@@ -67,6 +67,7 @@ public class LruBenchmarks
     private const int Pages = 4096;
     private NodeMemory _node = null!;
     private readonly Pagevec _pagevec = new();
+    private readonly int[] _drained = new int[Pagevec.PagevecSize];
 
     [IterationSetup]
     public void Setup()
@@ -77,7 +78,7 @@ public class LruBenchmarks
             _node.AllocFrame();
         }
 
-        _pagevec.Drain();
+        _pagevec.DrainInto(_drained);
     }
 
     [Benchmark(OperationsPerInvoke = Pages)]
@@ -91,7 +92,8 @@ public class LruBenchmarks
                 continue; // pagevec_add() returns the space left
             }
 
-            foreach (var pfn in _pagevec.Drain())
+            var count = _pagevec.DrainInto(_drained);
+            foreach (var pfn in _drained.AsSpan(0, count))
             {
                 _node.AddToLru(_node.Index(pfn), active: true);
             }

@@ -46,8 +46,8 @@ public static partial class NumaNode
         AllocPass Pass, bool Interleave, AllocPurpose Purpose) : IKernelRequest;
 
     /// <summary>A page the fault can map: it is in the faulting CPU's pagevec (or, for a swap-in, read and in the swap
-    /// cache) and its rmap names the task.</summary>
-    internal readonly record struct AllocatedPage(uint Vpn, int Pfn, uint Contents);
+    /// cache) and its rmap names the task. (What it holds the task knows: it is the item's contents.)</summary>
+    internal readonly record struct AllocatedPage(uint Vpn, int Pfn);
 
     /// <summary>What an <see cref="AllocPages"/> token hears back, once for each part of the request: pages for a fault
     /// (<see cref="PagesAllocated"/>), swap-ins read (<see cref="SwapCacheMapped"/>) or raced

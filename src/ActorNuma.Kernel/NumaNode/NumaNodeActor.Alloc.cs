@@ -39,7 +39,7 @@ public sealed partial class NumaNodeActor
             }
             else if (m.Purpose == AllocPurpose.MigrateTarget)
             {
-                pages[taken] = new AllocatedPage(item.Vpn, Pfn(idx), 0);
+                pages[taken] = new AllocatedPage(item.Vpn, Pfn(idx));
             }
             else
             {
@@ -121,27 +121,33 @@ public sealed partial class NumaNodeActor
         _m.AddRmap(idx, m.Task, item.Vpn);
         _m.GetPage(idx);
         _m.SetPlace(idx, FramePlace.Pagevec, m.Cpu);
-        return new AllocatedPage(item.Vpn, Pfn(idx), item.Contents);
+        return new AllocatedPage(item.Vpn, Pfn(idx));
     }
 
     /// <summary><c>lru_cache_add_active</c> on the faulting CPU: locally when this node owns that CPU, else through
     /// the CPU's node, which then completes the fault.</summary>
     private void AddToFaultingCpuPagevec(int cpu, AllocatedPage[] pages, IActorRef replyTo, object reply)
     {
+        var cpuNode = Topology.CpuToNode(cpu);
+        if (cpuNode == _node)
+        {
+            // HandleLruCacheAdd without the message: the pages go into this node's CPU's vector straight from the reply.
+            var pvec = _pagevecs[cpu].LruAddActive;
+            foreach (var page in pages)
+            {
+                AddToPagevec(cpu, pvec, active: true, page.Pfn);
+            }
+
+            replyTo.Tell(reply);
+            return;
+        }
+
         var pfns = new int[pages.Length];
         for (var k = 0; k < pfns.Length; k++)
         {
             pfns[k] = pages[k].Pfn;
         }
 
-        var cpuNode = Topology.CpuToNode(cpu);
-        if (cpuNode == _node)
-        {
-            HandleLruCacheAdd(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
-        }
-        else
-        {
-            NodeRef(cpuNode).Tell(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
-        }
+        NodeRef(cpuNode).Tell(new LruCacheAdd(cpu, pfns, Active: true, replyTo, reply));
     }
 }

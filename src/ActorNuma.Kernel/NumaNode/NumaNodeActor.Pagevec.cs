@@ -14,25 +14,12 @@ public sealed partial class NumaNodeActor
     {
         var pvecs = _pagevecs[m.Cpu];
         var pvec = m.Active ? pvecs.LruAddActive : pvecs.LruAdd;
-        foreach (var pfn in m.Pfns)
-        {
-            if (pvec.Add(pfn) == 0)
-            {
-                FlushPagevec(m.Cpu, pvec, m.Active, token: 0, ackTo: null, ackNodes: []);
-            }
-        }
-
+        AddToPagevec(m.Cpu, pvec, m.Active, m.Pfns);
         if (m.DrainAfter)
         {
             _m.Stat.Count(VmEvent.EmuLruAddDrain);
             DrainPagevecs(m.Cpu, pvecs);
-            foreach (var pfn in m.AfterDrain)
-            {
-                if (pvec.Add(pfn) == 0)
-                {
-                    FlushPagevec(m.Cpu, pvec, m.Active, token: 0, ackTo: null, ackNodes: []);
-                }
-            }
+            AddToPagevec(m.Cpu, pvec, m.Active, m.AfterDrain);
         }
         if (m.ReplyTo is not null && m.Reply is not null)
         {
@@ -40,25 +27,46 @@ public sealed partial class NumaNodeActor
         }
     }
 
+    /// <summary><c>lru_cache_add[_active]</c> of each page in turn on one of this node's CPUs.</summary>
+    private void AddToPagevec(int cpu, Pagevec pvec, bool active, ReadOnlySpan<int> pfns)
+    {
+        foreach (var pfn in pfns)
+        {
+            AddToPagevec(cpu, pvec, active, pfn);
+        }
+    }
+
+    /// <summary><c>lru_cache_add[_active]</c>: a vector the page fills is flushed at once.</summary>
+    private void AddToPagevec(int cpu, Pagevec pvec, bool active, int pfn)
+    {
+        if (pvec.Add(pfn) == 0)
+        {
+            FlushPagevec(cpu, pvec, active, token: 0, ackTo: null, ackNodes: []);
+        }
+    }
+
     /// <summary>Empties a vector: its pages go to their nodes' LRU lists. Nodes in <paramref name="ackNodes"/> get a
     /// message even when the vector holds none of their pages, so that a drain can wait for all of them.</summary>
     private void FlushPagevec(int cpu, Pagevec pvec, bool active, long token, IActorRef? ackTo, int[] ackNodes)
     {
-        var pages = pvec.Drain();
-        if (ackNodes.Length == 0 && pages.Length > 0 && OnOneNode(pages) is var only and >= 0)
+        Span<int> held = stackalloc int[Pagevec.PagevecSize];
+        held = held[..pvec.DrainInto(held)];
+        if (ackNodes.Length == 0 && held.Length > 0 && OnOneNode(held) is var only and >= 0)
         {
-            // The usual case, a full vector of one node's pages and nobody to acknowledge: one message, no grouping.
+            // The usual case, a full vector of one node's pages and nobody to acknowledge: one message, no grouping (and
+            // for this node's own pages not even an array).
             if (only == _node)
             {
-                PagevecLruAddToLists(pages, active, cpu, token, ackTo: null);
+                PagevecLruAddToLists(held, active, cpu, token, ackTo: null);
             }
             else
             {
-                NodeRef(only).Tell(new PagevecLruAdd(pages, active, cpu, token, null));
+                NodeRef(only).Tell(new PagevecLruAdd(held.ToArray(), active, cpu, token, null));
             }
 
             return;
         }
+        var pages = held.ToArray();
         var byNode = pages.GroupBy(Topology.PfnToNid).ToDictionary(g => g.Key, g => g.ToArray());
         foreach (var n in ackNodes)
         {
@@ -80,7 +88,7 @@ public sealed partial class NumaNodeActor
     }
 
     /// <summary>The node of every page, or -1 when they span nodes.</summary>
-    private int OnOneNode(int[] pfns)
+    private int OnOneNode(ReadOnlySpan<int> pfns)
     {
         var node = Topology.PfnToNid(pfns[0]);
         for (var k = 1; k < pfns.Length; k++)
@@ -98,7 +106,7 @@ public sealed partial class NumaNodeActor
     private void HandlePagevecLruAdd(PagevecLruAdd m) => PagevecLruAddToLists(m.Pfns, m.Active, m.Cpu, m.Token, m.AckTo);
 
     /// <summary>The same for a vector this node flushes into its own lists: no message to itself.</summary>
-    private void PagevecLruAddToLists(int[] pfns, bool active, int cpu, long token, IActorRef? ackTo)
+    private void PagevecLruAddToLists(ReadOnlySpan<int> pfns, bool active, int cpu, long token, IActorRef? ackTo)
     {
         foreach (var pfn in pfns)
         {

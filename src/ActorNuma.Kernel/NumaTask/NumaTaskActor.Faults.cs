@@ -269,8 +269,9 @@ public sealed partial class NumaTaskActor
                 _allocs = null;
                 for (var g = 0; g < allocs.Count; g++)
                 {
-                    var group = new AllocGroup(task, allocs.OwnItemsOf(g), _runs![g].ToArray());
-                    task.Allocate(allocs.PlanOf(g), allocs.ItemsOf(g), allocs.KeyOf(g).Purpose, Op,
+                    var items = allocs.ItemsOf(g);
+                    var group = new AllocGroup(task, items, _runs![g].ToArray());
+                    task.Allocate(allocs.PlanOf(g), items, allocs.KeyOf(g).Purpose, Op,
                         onPage: group.Mapped, onMapped: _ => { }, onRaced: _ => { },
                         onOom: items => { Op.Oom = true; foreach (var i in items) { group.DoneOf(i.Vpn)(); } });
                 }
@@ -323,8 +324,8 @@ public sealed partial class NumaTaskActor
         /// <summary>The pages of one AllocPages message and what each fault does once its page is there. Replies name
         /// pages by vpn; they come in item order within a reply, so a cursor finds the page without a lookup, and a
         /// vpn-to-position map is built only when a reply starts elsewhere (another node's share, a slow path). The
-        /// group keeps its own copy of each item's vpn and contents: the message's array is the node's.</summary>
-        private sealed class AllocGroup(NumaTaskActor task, AllocGrouping.OwnItem[] items, FaultRun[] runs)
+        /// group reads each item's vpn and contents from the array the message carries, which nobody writes once sent.</summary>
+        private sealed class AllocGroup(NumaTaskActor task, AllocItem[] items, FaultRun[] runs)
         {
             private Dictionary<uint, int>? _positionOf;
             private int _cursor;
@@ -409,9 +410,6 @@ public sealed partial class NumaTaskActor
         private readonly List<(PlanKey Key, AllocPlan Plan, int Count)> _groups = new();
         private readonly List<(AllocItem Item, int Group)> _items = new();
 
-        /// <summary>A group's own record of an item: the vpn its page comes back under and the value it holds.</summary>
-        public readonly record struct OwnItem(uint Vpn, uint Contents);
-
         /// <summary>The number of groups.</summary>
         public int Count => _groups.Count;
 
@@ -451,22 +449,6 @@ public sealed partial class NumaTaskActor
                 if (g == group)
                 {
                     result[j++] = item;
-                }
-            }
-
-            return result;
-        }
-
-        /// <summary>The group's items as the group keeps them (vpn and contents), in the order they came.</summary>
-        public OwnItem[] OwnItemsOf(int group)
-        {
-            var result = new OwnItem[_groups[group].Count];
-            var j = 0;
-            foreach (var (item, g) in _items)
-            {
-                if (g == group)
-                {
-                    result[j++] = new OwnItem(item.Vpn, item.Contents);
                 }
             }
 

@@ -29,12 +29,15 @@ public sealed class Pagevec : IReadOnlyPagevec
 
     public bool Contains(int pfn) => Pages.Contains(pfn);
 
-    /// <summary>Empties the vector and returns what it held (<c>__pagevec_lru_add</c> then <c>pagevec_reinit</c>).</summary>
-    public int[] Drain()
+    /// <summary>Empties the vector into <paramref name="into"/> (at least <see cref="PagevecSize"/> long) and returns
+    /// how many pages it held (<c>__pagevec_lru_add</c> then <c>pagevec_reinit</c>): the caller's buffer, so a flush
+    /// allocates nothing.</summary>
+    public int DrainInto(Span<int> into)
     {
-        var pages = Pages.ToArray();
+        var count = Count;
+        Pages.CopyTo(into);
         Count = 0;
-        return pages;
+        return count;
     }
 }
 

@@ -417,7 +417,7 @@ public sealed class NumaTaskActorSpec : KernelSpec
         // migrate_pages_to: one new page under the VMA's new policy, BIND {1}.
         var alloc = task.Rig.NodeProbes[1].ExpectMsg<Node.AllocPages>();
         Assert.Equal(Node.AllocPurpose.MigrateTarget, alloc.Purpose);
-        task.Rig.Send(task.Actor, new Node.PagesAllocated(alloc.Token, [new Node.AllocatedPage(alloc.Items[0].Vpn, 70, 0)]));
+        task.Rig.Send(task.Actor, new Node.PagesAllocated(alloc.Token, [new Node.AllocatedPage(alloc.Items[0].Vpn, 70)]));
         // migrate_pages: "if (retry && pass++ < 10) goto redo" — passes 0 to 10, the page -EAGAIN in each; no copy, and
         // no fallback to swap_page() for an anonymous page (swapper_space has a migratepage method).
         for (var pass = 0; pass <= 10; pass++)
@@ -576,7 +576,7 @@ public sealed class NumaTaskActorSpec : KernelSpec
         /// <summary>The node's answer to a write fault's allocation: the given frames, in item order.</summary>
         public void Allocated(Node.AllocPages alloc, params int[] pfns) =>
             Rig.Send(Actor, new Node.PagesAllocated(alloc.Token,
-                alloc.Items.Select((item, k) => new Node.AllocatedPage(item.Vpn, pfns[k], item.Contents)).ToArray()));
+                alloc.Items.Select((item, k) => new Node.AllocatedPage(item.Vpn, pfns[k])).ToArray()));
 
         /// <summary>mmap of a region at <see cref="Addr"/> and a store to its first pages, which land on
         /// <paramref name="pfns"/> (node 0's or node 1's by number); the PTEs are young, dirty and writable.</summary>
