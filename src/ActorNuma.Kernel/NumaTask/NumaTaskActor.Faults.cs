@@ -257,7 +257,7 @@ public sealed partial class NumaTaskActor
             {
                 // The list goes to the swap-in round, which owns it from here on.
                 _swapFaults = null;
-                task.DoSwapPages(Op, swapFaults);
+                task.DoSwapPages(Op, new SwapFaults(swapFaults));
             }
             if (_access is { } access)
             {

@@ -1,3 +1,4 @@
+using System.Buffers;
 using static ActorNuma.Kernel.NumaTask;
 using static ActorNuma.Kernel.NumaNode;
 
@@ -18,14 +19,18 @@ public sealed partial class NumaTaskActor
         public long Scanned, Isolated, FailPagevec, FailElsewhere, FailFreeing, FailNotLru, Shared, Evicted, Failed, PutBack, Warnings;
         public int Passes;
         public List<int> Pagelist { get; } = new();
-        /// <summary>The run's one set of pfns for per-round work, cleared before each use: the isolated pages while
-        /// <see cref="OrderPagelist"/> rebuilds the list, then the pages each swapout pass freed.</summary>
-        public HashSet<int> PageSet { get; } = new();
         public Dictionary<int, IsolateOutcome> LastFailure { get; } = new();
 
         public MigrationStats Stats(TimeSpan now) => new(Scanned, Isolated, FailPagevec, FailElsewhere, FailFreeing,
             FailNotLru, Shared, Evicted, Failed, PutBack, Passes, now - Start, Warnings);
     }
+
+    /// <summary>The task's marks on pfns for set work done within one handler (<see cref="OrderPagelist"/>, the pages a
+    /// swapout pass freed): each user clears its marks before it returns, so runs that overlap share them. A run's
+    /// sets of its whole list cost one bit a page of the machine instead of a hash set entry a page.</summary>
+    private PfnBitmap PfnMarks => _pfnMarks ??= new PfnBitmap(Topology.TotalPages);
+
+    private PfnBitmap? _pfnMarks;
 
     // ---- mbind(MPOL_MF_MOVE) ----------------------------------------------------------------------------------
 
@@ -123,7 +128,7 @@ public sealed partial class NumaTaskActor
         Count(VmEvent.EmuMigrateScanned, candidates.Count);
         IsolateRound(run, candidates, skipShared, firstTry: true, () =>
         {
-            OrderPagelist(run.Pagelist, candidates, run.PageSet);
+            OrderPagelist(run.Pagelist, candidates);
             then();
         });
     }
@@ -132,24 +137,37 @@ public sealed partial class NumaTaskActor
     /// in walk order (a retry after the drain happens at the page's own turn), and V1/V2 <c>isolate_lru_page</c> adds
     /// each at the head (<c>list_add</c>), so the list runs from the last page walked to the first; 2.6.16 adds at the
     /// tail. Here the nodes answer batch by batch, so the list is rebuilt from the walk.</summary>
-    private void OrderPagelist(List<int> pagelist, List<int> walk, HashSet<int> isolated)
+    private void OrderPagelist(List<int> pagelist, List<int> walk)
     {
         if (pagelist.Count < 2)
         {
             return;
         }
 
-        isolated.Clear();
-        isolated.EnsureCapacity(pagelist.Count);
-        isolated.UnionWith(pagelist);
+        var isolated = PfnMarks;
+        var listed = ArrayPool<int>.Shared.Rent(pagelist.Count);
+        var count = pagelist.Count;
+        pagelist.CopyTo(listed);
+        foreach (var pfn in pagelist)
+        {
+            isolated.TestAndSet(pfn);
+        }
+
         pagelist.Clear();
         foreach (var pfn in walk)
         {
-            if (isolated.Remove(pfn))
+            if (isolated.TestAndClear(pfn))
             {
                 pagelist.Add(pfn);
             }
         }
+        // An isolated page the walk does not name leaves the list; its mark goes too, so the marks are clear again.
+        foreach (var pfn in listed.AsSpan(0, count))
+        {
+            isolated.TestAndClear(pfn);
+        }
+
+        ArrayPool<int>.Shared.Return(listed);
 
         if (Profile.IsolateListOrder == IsolateListOrder.Head)
         {
@@ -271,20 +289,39 @@ public sealed partial class NumaTaskActor
         Count(VmEvent.EmuMigratePasses);
         var retry = 0;
         var failed = 0;
-        var freed = run.PageSet;
-        freed.Clear();
-        freed.EnsureCapacity(run.Pagelist.Count);
         var batches = Batches(run.Pagelist);
+        // The pages each node's pass freed, as its answer carries them: marked, taken off the list and unmarked when the
+        // last answer is in.
+        var freedLists = new List<int[]>(batches.Count);
         var done = Join(batches.Count, () =>
         {
-            run.Pagelist.RemoveAll(freed.Contains);
-            foreach (var pfn in freed)
+            var freed = PfnMarks;
+            var freedCount = 0;
+            foreach (var list in freedLists)
             {
-                _state.OwnIsolated.Remove(pfn);
+                foreach (var pfn in list)
+                {
+                    if (freed.TestAndSet(pfn))
+                    {
+                        freedCount++;
+                    }
+                }
             }
 
-            run.Evicted += freed.Count;
-            Count(VmEvent.EmuMigrateEvicted, freed.Count);
+            run.Pagelist.RemoveAll(freed.Test);
+            foreach (var list in freedLists)
+            {
+                foreach (var pfn in list)
+                {
+                    if (freed.TestAndClear(pfn))
+                    {
+                        _state.OwnIsolated.Remove(pfn);
+                    }
+                }
+            }
+
+            run.Evicted += freedCount;
+            Count(VmEvent.EmuMigrateEvicted, freedCount);
             if (retry > 0 && pass < MaxPass) { SwapoutPages(run, then, pass + 1); return; }
             run.Failed = failed + retry;
             Count(VmEvent.EmuMigrateFailed, run.Failed);
@@ -294,7 +331,7 @@ public sealed partial class NumaTaskActor
         {
             Directory.Node(node).Tell(new SwapoutPass(Expect<SwapoutPassResult>(res =>
                 {
-                    freed.UnionWith(res.Freed);
+                    freedLists.Add(res.Freed);
                     retry += res.Retry.Length;
                     failed += res.Failed.Length;
                     done();

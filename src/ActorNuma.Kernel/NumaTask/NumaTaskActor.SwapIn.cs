@@ -11,6 +11,27 @@ public sealed partial class NumaTaskActor
 {
     private readonly record struct SwapFault(Vma Vma, ulong Vpn, int Slot, bool Write, Action Done);
 
+    /// <summary>The faults of a round: a list of its own (a round of faults as the accesses took them), or some of an
+    /// earlier round's, by position. The later faults of a miss round (those whose slot another miss's cluster reads)
+    /// look the cache up again as a round of their own once the reads are in; naming them by position copies none of
+    /// them (a fault is 32 bytes, and that round is most of every swap-in round).</summary>
+    private sealed class SwapFaults
+    {
+        private readonly List<SwapFault>? _own;
+        private readonly SwapFaults? _of;
+        private readonly List<int>? _at;
+
+        /// <summary>Takes the list over.</summary>
+        public SwapFaults(List<SwapFault> own) => _own = own;
+
+        /// <summary>The faults of <paramref name="of"/> at <paramref name="at"/>, in that order; takes the list over.</summary>
+        public SwapFaults(SwapFaults of, List<int> at) => (_of, _at) = (of, at);
+
+        public int Count => _own?.Count ?? _at!.Count;
+
+        public SwapFault this[int k] => _own is not null ? _own[k] : _of![_at![k]];
+    }
+
     /// <summary>The faults of one swap-cache lookup, found by the slot each answer names: the slots sorted, with the
     /// position of each one's fault, searched by halving (two ints a fault, where a dictionary by slot took a node per
     /// fault and a fault object each).</summary>
@@ -20,7 +41,7 @@ public sealed partial class NumaTaskActor
         private readonly int[] _indexOf;
 
         /// <summary>Takes the list over. One fault per slot in a round: a second one is a bug (as Dictionary.Add had it).</summary>
-        public SwapRound(List<SwapFault> faults)
+        public SwapRound(SwapFaults faults)
         {
             Faults = faults;
             _sortedSlots = new int[faults.Count];
@@ -40,7 +61,7 @@ public sealed partial class NumaTaskActor
             }
         }
 
-        public List<SwapFault> Faults { get; }
+        public SwapFaults Faults { get; }
 
         public bool TryIndexOf(int slot, out int index)
         {
@@ -60,7 +81,7 @@ public sealed partial class NumaTaskActor
     /// allocated under the policy in force now (major faults). Then <c>swap_free</c> and, with swap over half full,
     /// <c>remove_exclusive_swap_page</c>; a store the page cannot take goes on to do_wp_page. The round owns
     /// <paramref name="faults"/> from here on.</summary>
-    private void DoSwapPages(TouchOp op, List<SwapFault> faults)
+    private void DoSwapPages(TouchOp op, SwapFaults faults)
     {
         faults = StillOnSwap(op, faults);
         if (faults.Count == 0)
@@ -101,11 +122,12 @@ public sealed partial class NumaTaskActor
     /// entries), and the slot may be free by then, so looking it up again would miss and fail for ever.</summary>
     /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page() ("Back out if somebody else faulted in this pte while we
     /// released the pte lock").</remarks>
-    private List<SwapFault> StillOnSwap(TouchOp op, List<SwapFault> faults)
+    private SwapFaults StillOnSwap(TouchOp op, SwapFaults faults)
     {
         List<SwapFault>? again = null;
-        foreach (var f in faults)
+        for (var k = 0; k < faults.Count; k++)
         {
+            var f = faults[k];
             if (!PteHoldsSwap(f.Vpn, f.Slot))
             {
                 (again ??= new()).Add(f);
@@ -119,8 +141,9 @@ public sealed partial class NumaTaskActor
 
         // The faults that stay, as the first look found them (the retries below may change PTEs).
         var stay = new List<SwapFault>(faults.Count - again.Count);
-        foreach (var f in faults)
+        for (var k = 0; k < faults.Count; k++)
         {
+            var f = faults[k];
             if (!again.Contains(f))
             {
                 stay.Add(f);
@@ -134,7 +157,7 @@ public sealed partial class NumaTaskActor
         }
 
         retry.Flush();
-        return stay;
+        return new SwapFaults(stay);
     }
 
     private bool PteHoldsSwap(ulong vpn, int slot)
@@ -219,21 +242,12 @@ public sealed partial class NumaTaskActor
     /// round of misses is planned, which nothing interrupts).</summary>
     private readonly HashSet<int> _swapInRequested = new();
 
-    /// <summary>The faults at <paramref name="positions"/> of the round, in that order, as a new round's list.</summary>
-    private static List<SwapFault> FaultsAt(SwapRound round, List<int> positions)
-    {
-        var faults = new List<SwapFault>(positions.Count);
-        foreach (var index in positions)
-        {
-            faults.Add(round.Faults[index]);
-        }
-
-        return faults;
-    }
+    /// <summary>The faults at <paramref name="positions"/> of the round, in that order, as a new round's.</summary>
+    private static SwapFaults FaultsAt(SwapRound round, List<int> positions) => new(round.Faults, positions);
 
     /// <summary>The faults of a group's read whose page another reader brought into the swap cache first: the raced
     /// slots that are faults of the round whose own page this group was reading.</summary>
-    private static List<SwapFault> RacedFaults(SwapRound round, int[] racedSlots, int[] faultGroup, int group)
+    private static SwapFaults RacedFaults(SwapRound round, int[] racedSlots, int[] faultGroup, int group)
     {
         var faults = new List<SwapFault>();
         foreach (var slot in racedSlots)
@@ -244,7 +258,7 @@ public sealed partial class NumaTaskActor
             }
         }
 
-        return faults;
+        return new SwapFaults(faults);
     }
 
     /// <summary>swapin_readahead's walk to the next address (CONFIG_NUMA, "Find the next applicable VMA for the NUMA
