@@ -211,7 +211,7 @@ public sealed partial class NumaTaskActor
         private AllocGrouping? _allocs;
         /// <summary>Per group, what its faults do once their pages are there: runs of consecutive faults that do the same.</summary>
         private List<List<FaultRun>>? _runs;
-        private List<SwapFault>? _swapFaults;
+        private SwapFaults? _swapFaults;
 
         public TouchOp Op { get; } = op;
 
@@ -257,7 +257,7 @@ public sealed partial class NumaTaskActor
             {
                 // The list goes to the swap-in round, which owns it from here on.
                 _swapFaults = null;
-                task.DoSwapPages(Op, new SwapFaults(swapFaults));
+                task.DoSwapPages(Op, swapFaults);
             }
             if (_access is { } access)
             {

@@ -11,25 +11,55 @@ public sealed partial class NumaTaskActor
 {
     private readonly record struct SwapFault(Vma Vma, ulong Vpn, int Slot, bool Write, Action Done);
 
-    /// <summary>The faults of a round: a list of its own (a round of faults as the accesses took them), or some of an
-    /// earlier round's, by position. The later faults of a miss round (those whose slot another miss's cluster reads)
-    /// look the cache up again as a round of their own once the reads are in; naming them by position copies none of
-    /// them (a fault is 32 bytes, and that round is most of every swap-in round).</summary>
+    /// <summary>The faults of a round: faults of its own (a round as the accesses took them), or some of an earlier
+    /// round's, by position. The later faults of a miss round (those whose slot another miss's cluster reads) look the
+    /// cache up again as a round of their own once the reads are in; naming them by position copies none of them, and
+    /// that round is most of every swap-in round. Its own faults are kept in 16 bytes each: the VMA, the continuation
+    /// and the access kind, which the faults of a chunk share, are kept once per run of faults that share them.</summary>
     private sealed class SwapFaults
     {
-        private readonly List<SwapFault>? _own;
+        private readonly List<(ulong Vpn, int Slot, int Context)>? _own;
+        private readonly List<(Vma Vma, Action Done, bool Write)>? _contexts;
         private readonly SwapFaults? _of;
         private readonly List<int>? _at;
 
-        /// <summary>Takes the list over.</summary>
-        public SwapFaults(List<SwapFault> own) => _own = own;
+        /// <summary>An empty round of its own, with room for <paramref name="capacity"/> faults.</summary>
+        public SwapFaults(int capacity) => (_own, _contexts) = (new(capacity), new(1));
 
         /// <summary>The faults of <paramref name="of"/> at <paramref name="at"/>, in that order; takes the list over.</summary>
         public SwapFaults(SwapFaults of, List<int> at) => (_of, _at) = (of, at);
 
         public int Count => _own?.Count ?? _at!.Count;
 
-        public SwapFault this[int k] => _own is not null ? _own[k] : _of![_at![k]];
+        public SwapFault this[int k]
+        {
+            get
+            {
+                if (_own is null)
+                {
+                    return _of![_at![k]];
+                }
+
+                var (vpn, slot, context) = _own[k];
+                var (vma, done, write) = _contexts![context];
+                return new SwapFault(vma, vpn, slot, write, done);
+            }
+        }
+
+        /// <summary>Adds a fault to a round of its own.</summary>
+        public void Add(SwapFault f)
+        {
+            var contexts = _contexts!;
+            if (contexts.Count == 0 || !SameContext(contexts[^1], f))
+            {
+                contexts.Add((f.Vma, f.Done, f.Write));
+            }
+
+            _own!.Add((f.Vpn, f.Slot, contexts.Count - 1));
+        }
+
+        private static bool SameContext((Vma Vma, Action Done, bool Write) c, SwapFault f) =>
+            ReferenceEquals(c.Vma, f.Vma) && ReferenceEquals(c.Done, f.Done) && c.Write == f.Write;
     }
 
     /// <summary>The faults of one swap-cache lookup, found by the slot each answer names: the slots sorted, with the
@@ -140,7 +170,7 @@ public sealed partial class NumaTaskActor
         }
 
         // The faults that stay, as the first look found them (the retries below may change PTEs).
-        var stay = new List<SwapFault>(faults.Count - again.Count);
+        var stay = new SwapFaults(faults.Count - again.Count);
         for (var k = 0; k < faults.Count; k++)
         {
             var f = faults[k];
@@ -157,7 +187,7 @@ public sealed partial class NumaTaskActor
         }
 
         retry.Flush();
-        return new SwapFaults(stay);
+        return stay;
     }
 
     private bool PteHoldsSwap(ulong vpn, int slot)
@@ -249,7 +279,7 @@ public sealed partial class NumaTaskActor
     /// slots that are faults of the round whose own page this group was reading.</summary>
     private static SwapFaults RacedFaults(SwapRound round, int[] racedSlots, int[] faultGroup, int group)
     {
-        var faults = new List<SwapFault>();
+        var faults = new SwapFaults(0);
         foreach (var slot in racedSlots)
         {
             if (round.TryIndexOf(slot, out var index) && faultGroup[index] == group + 1)
@@ -258,7 +288,7 @@ public sealed partial class NumaTaskActor
             }
         }
 
-        return new SwapFaults(faults);
+        return faults;
     }
 
     /// <summary>swapin_readahead's walk to the next address (CONFIG_NUMA, "Find the next applicable VMA for the NUMA
