@@ -57,12 +57,20 @@ public abstract class KernelActor(KernelMachine machine) : UntypedActor
     protected override bool AroundReceive(Receive receive, object message)
     {
         Machine.Activity.Enter();
+        var allocation = Machine.Allocation;
+        var allocatedBefore = allocation is null ? 0 : GC.GetAllocatedBytesForCurrentThread();
         try
         {
             return base.AroundReceive(receive, message);
         }
         finally
         {
+            if (allocation is not null)
+            {
+                var handled = message is TimerFired fired ? fired.Message : message;
+                allocation.Add(GetType(), handled.GetType(), GC.GetAllocatedBytesForCurrentThread() - allocatedBefore);
+            }
+
             Machine.Activity.Exit();
         }
     }

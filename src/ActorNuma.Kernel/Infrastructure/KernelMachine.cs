@@ -28,6 +28,9 @@ public sealed class KernelMachine
     /// <summary>Messages the kernel actors have started and finished handling (concurrent mode's test for rest).</summary>
     public KernelActivity Activity { get; } = new();
 
+    /// <summary>When set (before boot), every kernel actor's handler adds what it allocated (a benchmark's probe).</summary>
+    public HandlerAllocation? Allocation { get; init; }
+
     /// <summary>Concurrent mode's kernel timers (<see cref="StartTimerLoop"/>); null: kernel timers run on the actor
     /// system's scheduler (virtual time in deterministic mode).</summary>
     public KernelTimerLoop? TimerLoop { get; private set; }

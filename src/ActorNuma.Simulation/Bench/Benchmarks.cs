@@ -95,7 +95,8 @@ public static class Benchmarks
             foreach (var mode in modes)
             {
                 Add(Converge(() => AllocatedPerFault(pages, mode)) with { Target = Target.Max(64) });
-                Add(Converge(() => AllocatedPerMigratedPage(pages, mode)) with { Target = Target.Max(64) });
+                var perPage = Converge(() => AllocatedPerMigratedPage(pages, mode));
+                Add(perPage with { Target = Target.Max(64), Detail = perPage.Detail + "; " + AllocationByHandler(pages, mode) });
             }
         }
         if (Wanted("memory"))
@@ -158,14 +159,33 @@ public static class Benchmarks
     /// <summary>Two tasks, one on each node, each write-faulting half the pages into a fresh mapping.</summary>
     public static Figure Faults(int pages, RunMode mode) => Faults(pages, mode, swapSlots: 0, out _);
 
+    /// <summary>Where the bytes of a migrated page go: what each kernel handler allocated in a migration run minus the same
+    /// handler in a run that only faults the same pages in, per page, the largest first.</summary>
+    public static string AllocationByHandler(int pages, RunMode mode, int top = 6)
+    {
+        var migration = new Kernel.HandlerAllocation();
+        var faultIn = new Kernel.HandlerAllocation();
+        Migration(pages, mode, 2, out _, migration);
+        Faults(pages, mode, swapSlots: pages + 1024, out _, allocation: faultIn);
+        var before = faultIn.Snapshot().ToDictionary(h => (h.Actor, h.Message), h => h.Bytes);
+        var perPage = migration.Snapshot()
+            .Select(h => (Handler: $"{h.Actor.Replace("Actor", "", StringComparison.Ordinal)} {h.Message}",
+                Bytes: (double)(h.Bytes - before.GetValueOrDefault((h.Actor, h.Message))) / pages))
+            .OrderByDescending(h => h.Bytes).ToArray();
+        var total = perPage.Sum(h => h.Bytes);
+        return $"by handler ({total:F0} B a page in all, at {pages} pages): " +
+               string.Join(", ", perPage.Take(top).Select(h => $"{h.Handler} {h.Bytes:F0}"));
+    }
+
     /// <param name="machinePages">The pages the machine is sized for (default <paramref name="pages"/>): a larger machine
     /// than the faults need keeps the boot's allocation the same between runs that fault different numbers of pages.</param>
-    private static Figure Faults(int pages, RunMode mode, int swapSlots, out RunReport report, int machinePages = 0)
+    private static Figure Faults(int pages, RunMode mode, int swapSlots, out RunReport report, int machinePages = 0,
+        Kernel.HandlerAllocation? allocation = null)
     {
         var half = pages / 2;
         var scenario = BenchScenarios.Machine(2, Math.Max(machinePages, pages) / 2, mode, swapSlots) + BenchScenarios.FaultIn("bench-faults", 2, half);
         var gc = GcCounts.Now();
-        var r = report = Run(scenario, "bench-faults");
+        var r = report = Run(scenario, "bench-faults", allocation: allocation);
         gc = GcCounts.Now() - gc;
         if (r.Steps.Any(s => !s.Ok) || r.Vmstat.GetValueOrDefault("pgfault") < 2L * half)
         {
@@ -183,12 +203,12 @@ public static class Benchmarks
     /// the wrong node.)</summary>
     public static Figure Migration(int pages, RunMode mode, int nodes = 2) => Migration(pages, mode, nodes, out _);
 
-    private static Figure Migration(int pages, RunMode mode, int nodes, out RunReport report)
+    private static Figure Migration(int pages, RunMode mode, int nodes, out RunReport report, Kernel.HandlerAllocation? allocation = null)
     {
         var share = pages / nodes;
         var scenario = BenchScenarios.Machine(nodes, share, mode, swapSlots: pages + 1024) + BenchScenarios.MoveToNextNode(nodes, share);
         var gc = GcCounts.Now();
-        var r = report = Run(scenario, "bench-migration");
+        var r = report = Run(scenario, "bench-migration", allocation: allocation);
         gc = GcCounts.Now() - gc;
         if (r.Steps.Any(s => !s.Ok) || r.Violations.Count > 0)
         {
@@ -364,12 +384,13 @@ public static class Benchmarks
     /// <summary>A bench run checks the invariants once, at the end, and keeps no trace events in memory (it writes no
     /// trace file; every event is still formatted and hashed). It batches 512 faults and 4096 migration pages to a
     /// message.</summary>
-    private static RunReport Run(string hocon, string name, RunOptions? options = null)
+    private static RunReport Run(string hocon, string name, RunOptions? options = null, Kernel.HandlerAllocation? allocation = null)
     {
         var scenario = ScenarioLoader.Parse(hocon, name + ".conf");
         return ScenarioRunner.Run(scenario, (options ?? new RunOptions { CheckEveryStep = false, TraceKeep = 0 }) with
         {
             Tune = options?.Tune ?? (s => s with { FaultBatch = 512, MigrateBatch = 4096 }),
+            Allocation = allocation,
         });
     }
 

@@ -33,6 +33,8 @@ public sealed record RunOptions
     /// <summary>Deterministic mode: records every message delivered to an actor (replay's message trace, kernel-style
     /// trace and timeline). It gives actors a mailbox of its own, which leaves the schedule as it is.</summary>
     public Explore.DeliveryLog? Deliveries { get; init; }
+    /// <summary>Counts what each kernel handler allocates (the bench's breakdown of bytes per page); null: not counted.</summary>
+    public HandlerAllocation? Allocation { get; init; }
     /// <summary>Where the run's actor system logs (null: the console's standard error, <see cref="Logging.ConsoleLogger"/>).</summary>
     public Serilog.ILogger? Logger { get; init; }
 }

@@ -111,7 +111,7 @@ public static partial class ScenarioRunner
             }
 
             trace.Log = Logging.TraceSink(Logging.Of(system), scenario.Machine.LogLevel);
-            _machine = new KernelMachine(settings, trace);
+            _machine = new KernelMachine(settings, trace) { Allocation = options.Allocation };
             // Concurrent mode: kernel timers (device completions above all) fire on the wall clock at their due time,
             // not at Akka's next scheduler tick; deterministic mode keeps them on virtual time.
             if (_pump is null)
