@@ -133,7 +133,7 @@ public sealed class CliSpec : IDisposable
         await bench.WaitForExitAsync();
 
         Assert.Equal(ExitCodes.Ok, bench.ExitCode);
-        Assert.StartsWith($"gc: workstation, non-concurrent, gen0 budget {BenchCommand.Gen0Budget};", output);
+        Assert.StartsWith($"gc: workstation, non-concurrent, gen0 budget {BenchCommand.Gen0Budget}, a full collection before each run;", output);
         Assert.Contains("model bytes per emulated page", output);
     }
 
