@@ -207,10 +207,14 @@ public static partial class NumaNode
 
     // ---- queries --------------------------------------------------------------------------------------------
 
-    /// <summary>Flags and mapcounts of present pages, for numa_maps (<c>gather_stats</c>).</summary>
-    internal sealed record DescribePages(long Token, IActorRef ReplyTo, int[] Pfns) : IKernelRequest;
+    /// <summary>What numa_maps' <c>gather_stats</c> counts of present pages: their flags and mapcounts, summed at the
+    /// node. <see cref="PteDirty"/> (per page, or null) is what the asking task's PTEs say: a page counts dirty when its
+    /// PTE or the page is.</summary>
+    internal sealed record DescribePages(long Token, IActorRef ReplyTo, int[] Pfns, bool[]? PteDirty = null) : IKernelRequest;
 
-    internal sealed record PagesDescribed(long Token, PageFlags[] Flags, int[] Mapcounts) : IKernelReply;
+    /// <summary>The sums of <see cref="DescribePages"/>: pages, dirty (PTE or page), in the swap cache, active, under
+    /// writeback, and the largest mapcount.</summary>
+    internal sealed record PagesDescribed(long Token, int Pages, int Dirty, int SwapCache, int Active, int Writeback, int MapMax) : IKernelReply;
 
     internal sealed record GetNodeInfo(long Token) : IKernelRequest;
 

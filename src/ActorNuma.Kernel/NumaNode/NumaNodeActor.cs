@@ -87,8 +87,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
             case IMigrateMessage m: HandleMigrateMessage(m); break;
             case IHotplugMessage m: HandleHotplug(m); break;
             case DescribePages m:
-                m.ReplyTo.Tell(new PagesDescribed(m.Token, m.Pfns.Select(p => _m.Flags(Idx(p))).ToArray(),
-                    m.Pfns.Select(p => _m.Mapcount(Idx(p))).ToArray()));
+                m.ReplyTo.Tell(Describe(m));
                 break;
             case GetNodeInfo m:
                 Sender.Tell(new NodeInfo(m.Token, _node, _m.FreePages, _m.NrActive, _m.NrInactive, _m.Watermarks));
@@ -159,6 +158,41 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
 
     /// <summary>A do_swap_page hit asleep in <c>lock_page</c>: it goes on with <see cref="SwapCacheHits"/>, pinned.</summary>
     private sealed record SwapHitSleeper(NumaNode.SwapCacheHit Request, SwapHit Hit);
+
+    /// <summary>numa_maps' <c>gather_stats</c> for the pages of <paramref name="m"/>, summed here.</summary>
+    /// <remarks>Kernel: 2.6.16 mm/mempolicy.c gather_stats().</remarks>
+    private PagesDescribed Describe(DescribePages m)
+    {
+        int dirty = 0, swapCache = 0, active = 0, writeback = 0, mapMax = 0;
+        for (var k = 0; k < m.Pfns.Length; k++)
+        {
+            var idx = Idx(m.Pfns[k]);
+            // Bit tests, not Enum.HasFlag: unoptimised (tier-0) code boxes HasFlag's argument, per page.
+            var f = _m.Flags(idx);
+            if (m.PteDirty is { } pteDirty && pteDirty[k] || (f & PageFlags.Dirty) != 0)
+            {
+                dirty++;
+            }
+
+            if ((f & PageFlags.SwapCache) != 0)
+            {
+                swapCache++;
+            }
+
+            if ((f & PageFlags.Active) != 0)
+            {
+                active++;
+            }
+
+            if ((f & PageFlags.Writeback) != 0)
+            {
+                writeback++;
+            }
+
+            mapMax = Math.Max(mapMax, _m.Mapcount(idx));
+        }
+        return new PagesDescribed(m.Token, m.Pfns.Length, dirty, swapCache, active, writeback, mapMax);
+    }
 
     /// <summary><c>zone-&gt;wait_table</c>: sleepers on a page bit (PG_locked, PG_writeback) hash by page into a fixed
     /// table of queues, as <c>page_waitqueue()</c> does; a wake-up runs the sleepers of that page and bit in the order

@@ -20,8 +20,9 @@ public sealed partial class NumaTaskActor
     /// report), however large a VMA is.</summary>
     private const int DescribeChunk = 8192;
 
-    /// <summary>Walks each VMA's present PTEs and asks the pages' nodes for their flags and mapcounts, a chunk at a time
-    /// per node, adding each answer into the VMA's counts as it comes; the lines are written when the last is in.</summary>
+    /// <summary>Walks each VMA's present PTEs and asks the pages' nodes for the counts of their flags and their largest
+    /// mapcount, a chunk at a time per node, adding each answer into the VMA's counts as it comes; the lines are written
+    /// when the last is in.</summary>
     private void GatherNumaMaps(IActorRef replyTo)
     {
         // A snapshot: the counts are matched to VMAs by position, and a syscall in flight may change the list before
@@ -72,37 +73,16 @@ public sealed partial class NumaTaskActor
             var token = Expect<NumaNode.PagesDescribed>(d =>
             {
                 var s = stats[v]!;
-                // Bit tests, not Enum.HasFlag: unoptimised (tier-0) code boxes HasFlag's argument, per page.
-                for (var k = 0; k < pfns.Length; k++)
-                {
-                    var f = d.Flags[k];
-                    s.Pages++;
-                    if (pteDirty[k] || (f & PageFlags.Dirty) != 0)
-                    {
-                        s.Dirty++;
-                    }
-
-                    if ((f & PageFlags.SwapCache) != 0)
-                    {
-                        s.SwapCache++;
-                    }
-
-                    if ((f & PageFlags.Active) != 0)
-                    {
-                        s.Active++;
-                    }
-
-                    if ((f & PageFlags.Writeback) != 0)
-                    {
-                        s.Writeback++;
-                    }
-
-                    s.MapMax = Math.Max(s.MapMax, d.Mapcounts[k]);
-                    s.PerNode[node]++;
-                }
+                s.Pages += d.Pages;
+                s.Dirty += d.Dirty;
+                s.SwapCache += d.SwapCache;
+                s.Active += d.Active;
+                s.Writeback += d.Writeback;
+                s.MapMax = Math.Max(s.MapMax, d.MapMax);
+                s.PerNode[node] += d.Pages;
                 done();
             });
-            Directory.Node(node).Tell(new NumaNode.DescribePages(token, Self, pfns));
+            Directory.Node(node).Tell(new NumaNode.DescribePages(token, Self, pfns, pteDirty));
         }
     }
 

@@ -288,14 +288,7 @@ public sealed partial class NumaTaskActor : KernelActor, IWithTimers
         {
             Directory.Node(node).Tell(new NumaNode.DescribePages(Expect<NumaNode.PagesDescribed>(r =>
             {
-                foreach (var f in r.Flags)
-                {
-                    if ((f & PageFlags.SwapCache) != 0)
-                    {
-                        inCache++;
-                    }
-                }
-
+                inCache += r.SwapCache;
                 done();
             }), Self, pfns));
         }
