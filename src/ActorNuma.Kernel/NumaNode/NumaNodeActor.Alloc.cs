@@ -32,7 +32,6 @@ public sealed partial class NumaNodeActor
         {
             var item = m.Items[taken];
             var idx = _m.AllocFrame();
-            CountZoneStatistics(m);
             if (swapIn)
             {
                 swapInPfns[taken] = Pfn(idx);
@@ -49,6 +48,7 @@ public sealed partial class NumaNodeActor
         }
         if (taken > 0)
         {
+            CountZoneStatistics(m, taken);
             Trace.Emit("mm_page_alloc", $"node={_node} task={m.Task} cpu={m.Cpu} nr={taken} pass={m.Pass} purpose={m.Purpose} free={_m.FreePages}");
         }
 
@@ -91,23 +91,24 @@ public sealed partial class NumaNodeActor
 
     /// <summary><c>zone_statistics(zonelist, z)</c>: hit or miss against the zonelist's first zone, foreign on that zone's
     /// node, local or other against the allocating CPU's node; <c>interleave_hit</c> when an interleave allocation came
-    /// from its chosen node's first zone.</summary>
-    private void CountZoneStatistics(AllocPages m)
+    /// from its chosen node's first zone. Every page of one request counts alike, so <paramref name="pages"/> are counted
+    /// at once.</summary>
+    private void CountZoneStatistics(AllocPages m, int pages)
     {
         var intended = m.Zonelist[0];
         if (intended == _node)
         {
-            _m.Stat.Count(VmEvent.NumaHit);
+            _m.Stat.Count(VmEvent.NumaHit, pages);
         }
         else
         {
-            _m.Stat.Count(VmEvent.NumaMiss);
-            _state.ForeignCounts[intended]++;
+            _m.Stat.Count(VmEvent.NumaMiss, pages);
+            _state.ForeignCounts[intended] += pages;
         }
-        _m.Stat.Count(Topology.CpuToNode(m.Cpu) == _node ? VmEvent.LocalNode : VmEvent.OtherNode);
+        _m.Stat.Count(Topology.CpuToNode(m.Cpu) == _node ? VmEvent.LocalNode : VmEvent.OtherNode, pages);
         if (m.Interleave && intended == _node)
         {
-            _m.Stat.Count(VmEvent.InterleaveHit);
+            _m.Stat.Count(VmEvent.InterleaveHit, pages);
         }
     }
 
