@@ -342,8 +342,9 @@ public sealed partial class NumaTaskActor
     /// <remarks>Kernel: 2.6.14 mm/memory.c do_swap_page(), do_wp_page(); mm/swapfile.c can_share_swap_page().</remarks>
     private void SwapMapped(TouchOp op, MappedSwapPage[] pages, SwapRound round, bool major)
     {
-        // The positions in pages of the faults this mapped, borrowed for the call.
+        // The positions in pages of the faults this mapped, and of each fault in the round, borrowed for the call.
         var faulted = ArrayPool<int>.Shared.Rent(pages.Length);
+        var inRound = ArrayPool<int>.Shared.Rent(pages.Length);
         try
         {
             var count = 0;
@@ -355,7 +356,8 @@ public sealed partial class NumaTaskActor
                     continue;
                 }
 
-                var f = round[page.Slot];
+                var index = round.IndexOf(page.Slot);
+                var f = round.Faults[index];
                 if (!PteHoldsSwap(f.Vpn, page.Slot))
                 {
                     // out_nomap: the PTE changed while the page was read or locked; the node's mapping and reference go,
@@ -364,6 +366,7 @@ public sealed partial class NumaTaskActor
                     AccessAgain(op, f.Vma, f.Vpn, f.Write, f.Done);
                     continue;
                 }
+                inRound[count] = index;
                 faulted[count++] = k;
                 if (major) { op.Major++; Count(VmEvent.Pgmajfault); }
                 _state.OwnPageTable.Set(f.Vpn, Pte.Present(page.Pfn, write: false, young: true));
@@ -386,7 +389,7 @@ public sealed partial class NumaTaskActor
             for (var j = 0; j < count; j++)
             {
                 var page = pages[faulted[j]];
-                var f = round[page.Slot];
+                var f = round.Faults[inRound[j]];
                 if (f.Write)
                 {
                     DoWpPage(next, f.Vma, f.Vpn, page.Pfn, f.Done);
@@ -401,6 +404,7 @@ public sealed partial class NumaTaskActor
         finally
         {
             ArrayPool<int>.Shared.Return(faulted);
+            ArrayPool<int>.Shared.Return(inRound);
         }
     }
 }
