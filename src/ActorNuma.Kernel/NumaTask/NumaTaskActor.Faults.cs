@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using static ActorNuma.Kernel.NumaTask;
 using static ActorNuma.Kernel.NumaNode;
 
@@ -418,19 +419,20 @@ public sealed partial class NumaTaskActor
         public (int Group, int Position) Add(AllocItem item, AllocPlan plan, AllocPurpose purpose)
         {
             var key = new PlanKey(plan.Zonelist, plan.Interleave, purpose);
+            var groups = CollectionsMarshal.AsSpan(_groups);
             var g = 0;
-            while (g < _groups.Count && !_groups[g].Key.Equals(key))
+            while (g < groups.Length && !groups[g].Key.Equals(key))
             {
                 g++;
             }
 
-            if (g == _groups.Count)
+            if (g == groups.Length)
             {
                 _groups.Add((key, plan, 0));
+                groups = CollectionsMarshal.AsSpan(_groups);
             }
 
-            var position = _groups[g].Count;
-            _groups[g] = _groups[g] with { Count = position + 1 };
+            var position = groups[g].Count++;
             _items.Add((item, g));
             return (g, position);
         }
