@@ -59,6 +59,22 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         _congestionWaiters.Clear();
     }
 
+    /// <summary>Where a sleeper is in <see cref="_congestionWaiters"/> (-1: gone). A loop, not a lambda: a lambda that
+    /// captures the message makes the compiler allocate its closure on entry to <see cref="OnKernelMessage"/>, that is
+    /// for every message the device handles.</summary>
+    private int CongestionWaiterIndex(IActorRef replyTo, long token)
+    {
+        for (var k = 0; k < _congestionWaiters.Count; k++)
+        {
+            if (_congestionWaiters[k].ReplyTo.Equals(replyTo) && _congestionWaiters[k].Token == token)
+            {
+                return k;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>A sleeper of <c>blk_congestion_wait</c> wakes: traced as the later kernel's
     /// <c>writeback_congestion_wait</c> tracepoint does (the timeout and the time actually slept, in microseconds).</summary>
     /// <remarks>Kernel: 2.6.37 mm/backing-dev.c congestion_wait(), trace_writeback_congestion_wait().</remarks>
@@ -102,7 +118,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 StartKernelTimer(Timers, (m.ReplyTo, m.Token), new CongestionTimedOut(m.ReplyTo, m.Token), m.Timeout);
                 break;
             case CongestionTimedOut m:
-                var at = _congestionWaiters.FindIndex(w => w.ReplyTo.Equals(m.ReplyTo) && w.Token == m.Token);
+                var at = CongestionWaiterIndex(m.ReplyTo, m.Token);
                 CongestionWaitEnds(_congestionWaiters[at], timedOut: true);
                 _congestionWaiters.RemoveAt(at);
                 break;
