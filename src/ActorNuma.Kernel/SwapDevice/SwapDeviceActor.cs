@@ -134,16 +134,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 break;
             case ExclusiveRefused:
                 break;
-            case SwapInExclusiveAnswer m:
-                if (m.Removed)
-                {
-                    ExclusiveSwapPageRemoved(m.Slot, m.Pfn);
-                    Trace.EmitEach("mm_remove_exclusive_swap_page", 1, (m.Slot, m.Pfn),
-                        static (fields, s, _) => RemovedFields(fields, s.Slot, s.Pfn));
-                }
-
-                SwapInExclusiveAnswered();
-                break;
+            case SwapInExclusiveAnswer m: SwapInExclusiveAnswered(m.Removed); break;
             case LookupSwapCache m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
             case SwapCacheHitStale m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
             case ReadSwapCacheAsync m: HandleReadSwapCacheAsync(m); break;
@@ -162,7 +153,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 break;
             case CanShareSwapPage m:
                 // Behind the swap-ins still queued: a fault's own swap_free comes before its do_wp_page asks.
-                if (_swapInExclusivePending || _swapInFrees.Count > 0)
+                if (_swapInExclusivePending is not null || _swapInFrees.Count > 0)
                 {
                     _swapInFrees.Enqueue((null, m));
                 }
@@ -427,12 +418,12 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     }
 
     /// <summary>Swap-ins whose <c>swap_free</c> and <c>vm_swap_full()</c> test have not run yet, in fault order, and
-    /// whether a <c>remove_exclusive_swap_page</c> is out at a node. The queue holds whole messages (the faults of a
+    /// the page whose <c>remove_exclusive_swap_page</c> is out at a node (at most one). The queue holds whole messages (the faults of a
     /// round, from <see cref="_swapInNext"/> on for the first) and the can_share_swap_page questions between them: a
     /// queue entry per fault grew with every fault waiting.</summary>
     private readonly Queue<(SwapFreeAfterSwapIn? Faults, CanShareSwapPage? Share)> _swapInFrees = new();
     private int _swapInNext;
-    private bool _swapInExclusivePending;
+    private (int Slot, int Pfn)? _swapInExclusivePending;
 
     /// <summary>do_swap_page: <c>swap_free(entry)</c>, then <c>remove_exclusive_swap_page</c> if <c>vm_swap_full()</c>. The
     /// kernel asks vm_swap_full() once per fault, after the previous fault's remove_exclusive_swap_page has freed its
@@ -450,7 +441,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
 
     private void SwapFreeAfterSwapIns()
     {
-        while (!_swapInExclusivePending && _swapInFrees.TryPeek(out var head))
+        while (_swapInExclusivePending is null && _swapInFrees.TryPeek(out var head))
         {
             if (head.Share is { } share)
             {
@@ -471,7 +462,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 continue;
             }
 
-            _swapInExclusivePending = true;
+            _swapInExclusivePending = (slot, pfn);
             NodeOf(pfn).Tell(new NumaNode.RemoveExclusiveAfterSwapIn(slot, pfn));
         }
     }
@@ -505,9 +496,19 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     private static void RemovedFields(System.Text.StringBuilder fields, int slot, int pfn) =>
         fields.Append(CultureInfo.InvariantCulture, $"slot={slot} pfn={pfn}");
 
-    private void SwapInExclusiveAnswered()
+    /// <summary>The node answered for the page of <see cref="_swapInExclusivePending"/>; the faults after it go on.</summary>
+    private void SwapInExclusiveAnswered(bool removed)
     {
-        _swapInExclusivePending = false;
+        var (slot, pfn) = _swapInExclusivePending
+            ?? throw new KernelBugException("remove_exclusive_swap_page answered for a swap-in while none was asked");
+        if (removed)
+        {
+            ExclusiveSwapPageRemoved(slot, pfn);
+            Trace.EmitEach("mm_remove_exclusive_swap_page", 1, (Slot: slot, Pfn: pfn),
+                static (fields, s, _) => RemovedFields(fields, s.Slot, s.Pfn));
+        }
+
+        _swapInExclusivePending = null;
         SwapFreeAfterSwapIns();
     }
 
