@@ -159,18 +159,42 @@ public sealed class KernelTrace
     {
         var seq = ++_seq;
         _lineStart = Pending.Length;
-        // The events of one message share a time (always, on the virtual clock): its text is formatted once.
-        if (time != _lastTime || _lastTimeText is null)
+        // The events of one message share a time (always, on the virtual clock): its text is formatted once, into a
+        // buffer of the trace's, since on the wall clock (concurrent mode) nearly every event has a time of its own.
+        if (time != _lastTime || _lastTimeLength == 0)
         {
             _lastTime = time;
-            _lastTimeText = time.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture).PadLeft(12);
+            _lastTimeLength = FormatTime(time, _lastTimeText);
         }
-        Pending.Append(CultureInfo.InvariantCulture, $"{seq,8} ").Append(_lastTimeText).Append("ms ").Append(name).Append(' ');
+        Pending.Append(CultureInfo.InvariantCulture, $"{seq,8} ").Append(_lastTimeText, 0, _lastTimeLength).Append("ms ").Append(name).Append(' ');
         return seq;
     }
 
     private TimeSpan _lastTime;
-    private string? _lastTimeText;
+    // TimeSpan.MinValue in milliseconds, "-922337203685477.581", is the longest text.
+    private readonly char[] _lastTimeText = new char[32];
+    private int _lastTimeLength;
+
+    /// <summary>The time as <see cref="TraceEvent.ToString"/> writes it, <c>{ms,12:F3}</c>, into
+    /// <paramref name="text"/>; returns its length.</summary>
+    private static int FormatTime(TimeSpan time, char[] text)
+    {
+        if (!time.TotalMilliseconds.TryFormat(text, out var length, "F3", CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException($"trace time {time} does not fit its text buffer");
+        }
+
+        const int Width = 12;
+        if (length >= Width)
+        {
+            return length;
+        }
+
+        var pad = Width - length;
+        Array.Copy(text, 0, text, pad, length);
+        text.AsSpan(0, pad).Fill(' ');
+        return Width;
+    }
     private int _lineStart;
 
     /// <summary>When set, every event's line is also copied into this ring (a soak's last events for its violation
