@@ -136,8 +136,8 @@ public sealed partial class NumaNodeActor
     /// <summary>What the pages of one batch wait for from other actors, gathered while a message is handled and sent by
     /// the batch's next flush, one message per peer: pages for a swap slot, for each mapping task the PTEs to unmap, and
     /// pages for the disk. A flush empties it and hands it back, and every message ends with the flushes of the batches
-    /// it moved on, so the node needs only as many as batches one message touches; a batch holding its own, as long
-    /// as the batch lived, grew one set of lists per batch in flight.</summary>
+    /// it moved on, so the node needs only as many as batches one message touches, where lists kept for a batch's whole
+    /// life would make a set per batch in flight (a migration sends all the batches of a pass at once).</summary>
     private sealed class PageoutRound
     {
         public List<int> NeedSlot { get; } = new();
