@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
@@ -43,14 +44,13 @@ public sealed class KernelTrace
     /// <param name="keep">How many events to keep in memory for the --trace file (all are hashed).</param>
     /// <param name="bufferChars">Initial capacity of the hash buffers. The default suits long runs; a machine that
     /// lives for one short schedule of an exploration passes a small one, because buffers above 85 KB are large-object
-    /// allocations and thousands of machines a second would make every other collection a full one.</param>
+    /// allocations and thousands of machines a second would make every other collection a full one. The buffers come
+    /// from <see cref="TraceBufferPool.Shared"/>, which may hand out larger ones.</param>
     public KernelTrace(Func<TimeSpan> clock, int keep = 100_000, int bufferChars = DefaultBufferChars)
     {
         _clock = clock;
         Keep = keep;
         _bufferChars = bufferChars;
-        _pending = new StringBuilder(bufferChars);
-        _utf8 = new byte[Math.Min(bufferChars, DefaultBufferChars)];
     }
 
     public const int DefaultBufferChars = 1 << 17;
@@ -76,7 +76,7 @@ public sealed class KernelTrace
         lock (_gate)
         {
             var (seq, time) = BeginLine(name);
-            _pending.Append(fields);
+            Pending.Append(fields);
             EndLine(seq, time, name, fields);
         }
     }
@@ -95,7 +95,7 @@ public sealed class KernelTrace
         lock (_gate)
         {
             var (seq, time) = BeginLine(name);
-            _pending.Append(scratch);
+            Pending.Append(scratch);
             EndLine(seq, time, name, _kept.Count < Keep || Log is not null ? scratch.ToString() : null);
         }
         FieldsHandler.Return(scratch);
@@ -135,7 +135,13 @@ public sealed class KernelTrace
         public void AppendFormatted(string? value) => _inner.AppendFormatted(value);
     }
 
-    private StringBuilder _pending;
+    /// <summary>The buffer events are appended to, taken from the pool at the first event after <see cref="Sha256"/>
+    /// gave the last one back (or at the first event).</summary>
+    private StringBuilder? _pending;
+
+    private StringBuilder Pending => _pending ??= Buffers.Rent(_bufferChars);
+
+    private static TraceBufferPool Buffers => TraceBufferPool.Shared;
 
     // Lines are hashed a buffer at a time: the digest is the same as hashing each line, at a fraction of the cost. The
     // line is formatted straight into the buffer (the text TraceEvent.ToString gives), and the event object exists only
@@ -152,19 +158,43 @@ public sealed class KernelTrace
     private long BeginLine(string name, TimeSpan time)
     {
         var seq = ++_seq;
-        _lineStart = _pending.Length;
-        // The events of one message share a time (always, on the virtual clock): its text is formatted once.
-        if (time != _lastTime || _lastTimeText is null)
+        _lineStart = Pending.Length;
+        // The events of one message share a time (always, on the virtual clock): its text is formatted once, into a
+        // buffer of the trace's, since on the wall clock (concurrent mode) nearly every event has a time of its own.
+        if (time != _lastTime || _lastTimeLength == 0)
         {
             _lastTime = time;
-            _lastTimeText = time.TotalMilliseconds.ToString("F3", CultureInfo.InvariantCulture).PadLeft(12);
+            _lastTimeLength = FormatTime(time, _lastTimeText);
         }
-        _pending.Append(CultureInfo.InvariantCulture, $"{seq,8} ").Append(_lastTimeText).Append("ms ").Append(name).Append(' ');
+        Pending.Append(CultureInfo.InvariantCulture, $"{seq,8} ").Append(_lastTimeText, 0, _lastTimeLength).Append("ms ").Append(name).Append(' ');
         return seq;
     }
 
     private TimeSpan _lastTime;
-    private string? _lastTimeText;
+    // TimeSpan.MinValue in milliseconds, "-922337203685477.581", is the longest text.
+    private readonly char[] _lastTimeText = new char[32];
+    private int _lastTimeLength;
+
+    /// <summary>The time as <see cref="TraceEvent.ToString"/> writes it, <c>{ms,12:F3}</c>, into
+    /// <paramref name="text"/>; returns its length.</summary>
+    private static int FormatTime(TimeSpan time, char[] text)
+    {
+        if (!time.TotalMilliseconds.TryFormat(text, out var length, "F3", CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException($"trace time {time} does not fit its text buffer");
+        }
+
+        const int Width = 12;
+        if (length >= Width)
+        {
+            return length;
+        }
+
+        var pad = Width - length;
+        Array.Copy(text, 0, text, pad, length);
+        text.AsSpan(0, pad).Fill(' ');
+        return Width;
+    }
     private int _lineStart;
 
     /// <summary>When set, every event's line is also copied into this ring (a soak's last events for its violation
@@ -191,9 +221,9 @@ public sealed class KernelTrace
             for (var k = 0; k < count; k++)
             {
                 var seq = BeginLine(name, time);
-                var start = _pending.Length;
-                fields(_pending, state, k);
-                EndLine(seq, time, name, _kept.Count < Keep || Log is not null ? _pending.ToString(start, _pending.Length - start) : null);
+                var start = Pending.Length;
+                fields(Pending, state, k);
+                EndLine(seq, time, name, _kept.Count < Keep || Log is not null ? Pending.ToString(start, Pending.Length - start) : null);
             }
         }
     }
@@ -201,9 +231,9 @@ public sealed class KernelTrace
     /// <summary>Ends the line whose fields are in the buffer. Called under the lock.</summary>
     private void EndLine(long seq, TimeSpan time, string name, string? fields)
     {
-        _pending.Append('\n');
-        Tail?.Append(_pending, _lineStart, _pending.Length - _lineStart);
-        if (_pending.Length >= 1 << 16)
+        Pending.Append('\n');
+        Tail?.Append(Pending, _lineStart, Pending.Length - _lineStart);
+        if (Pending.Length >= 1 << 16)
         {
             FlushHash();
         }
@@ -226,76 +256,110 @@ public sealed class KernelTrace
     // mode that moves SHA-256 off the pump's thread onto the otherwise idle core.
     private readonly Lock _hashGate = new();
     private readonly Queue<StringBuilder> _toHash = new();
-    private readonly Stack<StringBuilder> _spareBuffers = new();
     private Task _hashing = Task.CompletedTask;
     private bool _hashingRuns;
-    private byte[] _utf8;
+
+    /// <summary>Held while a buffer is hashed, so that buffers are hashed one at a time and in queue order, whether by
+    /// the hashing task or by a flush that catches up.</summary>
+    private readonly Lock _hashWork = new();
+
+    /// <summary>Full buffers that may wait for the hashing task; a flush that leaves more hashes them itself. Without
+    /// the bound, an emitter that outran the hashing (its core busy elsewhere) took a fresh buffer for every flush while
+    /// the queue grew; with it a trace holds a few, which <see cref="TraceBufferPool.Shared"/> keeps for the next
+    /// machine.</summary>
+    private const int MaxQueued = 4;
 
     /// <summary>Hands the buffer to the hashing queue. Called under the trace's lock.</summary>
     private void FlushHash()
     {
-        if (_pending.Length == 0)
+        if (_pending is not { Length: > 0 } full)
         {
             return;
         }
 
+        int queued;
         lock (_hashGate)
         {
-            _toHash.Enqueue(_pending);
-            _pending = _spareBuffers.TryPop(out var spare) ? spare : new StringBuilder(_bufferChars);
-            if (_hashingRuns)
+            _toHash.Enqueue(full);
+            _pending = Buffers.Rent(_bufferChars);
+            queued = _toHash.Count;
+            if (!_hashingRuns)
             {
-                return;
+                _hashingRuns = true;
+                _hashing = Task.Run(HashQueued);
             }
-
-            _hashingRuns = true;
-            _hashing = Task.Run(HashQueued);
+        }
+        // Waits at most for the buffer the task is hashing now; one it has not started on is taken here.
+        if (queued > MaxQueued)
+        {
+            while (HashNext(endsTask: false))
+            {
+            }
         }
     }
 
     private void HashQueued()
     {
-        while (true)
+        while (HashNext(endsTask: true))
         {
-            StringBuilder buffer;
-            lock (_hashGate)
-            {
-                if (!_toHash.TryDequeue(out buffer!))
-                {
-                    _hashingRuns = false;
-                    return;
-                }
-            }
-            Hash(buffer);
-            buffer.Clear();
-            lock (_hashGate)
-            {
-                _spareBuffers.Push(buffer);
-            }
         }
     }
 
-    /// <summary>Hashes a buffer's UTF-8 bytes chunk by chunk, into a reused byte buffer: no string of the whole buffer,
-    /// no fresh byte array per flush. The bytes (and so the digest) are those of the buffer as one string: an encoder
-    /// carries a surrogate pair split across chunks. Only one hashing task runs at a time.</summary>
+    /// <summary>Hashes the oldest queued buffer and gives it back to the pool; false when the queue is empty, which
+    /// for the hashing task (<paramref name="endsTask"/>) is its end.</summary>
+    private bool HashNext(bool endsTask)
+    {
+        StringBuilder? buffer;
+        lock (_hashWork)
+        {
+            lock (_hashGate)
+            {
+                if (!_toHash.TryDequeue(out buffer))
+                {
+                    if (endsTask)
+                    {
+                        _hashingRuns = false;
+                    }
+
+                    return false;
+                }
+            }
+            Hash(buffer);
+        }
+        Buffers.Return(buffer);
+        return true;
+    }
+
+    /// <summary>Hashes a buffer's UTF-8 bytes chunk by chunk, into a byte buffer from the shared array pool: no string
+    /// of the whole buffer, no fresh byte array per flush or per machine. The bytes (and so the digest) are those of
+    /// the buffer as one string: an encoder carries a surrogate pair split across chunks. One buffer at a time: under
+    /// <see cref="_hashWork"/>, or in <see cref="Sha256"/> once the hashing task has ended.</summary>
     private void Hash(StringBuilder buffer)
     {
-        var encoder = _utf8Encoder;
+        var longest = 0;
         foreach (var chunk in buffer.GetChunks())
         {
-            var need = Utf8.GetMaxByteCount(chunk.Length);
-            if (_utf8.Length < need)
-            {
-                _utf8 = new byte[need];
-            }
-
-            var n = encoder.GetBytes(chunk.Span, _utf8, flush: false);
-            _hash.AppendData(_utf8, 0, n);
+            longest = Math.Max(longest, chunk.Length);
         }
-        var tail = encoder.GetBytes(ReadOnlySpan<char>.Empty, _utf8, flush: true);
-        if (tail > 0)
+        // Room for the longest chunk and a surrogate the encoder carried into it, and so for the closing flush.
+        var utf8 = ArrayPool<byte>.Shared.Rent(Utf8.GetMaxByteCount(longest));
+        try
         {
-            _hash.AppendData(_utf8, 0, tail);
+            var encoder = _utf8Encoder;
+            foreach (var chunk in buffer.GetChunks())
+            {
+                var n = encoder.GetBytes(chunk.Span, utf8, flush: false);
+                _hash.AppendData(utf8, 0, n);
+            }
+            var tail = encoder.GetBytes(ReadOnlySpan<char>.Empty, utf8, flush: true);
+            if (tail > 0)
+            {
+                _hash.AppendData(utf8, 0, tail);
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(utf8);
         }
     }
 
@@ -339,10 +403,17 @@ public sealed class KernelTrace
             }
 
             hashing.Wait();
-            if (_pending.Length > 0)
+            // The buffer goes back to the pool: a run asks for its digest when it is done, and the next machine
+            // takes the buffer from there. An event after this takes one again.
+            if (_pending is { } last)
             {
-                Hash(_pending);
-                _pending.Clear();
+                if (last.Length > 0)
+                {
+                    Hash(last);
+                }
+
+                Buffers.Return(last);
+                _pending = null;
             }
             var copy = _hash.GetCurrentHash();
             return Convert.ToHexString(copy).ToLowerInvariant();

@@ -59,14 +59,8 @@ public sealed partial class NumaNodeActor
             Mode = mode;
             _scratch = scratch;
             Count = count;
-            var idxs = scratch.Idxs;
-            scratch.PositionOf.EnsureCapacity(count);
-            for (var k = 0; k < count; k++)
-            {
-                // A pfn named twice is one page.
-                if (!scratch.PositionOf.TryAdd(idxs[k], k)) { idxs[k] = -1; continue; }
-                Pending++;
-            }
+            // A pfn named twice is one page.
+            Pending = scratch.Positions.Build(scratch.Idxs, count);
         }
 
         public long Token { get; set; }
@@ -78,7 +72,7 @@ public sealed partial class NumaNodeActor
         public PageoutVerdict[] Verdicts => Scratch.Verdicts;
         /// <summary>Mapper replies still awaited per page, and whether any said young or not mapped.</summary>
         public (int Waiting, bool Young, bool Again)[] Unmaps => Scratch.Unmaps;
-        public Dictionary<int, int> PositionOf => Scratch.PositionOf;
+        public int PositionOf(int idx) => Scratch.Positions.Of(idx);
         public int Pending;
         /// <summary>shrink_list: <c>page_referenced()</c> of each page (pageout keeps a referenced dirty page).</summary>
         public int[]? Referenced;
@@ -88,21 +82,14 @@ public sealed partial class NumaNodeActor
         public ShrinkZoneJob? Job { get; init; }
         public Action<int>? Done { get; init; }
 
-        public List<int> NeedSlot => Scratch.NeedSlot;
-        public Dictionary<int, List<NumaTask.UnmapItem>> NeedUnmap => Scratch.NeedUnmap;
-        public List<SwapDevice.WriteItem> NeedWrite => Scratch.NeedWrite;
+        /// <summary>What the batch's pages wait for from other actors since its last flush (null: nothing).</summary>
+        public PageoutRound? Round { get; set; }
 
         private PageoutScratch? _scratch;
 
         /// <summary>The batch's collections; a batch used after <see cref="TakeScratch"/> is a BUG of this file.</summary>
         private PageoutScratch Scratch =>
             _scratch ?? throw new KernelBugException($"pageout batch {Token} used after its end released its collections");
-
-        public List<NumaTask.UnmapItem> UnmapList() => Scratch.UnmapList();
-
-        /// <summary>Empties NeedUnmap, keeping its lists for the next round (the dictionary itself is cleared, so the
-        /// tasks are told in the order they first appear in each round).</summary>
-        public void ClearNeedUnmap() => Scratch.ClearNeedUnmap();
 
         /// <summary>Hands the collections back once the batch is over (see <see cref="ReleaseEndedPageouts"/>).</summary>
         public PageoutScratch TakeScratch()
@@ -113,16 +100,18 @@ public sealed partial class NumaNodeActor
         }
     }
 
-    /// <summary>The collections a pageout batch fills and empties round by round: its pages, their verdicts and unmap
-    /// answers, a frame's position in the list, and what waits for a slot, for the mapping tasks and for the disk. A batch takes one set from the node's pool when it
-    /// opens and the node takes it back after the message in which the batch ended (a batch still flushes in that
-    /// message), emptied: a migration runs a batch per node and pass, and building these afresh for each was most of what
-    /// a pass allocated besides its messages.</summary>
+    /// <summary>The per-page collections of a pageout batch, which live as long as it does: its pages, their verdicts and
+    /// unmap answers, and a frame's position in the list. A batch takes one set from the node's pool when it opens and
+    /// the node takes it back after the message in which the batch ended (a batch still flushes in that message): a
+    /// migration runs a batch per node and pass, and building these afresh for each was most of what a pass allocated
+    /// besides its messages. A migration sends every batch of a pass at once, so the pool holds as many sets as batches
+    /// were open together, each as long as the longest list it served.</summary>
     private sealed class PageoutScratch
     {
         public int[] Idxs { get; private set; } = [];
         public PageoutVerdict[] Verdicts { get; private set; } = [];
         public (int Waiting, bool Young, bool Again)[] Unmaps { get; private set; } = [];
+        public PageListPositions Positions { get; } = new();
 
         /// <summary>Makes the per-page arrays hold <paramref name="count"/> pages, verdicts pending and no unmap
         /// awaited; returns <see cref="Idxs"/> for the caller to fill.</summary>
@@ -142,10 +131,17 @@ public sealed partial class NumaNodeActor
 
             return Idxs;
         }
+    }
 
-        public Dictionary<int, int> PositionOf { get; } = new();
-        // Refilled once per round, and emptied by each flush.
+    /// <summary>What the pages of one batch wait for from other actors, gathered while a message is handled and sent by
+    /// the batch's next flush, one message per peer: pages for a swap slot, for each mapping task the PTEs to unmap, and
+    /// pages for the disk. A flush empties it and hands it back, and every message ends with the flushes of the batches
+    /// it moved on, so the node needs only as many as batches one message touches, where lists kept for a batch's whole
+    /// life would make a set per batch in flight (a migration sends all the batches of a pass at once).</summary>
+    private sealed class PageoutRound
+    {
         public List<int> NeedSlot { get; } = new();
+        /// <summary>By mapping task, in the order the tasks first appear in the round (the order they are told).</summary>
         public Dictionary<int, List<NumaTask.UnmapItem>> NeedUnmap { get; } = new();
         public List<SwapDevice.WriteItem> NeedWrite { get; } = new();
 
@@ -153,9 +149,19 @@ public sealed partial class NumaNodeActor
         /// or writeback woke), and growing a fresh list each time cost more than the unmapping itself.</summary>
         private readonly Stack<List<NumaTask.UnmapItem>> _spareUnmapLists = new();
 
-        public List<NumaTask.UnmapItem> UnmapList() => _spareUnmapLists.TryPop(out var list) ? list : new();
+        public List<NumaTask.UnmapItem> UnmapList(int task)
+        {
+            if (!NeedUnmap.TryGetValue(task, out var list))
+            {
+                NeedUnmap[task] = list = _spareUnmapLists.TryPop(out var spare) ? spare : new();
+            }
 
-        public void ClearNeedUnmap()
+            return list;
+        }
+
+        /// <summary>Empties everything for the next batch that needs a round (the dictionary itself is cleared, so the
+        /// tasks of the next round are told in the order they first appear in it).</summary>
+        public void Clear()
         {
             foreach (var list in NeedUnmap.Values)
             {
@@ -163,28 +169,28 @@ public sealed partial class NumaNodeActor
                 _spareUnmapLists.Push(list);
             }
             NeedUnmap.Clear();
-        }
-
-        /// <summary>Empties everything for the next batch.</summary>
-        public void Reset()
-        {
-            PositionOf.Clear();
             NeedSlot.Clear();
             NeedWrite.Clear();
-            ClearNeedUnmap();
         }
     }
 
     /// <summary>Sets of pageout collections no batch holds (<see cref="PageoutScratch"/>).</summary>
     private readonly Stack<PageoutScratch> _pageoutScratch = new();
 
+    /// <summary>Rounds no batch holds (<see cref="PageoutRound"/>).</summary>
+    private readonly Stack<PageoutRound> _pageoutRounds = new();
+
     /// <summary>Batches that ended in the message being handled: their collections go back to the pool after it.</summary>
     private readonly List<PageoutBatch> _endedPageouts = new();
 
     private PageoutScratch RentPageoutScratch() => _pageoutScratch.TryPop(out var scratch) ? scratch : new PageoutScratch();
 
+    /// <summary>The batch's round, taken from the pool when the batch has none since its last flush.</summary>
+    private PageoutRound RoundOf(PageoutBatch batch) =>
+        batch.Round ??= _pageoutRounds.TryPop(out var round) ? round : new PageoutRound();
+
     /// <summary>Runs at the end of every message, after the last flush: the collections of the batches that ended go
-    /// back to the pool, emptied.</summary>
+    /// back to the pool.</summary>
     private void ReleaseEndedPageouts()
     {
         if (_endedPageouts.Count == 0)
@@ -194,12 +200,23 @@ public sealed partial class NumaNodeActor
 
         foreach (var batch in _endedPageouts)
         {
-            var scratch = batch.TakeScratch();
-            scratch.Reset();
-            _pageoutScratch.Push(scratch);
+            _pageoutScratch.Push(batch.TakeScratch());
+            ReleaseRound(batch);
         }
 
         _endedPageouts.Clear();
+    }
+
+    private void ReleaseRound(PageoutBatch batch)
+    {
+        if (batch.Round is not { } round)
+        {
+            return;
+        }
+
+        round.Clear();
+        _pageoutRounds.Push(round);
+        batch.Round = null;
     }
 
     /// <summary>Swap slots of pages freed from the swap cache, told to the swap device with the next flush.</summary>
@@ -216,7 +233,7 @@ public sealed partial class NumaNodeActor
     /// unlocked one wakes its lock's sleepers. The last page ends the batch for its caller.</summary>
     private void ResolvePage(PageoutBatch batch, int idx, PageoutVerdict verdict, bool unlock)
     {
-        batch.Verdicts[batch.PositionOf[idx]] = verdict;
+        batch.Verdicts[batch.PositionOf(idx)] = verdict;
         if (verdict == PageoutVerdict.Activate)
         {
             _m.Set(idx, PageFlags.Active);
@@ -253,7 +270,7 @@ public sealed partial class NumaNodeActor
         }
         else
         {
-            batch.NeedSlot.Add(idx);
+            RoundOf(batch).NeedSlot.Add(idx);
         }
     }
 
@@ -262,17 +279,13 @@ public sealed partial class NumaNodeActor
     {
         if (_m.Mapcount(idx) == 0) { Pageout(batch, idx); return; }
         var mappers = 0;
+        var round = RoundOf(batch);
         foreach (var task in _m.Mappers(idx))
         {
             mappers++;
-            if (!batch.NeedUnmap.TryGetValue(task, out var list))
-            {
-                batch.NeedUnmap[task] = list = batch.UnmapList();
-            }
-
-            list.Add(new NumaTask.UnmapItem(Pfn(idx), _m.RmapVpn(idx), _m.SwapEntry(idx)));
+            round.UnmapList(task).Add(new NumaTask.UnmapItem(Pfn(idx), _m.RmapVpn(idx), _m.SwapEntry(idx)));
         }
-        batch.Unmaps[batch.PositionOf[idx]] = (mappers, false, false);
+        batch.Unmaps[batch.PositionOf(idx)] = (mappers, false, false);
     }
 
     /// <summary><c>pageout()</c> of a dirty page: only one that nobody but the swap cache and the isolator holds is
@@ -280,11 +293,11 @@ public sealed partial class NumaNodeActor
     private void Pageout(PageoutBatch batch, int idx)
     {
         if (!_m.Test(idx, PageFlags.Dirty)) { PageoutFree(batch, idx); return; }
-        var referenced = batch.Referenced is { } r && r[batch.PositionOf[idx]] > 0;
+        var referenced = batch.Referenced is { } r && r[batch.PositionOf(idx)] > 0;
         if (referenced || _m.Count(idx) != 2) { ResolvePage(batch, idx, PageoutVerdict.Keep, unlock: true); return; }   // PAGE_KEEP
         _m.Clear(idx, PageFlags.Dirty);                                       // clear_page_dirty_for_io
         _m.Set(idx, PageFlags.Reclaim);
-        batch.NeedWrite.Add(new SwapDevice.WriteItem(_m.SwapEntry(idx), Pfn(idx), _m.Contents(idx), PageCountIsTwo: true));
+        RoundOf(batch).NeedWrite.Add(new SwapDevice.WriteItem(_m.SwapEntry(idx), Pfn(idx), _m.Contents(idx), PageCountIsTwo: true));
     }
 
     /// <summary>The end of the loop body: <c>page_count == 2 &amp;&amp; !PageDirty</c> under tree_lock, then
@@ -316,21 +329,22 @@ public sealed partial class NumaNodeActor
     /// <summary>Sends what the pages of a batch wait for, one message per peer.</summary>
     private void FlushPageout(PageoutBatch batch)
     {
-        if (batch.NeedSlot.Count > 0)
+        if (batch.Round is { } round)
         {
-            Directory.Swap.Tell(new SwapDevice.AddToSwap(batch.Token, Self, PfnsOf(batch.NeedSlot)));
-            batch.NeedSlot.Clear();
-        }
-        foreach (var (task, items) in batch.NeedUnmap)
-        {
-            var target = Directory.Task(task) ?? throw new InvalidOperationException($"rmap of node {_node} names task {task}, which is gone");
-            target.Tell(new NumaTask.TryToUnmap(batch.Token, Self, items.ToArray(), batch.Mode.IgnoreYoung));
-        }
-        batch.ClearNeedUnmap();
-        if (batch.NeedWrite.Count > 0)
-        {
-            Directory.Swap.Tell(new SwapDevice.SwapWritepage(batch.Token, Self, batch.NeedWrite.ToArray()));
-            batch.NeedWrite.Clear();
+            if (round.NeedSlot.Count > 0)
+            {
+                Directory.Swap.Tell(new SwapDevice.AddToSwap(batch.Token, Self, PfnsOf(round.NeedSlot)));
+            }
+            foreach (var (task, items) in round.NeedUnmap)
+            {
+                var target = Directory.Task(task) ?? throw new InvalidOperationException($"rmap of node {_node} names task {task}, which is gone");
+                target.Tell(new NumaTask.TryToUnmap(batch.Token, Self, items.ToArray(), batch.Mode.IgnoreYoung));
+            }
+            if (round.NeedWrite.Count > 0)
+            {
+                Directory.Swap.Tell(new SwapDevice.SwapWritepage(batch.Token, Self, round.NeedWrite.ToArray()));
+            }
+            ReleaseRound(batch);
         }
         FlushCacheDeleted();
     }
@@ -419,7 +433,7 @@ public sealed partial class NumaNodeActor
         for (var k = 0; k < m.Pfns.Length; k++)
         {
             var idx = Idx(m.Pfns[k]);
-            var pos = batch.PositionOf[idx];
+            var pos = batch.PositionOf(idx);
             var (waiting, young, again) = batch.Unmaps[pos];
             if (waiting == 0)
             {

@@ -255,7 +255,7 @@ public sealed partial class NumaNodeActor
             batch.Referenced = new int[batch.Count];
             foreach (var idx in locked)
             {
-                batch.Referenced[batch.PositionOf[idx]] = referenced[idx];
+                batch.Referenced[batch.PositionOf(idx)] = referenced[idx];
                 // In active use (referenced, and mapped or in the swap cache: page_mapping_inuse)? Activate.
                 if (referenced[idx] > 0 && (_m.Mapcount(idx) > 0 || _m.Test(idx, PageFlags.SwapCache)))
                 {

@@ -57,10 +57,12 @@ public sealed partial class NumaNodeActor
     {
         var read = _replies.State<SwapInRead>(m);
         var r = read.Request;
-        var racedVpns = new List<uint>();
-        var racedSlots = new List<int>();
+        var racedVpns = _swapInRacedVpns;
+        var racedSlots = _swapInRacedSlots;
         var cluster = _swapInCluster;
         var alone = _swapInAlone;
+        racedVpns.Clear();
+        racedSlots.Clear();
         cluster.Clear();
         alone.Clear();
         var from = 0;
@@ -119,9 +121,12 @@ public sealed partial class NumaNodeActor
     }
 
     /// <summary>The pages of a <see cref="HandleSwapCacheAdded"/> that go into the pagevec with the cluster, and after
-    /// the drain (per-actor scratch: a message owns only the arrays made from them).</summary>
+    /// the drain, and the faults that lost the race (per-actor scratch: a message owns only the arrays made from
+    /// them).</summary>
     private readonly List<int> _swapInCluster = new();
     private readonly List<int> _swapInAlone = new();
+    private readonly List<uint> _swapInRacedVpns = new();
+    private readonly List<int> _swapInRacedSlots = new();
 
     /// <summary>The reads finished (<c>end_swap_bio_read</c>): each page is up to date and unlocked; the faulting pages
     /// then go on in do_swap_page (<c>mark_page_accessed</c>, the PTE maps the page with the fault's reference).</summary>
@@ -170,7 +175,8 @@ public sealed partial class NumaNodeActor
         var mapped = _mappedScratch ?? new List<MappedSwapPage>();
         _mappedScratch = null;
         mapped.Clear();
-        var stale = new List<SwapHit>();
+        // Stale hits are rare: a list only for a call that meets one.
+        List<SwapHit>? stale = null;
         foreach (var hit in hits)
         {
             var idx = Idx(hit.Pfn);
@@ -186,7 +192,7 @@ public sealed partial class NumaNodeActor
                     PutPage(idx);
                 }
 
-                stale.Add(hit);
+                (stale ??= new()).Add(hit);
                 continue;
             }
             if (_m.Test(idx, PageFlags.Locked))
@@ -216,7 +222,7 @@ public sealed partial class NumaNodeActor
         }
         mapped.Clear();
         _mappedScratch = mapped;
-        if (stale.Count > 0)
+        if (stale is not null)
         {
             Directory.Swap.Tell(new SwapDevice.SwapCacheHitStale(m.Token, m.Task, m.TaskId, stale.Select(h => h.Slot).ToArray(),
                 stale.Select(h => h.Vpn).ToArray()));

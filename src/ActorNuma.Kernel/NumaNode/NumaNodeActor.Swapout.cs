@@ -42,20 +42,18 @@ public sealed partial class NumaNodeActor
     private void FinishSwapoutPass(PageoutBatch batch)
     {
         var r = batch.Swapout!;
-        // One walk in request order sorts the pages by verdict.
-        var counts = new int[5];
+        // One walk in request order counts the pages of each verdict, a second fills the answer's arrays (no array for
+        // the verdicts a swapout pass does not report, and an empty one for a verdict no page has).
+        Span<int> counts = stackalloc int[5];
         for (var k = 0; k < batch.Count; k++)
         {
             counts[(int)batch.Verdicts[k]]++;
         }
 
-        var byVerdict = new int[5][];
-        for (var v = 0; v < byVerdict.Length; v++)
-        {
-            byVerdict[v] = new int[counts[v]];
-        }
-
-        Array.Clear(counts);
+        var freed = PfnArray(counts[(int)PageoutVerdict.Freed]);
+        var retry = PfnArray(counts[(int)PageoutVerdict.Keep]);
+        var failed = PfnArray(counts[(int)PageoutVerdict.Failed]);
+        counts.Clear();
         for (var k = 0; k < batch.Count; k++)
         {
             if (batch.Idxs[k] < 0)
@@ -63,14 +61,25 @@ public sealed partial class NumaNodeActor
                 continue;
             }
 
-            var v = (int)batch.Verdicts[k];
-            byVerdict[v][counts[v]++] = Pfn(batch.Idxs[k]);
+            var v = batch.Verdicts[k];
+            var into = v switch
+            {
+                PageoutVerdict.Freed => freed,
+                PageoutVerdict.Keep => retry,
+                PageoutVerdict.Failed => failed,
+                _ => null,
+            };
+            if (into is not null)
+            {
+                into[counts[(int)v]++] = Pfn(batch.Idxs[k]);
+            }
         }
-        var result = new SwapoutPassResult(r.Token, _node, byVerdict[(int)PageoutVerdict.Freed],
-            byVerdict[(int)PageoutVerdict.Keep], byVerdict[(int)PageoutVerdict.Failed]);
+        var result = new SwapoutPassResult(r.Token, _node, freed, retry, failed);
         Trace.Emit("mm_migrate_swapout_pass", $"node={_node} pass={r.Pass} freed={result.Freed.Length} retry={result.Retry.Length} failed={result.Failed.Length}");
         r.ReplyTo.Tell(result);
     }
+
+    private static int[] PfnArray(int length) => length == 0 ? [] : new int[length];
 
     /// <summary>Passes below the profile's threshold only try the lock; later ones wait for it.</summary>
     private void StepLock(PageoutBatch batch, int idx)

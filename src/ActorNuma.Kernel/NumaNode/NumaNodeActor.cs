@@ -73,7 +73,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
             case SwapCacheHit m: HandleSwapCacheHit(m); break;
             case TryRemoveExclusive m: HandleTryRemoveExclusive(m); break;
             case RemoveExclusiveAfterSwapIn m:
-                Directory.Swap.Tell(new SwapDevice.SwapInExclusiveAnswer(m.Slot, m.Pfn,
+                Directory.Swap.Tell(SwapDevice.SwapInExclusiveAnswer.Of(
                     RemoveExclusiveSwapPage(m.Slot, m.Pfn, RemoveExclusiveAfterSwapIn.ExpectedCount, evenIfShared: false)));
                 break;
             case SwapDevice.AddedToSwap m: HandleAddedToSwap(m); break;

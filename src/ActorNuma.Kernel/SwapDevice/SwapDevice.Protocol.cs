@@ -51,8 +51,16 @@ public static partial class SwapDevice
     internal sealed record ExclusiveRefused(int[] Slots, int[] Pfns);
 
     /// <summary>The node's answer to <see cref="NumaNode.RemoveExclusiveAfterSwapIn"/>: whether the page left the swap
-    /// cache (as <see cref="ExclusiveRemoved"/> for it) or was refused.</summary>
-    internal sealed record SwapInExclusiveAnswer(int Slot, int Pfn, bool Removed);
+    /// cache (as <see cref="ExclusiveRemoved"/> for it) or was refused. The device has one such request out at a time
+    /// and knows its page, so the answer is one of two shared instances (<see cref="Of"/>): a swap-in that ends in
+    /// this question needs no answer object of its own.</summary>
+    internal sealed record SwapInExclusiveAnswer(bool Removed)
+    {
+        private static readonly SwapInExclusiveAnswer RemovedAnswer = new(true);
+        private static readonly SwapInExclusiveAnswer RefusedAnswer = new(false);
+
+        public static SwapInExclusiveAnswer Of(bool removed) => removed ? RemovedAnswer : RefusedAnswer;
+    }
 
     /// <summary><c>do_swap_page</c>: <c>lookup_swap_cache</c>. A hit is forwarded to the page's node
     /// (<see cref="NumaNode.SwapCacheHit"/>); a miss answers <see cref="SwapCacheMiss"/>.</summary>

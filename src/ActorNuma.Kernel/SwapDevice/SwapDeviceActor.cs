@@ -59,6 +59,22 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         _congestionWaiters.Clear();
     }
 
+    /// <summary>Where a sleeper is in <see cref="_congestionWaiters"/> (-1: gone). A loop, not a lambda: a lambda that
+    /// captures the message makes the compiler allocate its closure on entry to <see cref="OnKernelMessage"/>, that is
+    /// for every message the device handles.</summary>
+    private int CongestionWaiterIndex(IActorRef replyTo, long token)
+    {
+        for (var k = 0; k < _congestionWaiters.Count; k++)
+        {
+            if (_congestionWaiters[k].ReplyTo.Equals(replyTo) && _congestionWaiters[k].Token == token)
+            {
+                return k;
+            }
+        }
+
+        return -1;
+    }
+
     /// <summary>A sleeper of <c>blk_congestion_wait</c> wakes: traced as the later kernel's
     /// <c>writeback_congestion_wait</c> tracepoint does (the timeout and the time actually slept, in microseconds).</summary>
     /// <remarks>Kernel: 2.6.37 mm/backing-dev.c congestion_wait(), trace_writeback_congestion_wait().</remarks>
@@ -102,7 +118,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 StartKernelTimer(Timers, (m.ReplyTo, m.Token), new CongestionTimedOut(m.ReplyTo, m.Token), m.Timeout);
                 break;
             case CongestionTimedOut m:
-                var at = _congestionWaiters.FindIndex(w => w.ReplyTo.Equals(m.ReplyTo) && w.Token == m.Token);
+                var at = CongestionWaiterIndex(m.ReplyTo, m.Token);
                 CongestionWaitEnds(_congestionWaiters[at], timedOut: true);
                 _congestionWaiters.RemoveAt(at);
                 break;
@@ -118,16 +134,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 break;
             case ExclusiveRefused:
                 break;
-            case SwapInExclusiveAnswer m:
-                if (m.Removed)
-                {
-                    ExclusiveSwapPageRemoved(m.Slot, m.Pfn);
-                    Trace.EmitEach("mm_remove_exclusive_swap_page", 1, (m.Slot, m.Pfn),
-                        static (fields, s, _) => RemovedFields(fields, s.Slot, s.Pfn));
-                }
-
-                SwapInExclusiveAnswered();
-                break;
+            case SwapInExclusiveAnswer m: SwapInExclusiveAnswered(m.Removed); break;
             case LookupSwapCache m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
             case SwapCacheHitStale m: Lookup(m.Token, m.Task, m.TaskId, m.Slots, m.Vpns); break;
             case ReadSwapCacheAsync m: HandleReadSwapCacheAsync(m); break;
@@ -146,7 +153,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 break;
             case CanShareSwapPage m:
                 // Behind the swap-ins still queued: a fault's own swap_free comes before its do_wp_page asks.
-                if (_swapInExclusivePending || _swapInFrees.Count > 0)
+                if (_swapInExclusivePending is not null || _swapInFrees.Count > 0)
                 {
                     _swapInFrees.Enqueue((null, m));
                 }
@@ -411,12 +418,12 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     }
 
     /// <summary>Swap-ins whose <c>swap_free</c> and <c>vm_swap_full()</c> test have not run yet, in fault order, and
-    /// whether a <c>remove_exclusive_swap_page</c> is out at a node. The queue holds whole messages (the faults of a
+    /// the page whose <c>remove_exclusive_swap_page</c> is out at a node (at most one). The queue holds whole messages (the faults of a
     /// round, from <see cref="_swapInNext"/> on for the first) and the can_share_swap_page questions between them: a
     /// queue entry per fault grew with every fault waiting.</summary>
     private readonly Queue<(SwapFreeAfterSwapIn? Faults, CanShareSwapPage? Share)> _swapInFrees = new();
     private int _swapInNext;
-    private bool _swapInExclusivePending;
+    private (int Slot, int Pfn)? _swapInExclusivePending;
 
     /// <summary>do_swap_page: <c>swap_free(entry)</c>, then <c>remove_exclusive_swap_page</c> if <c>vm_swap_full()</c>. The
     /// kernel asks vm_swap_full() once per fault, after the previous fault's remove_exclusive_swap_page has freed its
@@ -434,7 +441,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
 
     private void SwapFreeAfterSwapIns()
     {
-        while (!_swapInExclusivePending && _swapInFrees.TryPeek(out var head))
+        while (_swapInExclusivePending is null && _swapInFrees.TryPeek(out var head))
         {
             if (head.Share is { } share)
             {
@@ -455,7 +462,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
                 continue;
             }
 
-            _swapInExclusivePending = true;
+            _swapInExclusivePending = (slot, pfn);
             NodeOf(pfn).Tell(new NumaNode.RemoveExclusiveAfterSwapIn(slot, pfn));
         }
     }
@@ -489,9 +496,19 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     private static void RemovedFields(System.Text.StringBuilder fields, int slot, int pfn) =>
         fields.Append(CultureInfo.InvariantCulture, $"slot={slot} pfn={pfn}");
 
-    private void SwapInExclusiveAnswered()
+    /// <summary>The node answered for the page of <see cref="_swapInExclusivePending"/>; the faults after it go on.</summary>
+    private void SwapInExclusiveAnswered(bool removed)
     {
-        _swapInExclusivePending = false;
+        var (slot, pfn) = _swapInExclusivePending
+            ?? throw new KernelBugException("remove_exclusive_swap_page answered for a swap-in while none was asked");
+        if (removed)
+        {
+            ExclusiveSwapPageRemoved(slot, pfn);
+            Trace.EmitEach("mm_remove_exclusive_swap_page", 1, (Slot: slot, Pfn: pfn),
+                static (fields, s, _) => RemovedFields(fields, s.Slot, s.Pfn));
+        }
+
+        _swapInExclusivePending = null;
         SwapFreeAfterSwapIns();
     }
 

@@ -69,6 +69,29 @@ public sealed class KernelTraceSpec
     }
 
     [Fact]
+    public void Every_event_time_is_written_as_the_event_text_has_it_whatever_its_width()
+    {
+        TimeSpan[] times =
+        [
+            TimeSpan.Zero, TimeSpan.FromTicks(5), TimeSpan.FromMilliseconds(1.5), TimeSpan.FromMilliseconds(1.5),
+            TimeSpan.FromMilliseconds(99_999_999.9994), TimeSpan.FromMilliseconds(123_456_789.125), TimeSpan.FromDays(-3),
+            TimeSpan.MaxValue, TimeSpan.MinValue, TimeSpan.FromMilliseconds(2),
+        ];
+        var now = TimeSpan.Zero;
+        var trace = new KernelTrace(() => now, keep: 100);
+        foreach (var time in times)
+        {
+            now = time;
+            trace.Emit("tick", $"at={time.Ticks}");
+        }
+        var text = string.Concat(trace.Snapshot().Select(e => e + "\n"));
+        var expected = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
+        Assert.Equal(times, trace.Snapshot().Select(e => e.Time));
+        Assert.Equal(expected.ToLowerInvariant(), trace.Sha256());
+    }
+
+    [Fact]
     public async Task A_field_that_throws_leaves_no_partial_line_and_no_lock_held()
     {
         var trace = At(1);

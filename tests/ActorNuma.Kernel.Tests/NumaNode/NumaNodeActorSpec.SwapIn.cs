@@ -174,7 +174,7 @@ public sealed partial class NumaNodeActorSpec
 
         node.Send(new RemoveExclusiveAfterSwapIn(Slot, pfn));
 
-        Assert.Equal(new SwapDevice.SwapInExclusiveAnswer(Slot, pfn, Removed: true),
+        Assert.Equal(new SwapDevice.SwapInExclusiveAnswer(Removed: true),
             node.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapInExclusiveAnswer>());
         Assert.Equal(PageFlags.Dirty, node.Flags(pfn) & (PageFlags.Dirty | PageFlags.SwapCache));
         Assert.Equal((1, 1, 0), (node.Count(pfn), node.Mapcount(pfn), node.SwapEntry(pfn)));
@@ -189,7 +189,7 @@ public sealed partial class NumaNodeActorSpec
 
         node.Send(new RemoveExclusiveAfterSwapIn(Slot, pfn));
 
-        Assert.Equal(new SwapDevice.SwapInExclusiveAnswer(Slot, pfn, Removed: false),
+        Assert.Equal(new SwapDevice.SwapInExclusiveAnswer(Removed: false),
             node.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapInExclusiveAnswer>());
         Assert.True(node.Test(pfn, PageFlags.SwapCache));
     }

@@ -395,9 +395,9 @@ public sealed class SwapDeviceActorSpec : KernelSpec
 
         AssertRemoveAfterSwapIn(swap.Rig.NodeProbes[0], slots[0], 5);
         Assert.False(swap.Rig.NodeProbes[1].HasMessages);     // fault 2 waits for fault 1's answer
-        swap.Send(new SwapInExclusiveAnswer(slots[0], 5, Removed: true));
+        swap.Send(SwapInExclusiveAnswer.Of(removed: true));
         AssertRemoveAfterSwapIn(swap.Rig.NodeProbes[1], slots[1], OnNode1);
-        swap.Send(new SwapInExclusiveAnswer(slots[1], OnNode1, Removed: true));
+        swap.Send(SwapInExclusiveAnswer.Of(removed: true));
         Assert.False(swap.Rig.NodeProbes[0].HasMessages);
         Assert.Equal((1, 6), (swap.Map.Count(slots[2]), swap.Map.CachedPfn(slots[2])));
         Assert.Equal(2, swap.Map.NrSwapPages);
@@ -412,10 +412,25 @@ public sealed class SwapDeviceActorSpec : KernelSpec
 
         swap.Send(new SwapFreeAfterSwapIn(slots[..2], [5, 6]));
         AssertRemoveAfterSwapIn(swap.Rig.NodeProbes[0], slots[0], 5);
-        swap.Send(new SwapInExclusiveAnswer(slots[0], 5, Removed: false));
+        swap.Send(SwapInExclusiveAnswer.Of(removed: false));
 
         AssertRemoveAfterSwapIn(swap.Rig.NodeProbes[0], slots[1], 6);
         Assert.Equal(0, swap.Map.NrSwapPages);
+    }
+
+    [Fact]
+    public void An_exclusive_answer_for_a_swap_in_while_none_was_asked_is_a_kernel_bug()
+    {
+        var swap = NewSwap(swapSlots: 4);
+        var watcher = swap.Rig.NewProbe("watcher");
+        watcher.Watch(swap.Actor);
+        swap.Rig.Settle();
+
+        swap.Send(SwapInExclusiveAnswer.Of(removed: true));
+
+        watcher.ExpectTerminated(swap.Actor);
+        Assert.Equal(["kernel BUG: KernelBugException: remove_exclusive_swap_page answered for a swap-in while none was asked"],
+            swap.Rig.Machine.Bugs);
     }
 
     private static void AssertRemoveAfterSwapIn(TestProbe node, int slot, int pfn) =>

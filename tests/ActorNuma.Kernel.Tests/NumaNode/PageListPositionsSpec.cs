@@ -1,0 +1,68 @@
+namespace ActorNuma.Kernel.Tests;
+
+/// <summary>A pageout list's positions: each frame maps back to where it stands, a frame named again is one page at
+/// its first position, and the index serves the next list without keeping anything of the last.</summary>
+public sealed class PageListPositionsSpec
+{
+    [Fact]
+    public void Each_frame_maps_back_to_its_position_in_the_list()
+    {
+        int[] idxs = [40, 3, 17, 0, 1 << 20];
+        var positions = new PageListPositions();
+
+        Assert.Equal(5, positions.Build(idxs, idxs.Length));
+        for (var k = 0; k < idxs.Length; k++)
+        {
+            Assert.Equal(k, positions.Of(idxs[k]));
+        }
+    }
+
+    [Fact]
+    public void A_frame_named_again_is_one_page_at_its_first_position()
+    {
+        int[] idxs = [9, 4, 9, 4, 9, 2];
+        var positions = new PageListPositions();
+
+        Assert.Equal(3, positions.Build(idxs, idxs.Length));
+        Assert.Equal([9, 4, -1, -1, -1, 2], idxs);
+        Assert.Equal(0, positions.Of(9));
+        Assert.Equal(1, positions.Of(4));
+        Assert.Equal(5, positions.Of(2));
+    }
+
+    [Fact]
+    public void Only_the_first_count_entries_are_the_list()
+    {
+        int[] idxs = [5, 6, 7, 8];
+        var positions = new PageListPositions();
+
+        Assert.Equal(2, positions.Build(idxs, 2));
+        Assert.Equal(1, positions.Of(6));
+        Assert.Throws<KeyNotFoundException>(() => positions.Of(7));
+        Assert.Equal([5, 6, 7, 8], idxs);
+    }
+
+    [Fact]
+    public void The_next_list_keeps_nothing_of_the_last()
+    {
+        var positions = new PageListPositions();
+        positions.Build([1, 2, 3, 4, 5, 6], 6);
+
+        Assert.Equal(2, positions.Build([6, 1], 2));
+        Assert.Equal(0, positions.Of(6));
+        Assert.Equal(1, positions.Of(1));
+        Assert.Throws<KeyNotFoundException>(() => positions.Of(3));
+        positions.Clear();
+        Assert.Throws<KeyNotFoundException>(() => positions.Of(6));
+    }
+
+    [Fact]
+    public void A_frame_that_is_not_in_the_list_is_a_clear_error()
+    {
+        var positions = new PageListPositions();
+        positions.Build([10, 30, 20], 3);
+
+        var e = Assert.Throws<KeyNotFoundException>(() => positions.Of(25));
+        Assert.Equal("frame 25 is not in the page list", e.Message);
+    }
+}
