@@ -185,6 +185,7 @@ public static class Benchmarks
     {
         var half = pages / 2;
         var scenario = BenchScenarios.Machine(2, Math.Max(machinePages, pages) / 2, mode, swapSlots) + BenchScenarios.FaultIn("bench-faults", 2, half);
+        CollectEarlierRuns();
         var gc = GcCounts.Now();
         var r = report = Run(scenario, "bench-faults", allocation: allocation);
         gc = GcCounts.Now() - gc;
@@ -208,6 +209,7 @@ public static class Benchmarks
     {
         var share = pages / nodes;
         var scenario = BenchScenarios.Machine(nodes, share, mode, swapSlots: pages + 1024) + BenchScenarios.MoveToNextNode(nodes, share);
+        CollectEarlierRuns();
         var gc = GcCounts.Now();
         var r = report = Run(scenario, "bench-migration", allocation: allocation);
         gc = GcCounts.Now() - gc;
@@ -384,14 +386,9 @@ public static class Benchmarks
 
     /// <summary>A bench run checks the invariants once, at the end, and keeps no trace events in memory (it writes no
     /// trace file; every event is still formatted and hashed). It batches 512 faults and 4096 migration pages to a
-    /// message. It starts after a full collection, as BenchmarkDotNet starts each iteration: the machines of the runs
-    /// before it (tens of megabytes of frames and page tables each) are garbage by then, and a full collection of them
-    /// that fell inside a measured step made the same run read 0.43-1.0 M migrated pages/s.</summary>
+    /// message.</summary>
     private static RunReport Run(string hocon, string name, RunOptions? options = null, Kernel.HandlerAllocation? allocation = null)
     {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        GC.Collect();
         var scenario = ScenarioLoader.Parse(hocon, name + ".conf");
         return ScenarioRunner.Run(scenario, (options ?? new RunOptions { CheckEveryStep = false, TraceKeep = 0 }) with
         {
@@ -410,6 +407,17 @@ public static class Benchmarks
     }
 
     private static string Mode(RunMode m) => m.ToString().ToLowerInvariant();
+
+    /// <summary>A full collection before a measured run, as BenchmarkDotNet starts each iteration: the machines of the runs
+    /// before it (tens of megabytes of frames and page tables each) are garbage by then, and a full collection of them
+    /// that fell inside a measured step made the same run read 0.43-1.0 M migrated pages/s. It comes before the run's
+    /// <see cref="GcCounts"/>, so a figure's collections and pauses are the run's own.</summary>
+    private static void CollectEarlierRuns()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
 
     /// <summary>Collections and the time the GC paused the process, over a whole run (boot and report included).</summary>
     private readonly record struct GcCounts(int Gen0, int Gen1, int Gen2, TimeSpan Pause, long Allocated)
