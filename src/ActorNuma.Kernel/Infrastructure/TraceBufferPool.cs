@@ -10,7 +10,7 @@ namespace ActorNuma.Kernel;
 internal sealed class TraceBufferPool(int maxKept)
 {
     /// <summary>The pool every trace uses.</summary>
-    public static TraceBufferPool Shared { get; } = new(maxKept: 8);
+    public static TraceBufferPool Shared { get; } = new(maxKept: 20);
 
     public int MaxKept { get; } = maxKept;
 

@@ -3,11 +3,15 @@ namespace ActorNuma.Kernel;
 /// <summary>Where each frame of a page list stands in it, for the answers of other actors, which name pages by pfn: the
 /// frames' indexes sorted together with their positions (one <see cref="long"/> each), searched by halving. Built once
 /// per list and reused for the next one, it costs 8 bytes a page where a dictionary cost 20, and nothing once its array
-/// is as long as the longest list.</summary>
+/// is as long as the longest list. Answers mostly name pages in list order, so a cursor at the position after the last
+/// one found is tried first, and the search runs only when the answer skips about.</summary>
 internal sealed class PageListPositions
 {
     private long[] _sorted = [];
     private int _count;
+    private int[] _idxs = [];
+    private int _listCount;
+    private int _next;
 
     /// <summary>Indexes the first <paramref name="count"/> frames of <paramref name="idxs"/> (frame indexes, at least 0).
     /// A frame named again is one page: its later entries become -1 and only the first position is kept.</summary>
@@ -18,6 +22,8 @@ internal sealed class PageListPositions
         {
             _sorted = new long[count];
         }
+
+        (_idxs, _listCount, _next) = (idxs, count, 0);
 
         for (var k = 0; k < count; k++)
         {
@@ -46,6 +52,18 @@ internal sealed class PageListPositions
     /// <exception cref="KeyNotFoundException">The frame is not in the list.</exception>
     public int Of(int idx)
     {
+        if (_next < _listCount && _idxs[_next] == idx)
+        {
+            return _next++;
+        }
+
+        var found = Search(idx);
+        _next = found + 1;
+        return found;
+    }
+
+    private int Search(int idx)
+    {
         var (lo, hi) = (0, _count - 1);
         while (lo <= hi)
         {
@@ -70,7 +88,7 @@ internal sealed class PageListPositions
     }
 
     /// <summary>Forgets the list (the array stays for the next one).</summary>
-    public void Clear() => _count = 0;
+    public void Clear() => (_count, _idxs, _listCount, _next) = (0, [], 0, 0);
 
     private static int Frame(long entry) => (int)(entry >> 32);
     private static int Position(long entry) => (int)(uint)entry;

@@ -18,6 +18,22 @@ public sealed class PageListPositionsSpec
     }
 
     [Fact]
+    public void Lookups_in_any_order_find_each_frame_whether_or_not_they_follow_the_list()
+    {
+        int[] idxs = [40, 3, 17, 0, 8, 12];
+        var positions = new PageListPositions();
+        positions.Build(idxs, idxs.Length);
+
+        // In order from the middle, back to the start, a repeat, then on in order.
+        foreach (var (idx, at) in new[] { (17, 2), (0, 3), (40, 0), (3, 1), (3, 1), (17, 2), (0, 3), (8, 4), (12, 5) })
+        {
+            Assert.Equal(at, positions.Of(idx));
+        }
+
+        Assert.Throws<KeyNotFoundException>(() => positions.Of(41));
+    }
+
+    [Fact]
     public void A_frame_named_again_is_one_page_at_its_first_position()
     {
         int[] idxs = [9, 4, 9, 4, 9, 2];
