@@ -158,7 +158,8 @@ public sealed class KernelTrace
     private long BeginLine(string name, TimeSpan time)
     {
         var seq = ++_seq;
-        _lineStart = Pending.Length;
+        var pending = Pending;
+        _lineStart = pending.Length;
         // The events of one message share a time (always, on the virtual clock): its text is formatted once, into a
         // buffer of the trace's, since on the wall clock (concurrent mode) nearly every event has a time of its own.
         if (time != _lastTime || _lastTimeLength == 0)
@@ -166,7 +167,16 @@ public sealed class KernelTrace
             _lastTime = time;
             _lastTimeLength = FormatTime(time, _lastTimeText);
         }
-        Pending.Append(CultureInfo.InvariantCulture, $"{seq,8} ").Append(_lastTimeText, 0, _lastTimeLength).Append("ms ").Append(name).Append(' ');
+        // {seq,8}: the digits right-aligned in eight columns (more digits take more), written without the interpolation
+        // handler's alignment path.
+        Span<char> digits = stackalloc char[20];
+        seq.TryFormat(digits, out var n, default, CultureInfo.InvariantCulture);
+        if (n < 8)
+        {
+            pending.Append(' ', 8 - n);
+        }
+
+        pending.Append(digits[..n]).Append(' ').Append(_lastTimeText, 0, _lastTimeLength).Append("ms ").Append(name).Append(' ');
         return seq;
     }
 
@@ -179,11 +189,7 @@ public sealed class KernelTrace
     /// <paramref name="text"/>; returns its length.</summary>
     private static int FormatTime(TimeSpan time, char[] text)
     {
-        if (!time.TotalMilliseconds.TryFormat(text, out var length, "F3", CultureInfo.InvariantCulture))
-        {
-            throw new InvalidOperationException($"trace time {time} does not fit its text buffer");
-        }
-
+        var length = FormatMilliseconds(time, text);
         const int Width = 12;
         if (length >= Width)
         {
@@ -194,6 +200,36 @@ public sealed class KernelTrace
         Array.Copy(text, 0, text, pad, length);
         text.AsSpan(0, pad).Fill(' ');
         return Width;
+    }
+
+    /// <summary><c>TotalMilliseconds.ToString("F3")</c>. A time that is not half-way between two microseconds and not
+    /// absurdly long (under 10^11 ms) is written from its ticks with integer arithmetic: the double's error is far below
+    /// the tick that separates it from the rounding boundary, so the digits are the same, without the exact decimal
+    /// expansion of a double each concurrent-mode event paid for. The rest go through the double.</summary>
+    internal static int FormatMilliseconds(TimeSpan time, Span<char> text)
+    {
+        var ticks = time.Ticks;
+        if (ticks >= 0 && ticks < 1_000_000_000_000_000L && ticks % 10 != 5)
+        {
+            var micros = ticks / 10 + (ticks % 10 > 5 ? 1 : 0);
+            var whole = micros / 1000;
+            var frac = (int)(micros % 1000);
+            if (whole.TryFormat(text, out var w, default, CultureInfo.InvariantCulture) && text.Length >= w + 4)
+            {
+                text[w] = '.';
+                text[w + 1] = (char)('0' + frac / 100);
+                text[w + 2] = (char)('0' + frac / 10 % 10);
+                text[w + 3] = (char)('0' + frac % 10);
+                return w + 4;
+            }
+        }
+
+        if (!time.TotalMilliseconds.TryFormat(text, out var length, "F3", CultureInfo.InvariantCulture))
+        {
+            throw new InvalidOperationException($"trace time {time} does not fit its text buffer");
+        }
+
+        return length;
     }
     private int _lineStart;
 
