@@ -171,18 +171,17 @@ public static partial class NumaNode
 
     // ---- swap cache interplay -------------------------------------------------------------------------------
 
-    /// <summary>A slot <c>lookup_swap_cache</c> found cached by <see cref="Pfn"/>; <see cref="SlotRefs"/> is
-    /// swap_map[slot] at the lookup, for <c>can_share_swap_page</c>.</summary>
-    internal readonly record struct SwapHit(int Slot, int Pfn, uint Vpn, int SlotRefs);
+    /// <summary>A slot <c>lookup_swap_cache</c> found cached by <see cref="Pfn"/>, for the fault at <see cref="Vpn"/>.</summary>
+    internal readonly record struct SwapHit(int Slot, int Pfn, uint Vpn);
 
     /// <summary><c>do_swap_page</c> found these slots in the swap cache (forwarded by the swap device): map each page
     /// where it is, after <c>lock_page</c>, if it still caches its slot.</summary>
     internal sealed record SwapCacheHit(long Token, IActorRef Task, int TaskId, SwapHit[] Hits) : IKernelRequest;
 
-    /// <summary>A swap-cache page the fault can map: found in the cache, or read into a new page.</summary>
-    /// <remarks><see cref="CanWrite"/> is false from a swap-in: the slot count can_share_swap_page needs is the swap
-    /// device's, so a store goes on to do_wp_page, which asks it there.</remarks>
-    internal readonly record struct MappedSwapPage(uint Vpn, int Slot, int Pfn, uint Contents, bool CanWrite, SwapInKind Kind = SwapInKind.Fault);
+    /// <summary>A swap-cache page the fault on <see cref="Slot"/> can map: found in the cache, or read into a new page,
+    /// with what it holds. It is mapped read-only: the slot count can_share_swap_page needs is the swap device's, so a
+    /// store goes on to do_wp_page, which asks it there.</summary>
+    internal readonly record struct MappedSwapPage(int Slot, int Pfn, uint Contents, SwapInKind Kind = SwapInKind.Fault);
 
     /// <summary>The answer to the task for swap-cache hits and for finished reads.</summary>
     internal sealed record SwapCacheMapped(long Token, MappedSwapPage[] Pages) : IAllocPagesReply, SwapDevice.ILookupSwapCacheReply;

@@ -150,7 +150,7 @@ public sealed partial class NumaNodeActor
                 MarkPageAccessed(idx);
                 _m.AddRmap(idx, r.Task, item.Vpn);
             }
-            pages[k] = new MappedSwapPage(item.Vpn, m.Slots[k], m.Pfns[k], m.Contents[k], CanWrite: false, item.Kind);
+            pages[k] = new MappedSwapPage(m.Slots[k], m.Pfns[k], m.Contents[k], item.Kind);
         }
         r.ReplyTo.Tell(new SwapCacheMapped(r.Token, pages));
     }
@@ -213,7 +213,7 @@ public sealed partial class NumaNodeActor
             }
 
             _m.AddRmap(idx, m.TaskId, hit.Vpn);
-            mapped.Add(new MappedSwapPage(hit.Vpn, hit.Slot, hit.Pfn, _m.Contents(idx), CanWrite: false));
+            mapped.Add(new MappedSwapPage(hit.Slot, hit.Pfn, _m.Contents(idx)));
         }
         if (mapped.Count > 0)
         {

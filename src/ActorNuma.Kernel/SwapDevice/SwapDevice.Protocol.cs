@@ -83,9 +83,9 @@ public static partial class SwapDevice
 
     internal sealed record SwapCacheAdded(long Token, int[] Slots, int[] Pfns, bool[] Exists) : IKernelReply;
 
-    /// <summary>The read of a slot into its new swap-cache page finished. <see cref="SlotRefs"/> is swap_map[slot] now,
-    /// for can_share_swap_page.</summary>
-    internal sealed record SwapReadDone(long Token, int[] Slots, int[] Pfns, uint[] Contents, int[] SlotRefs) : IKernelReply;
+    /// <summary>The read of a slot into its new swap-cache page finished, with the data the slot held. (The slot's
+    /// swap_map count stays with the device, which do_wp_page asks for can_share_swap_page.)</summary>
+    internal sealed record SwapReadDone(long Token, int[] Slots, int[] Pfns, uint[] Contents) : IKernelReply;
 
     /// <summary><c>swap_free</c> for PTE references; with <see cref="FreeCache"/> (<c>free_swap_and_cache</c>, from
     /// zap_pte_range) a slot left holding only its cache reference is offered back to the page's node.</summary>

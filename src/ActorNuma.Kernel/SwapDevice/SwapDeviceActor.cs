@@ -254,17 +254,15 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
     private readonly List<int> _readSlots = new();
     private readonly List<int> _readPfns = new();
 
-    /// <summary><c>end_swap_bio_read</c> for a finished read: each slot's data and swap_map count, to the node.</summary>
+    /// <summary><c>end_swap_bio_read</c> for a finished read: each slot's data, to the node.</summary>
     private void HandleReadDone(ReadDone m)
     {
         var contents = new uint[m.Slots.Length];
-        var refs = new int[m.Slots.Length];
         for (var k = 0; k < m.Slots.Length; k++)
         {
             contents[k] = _map.Contents(m.Slots[k]);
-            refs[k] = _map.Count(m.Slots[k]);
         }
-        m.Node.Tell(new SwapReadDone(m.Token, m.Slots, m.Pfns, contents, refs));
+        m.Node.Tell(new SwapReadDone(m.Token, m.Slots, m.Pfns, contents));
     }
 
     /// <summary>Queues a request's pages on one direction of the device; <paramref name="completion"/> comes back to this
@@ -297,7 +295,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
             var pfn = _map.CachedPfn(slots[k]);
             if (pfn < 0) { missSlots.Add(slots[k]); missVpns.Add(vpns[k]); continue; }
             var node = Machine.Topology.PfnToNid(pfn);
-            (hits[node] ??= new()).Add(new NumaNode.SwapHit(slots[k], pfn, vpns[k], _map.Count(slots[k])));
+            (hits[node] ??= new()).Add(new NumaNode.SwapHit(slots[k], pfn, vpns[k]));
         }
         // One message per node, in node order.
         for (var node = 0; node < hits.Length; node++)

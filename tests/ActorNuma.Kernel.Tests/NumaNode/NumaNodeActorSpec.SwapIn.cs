@@ -18,12 +18,12 @@ public sealed partial class NumaNodeActorSpec
         var task = node.Rig.StandInTask(Task1);
         var pfn = PageUnderWriteback(node);
 
-        var token = Hit(node, task, Task1, pfn, Slot, slotRefs: 2);
+        var token = Hit(node, task, Task1, pfn, Slot);
 
         var mapped = task.ExpectMsg<SwapCacheMapped>();
         Assert.Equal(token, mapped.Token);
         // can_share_swap_page needs the slot's count now, which the swap device holds: do_wp_page asks it there.
-        Assert.Equal([new MappedSwapPage(0x100, Slot, pfn, NodeUnderTest.ContentsFor(0x100), CanWrite: false)], mapped.Pages);
+        Assert.Equal([new MappedSwapPage(Slot, pfn, NodeUnderTest.ContentsFor(0x100))], mapped.Pages);
         Assert.Equal((1, 3), (node.Mapcount(pfn), node.Count(pfn)));
         Assert.True(node.Test(pfn, PageFlags.Referenced));   // mark_page_accessed
         Assert.Equal([Task1], node.Memory.Mappers(node.Memory.Index(pfn)));
@@ -36,9 +36,11 @@ public sealed partial class NumaNodeActorSpec
         var task = node.Rig.StandInTask(Task2);
         var pfn = PageUnderWriteback(node);
 
-        Hit(node, task, Task2, pfn, Slot, slotRefs: 3);
+        Hit(node, task, Task2, pfn, Slot);
 
-        Assert.False(task.ExpectMsg<SwapCacheMapped>().Pages.Single().CanWrite);
+        // A swap-cache page is always mapped read-only (the answer carries no write permission): a store goes on to
+        // do_wp_page, which asks the swap device for the slot's count.
+        Assert.Equal([new MappedSwapPage(Slot, pfn, NodeUnderTest.ContentsFor(0x100))], task.ExpectMsg<SwapCacheMapped>().Pages);
     }
 
     [Fact]
@@ -48,7 +50,7 @@ public sealed partial class NumaNodeActorSpec
         var task = node.Rig.StandInTask(Task1);
         var pfn = PageUnderWriteback(node);
 
-        var token = Hit(node, task, Task1, pfn, Slot + 1, slotRefs: 2);
+        var token = Hit(node, task, Task1, pfn, Slot + 1);
 
         var stale = node.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapCacheHitStale>();
         Assert.Equal((token, task.Ref, Task1), (stale.Token, stale.Task, stale.TaskId));
@@ -75,11 +77,11 @@ public sealed partial class NumaNodeActorSpec
         Assert.Equal(PageFlags.Locked | PageFlags.SwapCache, node.Flags(pfn));   // up to date only when the read is done
         Assert.False(node.Replies.HasMessages);
 
-        node.Send(new SwapDevice.SwapReadDone(read.Token, [7], [pfn], [0xBEEF], SlotRefs: [2]));
+        node.Send(new SwapDevice.SwapReadDone(read.Token, [7], [pfn], [0xBEEF]));
 
         var mapped = node.Replies.ExpectMsg<SwapCacheMapped>();
         Assert.Equal(token, mapped.Token);
-        Assert.Equal([new MappedSwapPage(SwapInVpn, 7, pfn, 0xBEEF, CanWrite: false)], mapped.Pages);
+        Assert.Equal([new MappedSwapPage(7, pfn, 0xBEEF)], mapped.Pages);
         Assert.Equal(PageFlags.SwapCache | PageFlags.Uptodate | PageFlags.Referenced, node.Flags(pfn));
         Assert.Equal((0xBEEFu, 1, 3), (node.Contents(pfn), node.Mapcount(pfn), node.Count(pfn)));
         Assert.True(node.Pagevecs(node.Cpu()).LruAddActive.Contains(pfn));
@@ -114,14 +116,14 @@ public sealed partial class NumaNodeActorSpec
         var pfn = read.Pfns.Single();
         node.Send(new SwapDevice.SwapCacheAdded(read.Token, [7], [pfn], [false]));
 
-        var hit = Hit(node, other, Task2, pfn, 7, slotRefs: 3, SwapInVpn);
+        var hit = Hit(node, other, Task2, pfn, 7, SwapInVpn);
 
         Assert.False(other.HasMessages);
-        node.Send(new SwapDevice.SwapReadDone(read.Token, [7], [pfn], [0xBEEF], SlotRefs: [3]));
+        node.Send(new SwapDevice.SwapReadDone(read.Token, [7], [pfn], [0xBEEF]));
         var mapped = other.ExpectMsg<SwapCacheMapped>();
         Assert.Equal(hit, mapped.Token);
-        Assert.Equal([new MappedSwapPage(SwapInVpn, 7, pfn, 0xBEEF, CanWrite: false)], mapped.Pages);
-        Assert.False(node.Replies.ExpectMsg<SwapCacheMapped>().Pages.Single().CanWrite);
+        Assert.Equal([new MappedSwapPage(7, pfn, 0xBEEF)], mapped.Pages);
+        Assert.Equal(pfn, node.Replies.ExpectMsg<SwapCacheMapped>().Pages.Single().Pfn);
         Assert.Equal(2, node.Mapcount(pfn));
     }
 
@@ -225,7 +227,7 @@ public sealed partial class NumaNodeActorSpec
         var pass1 = StartPass(node, 1, pfn);
         Assert.True(node.Test(pfn, PageFlags.Locked));
         // A task whose PTE holds the slot faults on it: lookup_swap_cache hits, lock_page waits.
-        var hit = Hit(node, faulting, Task2, pfn, Slot, slotRefs: 2);
+        var hit = Hit(node, faulting, Task2, pfn, Slot);
 
         node.Send(new SwapDevice.EndSwapWrite([pfn]));
 
@@ -239,10 +241,10 @@ public sealed partial class NumaNodeActorSpec
     // ---- steps ---------------------------------------------------------------------------------------------------------
 
     /// <summary>The swap device forwarding a <c>lookup_swap_cache</c> hit on <paramref name="slot"/> by a task.</summary>
-    private static long Hit(NodeUnderTest node, TestProbe task, int pid, int pfn, int slot, int slotRefs, uint vpn = 0x100)
+    private static long Hit(NodeUnderTest node, TestProbe task, int pid, int pfn, int slot, uint vpn = 0x100)
     {
         var token = node.Rig.NextToken();
-        node.Send(new SwapCacheHit(token, task.Ref, pid, [new SwapHit(slot, pfn, vpn, slotRefs)]));
+        node.Send(new SwapCacheHit(token, task.Ref, pid, [new SwapHit(slot, pfn, vpn)]));
         return token;
     }
 
@@ -258,7 +260,7 @@ public sealed partial class NumaNodeActorSpec
         var pfn = PageUnderWriteback(node);
         node.Send(new SwapDevice.EndSwapWrite([pfn]));
         node.Send(new PutbackLruPages(node.Rig.NextToken(), null, [pfn], DropReference: true, PagevecCpu: -1));
-        Hit(node, task, Task1, pfn, Slot, slotRefs: 2);
+        Hit(node, task, Task1, pfn, Slot);
         task.ExpectMsg<SwapCacheMapped>();
         Assert.Equal((2, 1), (node.Count(pfn), node.Mapcount(pfn)));
         return pfn;

@@ -201,7 +201,7 @@ public sealed class NumaTaskActorSpec : KernelSpec
         Assert.Equal([SwapSlot], lookup.Slots);
         Assert.Equal([Vpn], lookup.Vpns);
         task.Rig.Send(task.Actor, new Node.SwapCacheMapped(lookup.Token,
-            [new Node.MappedSwapPage(Vpn, SwapSlot, 10, task.LastWritten(Vpn), CanWrite: false)]));
+            [new Node.MappedSwapPage(SwapSlot, 10, task.LastWritten(Vpn))]));
 
         var free = task.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapFreeAfterSwapIn>();
         Assert.Equal([SwapSlot], free.Slots);
@@ -227,7 +227,7 @@ public sealed class NumaTaskActorSpec : KernelSpec
         Assert.Equal(Node.AllocPurpose.SwapIn, alloc.Purpose);
         Assert.Equal([new Node.AllocItem(Vpn, 0, SwapSlot)], alloc.Items);
         task.Rig.Send(task.Actor, new Node.SwapCacheMapped(alloc.Token,
-            [new Node.MappedSwapPage(Vpn, SwapSlot, 12, task.LastWritten(Vpn), CanWrite: true)]));
+            [new Node.MappedSwapPage(SwapSlot, 12, task.LastWritten(Vpn))]));
         task.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapFreeAfterSwapIn>();
         var result = task.Result();
         Assert.Equal((1L, 1L), (result.Faults, result.MajorFaults));
@@ -288,9 +288,9 @@ public sealed class NumaTaskActorSpec : KernelSpec
         // The hits come back in another order, on other frames.
         task.Rig.Send(task.Actor, new Node.SwapCacheMapped(lookup.Token,
         [
-            new Node.MappedSwapPage(Vpn + 2, 6, 22, task.LastWritten(Vpn + 2), CanWrite: false),
-            new Node.MappedSwapPage(Vpn, 9, 20, task.LastWritten(Vpn), CanWrite: false),
-            new Node.MappedSwapPage(Vpn + 1, 3, 21, task.LastWritten(Vpn + 1), CanWrite: false),
+            new Node.MappedSwapPage(6, 22, task.LastWritten(Vpn + 2)),
+            new Node.MappedSwapPage(9, 20, task.LastWritten(Vpn)),
+            new Node.MappedSwapPage(3, 21, task.LastWritten(Vpn + 1)),
         ]));
 
         var free = task.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapFreeAfterSwapIn>();
@@ -329,8 +329,8 @@ public sealed class NumaTaskActorSpec : KernelSpec
             new Node.AllocItem(Vpn + 1, 0, SwapSlot + 1, Node.SwapInKind.Readahead)], alloc.Items);
         task.Rig.Send(task.Actor, new Node.SwapCacheMapped(alloc.Token,
         [
-            new Node.MappedSwapPage(Vpn, SwapSlot, pfn, task.LastWritten(Vpn), CanWrite: true, Node.SwapInKind.ReadaheadFault),
-            new Node.MappedSwapPage(Vpn + 1, SwapSlot + 1, pfn + 1, 0, CanWrite: true, Node.SwapInKind.Readahead),
+            new Node.MappedSwapPage(SwapSlot, pfn, task.LastWritten(Vpn), Node.SwapInKind.ReadaheadFault),
+            new Node.MappedSwapPage(SwapSlot + 1, pfn + 1, 0, Node.SwapInKind.Readahead),
         ]));
         Assert.Equal([SwapSlot], task.Rig.SwapProbe.ExpectMsg<SwapDevice.SwapFreeAfterSwapIn>().Slots);
         var result = task.Result();
@@ -348,7 +348,7 @@ public sealed class NumaTaskActorSpec : KernelSpec
         var lookup = task.Rig.SwapProbe.ExpectMsg<SwapDevice.LookupSwapCache>();
 
         task.Rig.Send(task.Actor, new Node.SwapCacheMapped(lookup.Token,
-            [new Node.MappedSwapPage(Vpn, SwapSlot, 10, task.LastWritten(Vpn) + 1, CanWrite: false)]));
+            [new Node.MappedSwapPage(SwapSlot, 10, task.LastWritten(Vpn) + 1)]));
 
         task.Result();
         Assert.Equal(
