@@ -47,7 +47,7 @@ public sealed partial class NumaNodeActor
             _scratch = scratch;
             Count = count;
             // A pfn named twice is one page.
-            Pending = scratch.Positions.Build(scratch.Idxs, count);
+            Pending = scratch.Positions.Build(scratch.Idxs, count, scratch.Hints);
         }
 
         public long Token { get; set; }
@@ -93,8 +93,10 @@ public sealed partial class NumaNodeActor
     /// migration runs a batch per node and pass, and building these afresh for each was most of what a pass allocated
     /// besides its messages. A migration sends every batch of a pass at once, so the pool holds as many sets as batches
     /// were open together, each as long as the longest list it served.</summary>
-    private sealed class PageoutScratch
+    private sealed class PageoutScratch(int[] hints)
     {
+        /// <summary>The node's position hint of every frame (<see cref="PageListPositions"/>), shared by its lists.</summary>
+        public int[] Hints { get; } = hints;
         public int[] Idxs { get; private set; } = [];
         public PageoutVerdict[] Verdicts { get; private set; } = [];
         public (int Waiting, bool Young, bool Again)[] Unmaps { get; private set; } = [];
@@ -170,7 +172,12 @@ public sealed partial class NumaNodeActor
     /// <summary>Batches that ended in the message being handled: their collections go back to the pool after it.</summary>
     private readonly List<PageoutBatch> _endedPageouts = new();
 
-    private PageoutScratch RentPageoutScratch() => _pageoutScratch.TryPop(out var scratch) ? scratch : new PageoutScratch();
+    private PageoutScratch RentPageoutScratch() =>
+        _pageoutScratch.TryPop(out var scratch) ? scratch : new PageoutScratch(_pageoutHints ??= new int[_m.Pages]);
+
+    /// <summary>Each frame's position in the pageout list that holds it (<see cref="PageListPositions"/>): one int per
+    /// frame, made with the node's first pageout list.</summary>
+    private int[]? _pageoutHints;
 
     /// <summary>The batch's round, taken from the pool when the batch has none since its last flush.</summary>
     private PageoutRound RoundOf(PageoutBatch batch) =>
