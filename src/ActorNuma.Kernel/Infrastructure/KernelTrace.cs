@@ -257,9 +257,10 @@ public sealed class KernelTrace
             for (var k = 0; k < count; k++)
             {
                 var seq = BeginLine(name, time);
-                var start = Pending.Length;
-                fields(Pending, state, k);
-                EndLine(seq, time, name, _kept.Count < Keep || Log is not null ? Pending.ToString(start, Pending.Length - start) : null);
+                var pending = Pending;   // EndLine may hand it to the hashing and take a fresh one
+                var start = pending.Length;
+                fields(pending, state, k);
+                EndLine(seq, time, name, _kept.Count < Keep || Log is not null ? pending.ToString(start, pending.Length - start) : null);
             }
         }
     }
@@ -267,9 +268,9 @@ public sealed class KernelTrace
     /// <summary>Ends the line whose fields are in the buffer. Called under the lock.</summary>
     private void EndLine(long seq, TimeSpan time, string name, string? fields)
     {
-        Pending.Append('\n');
-        Tail?.Append(Pending, _lineStart, Pending.Length - _lineStart);
-        if (Pending.Length >= 1 << 16)
+        var pending = Pending.Append('\n');
+        Tail?.Append(pending, _lineStart, pending.Length - _lineStart);
+        if (pending.Length >= 1 << 16)
         {
             FlushHash();
         }
