@@ -1,7 +1,5 @@
-using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
-using System.Security.Cryptography;
 using System.Text;
 
 namespace ActorNuma.Kernel;
@@ -20,15 +18,19 @@ public sealed record TraceEvent(long Seq, TimeSpan Time, string Name, string Fie
 
     public override int GetHashCode() => HashCode.Combine(Seq, Time, Name, Fields);
 
-    // KernelTrace.AppendLine writes the same text for the hash: keep the two formats identical.
+    // TraceLineHasher.WriteLine writes the same text for the hash: keep the two formats identical.
     public override string ToString() => $"{Seq,8} {Time.TotalMilliseconds,12:F3}ms {Name} {Fields}";
 }
 
 /// <summary>A kernel warning (an emulated <c>WARN_ON</c> site firing).</summary>
 public sealed record KernelWarning(string Site, string Message, int Pfn);
 
-/// <summary>The machine's trace buffer, like ftrace's ring buffer: actors append events, the run hashes and reports
-/// them. In deterministic mode one thread appends, so the order (and the hash) is a function of the seed.</summary>
+/// <summary>The machine's trace buffer, like ftrace's ring buffer: actors record events, the run hashes and reports
+/// them. In deterministic mode one thread records, so the order (and the hash) is a function of the seed.</summary>
+/// <remarks>Like ftrace, recording is cheap and text comes later: an event is recorded under the lock as its time, its
+/// name and its fields (numbers, for a <see cref="TraceLayout"/>, or text), into a segment; a full segment goes to a
+/// pool task that writes the events' lines and hashes them, off the emitting threads. A line becomes a string on the
+/// emitting thread only while the in-memory window keeps events or a log sink wants them.</remarks>
 public sealed class KernelTrace
 {
     // A System.Threading.Lock, not a plain object: every trace event takes it, and Monitor on an object fell to its
@@ -36,25 +38,25 @@ public sealed class KernelTrace
     private readonly Lock _gate = new();
     private readonly List<TraceEvent> _kept = new();
     private readonly List<KernelWarning> _warnings = new();
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly TraceLineHasher _hasher = new();
     private readonly Func<TimeSpan> _clock;
+    private readonly int _segmentEntries;
+    private readonly int _segmentChars;
     private long _seq;
 
     /// <param name="clock">Time since boot, from the actor system's scheduler.</param>
     /// <param name="keep">How many events to keep in memory for the --trace file (all are hashed).</param>
-    /// <param name="bufferChars">Initial capacity of the hash buffers. The default suits long runs; a machine that
-    /// lives for one short schedule of an exploration passes a small one, because buffers above 85 KB are large-object
-    /// allocations and thousands of machines a second would make every other collection a full one. The buffers come
-    /// from <see cref="TraceBufferPool.Shared"/>, which may hand out larger ones.</param>
+    /// <param name="bufferChars">How much text the trace's buffers are sized for. The default suits long runs; a
+    /// machine that lives for one short schedule of an exploration passes a small one. Its segments come from
+    /// <see cref="TraceSegmentPool.Shared"/>, which may hand out larger ones.</param>
     public KernelTrace(Func<TimeSpan> clock, int keep = 100_000, int bufferChars = DefaultBufferChars)
     {
         _clock = clock;
         Keep = keep;
-        _bufferChars = bufferChars;
+        (_segmentEntries, _segmentChars) = TraceSegment.Sized(bufferChars);
     }
 
     public const int DefaultBufferChars = 1 << 17;
-    private readonly int _bufferChars;
 
     public int Keep { get; }
     /// <summary>Time since boot on the actor system's clock (virtual in deterministic mode).</summary>
@@ -66,6 +68,18 @@ public sealed class KernelTrace
     /// lock, in trace order).</summary>
     public Action<TraceEvent>? Log { get; set; }
 
+    /// <summary>When set, every event's line is also copied into this ring (a soak's last events for its violation
+    /// dump), as the line is hashed; reading the ring first hashes what waits. Set before the machine boots.</summary>
+    public TraceTail? Tail
+    {
+        get => _hasher.Tail;
+        set
+        {
+            _hasher.Tail = value;
+            value?.Attach(this);
+        }
+    }
+
     public void Emit(string name, string fields)
     {
         if (!Enabled)
@@ -75,16 +89,16 @@ public sealed class KernelTrace
 
         lock (_gate)
         {
-            var (seq, time) = BeginLine(name);
-            Pending.Append(fields);
-            EndLine(seq, time, name, fields);
+            var time = _clock();
+            var seq = RecordText(name, time, fields);
+            KeepEvent(seq, time, name, fields);
         }
     }
 
     /// <summary>An event whose fields are an interpolated string: they are formatted into a per-thread scratch buffer
     /// (outside the lock, so a field that throws or emits an event itself leaves the trace as it was), copied into the
-    /// hash buffer under the lock, and become a string only while the in-memory window keeps events or a log sink
-    /// wants them. Per-page events cost no garbage.</summary>
+    /// segment under the lock, and become a string only while the in-memory window keeps events or a log sink wants
+    /// them. Per-page events cost no garbage.</summary>
     public void Emit(string name, [InterpolatedStringHandlerArgument("")] ref FieldsHandler fields)
     {
         if (fields.Builder is not { } scratch)
@@ -94,9 +108,9 @@ public sealed class KernelTrace
 
         lock (_gate)
         {
-            var (seq, time) = BeginLine(name);
-            Pending.Append(scratch);
-            EndLine(seq, time, name, _kept.Count < Keep || Log is not null ? scratch.ToString() : null);
+            var time = _clock();
+            var seq = RecordText(name, time, scratch);
+            KeepEvent(seq, time, name, WantsText ? scratch.ToString() : null);
         }
         FieldsHandler.Return(scratch);
     }
@@ -135,59 +149,142 @@ public sealed class KernelTrace
         public void AppendFormatted(string? value) => _inner.AppendFormatted(value);
     }
 
-    /// <summary>The buffer events are appended to, taken from the pool at the first event after <see cref="Sha256"/>
+    /// <summary>Writes the fields of event <c>k</c> of an <see cref="EmitEach{TState}(string, int, TState, FieldsWriter{TState})"/> batch.</summary>
+    public delegate void FieldsWriter<in TState>(StringBuilder fields, TState state, int k);
+
+    /// <summary>Reads the numbers of event <c>k</c> of an <see cref="EmitEach{TState}(TraceLayout, int, TState, ValuesReader{TState})"/> batch.</summary>
+    public delegate TraceValues ValuesReader<in TState>(TState state, int k);
+
+    /// <summary><paramref name="count"/> events of one name, as a batch handled in one message emits them: under one
+    /// acquisition of the lock and at one timestamp, so the events of a batch neither contend with other actors' events
+    /// one by one nor interleave with them. Each line is what <see cref="Emit(string, string)"/> would write.</summary>
+    public void EmitEach<TState>(string name, int count, TState state, FieldsWriter<TState> fields)
+    {
+        if (!Enabled || count == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            var time = _clock();
+            var scratch = _eachScratch ??= new StringBuilder(256);
+            for (var k = 0; k < count; k++)
+            {
+                scratch.Clear();
+                fields(scratch, state, k);
+                var seq = RecordText(name, time, scratch);
+                KeepEvent(seq, time, name, WantsText ? scratch.ToString() : null);
+            }
+        }
+    }
+
+    private StringBuilder? _eachScratch;
+
+    /// <summary><paramref name="count"/> events of one layout, one per page (<c>mm_vmscan_writepage</c>), batched as
+    /// <see cref="EmitEach{TState}(string, int, TState, FieldsWriter{TState})"/> batches them. Each is recorded as its
+    /// numbers, read when it is emitted, and written as text when it is hashed: pass a static lambda and the batch
+    /// neither allocates nor formats on the emitting thread.</summary>
+    public void EmitEach<TState>(TraceLayout layout, int count, TState state, ValuesReader<TState> values)
+    {
+        if (!Enabled || count == 0)
+        {
+            return;
+        }
+
+        lock (_gate)
+        {
+            var time = _clock();
+            for (var k = 0; k < count; k++)
+            {
+                var read = values(state, k);
+                ref var entry = ref Record(layout.Name, time);
+                entry.Layout = layout;
+                entry.Values = read;
+                if (WantsText)
+                {
+                    KeepEvent(_seq, time, layout.Name, layout.Format(read));
+                }
+            }
+        }
+    }
+
+    /// <summary>Whether an event's fields are wanted as a string now. Called under the lock.</summary>
+    private bool WantsText => _kept.Count < Keep || Log is not null;
+
+    /// <summary>The segment events are recorded into, taken from the pool at the first event after <see cref="Sha256"/>
     /// gave the last one back (or at the first event).</summary>
-    private StringBuilder? _pending;
+    private TraceSegment? _pending;
 
-    private StringBuilder Pending => _pending ??= Buffers.Rent(_bufferChars);
+    private static TraceSegmentPool Segments => TraceSegmentPool.Shared;
 
-    private static TraceBufferPool Buffers => TraceBufferPool.Shared;
-
-    // Lines are hashed a buffer at a time: the digest is the same as hashing each line, at a fraction of the cost. The
-    // line is formatted straight into the buffer (the text TraceEvent.ToString gives), and the event object exists only
-    // while the in-memory window keeps events.
-
-    /// <summary>The start of the event's line as <see cref="TraceEvent.ToString"/> writes it, up to its fields.
-    /// Called under the lock.</summary>
-    private (long Seq, TimeSpan Time) BeginLine(string name)
+    /// <summary>Records the next event and returns its entry for the caller to fill in; a segment that is full, or
+    /// whose text has no room for <paramref name="text"/> more characters, goes to the hashing first. Called under the
+    /// lock.</summary>
+    private ref TraceEntry Record(string name, TimeSpan time, int text = 0)
     {
-        var time = _clock();
-        return (BeginLine(name, time), time);
-    }
-
-    private long BeginLine(string name, TimeSpan time)
-    {
-        var seq = ++_seq;
-        var pending = Pending;
-        _lineStart = pending.Length;
-        // The events of one message share a time (always, on the virtual clock): its text is formatted once, into a
-        // buffer of the trace's, since on the wall clock (concurrent mode) nearly every event has a time of its own.
-        if (time != _lastTime || _lastTimeLength == 0)
+        var segment = _pending ??= Segments.Rent(_segmentEntries, _segmentChars);
+        if (segment.IsFull || !segment.MakeRoom(text))
         {
-            _lastTime = time;
-            _lastTimeLength = FormatTime(time, _lastTimeText);
-        }
-        // {seq,8}: the digits right-aligned in eight columns (more digits take more), written without the interpolation
-        // handler's alignment path.
-        Span<char> digits = stackalloc char[20];
-        seq.TryFormat(digits, out var n, default, CultureInfo.InvariantCulture);
-        if (n < 8)
-        {
-            pending.Append(' ', 8 - n);
+            FlushHash();
+            segment = _pending!;
+            segment.MakeRoom(text);
         }
 
-        pending.Append(digits[..n]).Append(' ').Append(_lastTimeText, 0, _lastTimeLength).Append("ms ").Append(name).Append(' ');
-        return seq;
+        if (segment.Count == 0)
+        {
+            segment.FirstSeq = _seq + 1;
+        }
+
+        _seq++;
+        ref var entry = ref segment.Entries[segment.Count++];
+        entry.Ticks = time.Ticks;
+        entry.Name = name;
+        entry.Layout = null;
+        return ref entry;
     }
 
-    private TimeSpan _lastTime;
-    // TimeSpan.MinValue in milliseconds, "-922337203685477.581", is the longest text.
-    private readonly char[] _lastTimeText = new char[32];
-    private int _lastTimeLength;
+    /// <summary>Records an event whose fields are text; returns its sequence number. Called under the lock.</summary>
+    private long RecordText(string name, TimeSpan time, ReadOnlySpan<char> fields)
+    {
+        ref var entry = ref Record(name, time, fields.Length);
+        var segment = _pending!;
+        fields.CopyTo(segment.Text.AsSpan(segment.TextLength));
+        entry.Values = new TraceValues(segment.TextLength, fields.Length);
+        segment.TextLength += fields.Length;
+        return _seq;
+    }
+
+    private long RecordText(string name, TimeSpan time, StringBuilder fields)
+    {
+        ref var entry = ref Record(name, time, fields.Length);
+        var segment = _pending!;
+        fields.CopyTo(0, segment.Text.AsSpan(segment.TextLength), fields.Length);
+        entry.Values = new TraceValues(segment.TextLength, fields.Length);
+        segment.TextLength += fields.Length;
+        return _seq;
+    }
+
+    /// <summary>Keeps the event in the in-memory window and hands it to the log, when they want it. Called under the
+    /// lock.</summary>
+    private void KeepEvent(long seq, TimeSpan time, string name, string? fields)
+    {
+        if (fields is null)
+        {
+            return;
+        }
+
+        if (_kept.Count < Keep)
+        {
+            _kept.Add(new TraceEvent(seq, time, name, fields) { Actor = Akka.Actor.Internal.InternalCurrentActorCellKeeper.Current?.Self.Path.Name });
+        }
+
+        Log?.Invoke(new TraceEvent(seq, time, name, fields));
+    }
 
     /// <summary>The time as <see cref="TraceEvent.ToString"/> writes it, <c>{ms,12:F3}</c>, into
     /// <paramref name="text"/>; returns its length.</summary>
-    private static int FormatTime(TimeSpan time, char[] text)
+    internal static int FormatTime(TimeSpan time, char[] text)
     {
         var length = FormatMilliseconds(time, text);
         const int Width = 12;
@@ -231,88 +328,32 @@ public sealed class KernelTrace
 
         return length;
     }
-    private int _lineStart;
 
-    /// <summary>When set, every event's line is also copied into this ring (a soak's last events for its violation
-    /// dump). Set before the machine boots.</summary>
-    public TraceTail? Tail { get; set; }
-
-    /// <summary>Writes the fields of event <c>k</c> of an <see cref="EmitEach{TState}"/> batch.</summary>
-    public delegate void FieldsWriter<in TState>(StringBuilder fields, TState state, int k);
-
-    /// <summary><paramref name="count"/> events of one name, as a batch handled in one message emits them (one per
-    /// page, like <c>mm_vmscan_writepage</c>): under one acquisition of the lock and at one timestamp, so the events of
-    /// a batch neither contend with other actors' events one by one nor interleave with them. Each line is what
-    /// <see cref="Emit(string, string)"/> would write; pass a static lambda and the batch allocates nothing.</summary>
-    public void EmitEach<TState>(string name, int count, TState state, FieldsWriter<TState> fields)
-    {
-        if (!Enabled || count == 0)
-        {
-            return;
-        }
-
-        lock (_gate)
-        {
-            var time = _clock();
-            for (var k = 0; k < count; k++)
-            {
-                var seq = BeginLine(name, time);
-                var pending = Pending;   // EndLine may hand it to the hashing and take a fresh one
-                var start = pending.Length;
-                fields(pending, state, k);
-                EndLine(seq, time, name, _kept.Count < Keep || Log is not null ? pending.ToString(start, pending.Length - start) : null);
-            }
-        }
-    }
-
-    /// <summary>Ends the line whose fields are in the buffer. Called under the lock.</summary>
-    private void EndLine(long seq, TimeSpan time, string name, string? fields)
-    {
-        var pending = Pending.Append('\n');
-        Tail?.Append(pending, _lineStart, pending.Length - _lineStart);
-        if (pending.Length >= 1 << 16)
-        {
-            FlushHash();
-        }
-
-        if (fields is null)
-        {
-            return;
-        }
-
-        if (_kept.Count < Keep)
-        {
-            _kept.Add(new TraceEvent(seq, time, name, fields) { Actor = Akka.Actor.Internal.InternalCurrentActorCellKeeper.Current?.Self.Path.Name });
-        }
-
-        Log?.Invoke(new TraceEvent(seq, time, name, fields));
-    }
-
-    // Hashing runs off the emitting threads: a full buffer goes to a queue that one pool task at a time drains in
-    // order (the digest is the same as hashing inline), and the emitters carry on in a fresh buffer. In deterministic
-    // mode that moves SHA-256 off the pump's thread onto the otherwise idle core.
+    // Hashing runs off the emitting threads: a full segment goes to a queue that one pool task at a time drains in
+    // order (the digest is the same as hashing inline), and the emitters carry on in a fresh segment. In deterministic
+    // mode that moves the lines' formatting and SHA-256 off the pump's thread onto the otherwise idle core.
     private readonly Lock _hashGate = new();
-    private readonly Queue<StringBuilder> _toHash = new();
+    private readonly Queue<TraceSegment> _toHash = new();
     private Task _hashing = Task.CompletedTask;
     private bool _hashingRuns;
 
-    /// <summary>Held while a buffer is hashed, so that buffers are hashed one at a time and in queue order, whether by
+    /// <summary>Held while a segment is hashed, so that segments are hashed one at a time and in queue order, whether by
     /// the hashing task or by a flush that catches up.</summary>
     private readonly Lock _hashWork = new();
 
-    /// <summary>Full buffers that may wait for the hashing task; a flush that leaves more hashes them itself. Without
-    /// the bound, an emitter that outran the hashing (its core busy elsewhere) took a fresh buffer for every flush while
-    /// the queue grew; with it a trace holds a few, which <see cref="TraceBufferPool.Shared"/> keeps for the next
+    /// <summary>Full segments that may wait for the hashing task; a flush that leaves more hashes them itself. Without
+    /// the bound, an emitter that outran the hashing (its core busy elsewhere) took a fresh segment for every flush while
+    /// the queue grew; with it a trace holds a few, which <see cref="TraceSegmentPool.Shared"/> keeps for the next
     /// machine. Sixteen ride out the pool thread's wake-ups: the task ends when the queue is empty and the next flush
     /// queues a new one, which on two busy cores can take milliseconds to start. With four, a deterministic
     /// 262,144-page migration's pump hashed buffers itself and ran at 0.42-0.91 M pages/s (median ~0.55 M); with
     /// sixteen at 0.66-0.93 M (median ~0.69 M), as with no bound at all.</summary>
     private const int MaxQueued = 16;
 
-    /// <summary>Hands the buffer to the hashing queue. Called under the trace's lock.</summary>
+    /// <summary>Hands the segment to the hashing queue and takes a fresh one. Called under the trace's lock.</summary>
     private void FlushHash()
     {
-        if (_pending is not { Length: > 0 } full)
+        if (_pending is not { Count: > 0 } full)
         {
             return;
         }
@@ -321,7 +362,7 @@ public sealed class KernelTrace
         lock (_hashGate)
         {
             _toHash.Enqueue(full);
-            _pending = Buffers.Rent(_bufferChars);
+            _pending = Segments.Rent(_segmentEntries, _segmentChars);
             queued = _toHash.Count;
             if (!_hashingRuns)
             {
@@ -329,7 +370,7 @@ public sealed class KernelTrace
                 _hashing = Task.Run(HashQueued);
             }
         }
-        // Waits at most for the buffer the task is hashing now; one it has not started on is taken here.
+        // Waits at most for the segment the task is hashing now; one it has not started on is taken here.
         if (queued > MaxQueued)
         {
             while (HashNext(endsTask: false))
@@ -345,16 +386,16 @@ public sealed class KernelTrace
         }
     }
 
-    /// <summary>Hashes the oldest queued buffer and gives it back to the pool; false when the queue is empty, which
+    /// <summary>Hashes the oldest queued segment and gives it back to the pool; false when the queue is empty, which
     /// for the hashing task (<paramref name="endsTask"/>) is its end.</summary>
     private bool HashNext(bool endsTask)
     {
-        StringBuilder? buffer;
+        TraceSegment? segment;
         lock (_hashWork)
         {
             lock (_hashGate)
             {
-                if (!_toHash.TryDequeue(out buffer))
+                if (!_toHash.TryDequeue(out segment))
                 {
                     if (endsTask)
                     {
@@ -364,47 +405,48 @@ public sealed class KernelTrace
                     return false;
                 }
             }
-            Hash(buffer);
+            _hasher.Hash(segment);
         }
-        Buffers.Return(buffer);
+        Segments.Return(segment);
         return true;
     }
 
-    /// <summary>Hashes a buffer's UTF-8 bytes chunk by chunk, into a byte buffer from the shared array pool: no string
-    /// of the whole buffer, no fresh byte array per flush or per machine. The bytes (and so the digest) are those of
-    /// the buffer as one string: an encoder carries a surrogate pair split across chunks. One buffer at a time: under
-    /// <see cref="_hashWork"/>, or in <see cref="Sha256"/> once the hashing task has ended.</summary>
-    private void Hash(StringBuilder buffer)
+    /// <summary>Hashes every event so far: waits for the hashing task to drain the queue, then hashes the segment
+    /// being recorded on the caller's thread and empties it. Called under the trace's lock, so nothing is recorded or
+    /// flushed meanwhile and no task starts. A short run (an explore schedule fills one segment at most) costs no hop to
+    /// a pool thread, which on two busy cores could wait milliseconds to be scheduled.</summary>
+    private void HashAll()
     {
-        var longest = 0;
-        foreach (var chunk in buffer.GetChunks())
+        Task hashing;
+        lock (_hashGate)
         {
-            longest = Math.Max(longest, chunk.Length);
+            hashing = _hashing;
         }
-        // Room for the longest chunk and a surrogate the encoder carried into it, and so for the closing flush.
-        var utf8 = ArrayPool<byte>.Shared.Rent(Utf8.GetMaxByteCount(longest));
-        try
+
+        hashing.Wait();
+        if (_pending is { Count: > 0 } last)
         {
-            var encoder = _utf8Encoder;
-            foreach (var chunk in buffer.GetChunks())
+            lock (_hashWork)
             {
-                var n = encoder.GetBytes(chunk.Span, utf8, flush: false);
-                _hash.AppendData(utf8, 0, n);
+                _hasher.Hash(last);
             }
-            var tail = encoder.GetBytes(ReadOnlySpan<char>.Empty, utf8, flush: true);
-            if (tail > 0)
-            {
-                _hash.AppendData(utf8, 0, tail);
-            }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(utf8);
+
+            last.Clear();
         }
     }
 
-    private static readonly Encoding Utf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false);
-    private readonly Encoder _utf8Encoder = Utf8.GetEncoder();
+    /// <summary>The tail's lines once every event so far has reached it.</summary>
+    internal IReadOnlyList<string> TailLines(TraceTail tail)
+    {
+        lock (_gate)
+        {
+            HashAll();
+            lock (_hashWork)
+            {
+                return tail.LinesNow();
+            }
+        }
+    }
 
     public void Warn(string site, string message, int pfn)
     {
@@ -432,31 +474,16 @@ public sealed class KernelTrace
     {
         lock (_gate)
         {
-            // Under the trace's lock nothing is emitted or flushed, so once the task that runs now has drained the
-            // queue, none will start: the last partial buffer is hashed here, on the caller's thread. A short run (an
-            // explore schedule fills one buffer at most) then costs no hop to a pool thread, which on two busy cores
-            // could wait milliseconds to be scheduled.
-            Task hashing;
-            lock (_hashGate)
-            {
-                hashing = _hashing;
-            }
-
-            hashing.Wait();
-            // The buffer goes back to the pool: a run asks for its digest when it is done, and the next machine
-            // takes the buffer from there. An event after this takes one again.
+            HashAll();
+            // The segment goes back to the pool: a run asks for its digest when it is done, and the next machine
+            // takes it from there. An event after this takes one again.
             if (_pending is { } last)
             {
-                if (last.Length > 0)
-                {
-                    Hash(last);
-                }
-
-                Buffers.Return(last);
+                Segments.Return(last);
                 _pending = null;
             }
-            var copy = _hash.GetCurrentHash();
-            return Convert.ToHexString(copy).ToLowerInvariant();
+
+            return Convert.ToHexString(_hasher.Digest()).ToLowerInvariant();
         }
     }
 }

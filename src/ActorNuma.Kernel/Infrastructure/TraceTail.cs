@@ -10,23 +10,32 @@ public sealed class TraceTail(int chars)
     private readonly char[] _ring = new char[Math.Max(256, chars)];
     private long _written;
 
-    /// <summary>Copies one line (its newline included) out of <paramref name="source"/>. Called under the trace's lock.</summary>
-    internal void Append(StringBuilder source, int start, int length)
+    private KernelTrace? _trace;
+
+    /// <summary>The trace whose lines the ring gets (set by <see cref="KernelTrace.Tail"/>).</summary>
+    internal void Attach(KernelTrace trace) => _trace = trace;
+
+    /// <summary>Copies one line (its newline included). Called as the trace hashes the line.</summary>
+    internal void Append(ReadOnlySpan<char> line)
     {
-        if (length > _ring.Length) { start += length - _ring.Length; length = _ring.Length; }
-        var at = (int)(_written % _ring.Length);
-        var first = Math.Min(length, _ring.Length - at);
-        source.CopyTo(start, _ring.AsSpan(at, first), first);
-        if (first < length)
+        if (line.Length > _ring.Length)
         {
-            source.CopyTo(start + first, _ring.AsSpan(0, length - first), length - first);
+            line = line[^_ring.Length..];
         }
 
-        _written += length;
+        var at = (int)(_written % _ring.Length);
+        var first = Math.Min(line.Length, _ring.Length - at);
+        line[..first].CopyTo(_ring.AsSpan(at));
+        line[first..].CopyTo(_ring);
+        _written += line.Length;
     }
 
-    /// <summary>The whole lines the ring holds, oldest first. Read only while no event is being emitted.</summary>
-    public IReadOnlyList<string> Lines()
+    /// <summary>The whole lines the ring holds, oldest first, once the trace has hashed (and so copied here) every
+    /// event emitted so far.</summary>
+    public IReadOnlyList<string> Lines() => _trace is { } trace ? trace.TailLines(this) : LinesNow();
+
+    /// <summary>The whole lines the ring holds now, oldest first. Called under the trace's hashing lock.</summary>
+    internal IReadOnlyList<string> LinesNow()
     {
         var held = (int)Math.Min(_written, _ring.Length);
         var start = (int)((_written - held) % _ring.Length);

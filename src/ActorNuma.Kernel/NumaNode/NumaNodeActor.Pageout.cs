@@ -272,6 +272,9 @@ public sealed partial class NumaNodeActor
     /// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_list() on PAGE_SUCCESS; mm/page_io.c swap_writepage(). A swapout pass
     /// ends each page as it is handled, a shrink_list once the whole answer is: the order each had before they shared
     /// this code, which decides whether the pass's end is traced before the wake-ups of the later pages.</remarks>
+    /// <summary>One line per page written: <c>node pfn slot</c>.</summary>
+    private static readonly TraceLayout WritepageTrace = new("mm_vmscan_writepage", "node", "pfn", "slot");
+
     private void HandleSwapWriteStarted(SwapDevice.SwapWriteStarted m)
     {
         var batch = _replies.State<PageoutBatch>(m);
@@ -281,9 +284,8 @@ public sealed partial class NumaNodeActor
             Idx(pfn);   // a foreign pfn is a BUG before anything is traced
         }
 
-        Trace.EmitEach("mm_vmscan_writepage", m.Written.Length, (Node: _node, Pfns: m.Written, Memory: _m),
-            static (fields, s, k) => fields.Append(CultureInfo.InvariantCulture,
-                $"node={s.Node} pfn={s.Pfns[k]} slot={s.Memory.SwapEntry(s.Memory.Index(s.Pfns[k]))}"));
+        Trace.EmitEach(WritepageTrace, m.Written.Length, (Node: _node, Pfns: m.Written, Memory: _m),
+            static (s, k) => new TraceValues(s.Node, s.Pfns[k], s.Memory.SwapEntry(s.Memory.Index(s.Pfns[k]))));
         foreach (var pfn in m.Written)
         {
             var idx = Idx(pfn);

@@ -481,8 +481,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         {
             ExclusiveSwapPageRemoved(slots[k], pfns[k]);
         }
-        Trace.EmitEach("mm_remove_exclusive_swap_page", slots.Length, (Slots: slots, Pfns: pfns),
-            static (fields, s, k) => RemovedFields(fields, s.Slots[k], s.Pfns[k]));
+        Trace.EmitEach(RemovedTrace, slots.Length, (Slots: slots, Pfns: pfns), static (s, k) => new TraceValues(s.Slots[k], s.Pfns[k]));
     }
 
     private void ExclusiveSwapPageRemoved(int slot, int pfn)
@@ -491,8 +490,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         _map.SwapFree(slot);
     }
 
-    private static void RemovedFields(System.Text.StringBuilder fields, int slot, int pfn) =>
-        fields.Append(CultureInfo.InvariantCulture, $"slot={slot} pfn={pfn}");
+    private static readonly TraceLayout RemovedTrace = new("mm_remove_exclusive_swap_page", "slot", "pfn");
 
     /// <summary>The node answered for the page of <see cref="_swapInExclusivePending"/>; the faults after it go on.</summary>
     private void SwapInExclusiveAnswered(bool removed)
@@ -502,8 +500,7 @@ public sealed class SwapDeviceActor : KernelActor, IWithTimers
         if (removed)
         {
             ExclusiveSwapPageRemoved(slot, pfn);
-            Trace.EmitEach("mm_remove_exclusive_swap_page", 1, (Slot: slot, Pfn: pfn),
-                static (fields, s, _) => RemovedFields(fields, s.Slot, s.Pfn));
+            Trace.EmitEach(RemovedTrace, 1, (Slot: slot, Pfn: pfn), static (s, _) => new TraceValues(s.Slot, s.Pfn));
         }
 
         _swapInExclusivePending = null;

@@ -165,4 +165,83 @@ public sealed class KernelTraceSpec
         Assert.Equal(["a n=1", "b n=2"], seen.Select(e => $"{e.Name} {e.Fields}"));
         Assert.Equal([1L, 2L], seen.Select(e => e.Seq));
     }
+
+    private static readonly TraceLayout Writepage = new("mm_vmscan_writepage", "node", "pfn", "slot");
+
+    [Fact]
+    public void A_layout_batch_hashes_keeps_and_logs_the_lines_interpolated_events_would()
+    {
+        (long Node, long Pfn, long Slot)[] pages = [(1, 4242, 17), (0, 0, -3), (1, long.MaxValue, long.MinValue)];
+        var single = At(3.25);
+        var batch = At(3.25);
+        var logged = new List<string>();
+        batch.Log = e => logged.Add(e.Fields);
+        foreach (var (node, pfn, slot) in pages)
+        {
+            single.Emit("mm_vmscan_writepage", $"node={node} pfn={pfn} slot={slot}");
+        }
+
+        batch.EmitEach(Writepage, pages.Length, pages, static (p, k) => new TraceValues(p[k].Node, p[k].Pfn, p[k].Slot));
+
+        Assert.Equal(single.Sha256(), batch.Sha256());
+        Assert.Equal(single.Snapshot(), batch.Snapshot());
+        Assert.Equal("node=1 pfn=9223372036854775807 slot=-9223372036854775808", batch.Snapshot()[2].Fields);
+        Assert.Equal(single.Snapshot().Select(e => e.Fields), logged);
+    }
+
+    [Fact]
+    public void Layout_and_text_events_across_many_segments_hash_as_their_lines_and_reach_the_tail()
+    {
+        var ms = 0.0;
+        var trace = new KernelTrace(() => TimeSpan.FromMilliseconds(ms), keep: 100_000, bufferChars: 4096) { Tail = new TraceTail(1 << 12) };
+        var huge = new string('x', 70_000);   // longer than a segment's text and the hashing's line buffer
+        for (var k = 0; k < 5_000; k++)
+        {
+            ms = k / 5 * 0.5;
+            switch (k % 4)
+            {
+                case 0: trace.EmitEach(Writepage, 2, k, static (k, j) => new TraceValues(k % 2, k + j, -j)); break;
+                case 1: trace.Emit("mm_add_to_swap", $"nr={k} é"); break;
+                case 2: trace.Emit("big", k % 1000 == 2 ? huge : "small"); break;
+                default: trace.EmitEach("each", 1, k, static (f, k, _) => f.Append("k=").Append(k)); break;
+            }
+        }
+        var lines = trace.Snapshot().Select(e => e + "\n").ToArray();
+        var expected = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(string.Concat(lines))));
+
+        var tail = trace.Tail!.Lines();
+
+        Assert.Equal(6_250, trace.Events);
+        Assert.Equal(lines[^tail.Count..].Select(l => l.TrimEnd('\n')), tail);
+        Assert.Equal(expected.ToLowerInvariant(), trace.Sha256());
+    }
+
+    [Fact]
+    public void A_values_reader_that_throws_keeps_the_events_before_it_and_leaves_no_gap_in_the_sequence()
+    {
+        var trace = At(1);
+        var clean = At(1);
+        int[] pfns = [7, 8, -1];
+
+        Assert.Throws<InvalidOperationException>(() => trace.EmitEach(Writepage, pfns.Length, pfns,
+            static (p, k) => p[k] < 0 ? throw new InvalidOperationException("pfn") : new TraceValues(0, p[k], 0)));
+        trace.Emit("after", "x=1");
+        clean.EmitEach(Writepage, 2, pfns, static (p, k) => new TraceValues(0, p[k], 0));
+        clean.Emit("after", "x=1");
+
+        Assert.Equal([1L, 2L, 3L], trace.Snapshot().Select(e => e.Seq));
+        Assert.Equal(clean.Sha256(), trace.Sha256());
+    }
+
+    [Theory]
+    [InlineData("")]
+    [InlineData("a,b,c,d")]
+    [InlineData("node,")]
+    public void A_layout_has_one_to_three_named_fields(string csv)
+    {
+        var keys = csv.Length == 0 ? [] : csv.Split(',');
+        var error = Assert.Throws<ArgumentException>(() => new TraceLayout("mm_vmscan_writepage", keys));
+
+        Assert.Contains("1 to 3 non-empty keys", error.Message);
+    }
 }
