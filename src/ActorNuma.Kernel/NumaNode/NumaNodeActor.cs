@@ -26,7 +26,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
             holdsZeroPage: node == t.PfnToNid(t.ZeroPfn));
         _pagevecs = t.CpusOf(node).ToDictionary(c => c, c => new CpuPagevecs(c));
         _state = new NodeState(_m, _pagevecs.Values.OrderBy(p => p.Cpu).ToArray());
-        _waitTable = new WaitTable(t.PagesPerNode);
+        _waitTable = new WaitTable<Waiter>(t.PagesPerNode);
         machine.Register(_state);
     }
 
@@ -194,78 +194,7 @@ public sealed partial class NumaNodeActor : KernelActor, IWithTimers
         return new PagesDescribed(m.Token, m.Pfns.Length, dirty, swapCache, active, writeback, mapMax);
     }
 
-    /// <summary><c>zone-&gt;wait_table</c>: sleepers on a page bit (PG_locked, PG_writeback) hash by page into a fixed
-    /// table of queues, as <c>page_waitqueue()</c> does; a wake-up runs the sleepers of that page and bit in the order
-    /// they slept and leaves the rest of the queue asleep (the filter <c>wake_bit_function</c> applies).</summary>
-    /// <remarks>2.6.14 <c>wait_table_size()</c> gives one queue per 256 pages, 4 to 4096 of them. Which queue a page
-    /// hashes to never changes who wakes, so the emulator keeps one per 16 pages (up to 64K): a migration that puts
-    /// most of a node to sleep on writeback at once then still finds a page's sleepers in a short scan. A fixed table
-    /// also keeps that sleep from growing a dictionary as large as the node, which cost a full GC each time it grew.</remarks>
-    private sealed class WaitTable
-    {
-        private readonly List<(int Idx, PageFlags Bit, Waiter W)>?[] _queues;
-        private readonly int _shift;
-
-        public WaitTable(int pages)
-        {
-            var size = 4;
-            while (size < pages / 16 && size < 1 << 16)
-            {
-                size <<= 1;
-            }
-
-            _queues = new List<(int, PageFlags, Waiter)>?[size];
-            _shift = 32 - System.Numerics.BitOperations.Log2((uint)size);
-        }
-
-        /// <summary>Sleepers in the table, for the liveness view.</summary>
-        public int Count { get; private set; }
-
-        private ref List<(int Idx, PageFlags Bit, Waiter W)>? Queue(int idx) => ref _queues[(int)((uint)idx * 0x9E3779B1u >> _shift)];
-
-        public void Add(int idx, PageFlags bit, Waiter w)
-        {
-            (Queue(idx) ??= new(4)).Add((idx, bit, w));
-            Count++;
-        }
-
-        /// <summary>Takes the sleepers of (page, bit) off their queue, in the order they slept (one that sleeps again
-        /// queues anew).</summary>
-        public bool Take(int idx, PageFlags bit, out Waiter first, out List<Waiter>? more)
-        {
-            first = default;
-            more = null;
-            var queue = Queue(idx);
-            if (queue is null || queue.Count == 0)
-            {
-                return false;
-            }
-
-            var entries = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(queue);
-            var kept = 0;
-            var found = false;
-            for (var k = 0; k < entries.Length; k++)
-            {
-                var e = entries[k];
-                if (e.Idx != idx || e.Bit != bit) { entries[kept++] = e; continue; }
-                if (!found) { first = e.W; found = true; }
-                else
-                {
-                    (more ??= new()).Add(e.W);
-                }
-            }
-            if (!found)
-            {
-                return false;
-            }
-
-            Count -= queue.Count - kept;
-            queue.RemoveRange(kept, queue.Count - kept);
-            return true;
-        }
-    }
-
-    private readonly WaitTable _waitTable;
+    private readonly WaitTable<Waiter> _waitTable;
 
     private void Sleep(int idx, PageFlags bit, Waiter w) => _waitTable.Add(idx, bit, w);
 
