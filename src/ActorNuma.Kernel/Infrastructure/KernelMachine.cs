@@ -226,7 +226,7 @@ public sealed class TaskState(int pid, string name)
     public int PendingReplies { get; internal set; }
     /// <summary>Pages this task holds isolated for a migration in progress.</summary>
     public IReadOnlySet<int> Isolated => OwnIsolated;
-    internal HashSet<int> OwnIsolated { get; } = new();
+    internal PfnSet OwnIsolated { get; } = new();
     public IReadOnlyVmStat Stat => OwnStat;
     internal VmStat OwnStat { get; } = new();
 }

@@ -123,7 +123,6 @@ public sealed partial class NumaTaskActor
     private void IsolateCandidates(MigrationRun run, List<int> candidates, bool skipShared, Action then)
     {
         run.Pagelist.EnsureCapacity(candidates.Count);
-        _state.OwnIsolated.EnsureCapacity(_state.OwnIsolated.Count + candidates.Count);
         run.Scanned += candidates.Count;
         Count(VmEvent.EmuMigrateScanned, candidates.Count);
         IsolateRound(run, candidates, skipShared, firstTry: true, () =>
