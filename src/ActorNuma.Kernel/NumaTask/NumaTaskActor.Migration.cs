@@ -380,30 +380,42 @@ public sealed partial class NumaTaskActor
     /// only the messages' arrays.</summary>
     private List<(int Node, int[] Pfns)> Batches(List<int> pfns)
     {
+        // Each page's node once (a division per page), into a rented buffer; then each node's pages go into its batches
+        // by a cursor, without dividing again.
+        var nids = System.Buffers.ArrayPool<int>.Shared.Rent(pfns.Count);
         var perNode = new int[Topology.Nodes];
-        foreach (var pfn in pfns)
+        for (var k = 0; k < pfns.Count; k++)
         {
-            perNode[Topology.PfnToNid(pfn)]++;
+            perNode[nids[k] = Topology.PfnToNid(pfns[k])]++;
         }
 
         var size = Math.Max(1, _machine.Settings.MigrateBatch);
         var batches = new List<(int Node, int[] Pfns)>();
-        var first = new int[Topology.Nodes];   // each node's first batch in the result
+        var batch = new int[Topology.Nodes];   // each node's batch being filled, at first its first in the result
         for (var node = 0; node < perNode.Length; node++)
         {
-            first[node] = batches.Count;
+            batch[node] = batches.Count;
             for (var left = perNode[node]; left > 0; left -= size)
             {
                 batches.Add((node, new int[Math.Min(size, left)]));
             }
         }
-        var filled = new int[Topology.Nodes];
-        foreach (var pfn in pfns)
+
+        var filled = perNode.AsSpan();   // reused: pages in each node's current batch
+        filled.Clear();
+        for (var k = 0; k < pfns.Count; k++)
         {
-            var node = Topology.PfnToNid(pfn);
-            var k = filled[node]++;
-            batches[first[node] + k / size].Pfns[k % size] = pfn;
+            var node = nids[k];
+            if (filled[node] == size)
+            {
+                batch[node]++;
+                filled[node] = 0;
+            }
+
+            batches[batch[node]].Pfns[filled[node]++] = pfns[k];
         }
+
+        System.Buffers.ArrayPool<int>.Shared.Return(nids);
         return batches;
     }
 

@@ -31,17 +31,21 @@ public sealed partial class NumaTaskActor
 
         public int Count => _own?.Count ?? _at!.Count;
 
+        /// <summary>The fault at <paramref name="k"/>: a loop down to the round that owns it, not a recursion, so the
+        /// read (several per fault) is not a call chain.</summary>
         public SwapFault this[int k]
         {
             get
             {
-                if (_own is null)
+                var round = this;
+                while (round._own is null)
                 {
-                    return _of![_at![k]];
+                    k = round._at![k];
+                    round = round._of!;
                 }
 
-                var (vpn, slot, context) = _own[k];
-                var (vma, done, write) = _contexts![context];
+                var (vpn, slot, context) = round._own[k];
+                var (vma, done, write) = round._contexts![context];
                 return new SwapFault(vma, vpn, slot, write, done);
             }
         }
