@@ -198,8 +198,7 @@ public sealed class KernelTrace
             for (var k = 0; k < count; k++)
             {
                 var read = values(state, k);
-                ref var entry = ref Record(layout.Name, time);
-                entry.Layout = layout;
+                ref var entry = ref Record(layout, time);
                 entry.Values = read;
                 if (WantsText)
                 {
@@ -218,10 +217,10 @@ public sealed class KernelTrace
 
     private static TraceSegmentPool Segments => TraceSegmentPool.Shared;
 
-    /// <summary>Records the next event and returns its entry for the caller to fill in; a segment that is full, or
-    /// whose text has no room for <paramref name="text"/> more characters, goes to the hashing first. Called under the
-    /// lock.</summary>
-    private ref TraceEntry Record(string name, TimeSpan time, int text = 0)
+    /// <summary>Records the next event (its head: its name, or its layout) and returns its entry for the caller to fill
+    /// in; a segment that is full, or whose text has no room for <paramref name="text"/> more characters, goes to the
+    /// hashing first. Called under the lock.</summary>
+    private ref TraceEntry Record(object head, TimeSpan time, int text = 0)
     {
         var segment = _pending ??= Segments.Rent(_segmentEntries, _segmentChars);
         if (segment.IsFull || !segment.MakeRoom(text))
@@ -239,8 +238,7 @@ public sealed class KernelTrace
         _seq++;
         ref var entry = ref segment.Entries[segment.Count++];
         entry.Ticks = time.Ticks;
-        entry.Name = name;
-        entry.Layout = null;
+        entry.Head = head;
         return ref entry;
     }
 

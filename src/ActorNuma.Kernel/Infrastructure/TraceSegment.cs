@@ -5,14 +5,15 @@ using System.Text;
 
 namespace ActorNuma.Kernel;
 
-/// <summary>One recorded trace event: its time, its name, and either its numbers (<see cref="Layout"/> set) or where
-/// its fields' text lies in the segment's <see cref="TraceSegment.Text"/> (<see cref="Values"/>' A is the start, B the
-/// length). Its sequence number is its place in the segment.</summary>
+/// <summary>One recorded trace event, 40 bytes: its time, its <see cref="Head"/>, and either its numbers (the head is a
+/// <see cref="TraceLayout"/>) or where its fields' text lies in the segment's <see cref="TraceSegment.Text"/> (the head
+/// is its name; <see cref="Values"/>' A is the start, B the length). Its sequence number is its place in the
+/// segment.</summary>
 internal struct TraceEntry
 {
     public long Ticks;
-    public string Name;
-    public TraceLayout? Layout;
+    /// <summary>The event's name (a string) or its layout, which names it.</summary>
+    public object Head;
     public TraceValues Values;
 }
 
@@ -31,7 +32,7 @@ internal sealed class TraceSegment(int entries, int chars)
     /// <paramref name="bufferChars"/> characters. Each array stays below the large-object threshold (85,000 bytes), so a
     /// machine that lives for one short explore schedule makes no large-object allocation.</summary>
     public static (int Entries, int Chars) Sized(int bufferChars) =>
-        (Math.Clamp(bufferChars / 64, 64, 1024), Math.Clamp(bufferChars / 8, 512, 16384));
+        (Math.Clamp(bufferChars / 64, 64, 2048), Math.Clamp(bufferChars / 8, 512, 16384));
 
     public bool IsFull => Count == Entries.Length;
 
@@ -117,8 +118,9 @@ internal sealed class TraceLineHasher
     }
 
     // seq (up to 20 digits) + ' ' + time (up to 32) + "ms " + name + ' ' + fields + '\n'
-    private static int LongestLine(in TraceEntry entry) =>
-        20 + 1 + 32 + 3 + entry.Name.Length + 1 + (entry.Layout?.MaxFieldsLength ?? (int)entry.Values.B) + 1;
+    private static int LongestLine(in TraceEntry entry) => entry.Head is TraceLayout layout
+        ? 20 + 1 + 32 + 3 + layout.Name.Length + 1 + layout.MaxFieldsLength + 1
+        : 20 + 1 + 32 + 3 + ((string)entry.Head).Length + 1 + (int)entry.Values.B + 1;
 
     /// <summary><c>{Seq,8} {TotalMilliseconds,12:F3}ms {Name} {Fields}\n</c>, as <see cref="TraceEvent.ToString"/>.</summary>
     private int WriteLine(Span<char> line, long seq, in TraceEntry entry, char[] text)
@@ -141,10 +143,12 @@ internal sealed class TraceLineHasher
         at += _timeLength;
         "ms ".CopyTo(line[at..]);
         at += 3;
-        entry.Name.CopyTo(line[at..]);
-        at += entry.Name.Length;
+        var layout = entry.Head as TraceLayout;
+        var name = layout?.Name ?? (string)entry.Head;
+        name.CopyTo(line[at..]);
+        at += name.Length;
         line[at++] = ' ';
-        if (entry.Layout is { } layout)
+        if (layout is not null)
         {
             at += layout.Write(line[at..], entry.Values);
         }

@@ -164,7 +164,8 @@ public sealed partial class NumaTaskActor
     private readonly record struct PlanKey(int[] Zonelist, bool Interleave, AllocPurpose Purpose)
     {
         public bool Equals(PlanKey other) =>
-            Interleave == other.Interleave && Purpose == other.Purpose && Zonelist.AsSpan().SequenceEqual(other.Zonelist);
+            Interleave == other.Interleave && Purpose == other.Purpose
+            && (ReferenceEquals(Zonelist, other.Zonelist) || Zonelist.AsSpan().SequenceEqual(other.Zonelist));
 
         public override int GetHashCode()
         {

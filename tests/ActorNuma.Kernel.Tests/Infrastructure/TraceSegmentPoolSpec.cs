@@ -9,7 +9,7 @@ public sealed class TraceSegmentPoolSpec
     {
         var pool = new TraceSegmentPool(maxKept: 2);
         var segment = pool.Rent(64, 1000);
-        segment.Entries[0] = new TraceEntry { Name = "mm_vmscan_writepage" };
+        segment.Entries[0] = new TraceEntry { Head = "mm_vmscan_writepage" };
         segment.Count = 1;
         segment.TextLength = 10;
 
@@ -19,7 +19,7 @@ public sealed class TraceSegmentPoolSpec
         var again = pool.Rent(64, 1000);
         Assert.Same(segment, again);
         Assert.Equal((0, 0), (again.Count, again.TextLength));
-        Assert.Null(again.Entries[0].Name);   // a pooled segment keeps no names alive
+        Assert.Null(again.Entries[0].Head);   // a pooled segment keeps no names alive
         Assert.Equal(0, pool.Count);
     }
 
