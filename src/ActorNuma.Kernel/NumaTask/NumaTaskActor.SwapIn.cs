@@ -37,17 +37,30 @@ public sealed partial class NumaTaskActor
         {
             get
             {
-                var round = this;
-                while (round._own is null)
-                {
-                    k = round._at![k];
-                    round = round._of!;
-                }
-
-                var (vpn, slot, context) = round._own[k];
+                var round = Own(ref k);
+                var (vpn, slot, context) = round._own![k];
                 var (vma, done, write) = round._contexts![context];
                 return new SwapFault(vma, vpn, slot, write, done);
             }
+        }
+
+        /// <summary>The slot of the fault at <paramref name="k"/>, without the rest of it.</summary>
+        public int SlotAt(int k) => Own(ref k)._own![k].Slot;
+
+        /// <summary>The vpn of the fault at <paramref name="k"/>, without the rest of it.</summary>
+        public ulong VpnAt(int k) => Own(ref k)._own![k].Vpn;
+
+        /// <summary>The round that owns the fault at <paramref name="k"/>, with <paramref name="k"/> its position there.</summary>
+        private SwapFaults Own(ref int k)
+        {
+            var round = this;
+            while (round._own is null)
+            {
+                k = round._at![k];
+                round = round._of!;
+            }
+
+            return round;
         }
 
         /// <summary>Adds a fault to a round of its own.</summary>
@@ -82,7 +95,7 @@ public sealed partial class NumaTaskActor
             _indexOf = new int[faults.Count];
             for (var k = 0; k < faults.Count; k++)
             {
-                (_sortedSlots[k], _indexOf[k]) = (faults[k].Slot, k);
+                (_sortedSlots[k], _indexOf[k]) = (faults.SlotAt(k), k);
             }
 
             Array.Sort(_sortedSlots, _indexOf);
@@ -128,8 +141,8 @@ public sealed partial class NumaTaskActor
         var vpns = new uint[faults.Count];
         for (var k = 0; k < faults.Count; k++)
         {
-            slots[k] = faults[k].Slot;
-            vpns[k] = (uint)faults[k].Vpn;
+            slots[k] = faults.SlotAt(k);
+            vpns[k] = (uint)faults.VpnAt(k);
         }
         var left = faults.Count;
         var token = ExpectUntil<SwapDevice.ILookupSwapCacheReply>(r =>
