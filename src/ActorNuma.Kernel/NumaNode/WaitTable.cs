@@ -20,10 +20,12 @@ internal sealed class WaitTable<TWaiter> where TWaiter : struct
     private readonly int _size;
     private readonly int _shift;
     /// <summary>The entries, in chunks: the pool grows to as many as sleep at once (half a node, in a migration that
-    /// writes it all back) without copying, and no chunk is a large-object allocation.</summary>
+    /// writes it all back) without copying, and no chunk is a large-object allocation. A chunk holds a quarter of the
+    /// node's pages, 16 to 2,048 entries: an explore schedule's machine of a few dozen pages a node, booted thousands
+    /// of times a second, does not take 32 KB per node for its few sleepers.</summary>
     private readonly List<Entry[]> _chunks = new();
-    private const int ChunkShift = 11;
-    private const int ChunkSize = 1 << ChunkShift;
+    private readonly int _chunkShift;
+    private readonly int _chunkMask;
     /// <summary>1 + the pool index of the first free entry (the free entries chain through Next); 0: none.</summary>
     private int _free;
     /// <summary>Pool entries ever used: those past it were never handed out.</summary>
@@ -46,6 +48,8 @@ internal sealed class WaitTable<TWaiter> where TWaiter : struct
         }
 
         _size = size;
+        _chunkShift = Math.Clamp(System.Numerics.BitOperations.Log2((uint)Math.Max(1, pages / 4)), 4, 11);
+        _chunkMask = (1 << _chunkShift) - 1;
         _shift = 32 - System.Numerics.BitOperations.Log2((uint)size);
     }
 
@@ -56,7 +60,7 @@ internal sealed class WaitTable<TWaiter> where TWaiter : struct
 
     private static int Number(PageFlags bit) => System.Numerics.BitOperations.TrailingZeroCount((uint)bit);
 
-    private ref Entry At(int at) => ref _chunks[at >> ChunkShift][at & (ChunkSize - 1)];
+    private ref Entry At(int at) => ref _chunks[at >> _chunkShift][at & _chunkMask];
 
     public void Add(int idx, PageFlags bit, TWaiter w)
     {
@@ -68,9 +72,9 @@ internal sealed class WaitTable<TWaiter> where TWaiter : struct
         }
         else
         {
-            if (_used == _chunks.Count * ChunkSize)
+            if (_used == _chunks.Count << _chunkShift)
             {
-                _chunks.Add(new Entry[ChunkSize]);
+                _chunks.Add(new Entry[1 << _chunkShift]);
             }
 
             at = _used++;
