@@ -222,6 +222,8 @@ public sealed class KernelTrace
     /// hashing first. Called under the lock.</summary>
     private ref TraceEntry Record(object head, TimeSpan time, int text = 0)
     {
+        // A null name or layout would break the line's formatting on the hashing task, after the event was counted.
+        ArgumentNullException.ThrowIfNull(head);
         var segment = _pending ??= Segments.Rent(_segmentEntries, _segmentChars);
         if (segment.IsFull || !segment.MakeRoom(text))
         {

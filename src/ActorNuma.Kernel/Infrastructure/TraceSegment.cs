@@ -37,6 +37,10 @@ internal sealed class TraceSegment(int entries, int chars)
 
     public bool IsFull => Count == Entries.Length;
 
+    /// <summary>Whether the text grew past the size every trace asks for (for one huge field): the pool does not keep
+    /// such a segment, which would hold that memory for the life of the process.</summary>
+    public bool Grown => Text.Length > Sized(int.MaxValue).Chars;
+
     /// <summary>Room for <paramref name="length"/> more characters of text: false when the segment holds events and
     /// the text does not fit (the caller starts a new segment); an empty segment grows its text to fit.</summary>
     public bool MakeRoom(int length)
@@ -51,7 +55,7 @@ internal sealed class TraceSegment(int entries, int chars)
             return false;
         }
 
-        Text = new char[Math.Max(length, Text.Length * 2)];
+        Text = new char[(int)Math.Min(Array.MaxLength, Math.Max(length, Text.Length * 2L))];
         return true;
     }
 

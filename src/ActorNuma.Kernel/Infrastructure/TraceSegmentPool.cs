@@ -48,10 +48,15 @@ internal sealed class TraceSegmentPool(int maxKept)
         return new TraceSegment(entries, chars);
     }
 
-    /// <summary>Takes back a segment its trace is done with (it is emptied here); beyond <see cref="MaxKept"/> it is
-    /// left to the collector.</summary>
+    /// <summary>Takes back a segment its trace is done with (it is emptied here); beyond <see cref="MaxKept"/>, or
+    /// when its text grew for one huge field, it is left to the collector.</summary>
     public void Return(TraceSegment segment)
     {
+        if (segment.Grown)
+        {
+            return;
+        }
+
         segment.Clear();
         lock (_gate)
         {

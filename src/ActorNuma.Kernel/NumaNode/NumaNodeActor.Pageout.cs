@@ -264,6 +264,9 @@ public sealed partial class NumaNodeActor
         AfterPageoutAnswer(batch);
     }
 
+    /// <summary>One line per page written: <c>node pfn slot</c>.</summary>
+    private static readonly TraceLayout WritepageTrace = new("mm_vmscan_writepage", "node", "pfn", "slot");
+
     /// <summary>swap_writepage's answer. A written page is under writeback and unlocked; a page whose slot only the cache
     /// held left the swap cache without I/O (remove_exclusive_swap_page), is dirty again and unlocked. Either way
     /// PAGE_SUCCESS with the page kept (already unlocked): swapout_pages retries it next pass; shrink_list leaves a
@@ -272,9 +275,6 @@ public sealed partial class NumaNodeActor
     /// <remarks>Kernel: 2.6.14 mm/vmscan.c shrink_list() on PAGE_SUCCESS; mm/page_io.c swap_writepage(). A swapout pass
     /// ends each page as it is handled, a shrink_list once the whole answer is: the order each had before they shared
     /// this code, which decides whether the pass's end is traced before the wake-ups of the later pages.</remarks>
-    /// <summary>One line per page written: <c>node pfn slot</c>.</summary>
-    private static readonly TraceLayout WritepageTrace = new("mm_vmscan_writepage", "node", "pfn", "slot");
-
     private void HandleSwapWriteStarted(SwapDevice.SwapWriteStarted m)
     {
         var batch = _replies.State<PageoutBatch>(m);

@@ -383,6 +383,18 @@ public sealed partial class NumaTaskActor
         // Each page's node once (a division per page), into a rented buffer; then each node's pages go into its batches
         // by a cursor, without dividing again.
         var nids = System.Buffers.ArrayPool<int>.Shared.Rent(pfns.Count);
+        try
+        {
+            return Batches(pfns, nids);
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<int>.Shared.Return(nids);
+        }
+    }
+
+    private List<(int Node, int[] Pfns)> Batches(List<int> pfns, int[] nids)
+    {
         var perNode = new int[Topology.Nodes];
         for (var k = 0; k < pfns.Count; k++)
         {
@@ -415,7 +427,6 @@ public sealed partial class NumaTaskActor
             batches[batch[node]].Pfns[filled[node]++] = pfns[k];
         }
 
-        System.Buffers.ArrayPool<int>.Shared.Return(nids);
         return batches;
     }
 

@@ -244,4 +244,32 @@ public sealed class KernelTraceSpec
 
         Assert.Contains("1 to 3 non-empty keys", error.Message);
     }
+
+    [Fact]
+    public void Surrogate_pairs_and_a_lone_surrogate_hash_as_the_utf8_of_the_lines_across_segments()
+    {
+        var trace = new KernelTrace(() => TimeSpan.FromMilliseconds(1), keep: 100_000, bufferChars: 4096);
+        for (var k = 0; k < 3_000; k++)   // more than a segment's entries and text
+        {
+            trace.Emit("name", k % 3 == 0 ? $"clef=\U0001D11E k={k}" : k % 3 == 1 ? "lone=\ud800" : $"k={k}");
+        }
+        var text = string.Concat(trace.Snapshot().Select(e => e + "\n"));
+        var expected = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text)));
+
+        Assert.Equal(expected.ToLowerInvariant(), trace.Sha256());
+    }
+
+    [Fact]
+    public void An_event_without_a_name_is_refused_and_the_trace_goes_on()
+    {
+        var trace = At(1);
+        var clean = At(1);
+
+        Assert.Throws<ArgumentNullException>(() => trace.Emit(null!, "x=1"));
+        trace.Emit("after", "x=1");
+        clean.Emit("after", "x=1");
+
+        Assert.Equal(1, trace.Events);
+        Assert.Equal(clean.Sha256(), trace.Sha256());
+    }
 }

@@ -41,6 +41,19 @@ public sealed class TraceSegmentPoolSpec
     }
 
     [Fact]
+    public void A_segment_whose_text_grew_for_a_huge_field_is_not_kept()
+    {
+        var pool = new TraceSegmentPool(maxKept: 2);
+        var (entries, chars) = TraceSegment.Sized(KernelTrace.DefaultBufferChars);
+        var segment = pool.Rent(entries, chars);
+
+        Assert.True(segment.MakeRoom(chars * 4));   // an empty segment grows to fit
+        pool.Return(segment);
+
+        Assert.Equal(0, pool.Count);
+    }
+
+    [Fact]
     public void The_pool_keeps_at_most_its_bound()
     {
         var pool = new TraceSegmentPool(maxKept: 2);
