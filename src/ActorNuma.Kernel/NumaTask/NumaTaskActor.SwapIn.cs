@@ -79,18 +79,49 @@ public sealed partial class NumaTaskActor
             ReferenceEquals(c.Vma, f.Vma) && ReferenceEquals(c.Done, f.Done) && c.Write == f.Write;
     }
 
-    /// <summary>The faults of one swap-cache lookup, found by the slot each answer names: the slots sorted, with the
-    /// position of each one's fault, searched by halving (two ints a fault, where a dictionary by slot took a node per
-    /// fault and a fault object each).</summary>
+    /// <summary>The faults of one swap-cache lookup, found by the slot each answer names. A round's slots are usually
+    /// close together (a task's pages went out in order, and readahead reads whole clusters): then a table over the
+    /// slots' range holds each one's position (one int per slot of the range); otherwise the slots are sorted, with the
+    /// position of each one's fault, and searched by halving (two ints a fault, where a dictionary by slot took a node
+    /// per fault and a fault object each).</summary>
     private sealed class SwapRound
     {
-        private readonly int[] _sortedSlots;
-        private readonly int[] _indexOf;
+        private readonly int[]? _sortedSlots;
+        private readonly int[]? _indexOf;
+        /// <summary>Dense rounds: 1 + the position of the fault on slot <see cref="_first"/> + i, 0 for none.</summary>
+        private readonly int[]? _dense;
+        private readonly int _first;
 
         /// <summary>Takes the list over. One fault per slot in a round: a second one is a bug (as Dictionary.Add had it).</summary>
         public SwapRound(SwapFaults faults)
         {
             Faults = faults;
+            int first = int.MaxValue, last = int.MinValue;
+            for (var k = 0; k < faults.Count; k++)
+            {
+                var slot = faults.SlotAt(k);
+                first = Math.Min(first, slot);
+                last = Math.Max(last, slot);
+            }
+
+            if (faults.Count > 0 && (long)last - first < 4L * faults.Count + 64)
+            {
+                _first = first;
+                _dense = new int[last - first + 1];
+                for (var k = 0; k < faults.Count; k++)
+                {
+                    ref var at = ref _dense[faults.SlotAt(k) - first];
+                    if (at != 0)
+                    {
+                        throw Duplicate(faults.SlotAt(k));
+                    }
+
+                    at = k + 1;
+                }
+
+                return;
+            }
+
             _sortedSlots = new int[faults.Count];
             _indexOf = new int[faults.Count];
             for (var k = 0; k < faults.Count; k++)
@@ -103,17 +134,27 @@ public sealed partial class NumaTaskActor
             {
                 if (_sortedSlots[k] == _sortedSlots[k - 1])
                 {
-                    throw new ArgumentException($"An item with the same key has already been added. Key: {_sortedSlots[k]}");
+                    throw Duplicate(_sortedSlots[k]);
                 }
             }
         }
+
+        private static ArgumentException Duplicate(int slot) =>
+            new($"An item with the same key has already been added. Key: {slot}");
 
         public SwapFaults Faults { get; }
 
         public bool TryIndexOf(int slot, out int index)
         {
-            var at = Array.BinarySearch(_sortedSlots, slot);
-            index = at >= 0 ? _indexOf[at] : -1;
+            if (_dense is { } dense)
+            {
+                var offset = (long)slot - _first;
+                index = (ulong)offset < (ulong)dense.Length ? dense[offset] - 1 : -1;
+                return index >= 0;
+            }
+
+            var at = Array.BinarySearch(_sortedSlots!, slot);
+            index = at >= 0 ? _indexOf![at] : -1;
             return at >= 0;
         }
 
