@@ -49,7 +49,13 @@ internal sealed class PageListPositions
             }
         }
 
-        // The frame's hint is another list's by now, or the frame is not in this list.
+        return Search(idx);
+    }
+
+    /// <summary>The frame's hint is another list's by now, or the frame is not in this list. Apart from
+    /// <see cref="Of"/>, which is read for every page's every step and so should inline.</summary>
+    private int Search(int idx)
+    {
         var at = Array.IndexOf(_idxs, idx, 0, _count);
         return at >= 0 ? at : throw new KeyNotFoundException($"frame {idx} is not in the page list");
     }
