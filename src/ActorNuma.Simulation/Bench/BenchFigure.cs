@@ -22,7 +22,34 @@ public sealed record Convergence(IReadOnlyList<double> Values, int Window, doubl
     public override string ToString() =>
         Converged
             ? $"converged after {Values.Count} runs (last {Window} within {Tolerance:P0})"
-            : $"did NOT converge in {Values.Count} runs (last {Window}: {string.Join(", ", Values.TakeLast(Window).Select(Figure.Number))})";
+            : $"did NOT converge in {Values.Count} runs (last {Window}: {string.Join(", ", Values.TakeLast(Window).Select(Figure.Number))})" +
+              (Alternation is var (latest, other)
+                  ? $"; its runs alternate between {Figure.Number(latest)} (the last run's) and {Figure.Number(other)}"
+                  : "");
+
+    /// <summary>A figure that did not converge because its runs take turns between two values: over the last
+    /// 2 x <see cref="Window"/> runs (at least 6), the runs of each parity agree within the tolerance and the two
+    /// parities do not. The medians of the last run's parity and of the other; null otherwise. (The migration rates do
+    /// this: a run with a gen0 collection inside it reuses memory, the next one, without, touches fresh memory.)</summary>
+    [JsonIgnore]
+    public (double Latest, double Other)? Alternation
+    {
+        get
+        {
+            var n = Math.Max(6, 2 * Window);
+            if (Converged || Values.Count < n)
+            {
+                return null;
+            }
+
+            var last = Values.TakeLast(n).ToArray();
+            var latest = last.Where((_, k) => k % 2 == 1).Order().ToArray();   // n is even: odd positions end on the last run
+            var other = last.Where((_, k) => k % 2 == 0).Order().ToArray();
+            bool Agree(double[] v) => v[0] > 0 && v[^1] / v[0] <= 1 + Tolerance;
+            var (a, b) = (latest[latest.Length / 2], other[other.Length / 2]);
+            return Agree(latest) && Agree(other) && Math.Max(a, b) / Math.Min(a, b) > 1 + Tolerance ? (a, b) : null;
+        }
+    }
 }
 
 /// <summary>One measured figure: its value (the median of the converged window), the target the performance issue sets

@@ -29,6 +29,21 @@ public sealed class ConvergencePolicyTests
         Assert.Equal(6, f.Runs.Values.Count);
         Assert.Equal(32, f.Value); // median of 16, 32, 64
         Assert.StartsWith("did NOT converge in 6 runs", f.Runs.ToString());
+        Assert.Null(f.Runs.Alternation);   // doubling is not taking turns
+    }
+
+    [Fact]
+    public void A_figure_whose_runs_take_turns_between_two_rates_says_which_two()
+    {
+        var values = new Queue<double>([0.6, 1.0, 2.0, 1.3, 2.1, 1.25, 2.05, 1.3, 1.95, 1.35]);
+        var f = new ConvergencePolicy(Window: 3, Tolerance: 0.10, MaxRuns: 10).Measure(() => new Figure("x", values.Dequeue(), "u", ""), null, false);
+
+        Assert.False(f.Runs!.Converged);
+        Assert.Equal((1.3, 2.05), f.Runs.Alternation);   // the last run's parity first
+        Assert.EndsWith("its runs alternate between 1.30 (the last run's) and 2.05", f.Runs.ToString());
+        // Too few runs, or one parity that does not agree within itself: no alternation is claimed.
+        Assert.Null((f.Runs with { Values = [2.0, 1.3, 2.1, 1.25, 2.05] }).Alternation);
+        Assert.Null((f.Runs with { Values = [2.0, 1.3, 2.1, 1.9, 2.05, 1.3] }).Alternation);
     }
 
     [Theory]
