@@ -247,22 +247,25 @@ public sealed class KernelTrace
     /// <summary>Records an event whose fields are text; returns its sequence number. Called under the lock.</summary>
     private long RecordText(string name, TimeSpan time, ReadOnlySpan<char> fields)
     {
-        ref var entry = ref Record(name, time, fields.Length);
-        var segment = _pending!;
-        fields.CopyTo(segment.Text.AsSpan(segment.TextLength));
-        entry.Values = new TraceValues(segment.TextLength, fields.Length);
-        segment.TextLength += fields.Length;
+        fields.CopyTo(ReserveText(name, time, fields.Length));
         return _seq;
     }
 
     private long RecordText(string name, TimeSpan time, StringBuilder fields)
     {
-        ref var entry = ref Record(name, time, fields.Length);
-        var segment = _pending!;
-        fields.CopyTo(0, segment.Text.AsSpan(segment.TextLength), fields.Length);
-        entry.Values = new TraceValues(segment.TextLength, fields.Length);
-        segment.TextLength += fields.Length;
+        fields.CopyTo(0, ReserveText(name, time, fields.Length), fields.Length);
         return _seq;
+    }
+
+    /// <summary>Records the next event with <paramref name="length"/> characters of fields' text and returns where the
+    /// caller writes them.</summary>
+    private Span<char> ReserveText(string name, TimeSpan time, int length)
+    {
+        ref var entry = ref Record(name, time, length);
+        var segment = _pending!;
+        entry.Values = new TraceValues(segment.TextLength, length);
+        segment.TextLength += length;
+        return segment.Text.AsSpan(segment.TextLength - length, length);
     }
 
     /// <summary>Keeps the event in the in-memory window and hands it to the log, when they want it. Called under the

@@ -123,9 +123,13 @@ internal sealed class TraceLineHasher
     }
 
     // seq (up to 20 digits) + ' ' + time (up to 32) + "ms " + name + ' ' + fields + '\n'
-    private static int LongestLine(in TraceEntry entry) => entry.Head is TraceLayout layout
-        ? 20 + 1 + 32 + 3 + layout.Name.Length + 1 + layout.MaxFieldsLength + 1
-        : 20 + 1 + 32 + 3 + ((string)entry.Head).Length + 1 + (int)entry.Values.B + 1;
+    private static int LongestLine(in TraceEntry entry)
+    {
+        var (name, fields) = entry.Head is TraceLayout layout
+            ? (layout.Name.Length, layout.MaxFieldsLength)
+            : (((string)entry.Head).Length, (int)entry.Values.B);
+        return 20 + 1 + 32 + 3 + name + 1 + fields + 1;
+    }
 
     /// <summary><c>{Seq,8} {TotalMilliseconds,12:F3}ms {Name} {Fields}\n</c>, as <see cref="TraceEvent.ToString"/>.</summary>
     private int WriteLine(Span<char> line, long seq, in TraceEntry entry, char[] text)
